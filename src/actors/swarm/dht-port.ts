@@ -1,0 +1,85 @@
+/**
+ * DhtPort: the narrow seam between the swarm actor and js-libp2p + kad-dht.
+ *
+ * The swarm actor only talks to the network through this interface, which is
+ * what makes fault tests (a fake port) and deterministic replay (a recorded
+ * port) possible. Every operation takes an AbortSignal that the swarm actor
+ * derives from its own clock-driven deadline; implementations must pass it
+ * all the way into libp2p so an abort really stops the query.
+ *
+ * Values crossing this seam are plain data (strings, numbers, Uint8Array) so
+ * they can be recorded into a JSONL trace and replayed.
+ */
+
+export interface DhtPeerInfo {
+  /** base58btc peer id (12D3Koo… / Qm…) */
+  peerId: string
+  /** multiaddr strings, without the /p2p/ suffix */
+  multiaddrs: string[]
+}
+
+/** A kad-dht progress event reduced to plain data. */
+export interface DhtProgress {
+  /** e.g. 'kad-dht:query:send-query', 'kad-dht:query:peer-response', 'kad-dht:query:query-error' */
+  type: string
+  /** peer the event is about, when there is one */
+  peer?: string
+  /** short human detail (error message, message type, …) */
+  detail?: string
+}
+
+export interface DhtOpOptions {
+  /** Aborts the libp2p operation. Always provided by the swarm actor. */
+  signal: AbortSignal
+  /** Receives kad-dht progress events while the operation runs. */
+  onProgress?: (event: DhtProgress) => void
+}
+
+export interface DhtGetValue {
+  value: Uint8Array
+  /** peer id that returned the value (this node's own id for a local hit) */
+  from: string
+}
+
+export interface DhtConnection {
+  peerId: string
+  remoteAddr: string
+  direction: 'inbound' | 'outbound'
+}
+
+export interface DhtPortStatus {
+  peerId: string
+  multiaddrs: string[]
+  connections: number
+  routingTableSize: number
+  mode: 'client' | 'server'
+}
+
+export interface DhtPort {
+  readonly peerId: string
+  /** Listen addresses including /p2p/<peerId>. */
+  multiaddrs(): string[]
+
+  /** Store a value at the closest peers; resolves with how many peers accepted it. */
+  put(key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }>
+  /** Stream every value peers return for key, as they arrive (not buffered until the query ends). */
+  get(key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtGetValue>
+  /** Announce this node as a provider of cid (a CID string); resolves with how many peers were told. */
+  provide(cid: string, options: DhtOpOptions): Promise<{ peers: number }>
+  /** Stream providers of cid as they are found. */
+  findProviders(cid: string, options: DhtOpOptions): AsyncIterable<DhtPeerInfo>
+  /** Find a peer's addresses (the peer store first, then the DHT). Rejects when not found. */
+  findPeer(peerId: string, options: DhtOpOptions): Promise<DhtPeerInfo>
+  /** Stream the peers closest to key as the query finds them. */
+  closestPeers(key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo>
+
+  /** Dial a multiaddr (must include /p2p/<peerId>); resolves with the remote peer id. */
+  dial(multiaddr: string, options: DhtOpOptions): Promise<{ peerId: string }>
+  /** Currently open connections. */
+  connections(): DhtConnection[]
+  /** Dial the configured bootstrap peers and refresh the routing table. */
+  bootstrap(options: DhtOpOptions): Promise<{ connected: number; routingTableSize: number }>
+  status(): DhtPortStatus
+
+  stop(): Promise<void>
+}
