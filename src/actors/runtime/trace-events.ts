@@ -1,0 +1,46 @@
+/**
+ * The events of a trace. A trace is JSONL: one header, then events stamped
+ * with a sequence number (`seq`) and virtual time (`t`). Inputs also carry
+ * `d`, the number of mailbox deliveries the system had made when the input
+ * arrived, which is what lets a replay inject it at exactly the same point.
+ * Payloads are encoded with the JSON codec (bytes as base64, bigint as string).
+ */
+import type { Failure } from '../../messages/failure.js'
+
+export const TRACE_VERSION = 1
+
+export interface TraceHeader {
+  type: 'header'
+  version: number
+  seed: number
+  startedAt: number
+  config: Record<string, unknown>
+}
+
+/** Things that come from outside the replay boundary. */
+export type TraceInput =
+  | { type: 'ask', id: string, to: string, port: 'once' | 'stream', command: unknown, deadline: number }
+  | { type: 'abort', id: string }
+  | { type: 'external', actor: string, incarnation: number, msg: unknown }
+  | { type: 'timer', timer: number }
+
+/** Things the system does, compared on replay. */
+export type TraceOutput =
+  | { type: 'deliver', actor: string, kind: 'command' | 'cancel' | 'internal', id?: string, what?: string }
+  | { type: 'settle', id: string, ok: true, value: unknown }
+  | { type: 'settle', id: string, ok: false, failure: Failure }
+  | { type: 'item', id: string, item: unknown }
+  | { type: 'dead', reason: string, actor?: string, id?: string }
+  | { type: 'progress', event: unknown }
+  | { type: 'crash', actor: string, error: string }
+  | { type: 'transition', actor: string, machine: string, id: string, state: string, event: string }
+
+export type TraceEvent =
+  | (TraceInput & { seq: number, t: number, d: number, dir: 'in' })
+  | (TraceOutput & { seq: number, t: number, dir: 'out' })
+
+/** Where the system writes its trace. */
+export interface TraceSink {
+  input(ev: TraceInput, t: number, deliveries: number): void
+  output(ev: TraceOutput, t: number): void
+}

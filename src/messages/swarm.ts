@@ -1,0 +1,61 @@
+/**
+ * Protocol of the swarm actor: the DHT (dht.*) and the node's connectivity
+ * (swarm.*). Byte fields are Uint8Array; a string key is taken as UTF-8.
+ * Peer ids are base58btc strings, CIDs and multiaddrs are their string forms.
+ */
+
+import type { ActorStatus } from './system.js'
+
+export interface PeerInfo {
+  peerId: string
+  multiaddrs: string[]
+}
+
+export interface DhtPut { type: 'dht.put', key: Uint8Array | string, value: Uint8Array }
+export interface DhtGet { type: 'dht.get', key: Uint8Array | string }
+export interface DhtProvide { type: 'dht.provide', cid: string }
+export interface DhtFindProviders { type: 'dht.findProviders', cid: string, limit?: number }
+export interface DhtFindPeer { type: 'dht.findPeer', peerId: string }
+export interface DhtClosestPeers { type: 'dht.closestPeers', key: Uint8Array | string }
+export interface SwarmDial { type: 'swarm.dial', multiaddr: string }
+export interface SwarmPeers { type: 'swarm.peers' }
+export interface SwarmBootstrap { type: 'swarm.bootstrap' }
+export interface SwarmStatus { type: 'swarm.status' }
+
+export interface ConnectionInfo {
+  peerId: string
+  remoteAddr: string
+  direction: 'inbound' | 'outbound'
+}
+
+export interface SwarmStatusReply {
+  peerId: string
+  multiaddrs: string[]
+  mode: 'client' | 'server'
+  connections: number
+  routingTableSize: number
+  /** DHT queries the swarm actor has in flight now */
+  pendingQueries: number
+  /** every actor of the node with mailbox depth, pending asks and per-type counters */
+  actors: ActorStatus[]
+  deadLetters: { total: number, byReason: Record<string, number> }
+  /** reply ports open in the whole system */
+  openPorts: number
+}
+
+declare module './commands.js' {
+  interface CommandMap {
+    'dht.put': { command: DhtPut, reply: { peers: number } }
+    'dht.get': { command: DhtGet, reply: { value: Uint8Array, from: string } }
+    'dht.provide': { command: DhtProvide, reply: { peers: number } }
+    'dht.findPeer': { command: DhtFindPeer, reply: PeerInfo }
+    'swarm.dial': { command: SwarmDial, reply: { peerId: string } }
+    'swarm.peers': { command: SwarmPeers, reply: { peers: ConnectionInfo[] } }
+    'swarm.bootstrap': { command: SwarmBootstrap, reply: { connected: number, routingTableSize: number } }
+    'swarm.status': { command: SwarmStatus, reply: SwarmStatusReply }
+  }
+  interface StreamMap {
+    'dht.findProviders': { command: DhtFindProviders, item: PeerInfo }
+    'dht.closestPeers': { command: DhtClosestPeers, item: PeerInfo }
+  }
+}
