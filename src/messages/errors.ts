@@ -91,6 +91,7 @@ export function errorToFailure (err: unknown): Failure {
   if (err instanceof Error) {
     if (err.name === 'AbortError') return failure('aborted', err.message)
     if (err.name === 'TimeoutError') return failure('timeout', err.message)
+    if (err.name === 'NotFoundError') return failure('not-found', err.message)
     return failure('failed', err.message === '' ? err.name : err.message)
   }
   return failure('failed', String(err))

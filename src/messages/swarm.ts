@@ -34,8 +34,12 @@ export interface SwarmStatusReply {
   mode: 'client' | 'server'
   connections: number
   routingTableSize: number
-  /** DHT queries the swarm actor has in flight now */
+  /** asks the swarm actor is serving now (each with its own deadline) */
   pendingQueries: number
+  /** libp2p operations still running (an answered or cancelled query stays here until libp2p has stopped it) */
+  runningQueries: number
+  /** commands held while the libp2p node (re)starts */
+  heldCommands: number
   /** every actor of the node with mailbox depth, pending asks and per-type counters */
   actors: ActorStatus[]
   deadLetters: { total: number, byReason: Record<string, number> }

@@ -99,6 +99,12 @@ export interface ActorContext<I> {
   after(delayMs: number, msg: I): () => void
   /** Post a message to this actor's system lane. */
   self(msg: I): void
+  /**
+   * Deliver a message that originates outside the actors (a callback from
+   * libp2p, say). It is recorded as an input of the trace; on replay the
+   * recorded copy is delivered instead. Plain data only.
+   */
+  external(msg: I, owner?: QueryId): void
 
   /** Ask another actor; its reply re-enters as an internal message. Returns the query id. */
   ask(command: BaseCommand, options: AskOptions, toMsg: (r: Settled<unknown>) => I): QueryId

@@ -14,7 +14,6 @@ import { HostStream } from './host-stream.js'
 import { createIdSource } from './ids.js'
 import { DEFAULT_MAILBOX, Mailbox } from './mailbox.js'
 import { createRng } from './rng.js'
-import { TracingClock } from './tracing-clock.js'
 import type { ActorBehavior, ActorContext, ActorDefinition, AskOptions, CancelReason, Incoming, ProgressEvent, Settled, SupervisionPolicy } from './actor.js'
 import type { Clock } from './clock.js'
 import type { DeadLetterReason } from './dead-letters.js'
@@ -133,10 +132,29 @@ export class ActorSystem {
   private readonly trace: TraceSink | undefined
   /** mailbox deliveries so far (the replay position) */
   deliveries = 0
+  /** the time of the current turn (a delivery, a host call, an external completion, a timer) */
+  private frozen: number | undefined
+  private readonly base: Clock
 
   constructor (options: SystemOptions) {
     this.trace = options.trace
-    this.clock = this.trace === undefined ? options.clock : new TracingClock(options.clock, this.trace, () => this.deliveries)
+    this.base = options.clock
+    // Actors see time through this facade: one reading per turn, so a replay
+    // that sets the clock to each recorded turn's time sees exactly the same
+    // values; timer firings are inputs of the trace.
+    this.clock = {
+      now: () => this.frozen ?? this.base.now(),
+      setTimer: (at, fn) => {
+        const id: number = this.base.setTimer(at, () => {
+          this.turn(() => {
+            if (!this.opts.manual) this.trace?.input({ type: 'timer', timer: id }, this.now(), this.deliveries)
+            fn()
+          })
+        })
+        return id
+      },
+      clearTimer: id => { this.base.clearTimer(id) }
+    }
     this.rng = createRng(options.seed ?? 1)
     this.ids = options.ids ?? createIdSource()
     this.opts = {
@@ -150,6 +168,22 @@ export class ActorSystem {
       manual: options.manual ?? false
     }
     this.sweeper = new DeadlineSweeper<PortEntry>(this.clock, e => e.live, e => { this.cancelPort(e.id, 'timeout', 'deadline exceeded') })
+  }
+
+  /** The current turn's time. */
+  now (): number {
+    return this.frozen ?? this.base.now()
+  }
+
+  /** Run fn as one turn: the clock reads the same value throughout. */
+  private turn<T> (fn: () => T): T {
+    if (this.frozen !== undefined) return fn()
+    this.frozen = this.base.now()
+    try {
+      return fn()
+    } finally {
+      this.frozen = undefined
+    }
   }
 
   get isStopped (): boolean {
@@ -202,17 +236,17 @@ export class ActorSystem {
   /** Ask from host code: resolves with the typed reply or rejects with a typed Error. */
   ask<C extends AskCommand> (command: C, options: AskOptions = {}): Promise<ReplyOf<C['type'] & AskType>> {
     return new Promise((resolve, reject) => {
-      this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject)
+      this.turn(() => this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject))
     })
   }
 
   /** Stream from host code: an async iterable of the typed items. */
   stream<C extends StreamCommand> (command: C, options: AskOptions = {}): AsyncIterable<ItemOf<C['type'] & StreamType>> {
     const out = new HostStream<ItemOf<C['type'] & StreamType>>(this.opts.streamBuffer)
-    const id = this.open(command, 'stream', {
+    const id = this.turn(() => this.open(command, 'stream', {
       item: v => out.push(v as ItemOf<C['type'] & StreamType>),
       done: r => { out.finish(r) }
-    }, options, 'host', undefined)
+    }, options, 'host', undefined))
     out.onCancel = () => { this.hostCancel(id) }
     return out
   }
@@ -220,8 +254,10 @@ export class ActorSystem {
   /** Cancel a host ask or stream by id (like its AbortSignal firing). */
   hostCancel (id: QueryId): void {
     if (!this.ports.has(id)) return
-    this.trace?.input({ type: 'abort', id }, this.clock.now(), this.deliveries)
-    this.cancelPort(id, 'aborted', 'aborted by the caller')
+    this.turn(() => {
+      if (!this.opts.manual) this.trace?.input({ type: 'abort', id }, this.now(), this.deliveries)
+      this.cancelPort(id, 'aborted', 'aborted by the caller')
+    })
   }
 
   /**
@@ -233,7 +269,7 @@ export class ActorSystem {
     asker: Cell | undefined, forcedId?: QueryId, resolve?: (v: unknown) => void, rejectHost?: (e: Error) => void
   ): QueryId {
     const id = forcedId ?? this.ids.next()
-    const now = this.clock.now()
+    const now = this.now()
     const reject = (f: Failure): QueryId => {
       this.out({ type: 'settle', id, ok: false, failure: f })
       if (sink !== undefined) sink.done({ ok: false, failure: f })
@@ -243,7 +279,7 @@ export class ActorSystem {
     const type = typeof command === 'object' && command !== null ? command.type : undefined
     const route = typeof type === 'string' ? this.routes.get(type) : undefined
     let deadline = options.deadline ?? now + (options.timeoutMs ?? this.opts.defaultTimeoutMs)
-    if (from === 'host') {
+    if (from === 'host' && !this.opts.manual) {
       this.trace?.input({ type: 'ask', id, to: route?.cell.def.name ?? '', port, command, deadline }, now, this.deliveries)
     }
     if (route === undefined) return reject(failure('invalid', `unknown command type '${String(type)}'`, { field: 'type' }))
@@ -301,7 +337,7 @@ export class ActorSystem {
     if (e.unlisten !== undefined) e.unlisten()
     e.owner.open--
     if (e.asker !== undefined) e.asker.outgoing.delete(id)
-    const ms = this.clock.now() - e.sentAt
+    const ms = this.now() - e.sentAt
     const c = e.counter
     if (result.ok) c.served++
     else c.failed++
@@ -310,6 +346,9 @@ export class ActorSystem {
     if (this.trace !== undefined) {
       this.out(result.ok ? { type: 'settle', id, ok: true, value: result.value } : { type: 'settle', id, ok: false, failure: result.failure })
     }
+    // the work serving a settled port is no longer wanted: stop it (a get that
+    // answered with its first value, a stream that reached its limit)
+    if (e.controller !== undefined && !e.controller.signal.aborted) e.controller.abort(new AbortError('the query was settled'))
     if (e.sink !== undefined) e.sink.done(result)
     else if (result.ok) e.resolve?.(result.value)
     else e.reject?.(failureToError(result.failure))
@@ -320,8 +359,8 @@ export class ActorSystem {
   private cancelPort (id: QueryId, reason: CancelReason, message: string, kind: FailureKind = reason === 'aborted' ? 'aborted' : reason === 'timeout' ? 'timeout' : 'stopped'): void {
     const e = this.ports.get(id)
     if (e === undefined) return
-    this.settle(id, { ok: false, failure: failure(kind, `${e.type}: ${message}`) })
     e.controller?.abort(CANCEL_ERRORS[reason](message))
+    this.settle(id, { ok: false, failure: failure(kind, `${e.type}: ${message}`) })
     const owner = e.owner
     if (e.delivered && owner.state === 'running') {
       this.postSystem(owner, { kind: 'cancel', id, reason })
@@ -372,14 +411,16 @@ export class ActorSystem {
       cell.queued = false
       if (cell.state !== 'running') continue
       const sysMsg = cell.mailbox.takeSystem()
-      if (sysMsg !== undefined) {
-        this.deliveries++
-        this.deliverSystem(cell, sysMsg)
-      } else {
-        const env = cell.mailbox.takeUser()
-        if (env === undefined) continue
-        this.deliveries++
-        this.deliverCommand(cell, env)
+      const env = sysMsg === undefined ? cell.mailbox.takeUser() : undefined
+      if (sysMsg === undefined && env === undefined) continue
+      this.deliveries++
+      const outer = this.frozen
+      if (outer === undefined) this.frozen = this.base.now()
+      try {
+        if (sysMsg !== undefined) this.deliverSystem(cell, sysMsg)
+        else this.deliverCommand(cell, env as Envelope)
+      } finally {
+        this.frozen = outer
       }
       if (!cell.mailbox.empty) this.enqueueCell(cell)
       return true
@@ -396,7 +437,11 @@ export class ActorSystem {
 
   private deliverCommand (cell: Cell, env: Envelope): void {
     const entry = this.ports.get(env.id)
-    if (entry === undefined) return // settled while queued (deadline, abort): nothing to do
+    if (entry === undefined) {
+      // settled while queued (deadline, abort): nothing to do
+      if (this.trace !== undefined) this.out({ type: 'deliver', actor: cell.def.name, kind: 'skip', id: env.id })
+      return
+    }
     entry.delivered = true
     if (this.trace !== undefined) this.out({ type: 'deliver', actor: cell.def.name, kind: 'command', id: env.id, what: env.command.type })
     this.receive(cell, { kind: 'command', env })
@@ -409,6 +454,7 @@ export class ActorSystem {
       return
     }
     if (sm.inc !== cell.incarnation) {
+      if (this.trace !== undefined) this.out({ type: 'deliver', actor: cell.def.name, kind: 'skip' })
       this.dead('stale-incarnation', cell.def.name)
       return
     }
@@ -427,7 +473,7 @@ export class ActorSystem {
   // ─────────────────────────── supervision ───────────────────────────
 
   private crash (cell: Cell, err: unknown): void {
-    const now = this.clock.now()
+    const now = this.now()
     this.out({ type: 'crash', actor: cell.def.name, error: errorToFailure(err).message })
     const old = cell.behavior
     cell.behavior = undefined
@@ -452,8 +498,8 @@ export class ActorSystem {
   private failOpen (cell: Cell, deliveredOnly: boolean, why: string): void {
     for (const e of [...this.ports.values()]) {
       if (e.owner === cell && (!deliveredOnly || e.delivered)) {
-        this.settle(e.id, { ok: false, failure: failure('stopped', `${e.type}: ${why}`) })
         e.controller?.abort(new StoppedError(why))
+        this.settle(e.id, { ok: false, failure: failure('stopped', `${e.type}: ${why}`) })
       }
     }
     for (const id of [...cell.outgoing]) this.cancelPort(id, 'aborted', `asker '${cell.def.name}' stopped`)
@@ -503,8 +549,10 @@ export class ActorSystem {
         this.dead(cell.state === 'stopped' ? 'actor-stopped' : 'stale-incarnation', name, owner)
         return
       }
-      this.trace?.input({ type: 'external', actor: name, incarnation: inc, msg }, this.clock.now(), this.deliveries)
-      this.injectInternal(cell, inc, msg, owner)
+      this.turn(() => {
+        this.trace?.input({ type: 'external', actor: name, incarnation: inc, msg }, this.now(), this.deliveries)
+        this.injectInternal(cell, inc, msg, owner)
+      })
     }
     const ctx: ActorContext<unknown> = {
       name,
@@ -574,6 +622,7 @@ export class ActorSystem {
         return () => { sys.clock.clearTimer(timer) }
       },
       self: msg => { sys.injectInternal(cell, inc, msg, undefined) },
+      external: (msg, owner) => { if (!sys.opts.manual) external(msg, owner) },
       ask: (command, options, toMsg) => sys.open(command, 'once', {
         item: () => false,
         done: r => { if (alive()) sys.injectInternal(cell, inc, toMsg(r), undefined) }
@@ -615,9 +664,12 @@ export class ActorSystem {
     this.injectInternal(cell, incarnation, msg, undefined)
   }
 
-  /** Replay: an ask from the host with a recorded id. */
-  replayAsk (id: QueryId, command: BaseCommand, port: 'once' | 'stream', deadline: number): void {
-    this.open(command, port, { item: () => true, done: () => {} }, { deadline }, 'host', undefined, id)
+  /** Replay: an ask from the host. false if the id source does not issue the recorded id. */
+  replayAsk (recordedId: QueryId, command: BaseCommand, port: 'once' | 'stream', deadline: number): boolean {
+    const id = this.ids.next()
+    if (id !== recordedId) return false
+    this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, { deadline }, 'host', undefined, id))
+    return true
   }
 
   private settleOrDead (cell: Cell, id: QueryId, result: Settled<unknown>): boolean {
@@ -629,11 +681,11 @@ export class ActorSystem {
   // ─────────────────────────── observability ───────────────────────────
 
   private out (ev: TraceOutput): void {
-    this.trace?.output(ev, this.clock.now())
+    this.trace?.output(ev, this.now())
   }
 
   private dead (reason: DeadLetterReason, actor?: string, id?: string): void {
-    const d = { reason, at: this.clock.now() } as { reason: DeadLetterReason, at: number, actor?: string, id?: string }
+    const d = { reason, at: this.now() } as { reason: DeadLetterReason, at: number, actor?: string, id?: string }
     if (actor !== undefined) d.actor = actor
     if (id !== undefined) d.id = id
     this.deadLetters.add(d)

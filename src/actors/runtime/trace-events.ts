@@ -26,7 +26,7 @@ export type TraceInput =
 
 /** Things the system does, compared on replay. */
 export type TraceOutput =
-  | { type: 'deliver', actor: string, kind: 'command' | 'cancel' | 'internal', id?: string, what?: string }
+  | { type: 'deliver', actor: string, kind: 'command' | 'cancel' | 'internal' | 'skip', id?: string, what?: string }
   | { type: 'settle', id: string, ok: true, value: unknown }
   | { type: 'settle', id: string, ok: false, failure: Failure }
   | { type: 'item', id: string, item: unknown }

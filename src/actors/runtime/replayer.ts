@@ -1,0 +1,148 @@
+/**
+ * Replays a trace: runs the real actors on a simulated clock in manual mode,
+ * feeds them the recorded inputs (host asks and aborts, external completions
+ * such as DhtPort results, timer firings) at exactly the recorded delivery
+ * positions and times, and compares every output with the recording. The
+ * first difference is reported by the recording's sequence number.
+ */
+import { fromJson, toJson } from '../../messages/codec.js'
+import { SimulatedClock } from './clock.js'
+import { ActorSystem } from './system.js'
+import type { SystemOptions } from './system.js'
+import type { TraceEvent, TraceHeader, TraceInput, TraceOutput, TraceSink } from './trace-events.js'
+import type { BaseCommand } from '../../messages/commands.js'
+
+export interface ReplayOptions {
+  header: TraceHeader
+  events: TraceEvent[]
+  /** spawn the same actors as the recorded system (with inert stand-ins for the network) */
+  build: (system: ActorSystem, header: TraceHeader) => void
+  /** system options of the recording (timeouts, buffers) */
+  system?: Partial<Omit<SystemOptions, 'clock' | 'seed' | 'manual' | 'trace'>>
+}
+
+export interface Divergence {
+  /** seq of the recorded event where replay first differs (or of the input that could not be applied) */
+  seq: number
+  reason: string
+  expected?: unknown
+  actual?: unknown
+}
+
+export interface ReplayReport {
+  ok: boolean
+  inputs: number
+  outputs: number
+  deliveries: number
+  divergence?: Divergence
+}
+
+type OutputLine = TraceOutput & { t: number }
+
+class Collector implements TraceSink {
+  readonly outputs: OutputLine[] = []
+  input (): void {}
+  output (ev: TraceOutput, t: number): void {
+    this.outputs.push({ ...(toJson(ev) as TraceOutput), t })
+  }
+}
+
+const strip = (e: TraceEvent | OutputLine): string => {
+  const { seq: _s, dir: _d, ...rest } = e as TraceEvent
+  return JSON.stringify(sortKeys(rest))
+}
+
+function sortKeys (v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys)
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k])
+    return out
+  }
+  return v
+}
+
+export async function replayTrace (options: ReplayOptions): Promise<ReplayReport> {
+  const { header, events } = options
+  const clock = new SimulatedClock(header.startedAt)
+  const collector = new Collector()
+  const system = new ActorSystem({ ...options.system, clock, seed: header.seed, manual: true, trace: collector })
+  options.build(system, header)
+
+  const inputs = events.filter((e): e is TraceInput & { seq: number, t: number, d: number, dir: 'in' } => e.dir === 'in')
+  const recorded = events.filter(e => e.dir === 'out')
+  const deliverTimes = recorded.filter(e => e.type === 'deliver').map(e => e.t)
+  let divergence: Divergence | undefined
+
+  const stepTo = (target: number, seq: number): boolean => {
+    while (system.deliveries < target) {
+      const t = deliverTimes[system.deliveries]
+      if (t !== undefined) clock.set(t)
+      if (!system.step()) {
+        divergence = { seq, reason: `the recording made ${target} deliveries before this input; the replay ran out at ${system.deliveries}` }
+        return false
+      }
+    }
+    return true
+  }
+
+  for (const ev of inputs) {
+    if (!stepTo(ev.d, ev.seq)) break
+    clock.set(ev.t)
+    if (!apply(system, clock, ev)) {
+      divergence = { seq: ev.seq, reason: `input could not be applied: ${describeInput(ev)}` }
+      break
+    }
+  }
+  if (divergence === undefined) {
+    stepTo(deliverTimes.length, recorded.at(-1)?.seq ?? 0)
+    // anything beyond the recording shows up as an extra output below
+    for (let i = 0; i < 100_000 && system.step(); i++) { /* drain */ }
+  }
+  await system.stop().catch(() => {})
+
+  const actual = collector.outputs
+  if (divergence === undefined) {
+    const n = Math.max(recorded.length, actual.length)
+    for (let i = 0; i < n; i++) {
+      const r = recorded[i]
+      const a = actual[i]
+      if (r === undefined || a === undefined || strip(r) !== strip(a)) {
+        divergence = {
+          seq: r?.seq ?? (recorded.at(-1)?.seq ?? 0) + 1,
+          reason: r === undefined ? 'the replay produced an output the recording does not have' : a === undefined ? 'the replay ended before this output' : 'the output differs',
+          expected: r,
+          actual: a
+        }
+        break
+      }
+    }
+  }
+  const report: ReplayReport = { ok: divergence === undefined, inputs: inputs.length, outputs: actual.length, deliveries: system.deliveries }
+  if (divergence !== undefined) report.divergence = divergence
+  return report
+}
+
+function apply (system: ActorSystem, clock: SimulatedClock, ev: TraceInput): boolean {
+  switch (ev.type) {
+    case 'ask':
+      return system.replayAsk(ev.id, fromJson(ev.command) as BaseCommand, ev.port, ev.deadline)
+    case 'abort':
+      system.hostCancel(ev.id)
+      return true
+    case 'external':
+      system.injectExternal(ev.actor, ev.incarnation, fromJson(ev.msg))
+      return true
+    case 'timer':
+      return clock.fire(ev.timer)
+  }
+}
+
+function describeInput (ev: TraceInput): string {
+  switch (ev.type) {
+    case 'ask': return `ask ${ev.id}`
+    case 'abort': return `abort ${ev.id}`
+    case 'external': return `external message for ${ev.actor}`
+    case 'timer': return `timer ${ev.timer} is not set`
+  }
+}

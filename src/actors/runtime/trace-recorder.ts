@@ -1,0 +1,92 @@
+/**
+ * Records a trace: a header, then every input and output the system reports,
+ * encoded with the protocol's JSON codec at the moment it happens. Lines go to
+ * a writer (a file, stdout) and/or are kept in memory; both are bounded by
+ * `maxEvents`, after which the recorder stops and marks the trace truncated.
+ */
+import { toJson } from '../../messages/codec.js'
+import { TRACE_VERSION } from './trace-events.js'
+import type { TraceEvent, TraceHeader, TraceInput, TraceOutput, TraceSink } from './trace-events.js'
+
+export interface TraceRecorderOptions {
+  seed: number
+  startedAt: number
+  config?: Record<string, unknown>
+  /** receives each JSONL line (without the newline) */
+  write?: (line: string) => void
+  /** keep events in memory (default true when there is no writer) */
+  keep?: boolean
+  /** stop recording after this many events (default 1,000,000) */
+  maxEvents?: number
+}
+
+export class TraceRecorder implements TraceSink {
+  readonly header: TraceHeader
+  readonly events: TraceEvent[] = []
+  truncated = false
+  private seq = 0
+  private readonly write: ((line: string) => void) | undefined
+  private readonly keep: boolean
+  private readonly maxEvents: number
+
+  constructor (options: TraceRecorderOptions) {
+    this.write = options.write
+    this.keep = options.keep ?? options.write === undefined
+    this.maxEvents = options.maxEvents ?? 1_000_000
+    this.header = { type: 'header', version: TRACE_VERSION, seed: options.seed, startedAt: options.startedAt, config: options.config ?? {} }
+    this.write?.(JSON.stringify(toJson(this.header)))
+  }
+
+  input (ev: TraceInput, t: number, deliveries: number): void {
+    this.add({ ...(toJson(ev) as TraceInput), seq: ++this.seq, t, d: deliveries, dir: 'in' })
+  }
+
+  output (ev: TraceOutput, t: number): void {
+    this.add({ ...(toJson(ev) as TraceOutput), seq: ++this.seq, t, dir: 'out' })
+  }
+
+  private add (ev: TraceEvent): void {
+    if (this.seq > this.maxEvents) {
+      this.truncated = true
+      return
+    }
+    if (this.keep) this.events.push(ev)
+    this.write?.(JSON.stringify(ev))
+  }
+
+  /** The whole trace as JSONL text (needs keep). */
+  toJsonl (): string {
+    return [this.header, ...this.events].map(e => JSON.stringify(e)).join('\n') + '\n'
+  }
+}
+
+/** Parse JSONL text into a header and events. Throws a SyntaxError naming the bad line. */
+export function parseTrace (text: string): { header: TraceHeader, events: TraceEvent[] } {
+  const lines = text.split('\n').filter(l => l.trim() !== '')
+  if (lines.length === 0) throw new SyntaxError('the trace is empty')
+  let header: TraceHeader | undefined
+  const events: TraceEvent[] = []
+  lines.forEach((line, i) => {
+    let obj: unknown
+    try {
+      obj = JSON.parse(line)
+    } catch (err) {
+      throw new SyntaxError(`trace line ${i + 1}: ${(err as Error).message}`)
+    }
+    if (typeof obj !== 'object' || obj === null) throw new SyntaxError(`trace line ${i + 1}: not an object`)
+    if (i === 0) {
+      const h = obj as TraceHeader
+      if (h.type !== 'header') throw new SyntaxError('trace line 1: the first line must be the header')
+      if (h.version !== TRACE_VERSION) throw new SyntaxError(`trace version ${String(h.version)} is not supported (this build reads ${TRACE_VERSION})`)
+      header = h
+      return
+    }
+    const e = obj as TraceEvent
+    if (typeof e.seq !== 'number' || typeof e.t !== 'number' || (e.dir !== 'in' && e.dir !== 'out')) {
+      throw new SyntaxError(`trace line ${i + 1}: an event needs seq, t and dir`)
+    }
+    events.push(e)
+  })
+  if (header === undefined) throw new SyntaxError('the trace has no header')
+  return { header, events }
+}

@@ -1,0 +1,291 @@
+/**
+ * The swarm actor: the one owner of the libp2p node. It takes dht.* and
+ * swarm.* commands from its mailbox, starts each as a DhtPort operation with
+ * the signal of the ask's own port (so the ask's deadline, the caller's abort
+ * and node stop all reach libp2p), and turns every result, streamed item and
+ * progress event back into a message of its own. The pending map is bounded
+ * and keyed by query id; an entry leaves it when its port settles, however
+ * that happens.
+ */
+import { defineActor } from '../runtime/actor.js'
+import { failure } from '../../messages/failure.js'
+import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
+import { validateSwarmCommand } from './validate.js'
+import type { ActorContext, ActorDefinition, Incoming, Settled } from '../runtime/actor.js'
+import type { DhtPort, DhtProgress } from './dht-port.js'
+import type { SwarmCommand } from './swarm-commands.js'
+import type { Failure } from '../../messages/failure.js'
+import type { QueryId } from '../../messages/ids.js'
+import type { PeerInfo, SwarmStatusReply } from '../../messages/swarm.js'
+import '../../messages/swarm.js'
+
+export const SWARM_ACTOR = 'swarm'
+
+export interface SwarmActorOptions {
+  /** the node's port, already started */
+  port: DhtPort
+  /** builds a fresh port when the actor restarts after a crash */
+  createPort?: () => Promise<DhtPort>
+  /** DHT queries served at once (default 1,024); beyond it asks fail with overloaded */
+  maxPending?: number
+  /** commands held while a restarted node comes up (default 1,024) */
+  maxHeld?: number
+  /** progress events forwarded per query (default 64) */
+  progressPerQuery?: number
+  /** most distinct peers remembered per stream for de-duplication (default 1,000) */
+  maxSeenPerStream?: number
+  mailboxCapacity?: number
+}
+
+/** The swarm actor's own messages: plain data, recorded in traces. */
+export type SwarmMsg =
+  | { type: 'op.done', id: QueryId, result: Settled<unknown> }
+  | { type: 'op.item', id: QueryId, item: unknown }
+  | { type: 'op.end', id: QueryId, result: Settled<number> }
+  | { type: 'op.progress', id: QueryId, event: DhtProgress }
+  | { type: 'port.ready', result: Settled<string> }
+
+interface Pending {
+  id: QueryId
+  type: SwarmCommand['type']
+  limit: number
+  count: number
+  seen: Set<string> | undefined
+}
+
+const utf8 = new TextEncoder()
+const toKey = (key: Uint8Array | string): Uint8Array => typeof key === 'string' ? utf8.encode(key) : key
+
+export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCommand, SwarmMsg> {
+  const maxPending = options.maxPending ?? 1024
+  const maxHeld = options.maxHeld ?? 1024
+  const progressCap = options.progressPerQuery ?? 64
+  const maxSeen = options.maxSeenPerStream ?? 1000
+  // Shared across incarnations: the first one uses the given port; a restart
+  // waits for the previous node to stop, then builds a fresh one.
+  let initial: DhtPort | undefined = options.port
+  let lastStop: Promise<void> = Promise.resolve()
+  let nextPort: DhtPort | undefined
+
+  return defineActor<SwarmCommand, SwarmMsg>({
+    name: SWARM_ACTOR,
+    commands: SWARM_ASKS,
+    streams: SWARM_STREAMS,
+    mailbox: { capacity: options.mailboxCapacity ?? 4096 },
+    validate: validateSwarmCommand,
+    start: ctx => {
+      let port: DhtPort | undefined = initial
+      initial = undefined
+      const pending = new Map<QueryId, Pending>()
+      const held: Array<Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }> = []
+      let running = 0
+
+      if (port === undefined) {
+        const factory = options.createPort
+        if (factory === undefined) throw new Error('the swarm actor cannot restart without createPort')
+        ctx.pipe(lastStop.then(async () => {
+          nextPort = await factory()
+          return nextPort.peerId
+        }), result => ({ type: 'port.ready', result }))
+      }
+
+      const onProgress = (id: QueryId): (e: DhtProgress) => void => {
+        let n = 0
+        return e => { if (++n <= progressCap) ctx.external({ type: 'op.progress', id, event: e }) }
+      }
+
+      const opts = (id: QueryId): { signal: AbortSignal, onProgress: (e: DhtProgress) => void } =>
+        ({ signal: ctx.signal(id), onProgress: onProgress(id) })
+
+      const track = (id: QueryId, type: SwarmCommand['type'], limit = Infinity, dedupe = false): void => {
+        pending.set(id, { id, type, limit, count: 0, seen: dedupe ? new Set() : undefined })
+        running++
+      }
+
+      const settleFailure = (id: QueryId, f: Failure): void => {
+        pending.delete(id)
+        ctx.fail(id, f)
+      }
+
+      const start = (p: DhtPort, id: QueryId, cmd: SwarmCommand): void => {
+        switch (cmd.type) {
+          case 'dht.put':
+            track(id, cmd.type)
+            ctx.pipe(p.put(toKey(cmd.key), cmd.value, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
+          case 'dht.provide':
+            track(id, cmd.type)
+            ctx.pipe(p.provide(cmd.cid, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
+          case 'dht.findPeer':
+            track(id, cmd.type)
+            ctx.pipe(p.findPeer(cmd.peerId, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
+          case 'swarm.dial':
+            track(id, cmd.type)
+            ctx.pipe(p.dial(cmd.multiaddr, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
+          case 'swarm.bootstrap':
+            track(id, cmd.type)
+            ctx.pipe(p.bootstrap(opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
+          case 'dht.get':
+            track(id, cmd.type, 1)
+            ctx.pump(p.get(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            return
+          case 'dht.findProviders':
+            track(id, cmd.type, cmd.limit ?? Infinity, true)
+            ctx.pump(p.findProviders(cmd.cid, opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            return
+          case 'dht.closestPeers':
+            track(id, cmd.type, Infinity, true)
+            ctx.pump(p.closestPeers(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            return
+          case 'swarm.peers':
+            ctx.reply(id, { peers: p.connections() })
+            return
+          case 'swarm.status':
+            ctx.reply(id, status(p))
+        }
+      }
+
+      const status = (p: DhtPort): SwarmStatusReply => {
+        const s = p.status()
+        const sys = ctx.systemStatus()
+        return {
+          peerId: s.peerId,
+          multiaddrs: s.multiaddrs,
+          mode: s.mode,
+          connections: s.connections,
+          routingTableSize: s.routingTableSize,
+          pendingQueries: pending.size,
+          runningQueries: running,
+          heldCommands: held.length,
+          actors: sys.actors,
+          deadLetters: sys.deadLetters,
+          openPorts: sys.openPorts
+        }
+      }
+
+      const onCommand = (msg: Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }): void => {
+        const { id, command } = msg.env
+        if (port === undefined) {
+          if (held.length >= maxHeld) ctx.fail(id, failure('overloaded', 'the swarm is restarting and holds too many commands'))
+          else held.push(msg)
+          return
+        }
+        const isQuery = command.type !== 'swarm.peers' && command.type !== 'swarm.status'
+        if (isQuery && pending.size >= maxPending) {
+          ctx.fail(id, failure('overloaded', `the swarm serves ${maxPending} queries already`))
+          return
+        }
+        try {
+          start(port, id, command)
+        } catch (err) {
+          // a port method that throws synchronously is the node's failure, not ours
+          settleFailure(id, failure('failed', err instanceof Error ? err.message : String(err)))
+          running = Math.max(0, running - 1)
+        }
+      }
+
+      const onItem = (id: QueryId, item: unknown): void => {
+        const p = pending.get(id)
+        if (p === undefined) return
+        if (p.type === 'dht.get') {
+          pending.delete(id)
+          ctx.reply(id, item)
+          return
+        }
+        if (p.seen !== undefined) {
+          const key = (item as PeerInfo).peerId
+          if (p.seen.has(key)) return
+          if (p.seen.size < maxSeen) p.seen.add(key)
+        }
+        p.count++
+        if (!ctx.next(id, item)) {
+          pending.delete(id)
+          return
+        }
+        if (p.count >= p.limit) {
+          pending.delete(id)
+          ctx.end(id)
+        }
+      }
+
+      const onEnd = (id: QueryId, result: Settled<unknown>): void => {
+        running = Math.max(0, running - 1)
+        const p = pending.get(id)
+        if (p === undefined) return
+        pending.delete(id)
+        if (!result.ok) {
+          ctx.fail(id, result.failure)
+          return
+        }
+        switch (p.type) {
+          case 'dht.get':
+            ctx.fail(id, failure('not-found', 'no peer returned a value for the key'))
+            return
+          case 'dht.findProviders':
+          case 'dht.closestPeers':
+            ctx.end(id)
+            return
+          case 'dht.put':
+          case 'dht.provide': {
+            const peers = (result.value as { peers: number }).peers
+            if (peers === 0) ctx.fail(id, failure('failed', `${p.type}: no peer accepted it (is the routing table empty?)`))
+            else ctx.reply(id, result.value)
+            return
+          }
+          default:
+            ctx.reply(id, result.value)
+        }
+      }
+
+      return {
+        receive: msg => {
+          switch (msg.kind) {
+            case 'command':
+              onCommand(msg)
+              return
+            case 'cancel':
+              pending.delete(msg.id)
+              return
+            case 'internal': {
+              const m = msg.msg
+              switch (m.type) {
+                case 'op.done':
+                  onEnd(m.id, m.result)
+                  return
+                case 'op.item':
+                  onItem(m.id, m.item)
+                  return
+                case 'op.end':
+                  onEnd(m.id, m.result)
+                  return
+                case 'op.progress':
+                  if (pending.has(m.id)) ctx.progress({ type: m.event.type, id: m.id, detail: { ...m.event } })
+                  return
+                case 'port.ready':
+                  if (!m.result.ok || nextPort === undefined) throw new Error(`the libp2p node did not start: ${m.result.ok ? 'no port' : m.result.failure.message}`)
+                  port = nextPort
+                  nextPort = undefined
+                  for (const h of held.splice(0)) if (ctx.isOpen(h.env.id)) onCommand(h)
+              }
+            }
+          }
+        },
+        status: () => ({ pendingQueries: pending.size, runningQueries: running, heldCommands: held.length }),
+        stop: async () => {
+          const p = port
+          port = undefined
+          if (p !== undefined) {
+            lastStop = p.stop().catch(() => {})
+            await lastStop
+          }
+        }
+      }
+    }
+  })
+}
+
+export type SwarmActorContext = ActorContext<SwarmMsg>

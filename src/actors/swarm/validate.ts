@@ -1,0 +1,101 @@
+/**
+ * Validation of swarm commands before they are queued: a malformed command is
+ * rejected with `invalid` naming the field, and never reaches libp2p.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CID } from 'multiformats/cid'
+import { failure } from '../../messages/failure.js'
+import type { Failure } from '../../messages/failure.js'
+import type { SwarmCommand } from './swarm-commands.js'
+
+/** Largest DHT key accepted (bytes). */
+export const MAX_KEY_BYTES = 1024
+/** Largest DHT value accepted (bytes); kad-dht messages are capped well above this. */
+export const MAX_VALUE_BYTES = 64 * 1024
+/** Most providers a findProviders stream may ask for. */
+export const MAX_PROVIDERS_LIMIT = 1000
+
+const invalid = (field: string, message: string): Failure => failure('invalid', message, { field })
+
+function checkKey (key: unknown): Failure | undefined {
+  if (typeof key === 'string') {
+    if (key.length === 0) return invalid('key', 'key must not be empty')
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) return invalid('key', `key is longer than ${MAX_KEY_BYTES} bytes`)
+    return undefined
+  }
+  if (key instanceof Uint8Array) {
+    if (key.byteLength === 0) return invalid('key', 'key must not be empty')
+    if (key.byteLength > MAX_KEY_BYTES) return invalid('key', `key is longer than ${MAX_KEY_BYTES} bytes`)
+    return undefined
+  }
+  return invalid('key', 'key must be a Uint8Array or a string')
+}
+
+function checkCid (cid: unknown): Failure | undefined {
+  if (typeof cid !== 'string') return invalid('cid', 'cid must be a string')
+  try {
+    CID.parse(cid)
+  } catch (err) {
+    return invalid('cid', `not a CID: ${(err as Error).message}`)
+  }
+  return undefined
+}
+
+function checkPeerId (peerId: unknown): Failure | undefined {
+  if (typeof peerId !== 'string') return invalid('peerId', 'peerId must be a string')
+  try {
+    peerIdFromString(peerId)
+  } catch {
+    return invalid('peerId', `not a peer id: '${peerId.slice(0, 80)}'`)
+  }
+  return undefined
+}
+
+function checkMultiaddr (addr: unknown): Failure | undefined {
+  if (typeof addr !== 'string') return invalid('multiaddr', 'multiaddr must be a string')
+  let ma
+  try {
+    ma = multiaddr(addr)
+  } catch (err) {
+    return invalid('multiaddr', `not a multiaddr: ${(err as Error).message}`)
+  }
+  if (ma.getComponents().find(c => c.name === 'p2p') === undefined) return invalid('multiaddr', 'multiaddr must end in /p2p/<peer id>')
+  return undefined
+}
+
+export function validateSwarmCommand (cmd: SwarmCommand): Failure | undefined {
+  if (typeof cmd !== 'object' || cmd === null) return invalid('command', 'command must be an object')
+  switch (cmd.type) {
+    case 'dht.put': {
+      const k = checkKey(cmd.key)
+      if (k !== undefined) return k
+      if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
+      if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
+      return undefined
+    }
+    case 'dht.get':
+    case 'dht.closestPeers':
+      return checkKey(cmd.key)
+    case 'dht.provide':
+      return checkCid(cmd.cid)
+    case 'dht.findProviders': {
+      const c = checkCid(cmd.cid)
+      if (c !== undefined) return c
+      if (cmd.limit !== undefined && !(Number.isInteger(cmd.limit) && cmd.limit > 0 && cmd.limit <= MAX_PROVIDERS_LIMIT)) {
+        return invalid('limit', `limit must be an integer from 1 to ${MAX_PROVIDERS_LIMIT}`)
+      }
+      return undefined
+    }
+    case 'dht.findPeer':
+      return checkPeerId(cmd.peerId)
+    case 'swarm.dial':
+      return checkMultiaddr(cmd.multiaddr)
+    case 'swarm.peers':
+    case 'swarm.bootstrap':
+    case 'swarm.status':
+      return undefined
+    default:
+      return invalid('type', `unknown swarm command '${String((cmd as { type: unknown }).type)}'`)
+  }
+}
