@@ -71,7 +71,7 @@ export function parseTrace (text: string): { header: TraceHeader, events: TraceE
     try {
       obj = JSON.parse(line)
     } catch (err) {
-      throw new SyntaxError(`trace line ${i + 1}: ${(err as Error).message}`)
+      throw new SyntaxError(`trace line ${i + 1}: ${(err as Error).message}`, { cause: err })
     }
     if (typeof obj !== 'object' || obj === null) throw new SyntaxError(`trace line ${i + 1}: not an object`)
     if (i === 0) {
