@@ -12,7 +12,7 @@ import { failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { validateSwarmCommand } from './validate.js'
 import type { ActorContext, ActorDefinition, Incoming, Settled } from '../runtime/actor.js'
-import type { DhtPort, DhtProgress } from './dht-port.js'
+import type { DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { SwarmCommand } from './swarm-commands.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
@@ -141,16 +141,19 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             track(id, cmd.type, Infinity, true)
             ctx.pump(p.closestPeers(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
             return
+          // Reads of the live node are inputs too: they come back as recorded
+          // completions, so a replay answers with what the node said then.
           case 'swarm.peers':
-            ctx.reply(id, { peers: p.connections() })
+            track(id, cmd.type)
+            ctx.pipe(Promise.resolve().then(() => ({ peers: p.connections() })), result => ({ type: 'op.done', id, result }), id)
             return
           case 'swarm.status':
-            ctx.reply(id, status(p))
+            track(id, cmd.type)
+            ctx.pipe(Promise.resolve().then(() => p.status()), result => ({ type: 'op.done', id, result }), id)
         }
       }
 
-      const status = (p: DhtPort): SwarmStatusReply => {
-        const s = p.status()
+      const status = (s: DhtPortStatus): SwarmStatusReply => {
         const sys = ctx.systemStatus()
         return {
           peerId: s.peerId,
@@ -174,8 +177,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           else held.push(msg)
           return
         }
-        const isQuery = command.type !== 'swarm.peers' && command.type !== 'swarm.status'
-        if (isQuery && pending.size >= maxPending) {
+        if (pending.size >= maxPending) {
           ctx.fail(id, failure('overloaded', `the swarm serves ${maxPending} queries already`))
           return
         }
@@ -228,6 +230,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           case 'dht.findProviders':
           case 'dht.closestPeers':
             ctx.end(id)
+            return
+          case 'swarm.status':
+            ctx.reply(id, status(result.value as DhtPortStatus))
             return
           case 'dht.put':
           case 'dht.provide': {

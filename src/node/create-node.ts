@@ -1,0 +1,142 @@
+/**
+ * createNode wires one node: its repo, the libp2p node (behind a DhtPort, given
+ * to the swarm actor that owns it from then on), the actor system with the
+ * system and swarm actors, and optionally a trace recording of everything.
+ */
+import { createWriteStream } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { createLibp2pDhtPort } from '../actors/swarm/libp2p-dht-port.js'
+import { defaultSelectors, defaultValidators } from '../actors/swarm/namespaces.js'
+import { swarmActor } from '../actors/swarm/swarm-actor.js'
+import { systemActor } from '../actors/system/system-actor.js'
+import { ActorSystem } from '../actors/runtime/system.js'
+import { TraceRecorder } from '../actors/runtime/trace-recorder.js'
+import { RealClock } from '../platform/real-clock.js'
+import { loadIdentity, openRepo } from './repo.js'
+import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
+import type { DeadLetter } from '../actors/runtime/dead-letters.js'
+import type { DhtPort } from '../actors/swarm/dht-port.js'
+import type { TraceSink } from '../actors/runtime/trace-events.js'
+import type { AskCommand, AskType, BaseCommand, ItemOf, ReplyOf, StreamCommand, StreamType } from '../messages/commands.js'
+import type { Selectors, Validators } from '@libp2p/kad-dht'
+
+export interface NodeOptions {
+  /** 'memory' (default) or a directory: a LevelDB datastore with the node's identity */
+  repo?: string
+  /** listen multiaddrs; default /ip4/127.0.0.1/tcp/0 (tcp) or a fresh /memory/… address */
+  listen?: string[]
+  /** peers (multiaddrs with /p2p/…) that swarm.bootstrap dials; the node bootstraps on start when given */
+  bootstrap?: string[]
+  /** deterministic identity (for a new repo) and seeded randomness */
+  seed?: number
+  transport?: 'tcp' | 'memory'
+  /** DHT server (default) or client */
+  mode?: 'server' | 'client'
+  /** testnet settings: keep loopback addresses in the DHT, allow-list loopback dials */
+  loopback?: boolean
+  /** deadline of an ask that names none (default 30 s) */
+  defaultTimeoutMs?: number
+  /** record a trace: a file path (JSONL) or a sink */
+  trace?: string | TraceSink
+  /** extra DHT record namespaces (`/<ns>/…`) beside the built-in `swarmbus` one */
+  validators?: Validators
+  selectors?: Selectors
+}
+
+export interface SwarmNode {
+  readonly peerId: string
+  /** listen addresses including /p2p/<peerId> */
+  readonly multiaddrs: string[]
+  ask<C extends AskCommand>(command: C, options?: AskOptions): Promise<ReplyOf<C['type'] & AskType>>
+  stream<C extends StreamCommand>(command: C, options?: AskOptions): AsyncIterable<ItemOf<C['type'] & StreamType>>
+  on(event: 'progress', fn: (e: ProgressEvent) => void): () => void
+  on(event: 'dead-letter', fn: (d: DeadLetter) => void): () => void
+  /** add an extension actor; its command types become askable */
+  spawn<C extends BaseCommand, I>(def: ActorDefinition<C, I>): void
+  /** the node's actor system (status, dead letters) */
+  readonly system: ActorSystem
+  stop(): Promise<void>
+}
+
+function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, config: Record<string, unknown>): { sink?: TraceSink, close: () => Promise<void> } {
+  if (trace === undefined) return { close: async () => {} }
+  if (typeof trace !== 'string') return { sink: trace, close: async () => {} }
+  const out = createWriteStream(trace, { flags: 'w' })
+  const recorder = new TraceRecorder({ seed, startedAt, config, write: line => { out.write(line + '\n') } })
+  return {
+    sink: recorder,
+    close: async () => { await new Promise<void>(resolve => { out.end(resolve) }) }
+  }
+}
+
+export async function createNode (options: NodeOptions = {}): Promise<SwarmNode> {
+  const transport = options.transport ?? 'tcp'
+  const repo = await openRepo(options.repo ?? 'memory')
+  let port: DhtPort | undefined
+  try {
+    const privateKey = await loadIdentity(repo, options.seed)
+    const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
+    const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
+      datastore: repo.datastore,
+      privateKey,
+      transport,
+      ...(listen !== undefined ? { listen } : {}),
+      ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
+      mode: options.mode ?? 'server',
+      loopback: options.loopback ?? false,
+      validators: { ...defaultValidators(), ...options.validators },
+      selectors: { ...defaultSelectors(), ...options.selectors }
+    })
+    port = await makePort()
+    const clock = new RealClock()
+    const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
+    const startedAt = clock.now()
+    const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
+    const trace = openTrace(options.trace, seed, startedAt, {
+      peerId: port.peerId,
+      actors: ['system', 'swarm'],
+      system: systemConfig
+    })
+    const system = new ActorSystem({
+      clock,
+      seed,
+      ...systemConfig,
+      yieldToHost: fn => { setImmediate(fn) },
+      ...(trace.sink !== undefined ? { trace: trace.sink } : {})
+    })
+    system.spawn(systemActor())
+    system.spawn(swarmActor({ port, createPort: makePort }))
+    const first = port
+    let stopping: Promise<void> | undefined
+
+    const node: SwarmNode = {
+      peerId: first.peerId,
+      get multiaddrs () { return first.multiaddrs() },
+      ask: (command, opts) => system.ask(command, opts),
+      stream: (command, opts) => system.stream(command, opts),
+      on: ((event: 'progress' | 'dead-letter', fn: (e: never) => void) => {
+        if (event === 'progress') return system.onProgress(fn as (e: ProgressEvent) => void)
+        if (event === 'dead-letter') return system.deadLetters.onDeadLetter(fn as (d: DeadLetter) => void)
+        throw new TypeError(`unknown event '${String(event)}'`)
+      }) as SwarmNode['on'],
+      spawn: def => { system.spawn(def) },
+      system,
+      stop: async () => {
+        stopping ??= (async () => {
+          await system.stop()
+          await trace.close()
+          await repo.close()
+        })()
+        await stopping
+      }
+    }
+    if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
+      await node.ask({ type: 'swarm.bootstrap' }).catch(() => {})
+    }
+    return node
+  } catch (err) {
+    await port?.stop().catch(() => {})
+    await repo.close().catch(() => {})
+    throw err
+  }
+}
