@@ -1,0 +1,40 @@
+/**
+ * swarmbus — the public surface. Everything else is internal.
+ */
+import './messages/system.js'
+import './messages/swarm.js'
+
+export { createNode } from './node/create-node.js'
+export type { NodeOptions, SwarmNode } from './node/create-node.js'
+export { createTestnet } from './node/create-testnet.js'
+export type { Testnet, TestnetOptions } from './node/create-testnet.js'
+export { replayNodeTrace, replayNodeTraceFile } from './node/replay-node.js'
+export type { NodeReplayOptions, NodeReplayReport } from './node/replay-node.js'
+
+export { defineActor } from './actors/runtime/actor.js'
+export type {
+  ActorBehavior, ActorContext, ActorDefinition, AskOptions, Cancel, CancelReason, Incoming,
+  ProgressEvent, Settled, SupervisionPolicy
+} from './actors/runtime/actor.js'
+export type { DeadLetter, DeadLetterReason } from './actors/runtime/dead-letters.js'
+export type { Clock } from './actors/runtime/clock.js'
+export { SimulatedClock } from './actors/runtime/clock.js'
+export { ActorSystem } from './actors/runtime/system.js'
+export type { SystemOptions } from './actors/runtime/system.js'
+export { TraceRecorder, parseTrace } from './actors/runtime/trace-recorder.js'
+export { replayTrace } from './actors/runtime/replayer.js'
+export type { ReplayReport, Divergence } from './actors/runtime/replayer.js'
+export type { TraceEvent, TraceHeader, TraceSink } from './actors/runtime/trace-events.js'
+
+export type {
+  AnyCommand, AskCommand, AskType, BaseCommand, CommandMap, CommandType, ItemOf, ReplyOf, StreamCommand, StreamMap, StreamType
+} from './messages/commands.js'
+export type { Envelope } from './messages/envelope.js'
+export type { Failure, FailureKind } from './messages/failure.js'
+export {
+  AbortError, FailedError, InvalidCommandError, InvalidRecordError, NotFoundError, OverloadedError,
+  StoppedError, SwarmbusError, TimeoutError
+} from './messages/errors.js'
+export { encode as encodeJson, decode as decodeJson, toJson, fromJson } from './messages/codec.js'
+export type * from './messages/swarm.js'
+export type * from './messages/system.js'

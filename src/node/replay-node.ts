@@ -1,0 +1,46 @@
+/**
+ * Replays a trace recorded by a node (createNode({ trace })): the same actors,
+ * a simulated clock, an inert DhtPort, and the recorded inputs. Extension
+ * actors a host spawned are rebuilt by `extraActors`.
+ */
+import { readFile } from 'node:fs/promises'
+import { replayTrace } from '../actors/runtime/replayer.js'
+import { parseTrace } from '../actors/runtime/trace-recorder.js'
+import { InertDhtPort } from '../actors/swarm/inert-dht-port.js'
+import { swarmActor } from '../actors/swarm/swarm-actor.js'
+import { systemActor } from '../actors/system/system-actor.js'
+import type { ActorDefinition } from '../actors/runtime/actor.js'
+import type { ReplayReport } from '../actors/runtime/replayer.js'
+import type { TraceHeader } from '../actors/runtime/trace-events.js'
+import type { BaseCommand } from '../messages/commands.js'
+
+export interface NodeReplayReport extends ReplayReport {
+  header: TraceHeader
+}
+
+export interface NodeReplayOptions {
+  /** actors beyond system and swarm that the recording node had */
+  extraActors?: (header: TraceHeader) => Array<ActorDefinition<BaseCommand, unknown>>
+}
+
+export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
+  const { header, events } = parseTrace(text)
+  const config = header.config as { peerId?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
+  const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
+  const report = await replayTrace({
+    header,
+    events,
+    system: defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {},
+    build: system => {
+      system.spawn(systemActor())
+      system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId) }))
+      for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
+    }
+  })
+  return { ...report, header }
+}
+
+export async function replayNodeTraceFile (path: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
+  return await replayNodeTrace(await readFile(path, 'utf8'), options)
+}
