@@ -1,0 +1,164 @@
+/**
+ * IPNS record validation, split so the signature check can run elsewhere.
+ *
+ * `prepareRecord` does every cheap check, failing on the first error:
+ *   bad-name → too-large → bad-protobuf → missing-signature-v2 → missing-data →
+ *   bad-pubkey / key-mismatch / missing-pubkey → bad-cbor → bad-value →
+ *   v1-v2-mismatch → unknown-validity-type → bad-validity → expired
+ * and hands back the signature check; `verifySignature` (verify.ts) runs it;
+ * `finishValidation` turns its verdict into 'bad-signature'. `validateRecord`
+ * does all of it inline.
+ *
+ * The spec checks the signature before V1/V2 consistency and expiry. Running it
+ * last gives the same verdict for every record (it is invalid if any check
+ * fails); only a record with several faults reports a cheaper one first.
+ */
+import { concat } from 'uint8arrays/concat'
+import { equals } from 'uint8arrays/equals'
+import { InvalidRecordError } from '../messages/errors.js'
+import { decodeRecordData } from './cbor.js'
+import { decodeEntry, MAX_RECORD_SIZE } from './codec.js'
+import { recordError } from './errors.js'
+import { toIpnsName } from './name.js'
+import { IpnsEntry } from './pb/ipns.js'
+import { recordPublicKey } from './record-key.js'
+import { nsToMs, parseRfc3339 } from './rfc3339.js'
+import { decodeValue } from './value.js'
+import { verifySignature } from './verify.js'
+import type { RecordData } from './cbor.js'
+import type { Ed25519Backend } from './ed25519.js'
+import type { NameInput } from './name.js'
+import type { SigCheck } from './verify.js'
+import type { KeyType } from '@libp2p/interface'
+
+/** "ipns-signature:" — the V2 signature covers this prefix followed by data */
+export const SIGNATURE_V2_PREFIX = new TextEncoder().encode('ipns-signature:')
+
+/** The fields of a record, read from its signed CBOR data. */
+export interface RecordFields {
+  /** the content path the name points at */
+  value: string
+  sequence: bigint
+  /** EOL as written in the record (RFC 3339) */
+  validity: string
+  /** EOL in milliseconds since the epoch (floor) */
+  validityMs: number
+  /** EOL in nanoseconds since the epoch */
+  validityNs: bigint
+  /** 0 = EOL, the only validity type */
+  validityType: 0
+  /** nanoseconds a resolver may cache the record */
+  ttl: bigint
+  keyType: KeyType
+  /** the record embeds its public key (pubKey field) */
+  hasPubKey: boolean
+  /** the record carries a legacy V1 signature (never checked) */
+  hasV1Signature: boolean
+}
+
+export type PrepareResult =
+  | { ok: false, error: InvalidRecordError }
+  | { ok: true, sigCheck: SigCheck, fields: RecordFields }
+
+export type ValidationResult =
+  | { ok: false, error: InvalidRecordError }
+  | { ok: true, fields: RecordFields }
+
+/**
+ * Every check but the signature. `name` is the name (text, IpnsName) or the DHT
+ * routing key the record was found under; `now` is the time in ms.
+ */
+export function prepareRecord (name: NameInput, bytes: Uint8Array, now: number): PrepareResult {
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds')
+  try {
+    return { ok: true, ...prepare(name, bytes, now) }
+  } catch (err) {
+    return { ok: false, error: asRecordError(err) }
+  }
+}
+
+/** Turns the signature verdict for a prepared record into the final result. */
+export function finishValidation (prepared: PrepareResult, signatureValid: boolean): ValidationResult {
+  if (!prepared.ok) return prepared
+  if (!signatureValid) return { ok: false, error: recordError('bad-signature', 'signatureV2 does not verify') }
+  return { ok: true, fields: prepared.fields }
+}
+
+/** prepareRecord + verifySignature inline, without throwing. */
+export function checkRecord (name: NameInput, bytes: Uint8Array, now: number, backend?: Ed25519Backend): ValidationResult {
+  const prepared = prepareRecord(name, bytes, now)
+  if (!prepared.ok) return prepared
+  return finishValidation(prepared, verifySignature(prepared.sigCheck, backend))
+}
+
+/** Validates a record inline; returns its fields or throws InvalidRecordError. */
+export function validateRecord (name: NameInput, bytes: Uint8Array, now: number, backend?: Ed25519Backend): RecordFields {
+  const result = checkRecord(name, bytes, now, backend)
+  if (!result.ok) throw result.error
+  return result.fields
+}
+
+function prepare (nameInput: NameInput, bytes: Uint8Array, now: number): { sigCheck: SigCheck, fields: RecordFields } {
+  const name = toIpnsName(nameInput)
+  if (!(bytes instanceof Uint8Array)) throw recordError('bad-protobuf', 'record must be bytes')
+  if (bytes.byteLength > MAX_RECORD_SIZE) throw recordError('too-large', `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_SIZE}`)
+  const entry = decodeEntry(bytes)
+  if (entry.signatureV2 === undefined || entry.signatureV2.byteLength === 0) throw recordError('missing-signature-v2', 'record has no signatureV2')
+  if (entry.data === undefined || entry.data.byteLength === 0) throw recordError('missing-data', 'record has no data')
+  const key = recordPublicKey(name, entry.pubKey)
+  const data = decodeRecordData(entry.data)
+  const value = decodeValue(data.value)
+  const hasV1Signature = entry.signatureV1 !== undefined && entry.signatureV1.byteLength > 0
+  if (entry.signatureV1 !== undefined || entry.value !== undefined) checkV1MatchesV2(entry, data)
+  if (data.validityType !== 0n) throw recordError('unknown-validity-type', `ValidityType ${data.validityType} is not 0 (EOL)`)
+  const validity = decodeValidity(data.validity)
+  const validityNs = parseRfc3339(validity)
+  const nowNs = BigInt(Math.floor(now)) * 1_000_000n
+  if (validityNs < nowNs) throw recordError('expired', `record expired at ${validity}`)
+  return {
+    sigCheck: { keyType: key.type, publicKey: key.raw, data: concat([SIGNATURE_V2_PREFIX, entry.data]), signature: entry.signatureV2 },
+    fields: {
+      value,
+      sequence: data.sequence,
+      validity,
+      validityMs: nsToMs(validityNs),
+      validityNs,
+      validityType: 0,
+      ttl: data.ttl,
+      keyType: key.type,
+      hasPubKey: entry.pubKey !== undefined && entry.pubKey.byteLength > 0,
+      hasV1Signature
+    }
+  }
+}
+
+/**
+ * Spec: if signatureV1 or value is present, the protobuf copies of value,
+ * validity, validityType, sequence and ttl must equal the CBOR fields. An
+ * absent protobuf field counts as its default (empty / 0), as boxo's getters do.
+ */
+function checkV1MatchesV2 (entry: IpnsEntry, data: RecordData): void {
+  const empty = new Uint8Array(0)
+  if (!equals(entry.value ?? empty, data.value)) throw recordError('v1-v2-mismatch', 'protobuf value differs from CBOR Value')
+  if (!equals(entry.validity ?? empty, data.validity)) throw recordError('v1-v2-mismatch', 'protobuf validity differs from CBOR Validity')
+  const pbValidityType = entry.validityType === undefined || entry.validityType === IpnsEntry.ValidityType.EOL ? 0n : -1n
+  if (pbValidityType !== data.validityType) throw recordError('v1-v2-mismatch', 'protobuf validityType differs from CBOR ValidityType')
+  if ((entry.sequence ?? 0n) !== data.sequence) throw recordError('v1-v2-mismatch', 'protobuf sequence differs from CBOR Sequence')
+  if ((entry.ttl ?? 0n) !== data.ttl) throw recordError('v1-v2-mismatch', 'protobuf ttl differs from CBOR TTL')
+}
+
+const ascii = new TextDecoder('utf-8', { fatal: true })
+
+function decodeValidity (bytes: Uint8Array): string {
+  try {
+    return ascii.decode(bytes)
+  } catch {
+    throw recordError('bad-validity', 'Validity is not UTF-8 text')
+  }
+}
+
+/** every stage raises its own code; this only catches what a library threw unexpectedly */
+function asRecordError (err: unknown): InvalidRecordError {
+  if (err instanceof InvalidRecordError) return err
+  return recordError('bad-protobuf', `unreadable record: ${err instanceof Error ? err.message : String(err)}`)
+}
