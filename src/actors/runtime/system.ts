@@ -479,7 +479,8 @@ export class ActorSystem {
     cell.behavior = undefined
     cell.incarnation++
     this.failOpen(cell, true, 'the actor crashed and is restarting')
-    cell.mailbox.drainSystem()
+    // completions and cancels queued for the crashed incarnation had nowhere to go
+    for (const m of cell.mailbox.drainSystem()) this.dead('stale-incarnation', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
     cell.stopping = Promise.resolve().then(() => old?.stop?.()).catch(() => {})
     const p = cell.policy
     cell.restartTimes = cell.restartTimes.filter(t => now - t < p.periodMs)
@@ -513,8 +514,8 @@ export class ActorSystem {
     cell.behavior = undefined
     cell.incarnation++
     this.failOpen(cell, false, why)
-    cell.mailbox.drainUser()
-    cell.mailbox.drainSystem()
+    cell.mailbox.drainUser() // their ports were failed above
+    for (const m of cell.mailbox.drainSystem()) this.dead('actor-stopped', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
     const prev = cell.stopping ?? Promise.resolve()
     cell.stopping = prev.then(() => old?.stop?.()).catch(() => {})
   }
