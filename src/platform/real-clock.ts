@@ -21,8 +21,8 @@ export class RealClock implements Clock {
       this.handles.delete(id)
       fn()
     }, Math.ceil(delay))
-    // a pending deadline must not keep the process alive on its own
-    handle.unref()
+    // deliberately ref'd: a host awaiting an ask must stay alive until its
+    // deadline settles it; system.stop() clears every timer
     this.handles.set(id, handle)
     return id
   }

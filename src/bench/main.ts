@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: prints one JSON object with the medians of this run.
+ * Compare ratios measured in the same run; these machines are noisy.
+ */
+import { benchBus, benchTimeouts } from './bus.js'
+import { benchDht } from './dht.js'
+
+const only = new Set(process.argv.slice(2))
+const want = (name: string): boolean => only.size === 0 || only.has(name)
+
+const result: Record<string, unknown> = {
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  startedAt: new Date().toISOString()
+}
+if (want('bus')) result.bus = await benchBus()
+if (want('timeouts')) result.timeouts = await benchTimeouts()
+if (want('dht')) result.dht = await benchDht()
+process.stdout.write(JSON.stringify(result, null, 2) + '\n')
