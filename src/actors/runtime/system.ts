@@ -544,7 +544,8 @@ export class ActorSystem {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's closures read better as sys.x
     const sys = this
     const name = cell.def.name
-    const alive = (): boolean => cell.incarnation === inc && cell.state === 'running'
+    // this incarnation, from start() on ('starting'/'restarting' too: a reply to an ask made in start() must not be lost)
+    const alive = (): boolean => cell.incarnation === inc && cell.state !== 'stopped'
     const external = (msg: unknown, owner: QueryId | undefined): void => {
       if (cell.incarnation !== inc || cell.state === 'stopped') {
         this.dead(cell.state === 'stopped' ? 'actor-stopped' : 'stale-incarnation', name, owner)

@@ -235,6 +235,35 @@ describe('internal messages', () => {
     expect(echoLog.cancels.at(-1)?.reason).toBe('timeout')
   })
 
+  it('an ask made in start() gets its reply even when it is rejected at once (first start and restarts)', async () => {
+    const h = simSystem()
+    const got: Array<{ inc: number, r: Settled<unknown> }> = []
+    h.system.spawn(defineActor<BaseCommand & { crash?: boolean }, Settled<unknown>>({
+      name: 'starter',
+      commands: ['starter.go'],
+      supervision: { maxRestarts: 5, periodMs: 1000, backoffMs: 10, maxBackoffMs: 10 },
+      start: ctx => {
+        ctx.ask({ type: 'no.such' }, {}, r => r)
+        return {
+          receive: msg => {
+            if (msg.kind === 'internal') got.push({ inc: ctx.incarnation, r: msg.msg })
+            if (msg.kind === 'command') {
+              if (msg.env.command.crash === true) throw new Error('crash')
+              ctx.reply(msg.env.id, got.length)
+            }
+          }
+        }
+      }
+    }))
+    h.ask({ type: 'starter.go', crash: true } as BaseCommand)
+    await h.run()
+    const t = h.ask({ type: 'starter.go' })
+    await h.run()
+    expect(t.outcome).toMatchObject({ ok: true, value: 2 })
+    expect(got.map(g => g.inc)).toEqual([0, 1])
+    expect(got.every(g => !g.r.ok && g.r.failure.kind === 'invalid')).toBe(true)
+  })
+
   it('ctx.cancel aborts an ask the actor made: the target gets cancel aborted, the asker an aborted failure', async () => {
     const echoLog = newEchoLog()
     let got: unknown
