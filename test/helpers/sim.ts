@@ -102,6 +102,11 @@ export function simSystem (options: Partial<SystemOptions> = {}): SimHarness {
   const clock = options.clock instanceof SimulatedClock ? options.clock : new SimulatedClock()
   const trace = new RecordingTrace()
   const system = new ActorSystem({ trace, ...options, clock })
+  return harness(system, clock, trace)
+}
+
+/** A harness around a system built elsewhere; it must run on `clock` and write its trace to `trace`. */
+export function harness (system: ActorSystem, clock: SimulatedClock, trace: RecordingTrace): SimHarness {
   const run = async (maxRounds?: number): Promise<number> => system.runUntilQuiet({
     advance: to => { clock.advanceTo(to) },
     nextTimerAt: () => clock.nextTimerAt(),
