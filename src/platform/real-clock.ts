@@ -16,15 +16,26 @@ export class RealClock implements Clock {
 
   setTimer (at: number, fn: () => void): TimerId {
     const id = this.nextId++
+    this.arm(id, at, fn)
+    return id
+  }
+
+  // Host timers run on the event loop's cached millisecond clock and can fire
+  // a fraction of a millisecond before `at` by this clock: re-arm for the
+  // remainder so a callback never sees now() < at (replay relies on it).
+  private arm (id: TimerId, at: number, fn: () => void): void {
     const delay = Math.max(0, at - this.now())
+    // deliberately ref'd: a host awaiting an ask must stay alive until its
+    // deadline settles it; system.stop() clears every timer
     const handle = setTimeout(() => {
+      if (this.now() < at) {
+        this.arm(id, at, fn)
+        return
+      }
       this.handles.delete(id)
       fn()
     }, Math.ceil(delay))
-    // deliberately ref'd: a host awaiting an ask must stay alive until its
-    // deadline settles it; system.stop() clears every timer
     this.handles.set(id, handle)
-    return id
   }
 
   clearTimer (id: TimerId): void {

@@ -126,7 +126,7 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
 function apply (system: ActorSystem, clock: SimulatedClock, ev: TraceInput): boolean {
   switch (ev.type) {
     case 'ask':
-      return system.replayAsk(ev.id, fromJson(ev.command) as BaseCommand, ev.port, ev.deadline)
+      return system.replayAsk(ev.id, fromJson(ev.command) as BaseCommand, ev.port, ev.deadline, ev.aborted === true)
     case 'abort':
       system.hostCancel(ev.id)
       return true

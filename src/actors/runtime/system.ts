@@ -20,7 +20,7 @@ import type { DeadLetterReason } from './dead-letters.js'
 import type { IdSource } from './ids.js'
 import type { Rng } from './rng.js'
 import type { SystemStatus } from './system-status.js'
-import type { TraceOutput, TraceSink } from './trace-events.js'
+import type { TraceInput, TraceOutput, TraceSink } from './trace-events.js'
 import type { AskCommand, AskType, BaseCommand, ItemOf, ReplyOf, StreamCommand, StreamType } from '../../messages/commands.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { Failure, FailureKind } from '../../messages/failure.js'
@@ -280,7 +280,10 @@ export class ActorSystem {
     const route = typeof type === 'string' ? this.routes.get(type) : undefined
     let deadline = options.deadline ?? now + (options.timeoutMs ?? this.opts.defaultTimeoutMs)
     if (from === 'host' && !this.opts.manual) {
-      this.trace?.input({ type: 'ask', id, to: route?.cell.def.name ?? '', port, command, deadline }, now, this.deliveries)
+      const ask: TraceInput = { type: 'ask', id, to: route?.cell.def.name ?? '', port, command, deadline }
+      // an already-aborted signal decides the outcome: the replay must know
+      if (options.signal?.aborted === true) ask.aborted = true
+      this.trace?.input(ask, now, this.deliveries)
     }
     if (route === undefined) return reject(failure('invalid', `unknown command type '${String(type)}'`, { field: 'type' }))
     if (route.port !== port) {
@@ -667,10 +670,12 @@ export class ActorSystem {
   }
 
   /** Replay: an ask from the host. false if the id source does not issue the recorded id. */
-  replayAsk (recordedId: QueryId, command: BaseCommand, port: 'once' | 'stream', deadline: number): boolean {
+  replayAsk (recordedId: QueryId, command: BaseCommand, port: 'once' | 'stream', deadline: number, aborted = false): boolean {
     const id = this.ids.next()
     if (id !== recordedId) return false
-    this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, { deadline }, 'host', undefined, id))
+    const options: AskOptions = { deadline }
+    if (aborted) options.signal = AbortSignal.abort()
+    this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, options, 'host', undefined, id))
     return true
   }
 

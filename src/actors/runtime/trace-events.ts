@@ -19,7 +19,7 @@ export interface TraceHeader {
 
 /** Things that come from outside the replay boundary. */
 export type TraceInput =
-  | { type: 'ask', id: string, to: string, port: 'once' | 'stream', command: unknown, deadline: number }
+  | { type: 'ask', id: string, to: string, port: 'once' | 'stream', command: unknown, deadline: number, aborted?: boolean }
   | { type: 'abort', id: string }
   | { type: 'external', actor: string, incarnation: number, msg: unknown }
   | { type: 'timer', timer: number }
