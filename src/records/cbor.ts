@@ -21,13 +21,15 @@ export interface RecordData {
 const UINT64_MAX = (1n << 64n) - 1n
 
 export function encodeRecordData (data: RecordData): Uint8Array {
-  return cborg.encode({
+  const bytes = cborg.encode({
     Value: data.value,
     Validity: data.validity,
     ValidityType: toCborInt(data.validityType),
     Sequence: toCborInt(data.sequence),
     TTL: toCborInt(data.ttl)
   })
+  // cborg hands back a Node Buffer; give callers a plain Uint8Array view
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** Decodes `data`; throws InvalidRecordError('bad-cbor') for anything but a well-typed map. */

@@ -101,10 +101,10 @@ function eolNs (now: number, lifetimeMs: number): bigint {
   return msToNsExact(now) + msToNsExact(lifetimeMs)
 }
 
-/** ms (possibly fractional, as from performance.timeOrigin + now()) to ns, to the µs */
+/** ms (possibly fractional, as from performance.timeOrigin + now()) to ns, as exactly as the double allows */
 function msToNsExact (ms: number): bigint {
   const whole = Math.floor(ms)
-  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1000)) * 1000n
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1_000_000))
 }
 
 function toUint64 (n: bigint | number, code: 'bad-sequence' | 'bad-ttl', what: string): bigint {
