@@ -6,14 +6,26 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { ActorSystem, createTestnet, defineActor, SimulatedClock } from 'swarmbus'
-import type { DhtPut, ReplyOf, Testnet } from 'swarmbus'
+import type { ActorDefinition, DhtPut, ReplyOf, Testnet } from 'swarmbus'
 import { counterActor, MAX_STEP } from './counter-actor.js'
-import type { CounterPublished, CounterValue } from './counter-actor.js'
+import type { CounterAdd, CounterGet, CounterList, CounterPublish, CounterPublished, CounterValue } from './counter-actor.js'
+// Inside this repository only: the runtime's actor compliance suite (test/
+// is not part of the published package). It drives the repo's own
+// ActorSystem, which the actor definition fits structurally.
+import { ActorSystem as RepoActorSystem } from '../src/actors/runtime/system.js'
+import { runActorCompliance } from '../test/compliance/actor-compliance.js'
 
 const utf8 = new TextDecoder()
 
-/** Stands in for the swarm actor: answers dht.put with { peers: 3 } after delayMs of virtual time. */
-function fakeDht (delayMs: number, log: { puts: DhtPut[], cancels: string[] }): ReturnType<typeof defineActor<DhtPut, { type: 'answer', id: string }>> {
+interface FakeDhtLog { puts: DhtPut[], cancels: string[] }
+
+/**
+ * Stands in for the swarm actor: answers dht.put with { peers: 3 } after
+ * `delayMs` of virtual time (never, when undefined). On a cancel or a stop it
+ * drops the answer, unless `ignoreCancel` (a slow network that does not stop:
+ * its late answer goes to dead letters).
+ */
+function fakeDht (delayMs: number | undefined, log: FakeDhtLog, ignoreCancel = false): ActorDefinition<DhtPut, { type: 'answer', id: string }> {
   return defineActor<DhtPut, { type: 'answer', id: string }>({
     name: 'fake-dht',
     commands: ['dht.put'],
@@ -24,18 +36,20 @@ function fakeDht (delayMs: number, log: { puts: DhtPut[], cancels: string[] }): 
           switch (msg.kind) {
             case 'command':
               log.puts.push(msg.env.command)
-              timers.set(msg.env.id, ctx.after(delayMs, { type: 'answer', id: msg.env.id }))
+              if (delayMs !== undefined) timers.set(msg.env.id, ctx.after(delayMs, { type: 'answer', id: msg.env.id }))
               return
             case 'cancel':
               log.cancels.push(msg.reason)
-              timers.get(msg.id)?.()
+              if (!ignoreCancel) timers.get(msg.id)?.()
               timers.delete(msg.id)
               return
             case 'internal':
               timers.delete(msg.msg.id)
               ctx.reply(msg.msg.id, { peers: 3 } satisfies ReplyOf<'dht.put'>)
           }
-        }
+        },
+        // timers set with ctx.after outlive a stopped actor unless cleared
+        stop: () => { if (!ignoreCancel) for (const cancel of timers.values()) cancel() }
       }
     }
   })
@@ -44,7 +58,7 @@ function fakeDht (delayMs: number, log: { puts: DhtPut[], cancels: string[] }): 
 describe('counter actor on a bare ActorSystem with a SimulatedClock', () => {
   let clock: SimulatedClock
   let system: ActorSystem
-  let dht: { puts: DhtPut[], cancels: string[] }
+  let dht: FakeDhtLog
   /** deliver everything that needs no time to pass */
   const flush = async (): Promise<number> => await system.runUntilQuiet()
 
@@ -181,4 +195,36 @@ describe('counter actor on real nodes', () => {
     const status = await a.ask({ type: 'swarm.status' })
     expect(status.actors.map(s => s.name)).toContain('counter')
   })
+})
+
+// Exactly-once settles, deadlines, aborts, no reply after stop and validation
+// before delivery, checked by the suite every actor of the runtime passes.
+// 'never' and 'slow' make the DHT stand-in unresponsive or late; then only
+// counter.publish waits on it (the other commands answer at once by design).
+runActorCompliance('counter example actor', {
+  modes: ['prompt', 'never', 'slow'],
+  build: env => {
+    const system = new RepoActorSystem({ clock: env.clock, trace: env.trace, seed: env.seed })
+    const log: FakeDhtLog = { puts: [], cancels: [] }
+    system.spawn(counterActor({ initial: { hits: 5 } }))
+    system.spawn(fakeDht(env.mode === 'prompt' ? 50 : env.mode === 'slow' ? env.lateMs : undefined, log, env.mode === 'slow'))
+    const add: CounterAdd = { type: 'counter.add', name: 'hits', by: 1 }
+    const get: CounterGet = { type: 'counter.get', name: 'hits' }
+    const list: CounterList = { type: 'counter.list' }
+    const publish: CounterPublish = { type: 'counter.publish', name: 'hits' }
+    const badAdd: CounterAdd = { type: 'counter.add', name: 'hits', by: 0 }
+    const badGet: CounterGet = { type: 'counter.get', name: '' }
+    const badList: CounterList = { type: 'counter.list', prefix: 'a b' }
+    return {
+      system,
+      valid: env.mode === 'prompt'
+        ? [{ command: add }, { command: get }, { command: list, port: 'stream' }, { command: publish }]
+        : [{ command: publish }],
+      invalid: [
+        { command: badAdd, field: 'by' },
+        { command: badGet, field: 'name' },
+        { command: badList, port: 'stream', field: 'prefix' }
+      ]
+    }
+  }
 })

@@ -88,6 +88,8 @@ export interface CounterOptions {
   maxCounters?: number
   /** publishes in flight at once (default 64) */
   maxPublishing?: number
+  /** counters to start with, and to start again with after a crash (a restart runs start() afresh) */
+  initial?: Readonly<Record<string, number>>
 }
 
 /** The actor's own messages. Plain data only: they are recorded in traces. */
@@ -104,6 +106,11 @@ const utf8 = new TextEncoder()
 export function counterActor (options: CounterOptions = {}): ActorDefinition<CounterCommand, CounterMsg> {
   const maxCounters = options.maxCounters ?? 1_000
   const maxPublishing = options.maxPublishing ?? 64
+  const initial = Object.entries(options.initial ?? {})
+  if (initial.length > maxCounters) throw new RangeError(`initial has more than maxCounters (${maxCounters}) counters`)
+  for (const [name, value] of initial) {
+    if (checkName(name) !== undefined || !Number.isSafeInteger(value)) throw new RangeError(`initial counter '${name}' needs a valid name and a safe integer value`)
+  }
 
   return defineActor<CounterCommand, CounterMsg>({
     name: options.name ?? 'counter',
@@ -115,7 +122,7 @@ export function counterActor (options: CounterOptions = {}): ActorDefinition<Cou
     // start runs again, fresh, after a crash: state lives in this closure and
     // is lost on restart (persist it through another actor if it must survive)
     start: ctx => {
-      const counters = new Map<string, number>()
+      const counters = new Map<string, number>(initial)
       /** outer query id → the swarm ask serving it */
       const publishing = new Map<string, Publishing>()
 
