@@ -74,6 +74,16 @@ export class VerifyPool implements BatchVerifier {
     })
   }
 
+  /** tasks (batches) the workers have finished */
+  get completedTasks (): number {
+    return this.#pool.completed
+  }
+
+  /** worker threads currently running */
+  get runningThreads (): number {
+    return this.#pool.threads.length
+  }
+
   async verifyBatch (checks: readonly SigCheck[]): Promise<boolean[]> {
     if (this.#destroyed) throw new StoppedError('verify pool destroyed')
     const chunks: Array<Promise<boolean[]>> = []
