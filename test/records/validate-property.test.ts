@@ -41,8 +41,8 @@ function outcome (fn: () => RecordFields): Outcome {
   try {
     return { ok: true, content: content(fn()) }
   } catch (err) {
-    if (!(err instanceof InvalidRecordError)) throw new Error(`threw something other than InvalidRecordError: ${String(err)}`)
-    if (!(VALIDATION_ERROR_CODES as readonly string[]).includes(err.code)) throw new Error(`undocumented code ${err.code}`)
+    if (!(err instanceof InvalidRecordError)) throw new Error(`threw something other than InvalidRecordError: ${String(err)}`, { cause: err })
+    if (!(VALIDATION_ERROR_CODES as readonly string[]).includes(err.code)) throw new Error(`undocumented code ${err.code}`, { cause: err })
     return { ok: false, code: err.code }
   }
 }
