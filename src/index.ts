@@ -3,6 +3,8 @@
  */
 import './messages/system.js'
 import './messages/swarm.js'
+import './messages/keys.js'
+import './messages/records.js'
 
 export { createNode } from './node/create-node.js'
 export type { NodeOptions, SwarmNode } from './node/create-node.js'
@@ -38,3 +40,5 @@ export {
 export { encode as encodeJson, decode as decodeJson, toJson, fromJson } from './messages/codec.js'
 export type * from './messages/swarm.js'
 export type * from './messages/system.js'
+export type * from './messages/keys.js'
+export type * from './messages/records.js'

@@ -13,6 +13,10 @@ import { ActorSystem } from '../actors/runtime/system.js'
 import { TraceRecorder } from '../actors/runtime/trace-recorder.js'
 import { RealClock } from '../platform/real-clock.js'
 import { loadIdentity, openRepo } from './repo.js'
+import { keysActor } from '../actors/keys/keys-actor.js'
+import { keystoreOps } from '../actors/keys/key-ops.js'
+import { Keystore } from '../actors/keys/keystore.js'
+import type { KeyOps } from '../actors/keys/key-ops.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
 import type { DhtPort } from '../actors/swarm/dht-port.js'
@@ -41,6 +45,12 @@ export interface NodeOptions {
   /** extra DHT record namespaces (`/<ns>/…`) beside the built-in `swarmbus` one */
   validators?: Validators
   selectors?: Selectors
+  /**
+   * passphrase of the keystore (named keys are sealed with it). A memory repo
+   * without one gets a random one; a directory repo without one has a locked
+   * keystore (key.list works, nothing else). A wrong one fails createNode.
+   */
+  passphrase?: string
 }
 
 export interface SwarmNode {
@@ -87,6 +97,14 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       validators: { ...defaultValidators(), ...options.validators },
       selectors: { ...defaultSelectors(), ...options.selectors }
     })
+    const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
+    const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)
+    let firstKeystore: Keystore | undefined = keystore
+    const openKeys = async (): Promise<KeyOps> => {
+      const k = firstKeystore ?? await Keystore.open(repo.datastore, privateKey, passphrase)
+      firstKeystore = undefined
+      return keystoreOps(k)
+    }
     port = await makePort()
     const clock = new RealClock()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
@@ -94,7 +112,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     const trace = openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm'],
+      actors: ['system', 'swarm', 'keys'],
       system: systemConfig
     })
     const system = new ActorSystem({
@@ -106,6 +124,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     })
     system.spawn(systemActor())
     system.spawn(swarmActor({ port, createPort: makePort }))
+    system.spawn(keysActor({ open: openKeys }))
     const first = port
     let stopping: Promise<void> | undefined
 

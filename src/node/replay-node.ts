@@ -9,6 +9,8 @@ import { parseTrace } from '../actors/runtime/trace-recorder.js'
 import { InertDhtPort } from '../actors/swarm/inert-dht-port.js'
 import { swarmActor } from '../actors/swarm/swarm-actor.js'
 import { systemActor } from '../actors/system/system-actor.js'
+import { keysActor } from '../actors/keys/keys-actor.js'
+import { inertKeyOps } from '../actors/keys/key-ops.js'
 import type { ActorDefinition } from '../actors/runtime/actor.js'
 import type { ReplayReport } from '../actors/runtime/replayer.js'
 import type { TraceHeader } from '../actors/runtime/trace-events.js'
@@ -25,8 +27,9 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
+  const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
   const report = await replayTrace({
     header,
@@ -35,6 +38,7 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
     build: system => {
       system.spawn(systemActor())
       system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId) }))
+      if (actors.includes('keys')) system.spawn(keysActor({ open: async () => inertKeyOps }))
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }
   })
