@@ -1,0 +1,256 @@
+/**
+ * The built CLI (dist/cli/main.js) run as a child process of this Node:
+ * help and usage errors, the demo on a small testnet, replay of a trace the
+ * demo recorded (and of a tampered copy), and the testnet command's life
+ * cycle. Needs `npm run build` first (npm test does it).
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ChildProcess } from 'node:child_process'
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+const children = new Set<ChildProcess>()
+let dir = ''
+
+interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+
+/** Runs the CLI to its end; killed (SIGKILL) if it outlives timeoutMs. */
+function cli (args: string[], timeoutMs = 20_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      children.delete(child)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first`)
+  dir = await mkdtemp(join(tmpdir(), 'swarmbus-cli-'))
+})
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL')
+  if (dir !== '') await rm(dir, { recursive: true, force: true })
+})
+
+describe('help and usage errors', () => {
+  it('--help lists the commands and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await cli([flag])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/^Usage: swarmbus <command>/)
+      for (const c of ['demo', 'testnet', 'replay']) expect(r.stdout).toContain(`  ${c}`)
+      expect(r.stderr).toBe('')
+    }
+  })
+
+  it('every command has its own --help, also through `help <command>`', async () => {
+    for (const args of [['demo', '--help'], ['testnet', '-h'], ['replay', '--help'], ['help', 'demo'], ['demo', '--nodes', '3', '-h']]) {
+      const r = await cli(args)
+      expect(r.code, args.join(' ')).toBe(0)
+      expect(r.stdout).toMatch(new RegExp(`^Usage: swarmbus ${args[0] === 'help' ? args[1] ?? '' : args[0] ?? ''}`))
+    }
+  })
+
+  it('--version prints the package version', async () => {
+    const r = await cli(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^swarmbus \d+\.\d+\.\d+/)
+  })
+
+  it('no command, an unknown command or an unknown flag: a message on stderr and exit 2', async () => {
+    const none = await cli([])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('Usage: swarmbus')
+
+    const unknown = await cli(['frobnicate'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'")
+    expect(unknown.stdout).toBe('')
+
+    const flag = await cli(['demo', '--bogus'])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toContain("swarmbus demo: unknown option '--bogus'")
+    expect(flag.stderr).toContain("Run 'swarmbus demo --help'")
+
+    const global = await cli(['--bogus'])
+    expect(global.code).toBe(2)
+    expect(global.stderr).toContain("unknown option '--bogus'")
+  })
+
+  it('bad values and missing arguments are usage errors (exit 2)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['demo', '--nodes', '0'], /--nodes must be an integer from 2 to 200/],
+      [['demo', '--nodes', 'many'], /--nodes must be an integer/],
+      [['demo', '--transport', 'udp'], /--transport must be one of tcp, memory/],
+      [['demo', '--nodes'], /argument missing/],
+      [['demo', 'extra'], /unexpected argument: 'extra'/],
+      [['testnet', '--nodes', '500'], /--nodes must be an integer from 1 to 200/],
+      [['replay'], /missing the TRACE file/],
+      [['replay', 'a.jsonl', 'b.jsonl'], /unexpected argument: 'b.jsonl'/]
+    ]
+    for (const [args, message] of cases) {
+      const r = await cli(args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr, args.join(' ')).toMatch(message)
+    }
+  })
+})
+
+interface DemoJson {
+  ok: boolean
+  nodes: number
+  steps: Array<{ step: string, ok: boolean, result: string, ms: number, what: string }>
+  peers: Array<{ node: string, peerId: string }>
+  commands: Record<string, { served: number, failed: number }>
+  trace?: string
+}
+
+describe('demo', () => {
+  it('demo --nodes 4 --json exits 0 with every step ok', async () => {
+    const r = await cli(['demo', '--nodes', '4', '--json'], 45_000)
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as DemoJson
+    expect(report.ok).toBe(true)
+    expect(report.nodes).toBe(4)
+    expect(report.peers).toHaveLength(4)
+    expect(report.steps.map(s => s.step)).toEqual([
+      'mesh', 'dht.put', 'dht.get', 'dht.provide', 'dht.findProviders', 'dht.findPeer', 'dht.closestPeers',
+      'system.ping', 'invalid command', 'deadline 200 ms', 'swarm.status'
+    ])
+    for (const s of report.steps) {
+      expect(s.ok, `${s.step}: ${s.result}`).toBe(true)
+      expect(s.ms).toBeGreaterThanOrEqual(0)
+    }
+    expect(report.commands['system.ping']?.served).toBe(10_000)
+  })
+
+  it('the table names every step with its result', async () => {
+    const r = await cli(['demo', '--nodes', '3', '--transport', 'memory', '--seed', '5'], 45_000)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^swarmbus demo: 3 nodes on in-memory loopback, ready in/)
+    expect(r.stdout).toMatch(/step\s+what happened\s+result\s+ms/)
+    for (const step of ['dht.put', 'dht.get', 'dht.findProviders', 'system.ping', 'deadline 200 ms', 'swarm.status']) {
+      expect(r.stdout).toMatch(new RegExp(`^${step.replace('.', '\\.')}\\s.*\\sok\\s+[\\d.]+`, 'm'))
+    }
+    expect(r.stdout).toMatch(/all 11 steps ok/)
+  })
+})
+
+describe('demo --trace, then replay', () => {
+  let trace = ''
+  let report: DemoJson
+
+  beforeAll(async () => {
+    trace = join(dir, 'n1.jsonl')
+    const r = await cli(['demo', '--nodes', '4', '--json', '--trace', trace], 45_000)
+    expect(r.code, r.stderr).toBe(0)
+    report = JSON.parse(r.stdout) as DemoJson
+  })
+
+  it('records n1 while the demo still passes', () => {
+    expect(report.ok).toBe(true)
+    expect(report.trace).toBe(trace)
+    expect(existsSync(trace)).toBe(true)
+  })
+
+  it('replays the recording as identical (exit 0)', async () => {
+    const human = await cli(['replay', trace])
+    expect(human.code, human.stderr).toBe(0)
+    expect(human.stdout).toContain(`${trace}: identical`)
+    expect(human.stdout).toContain(report.peers[0]?.peerId ?? 'n1')
+
+    const json = await cli(['replay', trace, '--json'])
+    expect(json.code).toBe(0)
+    const out = JSON.parse(json.stdout) as { ok: boolean, inputs: number, outputs: number, deliveries: number, header: { peerId: string } }
+    expect(out.ok).toBe(true)
+    expect(out.header.peerId).toBe(report.peers[0]?.peerId)
+    expect(out.inputs).toBeGreaterThan(10_000) // the pings alone are 10,000 asks
+    expect(out.outputs).toBeGreaterThan(out.inputs)
+    expect(out.deliveries).toBeGreaterThan(0)
+  })
+
+  it('reports a tampered output as a divergence with its seq (exit 1)', async () => {
+    const lines = (await readFile(trace, 'utf8')).split('\n')
+    // the first successful reply the node recorded: change what it said
+    const i = lines.findIndex(l => l.includes('"dir":"out"') && l.includes('"type":"settle"') && l.includes('"ok":true'))
+    expect(i).toBeGreaterThan(0)
+    const ev = JSON.parse(lines[i] as string) as { seq: number, value: unknown }
+    ev.value = { tampered: true }
+    lines[i] = JSON.stringify(ev)
+    const bad = join(dir, 'tampered.jsonl')
+    await writeFile(bad, lines.join('\n'))
+
+    const human = await cli(['replay', bad])
+    expect(human.code).toBe(1)
+    expect(human.stdout).toContain(`DIVERGED at seq ${ev.seq}: the output differs`)
+    expect(human.stdout).toMatch(/expected: .*"tampered":true/)
+
+    const json = await cli(['replay', bad, '--json'])
+    expect(json.code).toBe(1)
+    const out = JSON.parse(json.stdout) as { ok: boolean, divergence: { seq: number, differences: string[] } }
+    expect(out.ok).toBe(false)
+    expect(out.divergence.seq).toBe(ev.seq)
+    expect(out.divergence.differences.some(d => d.startsWith('value.tampered'))).toBe(true)
+  })
+
+  it('an unreadable trace exits 2', async () => {
+    const missing = await cli(['replay', join(dir, 'no-such.jsonl')])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/cannot replay .*ENOENT/)
+
+    const junk = join(dir, 'junk.jsonl')
+    await writeFile(junk, 'not json\n')
+    const bad = await cli(['replay', junk])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/SyntaxError: trace line 1/)
+  })
+})
+
+describe('testnet', () => {
+  it('testnet --nodes 3 --json prints the nodes, then stops cleanly on SIGTERM (exit 0)', async () => {
+    const child = spawn(process.execPath, [MAIN, 'testnet', '--nodes', '3', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
+    const kill = setTimeout(() => { child.kill('SIGKILL') }, 40_000)
+    let stdout = ''
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const closed = new Promise<number | null>(resolve => { child.on('close', code => { clearTimeout(kill); children.delete(child); resolve(code) }) })
+    const ready = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        stdout += s
+        const nl = stdout.indexOf('\n')
+        if (nl >= 0) resolve(stdout.slice(0, nl))
+      })
+      void closed.then(code => { reject(new Error(`testnet exited (${String(code)}) before it was ready: ${stderr}`)) })
+    })
+    const first = JSON.parse(ready) as { event: string, nodes: Array<{ peerId: string, multiaddrs: string[] }>, bootstrap: string[] }
+    expect(first.event).toBe('ready')
+    expect(first.nodes).toHaveLength(3)
+    for (const node of first.nodes) {
+      expect(node.multiaddrs.length).toBeGreaterThan(0)
+      for (const a of node.multiaddrs) expect(a).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${node.peerId}$`))
+    }
+    expect(first.bootstrap).toHaveLength(3)
+
+    child.kill('SIGTERM')
+    expect(await closed).toBe(0)
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { event: string, signal: string }
+    expect(last).toMatchObject({ event: 'stopped', signal: 'SIGTERM' })
+  })
+})
