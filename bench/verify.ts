@@ -1,0 +1,122 @@
+/**
+ * Signature verification throughput and event-loop impact.
+ *
+ *   npm run build && npx tsx bench/verify.ts
+ *
+ * prints JSON: Ed25519 verifications/s on the main thread (noble, native with
+ * key objects reused), through the Piscina pool (2 threads) at batch sizes
+ * 1, 16 and 256, and the event-loop delay (p50/p99/max, ms) while 20,000
+ * verifications go through the pool versus on the main thread (in chunks of
+ * 100 with a macrotask between chunks, the friendliest main-thread schedule).
+ * The checks are the signature checks of real IPNS records (16 keys reused).
+ */
+import { pathToFileURL } from 'node:url'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { setImmediate as nextMacrotask } from 'node:timers/promises'
+import { createRecord } from '../src/records/create.js'
+import { generateEd25519Signer, verifyEd25519 } from '../src/records/ed25519.js'
+import { prepareRecord } from '../src/records/validate.js'
+import { VerifyPool } from '../src/workers/verify-pool.js'
+import type { Ed25519Backend } from '../src/records/ed25519.js'
+import type { SigCheck } from '../src/records/verify.js'
+
+const KEYS = 16
+const LOOP_RUN = 20_000
+
+async function makeChecks (): Promise<SigCheck[]> {
+  const now = Date.now()
+  const checks: SigCheck[] = []
+  for (let k = 0; k < KEYS; k++) {
+    const signer = generateEd25519Signer()
+    for (let s = 0; s < 4; s++) {
+      const created = await createRecord(signer, '/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui', { now, sequence: BigInt(s) })
+      const prepared = prepareRecord(created.name, created.bytes, now)
+      if (!prepared.ok) throw prepared.error
+      checks.push(prepared.sigCheck)
+    }
+  }
+  return checks
+}
+
+function take (checks: SigCheck[], n: number): SigCheck[] {
+  return Array.from({ length: n }, (_, i) => checks[i % checks.length]!)
+}
+
+function mainThreadRate (checks: SigCheck[], backend: Ed25519Backend, count: number): number {
+  for (const c of checks) verifyEd25519(c.publicKey, c.data, c.signature, backend) // warm caches and JIT
+  const start = performance.now()
+  for (let i = 0; i < count; i++) {
+    const c = checks[i % checks.length]!
+    if (!verifyEd25519(c.publicKey, c.data, c.signature, backend)) throw new Error('bench check failed')
+  }
+  return round(count / ((performance.now() - start) / 1000))
+}
+
+async function poolRate (checks: SigCheck[], batchSize: number, count: number): Promise<number> {
+  const pool = new VerifyPool({ threads: 2, batchSize, backend: 'native' })
+  try {
+    await pool.verifyBatch(take(checks, Math.max(batchSize * 4, 256))) // start threads, warm up
+    const start = performance.now()
+    const verdicts = await pool.verifyBatch(take(checks, count))
+    const seconds = (performance.now() - start) / 1000
+    if (!verdicts.every(Boolean)) throw new Error('bench check failed in the pool')
+    return round(count / seconds)
+  } finally {
+    await pool.destroy()
+  }
+}
+
+interface LoopDelay { p50_ms: number, p99_ms: number, max_ms: number, elapsed_ms: number }
+
+async function loopDelayWhile (work: () => Promise<void>): Promise<LoopDelay> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  const start = performance.now()
+  histogram.enable()
+  await work()
+  histogram.disable()
+  const ms = (ns: number): number => round(ns / 1e6, 2)
+  return { p50_ms: ms(histogram.percentile(50)), p99_ms: ms(histogram.percentile(99)), max_ms: ms(histogram.max), elapsed_ms: round(performance.now() - start) }
+}
+
+export async function benchVerify (): Promise<object> {
+  const checks = await makeChecks()
+  const noble = mainThreadRate(checks, 'noble', 400)
+  const native = mainThreadRate(checks, 'native', 10_000)
+  const pool = {
+    batch_1: await poolRate(checks, 1, 3_000),
+    batch_16: await poolRate(checks, 16, 10_000),
+    batch_256: await poolRate(checks, 256, 20_000)
+  }
+
+  const loopPool = new VerifyPool({ threads: 2, batchSize: 256, backend: 'native' })
+  await loopPool.verifyBatch(take(checks, 512))
+  const throughPool = await loopDelayWhile(async () => {
+    await loopPool.verifyBatch(take(checks, LOOP_RUN))
+  })
+  await loopPool.destroy()
+  const onMainThread = await loopDelayWhile(async () => {
+    for (let done = 0; done < LOOP_RUN; done += 100) {
+      for (let i = done; i < done + 100; i++) {
+        const c = checks[i % checks.length]!
+        verifyEd25519(c.publicKey, c.data, c.signature, 'native')
+      }
+      await nextMacrotask()
+    }
+  })
+
+  return {
+    ed25519_verifications_per_s: { noble_main_thread: noble, native_main_thread: native, pool_2_threads: pool },
+    pool_batch_256_vs_native: round(pool.batch_256 / native, 2),
+    event_loop_delay_during_20000_verifications: { through_pool: throughPool, main_thread_chunks_of_100: onMainThread },
+    targets: { pool_vs_native_min: 1.6, pool_loop_p99_ms_max: 5 }
+  }
+}
+
+function round (n: number, digits = 0): number {
+  const f = 10 ** digits
+  return Math.round(n * f) / f
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchVerify(), null, 2))
+}
