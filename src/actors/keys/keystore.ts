@@ -10,10 +10,8 @@
  * datastore put or one batch, so nothing is ever half-written.
  */
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
-import { base36 } from 'multiformats/bases/base36'
-import { CID } from 'multiformats/cid'
+import { nameFromPublicKey, parseName } from '../../records/name.js'
 import { InvalidCommandError, NotFoundError } from '../../messages/errors.js'
 import { deriveKey, newKdfParams, seal, unseal } from './seal.js'
 import type { KdfParams, Sealed } from './seal.js'
@@ -57,14 +55,19 @@ export function checkKeyName (name: unknown, field = 'name'): string {
   return name
 }
 
-/** The IPNS name (CIDv1 libp2p-key, base36) of a peer id. */
+/** The IPNS name (CIDv1 libp2p-key, base36) of a peer id string. */
 export function ipnsNameOf (peerId: string): string {
-  return CID.createV1(0x72, peerIdFromString(peerId).toMultihash()).toString(base36)
+  return parseName(peerId).name.format('base36')
 }
 
+/**
+ * Name and peer id come from the public key itself (identity-inlined when
+ * short, sha2-256 otherwise), which covers ECDSA keys too — @libp2p/peer-id
+ * has no peer id type for those.
+ */
 export function infoOf (name: string, key: PrivateKey): KeyInfo {
-  const peerId = peerIdFromPrivateKey(key).toString()
-  return { name, type: key.type as KeyType, peerId, ipnsName: ipnsNameOf(peerId) }
+  const ipns = nameFromPublicKey(key.publicKey)
+  return { name, type: key.type as KeyType, peerId: ipns.format('base58btc'), ipnsName: ipns.format('base36') }
 }
 
 const infoOfEntry = (e: Entry): KeyInfo => ({ name: e.name, type: e.type, peerId: e.peerId, ipnsName: ipnsNameOf(e.peerId) })
@@ -184,7 +187,7 @@ export class Keystore {
       format: 'swarmbus-key',
       version: 1,
       keyType: key.type as KeyType,
-      peerId: peerIdFromPrivateKey(key).toString(),
+      peerId: infoOf(name, key).peerId,
       kdf,
       sealed: seal(await deriveKey(passphrase, kdf), privateKeyToProtobuf(key), EXPORT_AAD)
     }
@@ -211,7 +214,7 @@ export class Keystore {
     } catch {
       throw new InvalidCommandError('data', 'the export does not hold a valid private key')
     }
-    if (peerIdFromPrivateKey(key).toString() !== doc.peerId) throw new InvalidCommandError('data', 'the export is inconsistent: its key does not match its peer id')
+    if (infoOf(name, key).peerId !== doc.peerId) throw new InvalidCommandError('data', 'the export is inconsistent: its key does not match its peer id')
     return await this.store(name, key)
   }
 }
