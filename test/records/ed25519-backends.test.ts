@@ -46,6 +46,8 @@ describe('Ed25519 backends', () => {
     expect(labels).toContain('R = identity')
     expect(labels.some(l => l.startsWith('small-order A'))).toBe(true)
     expect(labels.some(l => l.startsWith('A + T8, k mod 8 = ') && !l.endsWith('= 0'))).toBe(true)
+    expect(labels).toContain('all-zero key and sig') // noble (ZIP-215) accepts it
+    expect(labels).toContain('key 33 bytes') // OpenSSL reads past the SPKI
   })
 
   it('lists every small-order point among the rejected encodings', () => {
