@@ -84,7 +84,12 @@ export function validateCounterCommand (cmd: CounterCommand): Failure | undefine
 export interface CounterOptions {
   /** registry name (default 'counter') */
   name?: string
-  /** counters kept at once (default 1,000); adding one more fails with OverloadedError */
+  /**
+   * counters kept at once (default 1,000); adding one more fails with
+   * OverloadedError. counter.list sends them all in one turn, so keep this
+   * within the system's streamBuffer (1,024 by default), the most items a
+   * stream may run ahead of its consumer.
+   */
   maxCounters?: number
   /** publishes in flight at once (default 64) */
   maxPublishing?: number
