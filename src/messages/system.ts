@@ -17,6 +17,8 @@ export interface ActorStatus {
   pending: number
   restarts: number
   commands: Record<string, CommandCounters>
+  /** what the actor itself reports (queue depths, caches, throughput, …) */
+  detail?: Record<string, unknown>
 }
 
 export interface SystemPing {

@@ -744,14 +744,19 @@ export class ActorSystem {
         const n = c.served + c.failed
         commands[type] = { served: c.served, failed: c.failed, meanMs: n === 0 ? 0 : c.totalMs / n, maxMs: c.maxMs }
       }
-      actors.push({
+      const status: ActorStatus = {
         name: cell.def.name,
         state: cell.state,
         mailbox: { depth: cell.mailbox.depth, systemDepth: cell.mailbox.systemDepth, capacity: cell.mailbox.limits.capacity },
         pending: cell.open,
         restarts: cell.restarts,
         commands
-      })
+      }
+      try {
+        const detail = cell.behavior?.status?.()
+        if (detail !== undefined) status.detail = detail
+      } catch { /* a status hook that throws reports nothing */ }
+      actors.push(status)
     }
     return {
       actors,
