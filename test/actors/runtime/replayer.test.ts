@@ -58,7 +58,7 @@ const pinger = defineActor<{ type: 'system.ping' }>({
   start: ctx => ({ receive: msg => { if (msg.kind === 'command') ctx.reply(msg.env.id, {}) } })
 }) as unknown as ActorDefinition<BaseCommand, unknown>
 
-type Ask = (c: BaseCommand, o?: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
+type Ask = (c: BaseCommand & Record<string, unknown>, o?: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
 
 async function record (): Promise<string> {
   const clock = new RealClock()
