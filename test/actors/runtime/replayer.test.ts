@@ -73,7 +73,7 @@ async function record (): Promise<string> {
     ...Array.from({ length: 12 }, async (_, i) => await ask({ type: 'job.run', n: i })),
     ask({ type: 'job.run', n: 1, slow: true }, { timeoutMs: 30 }), // times out
     ask({ type: 'job.run', n: 2, slow: true }, { signal: aborter.signal }), // aborted
-    ask({ type: 'job.run', n: 'x' } as unknown as BaseCommand), // invalid
+    ask({ type: 'job.run', n: 'x' }), // invalid
     ask({ type: 'nope.nothing' }) // unknown
   ])
   await Promise.allSettled([ask({ type: 'job.run', n: 3, slow: true }, { signal: aborter.signal })])
