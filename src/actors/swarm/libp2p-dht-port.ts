@@ -1,0 +1,343 @@
+/**
+ * DhtPort over js-libp2p 3 + @libp2p/kad-dht 16.
+ *
+ * Every operation hands the caller's AbortSignal (joined with one that fires
+ * when a stream is left early) to libp2p, and races it itself so an abort
+ * ends the call at once with an AbortError. The port sets no timers of its
+ * own: the swarm actor owns deadlines.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { CID } from 'multiformats/cid'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { toDhtProgress, valueFromProgress } from './kad-progress.js'
+import type { AnyProgressEvent } from './kad-progress.js'
+import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL } from './libp2p-options.js'
+import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
+import { notFoundError, notStartedError, toPortError } from './port-errors.js'
+import { drainQuery, queryStream } from './query-stream.js'
+import type { QueryContext } from './query-stream.js'
+import { routingTableOf } from './routing-table.js'
+import type { RoutingTableView } from './routing-table.js'
+import { raceAbort, Wakeup } from './wakeup.js'
+import type {
+  DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
+} from './dht-port.js'
+import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+import type { QueryEvent } from '@libp2p/kad-dht'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type { Libp2pDhtPortOptions } from './libp2p-options.js'
+export { ed25519KeyFromSeed } from './libp2p-options.js'
+
+/** Most values / peers one streaming operation produces before it stops its query. */
+export const MAX_STREAM_RESULTS = 256
+/** Most libp2p events bootstrap() waits through for its peers to be identified. */
+const MAX_BOOTSTRAP_WAKEUPS = 1_000
+/** libp2p's protocol code for /p2p/<peerId>. */
+const P2P_CODE = 421
+/** kad-dht tags peers in its routing table with this peer-store tag. */
+const KAD_PEER_TAG = 'kad-peer'
+
+export async function createLibp2pDhtPort (options: Libp2pDhtPortOptions): Promise<DhtPort> {
+  const node = await createLibp2p<PortServices>(buildLibp2pOptions(options))
+  try {
+    return new Libp2pDhtPort(node, routingTableOf(node.services.dht), options)
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+}
+
+function toPeerInfo (info: PeerInfo): DhtPeerInfo {
+  return { peerId: info.id.toString(), multiaddrs: info.multiaddrs.map(addrWithoutPeer) }
+}
+
+function addrWithoutPeer (addr: Multiaddr): string {
+  return addr.decapsulateCode(P2P_CODE).toString()
+}
+
+function parsed<T> (what: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    const e = new Error(`invalid ${what}: ${err instanceof Error ? err.message : String(err)}`)
+    e.name = 'InvalidParametersError'
+    throw e
+  }
+}
+
+class Libp2pDhtPort implements DhtPort {
+  readonly peerId: string
+  private readonly node: Libp2p<PortServices>
+  private readonly routingTable: RoutingTableView
+  private readonly bootstrapAddrs: string[]
+  private readonly kadProtocol: string
+  private stopped = false
+
+  constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions) {
+    this.node = node
+    this.routingTable = routingTable
+    this.peerId = node.peerId.toString()
+    this.bootstrapAddrs = [...(options.bootstrap ?? [])]
+    this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
+  }
+
+  multiaddrs (): string[] {
+    return this.node.getMultiaddrs().map(addr => addr.toString())
+  }
+
+  async put (key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }> {
+    this.assertRunning()
+    // one entry per FINAL_PEER the put was sent to: at most k
+    const acked = new Set<string>()
+    await drainQuery<QueryEvent>({
+      signal: options.signal,
+      start: ctx => this.node.services.dht.put(key, value, this.routing(ctx, options.onProgress)),
+      onEvent: event => {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
+          event.record != null && uint8ArrayEquals(event.record.value, value)) {
+          acked.add(event.from.toString())
+        }
+      }
+    })
+    return { peers: acked.size }
+  }
+
+  get (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtGetValue> {
+    // kad-dht's get() holds every VALUE back until the whole query (and its
+    // record correction) is over; its onProgress callback sees each VALUE,
+    // local hit included, the moment it is validated. Stream from there.
+    return this.guarded(() => queryStream<QueryEvent, DhtGetValue>({
+      signal: options.signal,
+      maxResults: MAX_STREAM_RESULTS,
+      start: ctx => this.node.services.dht.get(key, {
+        signal: ctx.signal,
+        onProgress: (event: AnyProgressEvent) => {
+          if (!ctx.isOpen()) return
+          const found = valueFromProgress(event)
+          if (found !== undefined) ctx.push(found)
+          options.onProgress?.(toDhtProgress(event))
+        }
+      })
+    }))
+  }
+
+  async provide (cid: string, options: DhtOpOptions): Promise<{ peers: number }> {
+    this.assertRunning()
+    const target = parsed('CID', () => CID.parse(cid))
+    // one entry per FINAL_PEER told: at most k
+    const told = new Set<string>()
+    await drainQuery<QueryEvent>({
+      signal: options.signal,
+      start: ctx => this.node.services.dht.provide(target, this.routing(ctx, options.onProgress)),
+      onEvent: event => {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') {
+          told.add(event.from.toString())
+        }
+      }
+    })
+    return { peers: told.size }
+  }
+
+  findProviders (cid: string, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
+    return this.guarded(() => {
+      const target = parsed('CID', () => CID.parse(cid))
+      const seen = new Set<string>()
+      return queryStream<QueryEvent, DhtPeerInfo>({
+        signal: options.signal,
+        maxResults: MAX_STREAM_RESULTS,
+        start: ctx => this.node.services.dht.findProviders(target, this.routing(ctx, options.onProgress)),
+        onEvent: (event, ctx) => {
+          if (event.name !== 'PROVIDER') return
+          for (const provider of event.providers) {
+            pushNew(seen, toPeerInfo(provider), ctx)
+          }
+        }
+      })
+    })
+  }
+
+  async findPeer (peerId: string, options: DhtOpOptions): Promise<DhtPeerInfo> {
+    this.assertRunning()
+    const id = parsed('peer id', () => peerIdFromString(peerId))
+    const local = await this.fromPeerStore(id, options.signal)
+    if (local !== undefined) {
+      return local
+    }
+    for await (const found of queryStream<QueryEvent, DhtPeerInfo>({
+      signal: options.signal,
+      maxResults: 1,
+      start: ctx => this.node.services.dht.findPeer(id, { ...this.routing(ctx, options.onProgress), useCache: false }),
+      onEvent: (event, ctx) => {
+        if (event.name === 'FINAL_PEER' && event.peer.id.equals(id)) ctx.push(toPeerInfo(event.peer))
+      }
+    })) {
+      return found
+    }
+    throw notFoundError(`peer ${peerId} not found`)
+  }
+
+  closestPeers (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
+    // kad-dht 16.4 emits FINAL_PEER events once the lookup has converged;
+    // they are streamed from there, de-duplicated.
+    return this.guarded(() => {
+      const seen = new Set<string>()
+      return queryStream<QueryEvent, DhtPeerInfo>({
+        signal: options.signal,
+        maxResults: MAX_STREAM_RESULTS,
+        start: ctx => this.node.services.dht.getClosestPeers(key, this.routing(ctx, options.onProgress)),
+        onEvent: (event, ctx) => {
+          if (event.name === 'FINAL_PEER') pushNew(seen, toPeerInfo(event.peer), ctx)
+        }
+      })
+    })
+  }
+
+  async dial (addr: string, options: DhtOpOptions): Promise<{ peerId: string }> {
+    this.assertRunning()
+    const target = parsed('multiaddr', () => multiaddr(addr))
+    const { signal, onProgress } = options
+    try {
+      const connection = await raceAbort(this.node.dial(target, {
+        signal,
+        onProgress: (event: AnyProgressEvent) => { onProgress?.(toDhtProgress(event)) }
+      }), signal)
+      return { peerId: connection.remotePeer.toString() }
+    } catch (err) {
+      throw toPortError(err, signal)
+    }
+  }
+
+  connections (): DhtConnection[] {
+    return this.node.getConnections().map(connection => ({
+      peerId: connection.remotePeer.toString(),
+      remoteAddr: addrWithoutPeer(connection.remoteAddr),
+      direction: connection.direction
+    }))
+  }
+
+  async bootstrap (options: DhtOpOptions): Promise<{ connected: number, routingTableSize: number }> {
+    this.assertRunning()
+    const { signal } = options
+    const dialled = await Promise.allSettled(this.bootstrapAddrs.map(async addr => this.dial(addr, options)))
+    if (signal.aborted) throw toPortError(undefined, signal)
+    const peers = new Set<string>()
+    for (const result of dialled) {
+      if (result.status === 'fulfilled') peers.add(result.value.peerId)
+    }
+    if (peers.size > 0) {
+      await this.untilBootstrapPeersSettled([...peers].map(p => peerIdFromString(p)), signal)
+      // refresh: a lookup of our own id fills the routing table with the
+      // peers closest to us (every responder is offered to the table)
+      await drainQuery<QueryEvent>({
+        signal,
+        start: ctx => this.node.services.dht.getClosestPeers(this.node.peerId.toMultihash().bytes, this.routing(ctx, options.onProgress))
+      })
+    }
+    return { connected: peers.size, routingTableSize: this.routingTable.size }
+  }
+
+  status (): DhtPortStatus {
+    return {
+      peerId: this.peerId,
+      multiaddrs: this.multiaddrs(),
+      connections: this.node.getConnections().length,
+      routingTableSize: this.routingTable.size,
+      mode: this.node.services.dht.getMode()
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.node.stop()
+  }
+
+  private assertRunning (): void {
+    if (this.stopped) throw notStartedError()
+  }
+
+  /** Runs the checks of a streaming operation when iteration starts, so they reject the iteration. */
+  private guarded<V> (open: () => AsyncIterable<V>): AsyncIterable<V> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const port = this
+    return {
+      [Symbol.asyncIterator]: () => {
+        port.assertRunning()
+        return open()[Symbol.asyncIterator]()
+      }
+    }
+  }
+
+  /** Routing options for a kad-dht call: the query's signal and mapped progress while the operation is live. */
+  private routing (ctx: Pick<QueryContext<unknown>, 'signal' | 'isOpen'>, onProgress: ((event: DhtProgress) => void) | undefined): {
+    signal: AbortSignal
+    onProgress: (event: AnyProgressEvent) => void
+  } {
+    return {
+      signal: ctx.signal,
+      onProgress: (event: AnyProgressEvent) => {
+        if (ctx.isOpen()) onProgress?.(toDhtProgress(event))
+      }
+    }
+  }
+
+  private async fromPeerStore (id: PeerId, signal: AbortSignal): Promise<DhtPeerInfo | undefined> {
+    try {
+      const peer = await raceAbort(this.node.peerStore.get(id, { signal }), signal)
+      if (peer.addresses.length === 0) return undefined
+      return { peerId: id.toString(), multiaddrs: peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)) }
+    } catch (err) {
+      if (!signal.aborted && err instanceof Error && err.name === 'NotFoundError') return undefined
+      throw toPortError(err, signal)
+    }
+  }
+
+  /**
+   * Waits until every dialled bootstrap peer is in the routing table, has
+   * been identified without the DHT protocol (a client or non-DHT peer), or
+   * has disconnected. Driven by libp2p events only; bounded by the signal and
+   * by a count of wake-ups.
+   */
+  private async untilBootstrapPeersSettled (peers: PeerId[], signal: AbortSignal): Promise<void> {
+    const wake = new Wakeup()
+    const onEvent = (): void => { wake.wake() }
+    const events = ['peer:identify', 'peer:disconnect', 'peer:update'] as const
+    for (const name of events) this.node.addEventListener(name, onEvent)
+    this.routingTable.addEventListener('peer:add', onEvent)
+    signal.addEventListener('abort', onEvent)
+    try {
+      for (let i = 0; i < MAX_BOOTSTRAP_WAKEUPS; i++) {
+        if (signal.aborted) throw toPortError(undefined, signal)
+        const pending = await Promise.all(peers.map(async peer => this.bootstrapPeerPending(peer, signal)))
+        if (!pending.includes(true)) return
+        await wake.wait()
+      }
+    } finally {
+      for (const name of events) this.node.removeEventListener(name, onEvent)
+      this.routingTable.removeEventListener('peer:add', onEvent)
+      signal.removeEventListener('abort', onEvent)
+    }
+  }
+
+  private async bootstrapPeerPending (peer: PeerId, signal: AbortSignal): Promise<boolean> {
+    if (this.node.getConnections(peer).length === 0) return false
+    try {
+      const known = await this.node.peerStore.get(peer, { signal })
+      if (known.tags.has(KAD_PEER_TAG)) return false
+      return known.protocols.length === 0 || known.protocols.includes(this.kadProtocol)
+    } catch (err) {
+      if (err instanceof Error && err.name === 'NotFoundError') return true
+      throw toPortError(err, signal)
+    }
+  }
+}
+
+function pushNew (seen: Set<string>, info: DhtPeerInfo, ctx: QueryContext<DhtPeerInfo>): void {
+  // bounded: only pushed peers are remembered, and a stream stops at MAX_STREAM_RESULTS
+  if (seen.has(info.peerId) || seen.size >= MAX_STREAM_RESULTS) return
+  seen.add(info.peerId)
+  ctx.push(info)
+}
