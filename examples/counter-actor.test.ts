@@ -193,7 +193,9 @@ describe('counter actor on real nodes', () => {
     expect(JSON.parse(utf8.decode(got.value))).toEqual({ name: 'hits', value: 3 })
 
     const status = await a.ask({ type: 'swarm.status' })
-    expect(status.actors.map(s => s.name)).toContain('counter')
+    const counter = status.actors.find(s => s.name === 'counter')
+    expect(counter?.commands['counter.add']).toMatchObject({ served: 1, failed: 0 }) // the invalid one never reached it
+    expect(counter?.detail).toEqual({ counters: 1, publishing: 0 })
   })
 })
 

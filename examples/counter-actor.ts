@@ -216,7 +216,9 @@ export function counterActor (options: CounterOptions = {}): ActorDefinition<Cou
             case 'internal':
               onPublished(msg.msg)
           }
-        }
+        },
+        // reported as `detail` of this actor in swarm.status / system.status()
+        status: () => ({ counters: counters.size, publishing: publishing.size })
       }
     }
   })
