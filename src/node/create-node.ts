@@ -17,6 +17,10 @@ import { keysActor } from '../actors/keys/keys-actor.js'
 import { keystoreOps } from '../actors/keys/key-ops.js'
 import { Keystore } from '../actors/keys/keystore.js'
 import type { KeyOps } from '../actors/keys/key-ops.js'
+import { verifierActor } from '../actors/verifier/verifier-actor.js'
+import { createInlineVerifier } from '../workers/verify-pool.js'
+import { acquireSharedPool } from './shared-pool.js'
+import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
 import type { DhtPort } from '../actors/swarm/dht-port.js'
@@ -51,6 +55,11 @@ export interface NodeOptions {
    * keystore (key.list works, nothing else). A wrong one fails createNode.
    */
   passphrase?: string
+  /**
+   * where signatures are checked: 'pool' (default; worker threads shared by
+   * every node of the process), 'inline' (on the event loop; tests), or your own
+   */
+  verifier?: 'pool' | 'inline' | BatchVerifier
 }
 
 export interface SwarmNode {
@@ -83,6 +92,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   const transport = options.transport ?? 'tcp'
   const repo = await openRepo(options.repo ?? 'memory')
   let port: DhtPort | undefined
+  let verifier: BatchVerifier | undefined
   try {
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
@@ -106,13 +116,17 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       return keystoreOps(k)
     }
     port = await makePort()
+    verifier = options.verifier === 'inline'
+      ? createInlineVerifier()
+      : options.verifier === undefined || options.verifier === 'pool' ? acquireSharedPool() : options.verifier
+    const ownsVerifier = typeof options.verifier !== 'object'
     const clock = new RealClock()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
     const startedAt = clock.now()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     const trace = openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys'],
+      actors: ['system', 'swarm', 'keys', 'verifier'],
       system: systemConfig
     })
     const system = new ActorSystem({
@@ -125,6 +139,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(systemActor())
     system.spawn(swarmActor({ port, createPort: makePort }))
     system.spawn(keysActor({ open: openKeys }))
+    system.spawn(verifierActor({ verifier }))
     const first = port
     let stopping: Promise<void> | undefined
 
@@ -143,6 +158,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       stop: async () => {
         stopping ??= (async () => {
           await system.stop()
+          if (ownsVerifier) await verifier?.destroy()
           await trace.close()
           await repo.close()
         })()
@@ -155,6 +171,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     return node
   } catch (err) {
     await port?.stop().catch(() => {})
+    if (typeof options.verifier !== 'object') await verifier?.destroy().catch(() => {})
     await repo.close().catch(() => {})
     throw err
   }

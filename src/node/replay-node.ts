@@ -11,6 +11,11 @@ import { swarmActor } from '../actors/swarm/swarm-actor.js'
 import { systemActor } from '../actors/system/system-actor.js'
 import { keysActor } from '../actors/keys/keys-actor.js'
 import { inertKeyOps } from '../actors/keys/key-ops.js'
+import { verifierActor } from '../actors/verifier/verifier-actor.js'
+import type { BatchVerifier } from '../workers/verify-pool.js'
+
+/** verdicts come from the trace on replay: this verifier never answers */
+const inertVerifier: BatchVerifier = { verifyBatch: async () => await new Promise<boolean[]>(() => {}), destroy: async () => {} }
 import type { ActorDefinition } from '../actors/runtime/actor.js'
 import type { ReplayReport } from '../actors/runtime/replayer.js'
 import type { TraceHeader } from '../actors/runtime/trace-events.js'
@@ -39,6 +44,7 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
       system.spawn(systemActor())
       system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId) }))
       if (actors.includes('keys')) system.spawn(keysActor({ open: async () => inertKeyOps }))
+      if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }
   })
