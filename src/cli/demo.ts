@@ -5,6 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { open } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { CID } from 'multiformats/cid'
 import { base58btc } from 'multiformats/bases/base58'
 import * as raw from 'multiformats/codecs/raw'
@@ -23,8 +25,9 @@ export const help = `Usage: swarmbus demo [options]
 
 Starts a testnet of real libp2p nodes on loopback, then does real work across
 them through the command bus: put/get of a /swarmbus/… record, provide and
-findProviders, findPeer, closestPeers, 10,000 system.ping round trips, an ask
-whose 200 ms deadline expires, and a status summary. Every step is timed and
+findProviders, findPeer, closestPeers, 10,000 system.ping round trips, a typed
+InvalidCommandError and NotFoundError, an ask whose 200 ms deadline expires
+(a dial of a silent peer), and a status summary. Every step is timed and
 checked; the exit code is 1 when any check fails.
 
 Options:
@@ -62,6 +65,17 @@ class CheckFailed extends Error {
 
 function check (cond: boolean, message: string): asserts cond {
   if (!cond) throw new CheckFailed(message)
+}
+
+/** The error an ask that must fail failed with (a reply is a failed check). */
+async function failureOf (ask: () => Promise<unknown>): Promise<Error> {
+  let reply: unknown
+  try {
+    reply = await ask()
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err))
+  }
+  throw new CheckFailed(`expected a failure, got a reply: ${JSON.stringify(reply)?.slice(0, 80) ?? ''}`)
 }
 
 export async function run (argv: string[]): Promise<number> {
@@ -140,6 +154,8 @@ class Demo {
   private nodes: SwarmNode[] = []
   private readonly steps: DemoStep[] = []
   private stopping: Promise<number> | undefined
+  /** demo-side resources (the silent peer) to release after the nodes stop */
+  private readonly cleanups: Array<() => Promise<void>> = []
 
   constructor (lib: Lib, opts: Demo['opts']) {
     this.lib = lib
@@ -151,6 +167,7 @@ class Demo {
     this.stopping ??= (async () => {
       const t = performance.now()
       await Promise.allSettled([this.traced?.stop(), this.net?.stop()])
+      await Promise.allSettled(this.cleanups.splice(0).map(async fn => { await fn() }))
       return performance.now() - t
     })()
     return await this.stopping
@@ -219,6 +236,7 @@ class Demo {
     await this.closestPeers(tag)
     await this.pings()
     await this.invalid()
+    await this.missing(tag)
     await this.deadline(tag)
     const summary = await this.status()
 
@@ -369,38 +387,47 @@ class Demo {
     const a = this.node(0)
     await this.step('invalid command', async note => {
       note(`${this.label(a)} dht.put with an empty key`)
-      try {
-        await a.ask({ type: 'dht.put', key: '', value: new Uint8Array(1) }, { timeoutMs: STEP_TIMEOUT_MS })
-      } catch (err) {
-        const e = err as Error & { field?: string }
-        check(e.name === 'InvalidCommandError' && e.field === 'key', `expected InvalidCommandError on field key, got ${errorLine(err)}`)
-        return { what: `${this.label(a)} dht.put with an empty key → ${errorLine(err)}, before the network`, data: { error: { name: e.name, message: e.message, field: e.field } } }
-      }
-      throw new CheckFailed('an empty key was accepted')
+      const e = await failureOf(async () => await a.ask({ type: 'dht.put', key: '', value: new Uint8Array(1) }, { timeoutMs: STEP_TIMEOUT_MS })) as Error & { field?: string }
+      check(e.name === 'InvalidCommandError' && e.field === 'key', `expected InvalidCommandError on field key, got ${errorLine(e)}`)
+      return { what: `${this.label(a)} dht.put with an empty key → ${errorLine(e)}, before the network`, data: { error: { name: e.name, message: e.message, field: e.field } } }
     })
   }
 
+  private async missing (tag: string): Promise<void> {
+    const h = this.node(7)
+    const key = `/swarmbus/demo/nobody-has/${tag}`
+    await this.step('dht.get missing', async note => {
+      note(`${this.label(h)} dht.get of a key nobody put`)
+      const error = await failureOf(async () => await h.ask({ type: 'dht.get', key }, { timeoutMs: STEP_TIMEOUT_MS }))
+      check(error.name === 'NotFoundError', `expected NotFoundError, got ${errorLine(error)}`)
+      return { what: `${this.label(h)} dht.get of a key nobody put → ${errorLine(error)}`, data: { node: this.label(h), key, error: { name: error.name, message: error.message } } }
+    })
+  }
+
+  /**
+   * An ask whose deadline passes: on TCP a dial of a silent peer (a listener
+   * that accepts and never answers, so the dial cannot complete); on the
+   * memory transport a dht.get of a key nobody has (which may also end first
+   * with NotFoundError). Either way the swarm actor must let go of the query
+   * at once and the libp2p operation must stop.
+   */
   private async deadline (tag: string): Promise<void> {
     const a = this.node(0)
-    const key = `/swarmbus/demo/nobody-has/${tag}`
+    const silent = this.opts.transport === 'tcp' ? await this.silentPeer(tag) : undefined
     await this.step(`deadline ${DEADLINE_MS} ms`, async note => {
-      note(`${this.label(a)} dht.get of a key nobody has, ${DEADLINE_MS} ms deadline`)
+      const op = silent !== undefined ? `swarm.dial of a silent peer (TCP accepts, never answers)` : 'dht.get of a key nobody has'
+      note(`${this.label(a)} ${op}, ${DEADLINE_MS} ms deadline`)
       const t = performance.now()
-      let error: Error | undefined
-      try {
-        const got = await a.ask({ type: 'dht.get', key }, { timeoutMs: DEADLINE_MS })
-        throw new CheckFailed(`got a value (${got.value.byteLength} B) for a key nobody put`)
-      } catch (err) {
-        if (err instanceof CheckFailed) throw err
-        error = err as Error
-      }
+      const error = await failureOf(async () => silent !== undefined
+        ? await a.ask({ type: 'swarm.dial', multiaddr: silent }, { timeoutMs: DEADLINE_MS })
+        : await a.ask({ type: 'dht.get', key: `/swarmbus/demo/nobody-has/${tag}/deadline` }, { timeoutMs: DEADLINE_MS }))
       const askMs = performance.now() - t
-      const expected = ['TimeoutError', 'NotFoundError']
-      check(expected.includes(error.name), `expected TimeoutError or NotFoundError, got ${errorLine(error)}`)
-      const head = `${this.label(a)} dht.get of a key nobody has → ${error.name} after ${fmtMs(askMs)} ms`
+      const expected = silent !== undefined ? ['TimeoutError'] : ['TimeoutError', 'NotFoundError']
+      check(expected.includes(error.name), `expected ${expected.join(' or ')}, got ${errorLine(error)}`)
+      const head = `${this.label(a)} ${op} → ${error.name} after ${fmtMs(askMs)} ms`
       note(head)
       // the port is settled; the swarm actor must have let go of the query,
-      // and libp2p must stop it (the abort reaches the kad-dht query)
+      // and the libp2p operation must end (the abort reaches it)
       const after = await a.ask({ type: 'swarm.status' }, { timeoutMs: STEP_TIMEOUT_MS })
       check(after.pendingQueries === 0, `swarm.status reports ${after.pendingQueries} pending queries afterwards`)
       let running = after.runningQueries
@@ -410,12 +437,35 @@ class Demo {
         running = (await a.ask({ type: 'swarm.status' }, { timeoutMs: STEP_TIMEOUT_MS })).runningQueries
       }
       const stoppedMs = performance.now() - t2
-      check(running === 0, `the libp2p query still runs ${fmtMs(stoppedMs)} ms after the deadline`)
+      check(running === 0, `the libp2p operation still runs ${fmtMs(stoppedMs)} ms after the deadline`)
       return {
-        what: `${head}; then swarm.status: 0 pending, libp2p query stopped ${running === after.runningQueries ? 'already' : `after ${fmtMs(stoppedMs)} ms more`}`,
-        data: { node: this.label(a), error: { name: error.name, message: error.message }, askMs: round(askMs), pendingQueries: after.pendingQueries, runningQueries: running }
+        what: `${head}; then swarm.status: 0 pending, the libp2p operation ended ${running === after.runningQueries ? 'already' : `${fmtMs(stoppedMs)} ms later`}`,
+        data: { node: this.label(a), operation: silent !== undefined ? 'swarm.dial' : 'dht.get', error: { name: error.name, message: error.message }, askMs: round(askMs), pendingQueries: after.pendingQueries, runningQueries: running }
       }
     })
+  }
+
+  /** A TCP listener on loopback that accepts connections and never says a word; its multiaddr with a made-up peer id. */
+  private async silentPeer (tag: string): Promise<string> {
+    const sockets = new Set<Socket>()
+    const server = createServer(socket => {
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => { sockets.delete(socket) })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve() })
+    })
+    this.cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    })
+    const { port } = server.address() as AddressInfo
+    // an Ed25519 peer id (identity multihash of the protobuf public key) that no node has
+    const key = createHash('sha256').update(`swarmbus demo silent peer ${tag}`).digest()
+    const peerId = base58btc.baseEncode(Uint8Array.from([0x00, 0x24, 0x08, 0x01, 0x12, 0x20, ...key]))
+    return `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`
   }
 
   private async status (): Promise<{ commands: DemoReport['commands'], deadLetters: DemoReport['deadLetters'] }> {

@@ -131,7 +131,7 @@ describe('demo', () => {
     expect(report.peers).toHaveLength(4)
     expect(report.steps.map(s => s.step)).toEqual([
       'mesh', 'dht.put', 'dht.get', 'dht.provide', 'dht.findProviders', 'dht.findPeer', 'dht.closestPeers',
-      'system.ping', 'invalid command', 'deadline 200 ms', 'swarm.status'
+      'system.ping', 'invalid command', 'dht.get missing', 'deadline 200 ms', 'swarm.status'
     ])
     for (const s of report.steps) {
       expect(s.ok, `${s.step}: ${s.result}`).toBe(true)
@@ -148,7 +148,7 @@ describe('demo', () => {
     for (const step of ['dht.put', 'dht.get', 'dht.findProviders', 'system.ping', 'deadline 200 ms', 'swarm.status']) {
       expect(r.stdout).toMatch(new RegExp(`^${step.replace('.', '\\.')}\\s.*\\sok\\s+[\\d.]+`, 'm'))
     }
-    expect(r.stdout).toMatch(/all 11 steps ok/)
+    expect(r.stdout).toMatch(/all 12 steps ok/)
   })
 })
 
