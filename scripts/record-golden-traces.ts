@@ -1,0 +1,157 @@
+/**
+ * Re-records the golden traces in test/fixtures/traces/ from real runs: a
+ * small loopback TCP testnet, and one recording node per scenario
+ * (createNode({ trace, loopback, seed, bootstrap })) joined to it, running a
+ * scripted scenario that includes timeouts and an abort. Each trace is then
+ * replayed once (it must replay with ok: true), and its size checked.
+ *
+ *   npm run record-traces            (= npx tsx scripts/record-golden-traces.ts)
+ *
+ * The recordings differ from run to run (ports, timings, libp2p's order of
+ * events); any fresh recording is a valid golden trace. Re-record when the
+ * trace format or the actors' behaviour changes on purpose, and commit the
+ * new files with the change.
+ */
+import { mkdir, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { createNode } from '../src/node/create-node.js'
+import { createTestnet } from '../src/node/create-testnet.js'
+import { replayNodeTraceFile } from '../src/node/replay-node.js'
+import type { SwarmNode } from '../src/node/create-node.js'
+import type { Testnet } from '../src/node/create-testnet.js'
+
+const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'traces')
+const MAX_BYTES = 300 * 1024
+const SEED = 77_000
+const UNKNOWN_PEER = '12D3KooWPT98FXMfDQYavZm66EeVjTqP9Nnehn1gyaydqV8L8BQw'
+const utf8 = new TextEncoder()
+
+async function cidOf (label: string): Promise<string> {
+  return CID.createV1(0x55, await sha256.digest(utf8.encode(`swarmbus-golden/${label}`))).toString()
+}
+
+/** how an ask ended: 'ok' or the error's name */
+async function outcome (what: string, p: Promise<unknown>, log: string[]): Promise<string> {
+  const start = performance.now()
+  let result: string
+  try {
+    await p
+    result = 'ok'
+  } catch (err) {
+    result = (err as Error).name
+  }
+  log.push(`${what}: ${result} (${Math.round(performance.now() - start)} ms)`)
+  return result
+}
+
+async function drain (it: AsyncIterable<unknown>): Promise<number> {
+  let n = 0
+  for await (const _ of it) n++
+  return n
+}
+
+interface Scenario {
+  name: string
+  /** work on the testnet before the recording node exists (not recorded) */
+  prepare?: (net: Testnet) => Promise<void>
+  run: (node: SwarmNode, net: Testnet, log: string[]) => Promise<string[]>
+  /** outcomes the recording must contain, else the scenario did not do what it is for */
+  expect: string[]
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'put-get',
+    prepare: async net => {
+      await net.nodes[1]?.ask({ type: 'dht.put', key: '/swarmbus/golden/before', value: utf8.encode('put before the recorder joined') }, { timeoutMs: 15_000 })
+    },
+    run: async (node, _net, log) => {
+      const caller = new AbortController()
+      const aborted = outcome('get aborted by the caller', node.ask({ type: 'dht.get', key: '/swarmbus/golden/aborted' }, { timeoutMs: 10_000, signal: caller.signal }), log)
+      caller.abort()
+      return [
+        await outcome('status', node.ask({ type: 'swarm.status' }), log),
+        await outcome('put', node.ask({ type: 'dht.put', key: '/swarmbus/golden/k', value: utf8.encode('golden value') }, { timeoutMs: 15_000 }), log),
+        await outcome('get own', node.ask({ type: 'dht.get', key: '/swarmbus/golden/k' }, { timeoutMs: 10_000 }), log),
+        await outcome('get remote', node.ask({ type: 'dht.get', key: '/swarmbus/golden/before' }, { timeoutMs: 10_000 }), log),
+        await outcome('get missing', node.ask({ type: 'dht.get', key: '/swarmbus/golden/missing' }, { timeoutMs: 10_000 }), log),
+        await outcome('put with a 1 ms deadline', node.ask({ type: 'dht.put', key: '/swarmbus/golden/late', value: utf8.encode('too late') }, { timeoutMs: 1 }), log),
+        await aborted,
+        await outcome('invalid get', node.ask({ type: 'dht.get', key: '' }), log),
+        await outcome('status', node.ask({ type: 'swarm.status' }), log)
+      ]
+    },
+    expect: ['ok', 'NotFoundError', 'TimeoutError', 'AbortError', 'InvalidCommandError']
+  },
+  {
+    name: 'providers-and-peers',
+    prepare: async net => {
+      await net.nodes[2]?.ask({ type: 'dht.provide', cid: await cidOf('provided-before') }, { timeoutMs: 15_000 })
+    },
+    run: async (node, net, log) => [
+      await outcome('provide', node.ask({ type: 'dht.provide', cid: await cidOf('provided-by-recorder') }, { timeoutMs: 15_000 }), log),
+      await outcome('findProviders', drain(node.stream({ type: 'dht.findProviders', cid: await cidOf('provided-before'), limit: 2 }, { timeoutMs: 10_000 })), log),
+      await outcome('findProviders of nobody', drain(node.stream({ type: 'dht.findProviders', cid: await cidOf('nobody') }, { timeoutMs: 10_000 })), log),
+      await outcome('findProviders with a 1 ms deadline', drain(node.stream({ type: 'dht.findProviders', cid: await cidOf('late') }, { timeoutMs: 1 })), log),
+      await outcome('closestPeers', drain(node.stream({ type: 'dht.closestPeers', key: '/swarmbus/golden/closest' }, { timeoutMs: 10_000 })), log),
+      await outcome('findPeer', node.ask({ type: 'dht.findPeer', peerId: net.nodes[3]?.peerId ?? UNKNOWN_PEER }, { timeoutMs: 10_000 }), log),
+      await outcome('findPeer unknown with a 2 ms deadline', node.ask({ type: 'dht.findPeer', peerId: UNKNOWN_PEER }, { timeoutMs: 2 }), log),
+      await outcome('dial', node.ask({ type: 'swarm.dial', multiaddr: net.nodes[4]?.multiaddrs[0] ?? '' }, { timeoutMs: 10_000 }), log),
+      await outcome('peers', node.ask({ type: 'swarm.peers' }), log),
+      await outcome('status', node.ask({ type: 'swarm.status' }), log)
+    ],
+    expect: ['ok', 'TimeoutError']
+  }
+]
+
+async function record (scenario: Scenario, net: Testnet, index: number): Promise<void> {
+  const file = join(OUT, `${scenario.name}.jsonl`)
+  await scenario.prepare?.(net)
+  const log: string[] = []
+  const node = await createNode({
+    trace: file,
+    loopback: true,
+    seed: SEED + 100 + index,
+    bootstrap: [net.nodes[0]?.multiaddrs[0] ?? ''],
+    defaultTimeoutMs: 10_000
+  })
+  let outcomes: string[]
+  try {
+    // createNode's bootstrap can return before kad-dht has put the peers it met into
+    // the routing table: wait for them (bounded; these status asks are recorded too)
+    for (let i = 0; i < 100; i++) {
+      if ((await node.ask({ type: 'swarm.status' })).routingTableSize >= net.nodes.length - 1) break
+      await sleep(50)
+    }
+    outcomes = await scenario.run(node, net, log)
+  } finally {
+    await node.stop()
+  }
+  const missing = scenario.expect.filter(e => !outcomes.includes(e))
+  if (missing.length > 0) throw new Error(`${scenario.name}: the run had no ${missing.join(', ')} outcome:\n  ${log.join('\n  ')}`)
+  const { size } = await stat(file)
+  if (size > MAX_BYTES) throw new Error(`${scenario.name}: ${size} bytes is more than ${MAX_BYTES}`)
+  const report = await replayNodeTraceFile(file)
+  if (!report.ok) throw new Error(`${scenario.name}: the fresh recording does not replay: ${JSON.stringify(report.divergence)}`)
+  console.log(`${file}: ${size} bytes, ${report.inputs} inputs, ${report.outputs} outputs, ${report.deliveries} deliveries`)
+  for (const line of log) console.log(`  ${line}`)
+}
+
+async function main (): Promise<void> {
+  await mkdir(OUT, { recursive: true })
+  const net = await createTestnet({ nodes: 5, seed: SEED, settleTimeoutMs: 20_000 })
+  try {
+    for (const [i, scenario] of scenarios.entries()) await record(scenario, net, i)
+  } finally {
+    await net.stop()
+  }
+}
+
+main().then(() => { process.exit(0) }, (err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
