@@ -9,6 +9,7 @@
  * verifications go through the pool versus on the main thread (in chunks of
  * 100 with a macrotask between chunks, the friendliest main-thread schedule).
  * The checks are the signature checks of real IPNS records (16 keys reused).
+ * Rates are the best of 3 runs.
  */
 import { pathToFileURL } from 'node:url'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
@@ -22,6 +23,7 @@ import type { SigCheck } from '../src/records/verify.js'
 
 const KEYS = 16
 const LOOP_RUN = 20_000
+const RUNS = 3
 
 async function makeChecks (): Promise<SigCheck[]> {
   const now = Date.now()
@@ -44,26 +46,36 @@ function take (checks: SigCheck[], n: number): SigCheck[] {
 
 function mainThreadRate (checks: SigCheck[], backend: Ed25519Backend, count: number): number {
   for (const c of checks) verifyEd25519(c.publicKey, c.data, c.signature, backend) // warm caches and JIT
-  const start = performance.now()
-  for (let i = 0; i < count; i++) {
-    const c = checks[i % checks.length]!
-    if (!verifyEd25519(c.publicKey, c.data, c.signature, backend)) throw new Error('bench check failed')
-  }
-  return round(count / ((performance.now() - start) / 1000))
+  return bestOf(() => {
+    const start = performance.now()
+    for (let i = 0; i < count; i++) {
+      const c = checks[i % checks.length]!
+      if (!verifyEd25519(c.publicKey, c.data, c.signature, backend)) throw new Error('bench check failed')
+    }
+    return count / ((performance.now() - start) / 1000)
+  })
 }
 
 async function poolRate (checks: SigCheck[], batchSize: number, count: number): Promise<number> {
   const pool = new VerifyPool({ threads: 2, batchSize, backend: 'native' })
   try {
     await pool.verifyBatch(take(checks, Math.max(batchSize * 4, 256))) // start threads, warm up
-    const start = performance.now()
-    const verdicts = await pool.verifyBatch(take(checks, count))
-    const seconds = (performance.now() - start) / 1000
-    if (!verdicts.every(Boolean)) throw new Error('bench check failed in the pool')
-    return round(count / seconds)
+    const rates: number[] = []
+    for (let run = 0; run < RUNS; run++) {
+      const start = performance.now()
+      const verdicts = await pool.verifyBatch(take(checks, count))
+      rates.push(count / ((performance.now() - start) / 1000))
+      if (!verdicts.every(Boolean)) throw new Error('bench check failed in the pool')
+    }
+    return round(Math.max(...rates))
   } finally {
     await pool.destroy()
   }
+}
+
+/** rates are the best of RUNS runs: on a shared machine the best run is the one least disturbed */
+function bestOf (run: () => number): number {
+  return round(Math.max(...Array.from({ length: RUNS }, run)))
 }
 
 interface LoopDelay { p50_ms: number, p99_ms: number, max_ms: number, elapsed_ms: number }
@@ -80,12 +92,12 @@ async function loopDelayWhile (work: () => Promise<void>): Promise<LoopDelay> {
 
 export async function benchVerify (): Promise<object> {
   const checks = await makeChecks()
-  const noble = mainThreadRate(checks, 'noble', 400)
-  const native = mainThreadRate(checks, 'native', 10_000)
+  const noble = mainThreadRate(checks, 'noble', 300)
+  const native = mainThreadRate(checks, 'native', 6_000)
   const pool = {
-    batch_1: await poolRate(checks, 1, 3_000),
-    batch_16: await poolRate(checks, 16, 10_000),
-    batch_256: await poolRate(checks, 256, 20_000)
+    batch_1: await poolRate(checks, 1, 2_000),
+    batch_16: await poolRate(checks, 16, 8_000),
+    batch_256: await poolRate(checks, 256, 16_384)
   }
 
   const loopPool = new VerifyPool({ threads: 2, batchSize: 256, backend: 'native' })
