@@ -5,6 +5,7 @@
  * streams, typed failures, bounds, and supervision with a fresh port.
  */
 import { describe, expect, it } from 'vitest'
+import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
@@ -12,6 +13,8 @@ import {
   CID_1, FakeDhtPort, itemsThen, never, PEER_A, PEER_B, PEER_C, PEER_D, untilAborted
 } from '../../helpers/fake-dht-port.js'
 import { askAny, rejection, simSystem, streamAny } from '../../helpers/sim.js'
+import { runActorCompliance } from '../../compliance/actor-compliance.js'
+import type { ComplianceEnv, ComplianceSample } from '../../compliance/actor-compliance.js'
 import type { SimHarness, Tracked, TrackedStream } from '../../helpers/sim.js'
 import type { AskOptions } from '../../../src/actors/runtime/actor.js'
 import type { SwarmActorOptions } from '../../../src/actors/swarm/swarm-actor.js'
@@ -515,3 +518,47 @@ describe('swarm actor: supervision', () => {
   })
 })
 
+
+// ─────────────── the runtime's actor compliance suite, on the fake port ───────────────
+
+/** the fake port for a compliance mode: prompt answers at once, never waits until its signal fires */
+function compliancePort (env: ComplianceEnv): FakeDhtPort {
+  return env.mode === 'prompt' ? new FakeDhtPort() : hangingPort()
+}
+
+// Not 'slow': the suite expects an answer that comes after the deadline to show up as a
+// dead letter, but the swarm actor never tries to settle a query it no longer serves — a
+// libp2p result after the deadline (or after the first value of a get) is dropped inside
+// the actor, by design (see 'a late port result after the deadline goes nowhere' above).
+runActorCompliance('swarm actor (fake DhtPort)', {
+  modes: ['prompt', 'never'],
+  promptTimeoutMs: 5_000,
+  build: env => {
+    const system = new ActorSystem({ clock: env.clock, trace: env.trace, seed: env.seed })
+    system.spawn(swarmActor({ port: compliancePort(env) }))
+    const asks: ComplianceSample[] = [
+      { command: { type: 'dht.put', key: '/swarmbus/c', value: new Uint8Array([1]) } as BaseCommand },
+      { command: { type: 'dht.get', key: '/swarmbus/c' } as BaseCommand },
+      { command: { type: 'dht.provide', cid: CID_1 } as BaseCommand },
+      { command: { type: 'dht.findPeer', peerId: PEER_C } as BaseCommand },
+      { command: { type: 'swarm.dial', multiaddr: ADDR_B } as BaseCommand },
+      { command: { type: 'swarm.bootstrap' } as BaseCommand },
+      { command: { type: 'dht.findProviders', cid: CID_1, limit: 3 } as BaseCommand, port: 'stream' },
+      { command: { type: 'dht.closestPeers', key: 'c' } as BaseCommand, port: 'stream' }
+    ]
+    // peers and status read the node's state at once: they have no never/slow form
+    const reads: ComplianceSample[] = env.mode === 'prompt' ? [{ command: { type: 'swarm.peers' } }, { command: { type: 'swarm.status' } }] : []
+    return {
+      system,
+      valid: [...asks, ...reads],
+      invalid: [
+        { command: { type: 'dht.put', key: 'k', value: 'not bytes' } as unknown as BaseCommand, field: 'value' },
+        { command: { type: 'dht.get', key: '' } as BaseCommand, field: 'key' },
+        { command: { type: 'dht.provide', cid: 'nope' } as BaseCommand, field: 'cid' },
+        { command: { type: 'dht.findPeer', peerId: 'nope' } as BaseCommand, field: 'peerId' },
+        { command: { type: 'swarm.dial', multiaddr: '/ip4/127.0.0.1/tcp/1' } as BaseCommand, field: 'multiaddr' },
+        { command: { type: 'dht.findProviders', cid: CID_1, limit: 0 } as BaseCommand, port: 'stream', field: 'limit' }
+      ]
+    }
+  }
+})
