@@ -17,7 +17,7 @@ import type * as Library from '../index.js'
 import type { CommandCounters, PeerInfo, SwarmNode, SwarmStatusReply, Testnet } from '../index.js'
 
 /** the library, loaded once the arguments are good (help and usage errors answer without libp2p) */
-type Lib = typeof Library
+export type Lib = typeof Library
 
 export const summary = 'start a local testnet and exercise the DHT across its nodes'
 
@@ -51,8 +51,9 @@ export interface DemoStep {
   step: string
   what: string
   ok: boolean
-  /** 'ok' or what failed */
-  result: string
+  result: 'ok' | 'FAIL'
+  /** what failed */
+  error?: string
   ms: number
   data?: unknown
 }
@@ -78,7 +79,8 @@ async function failureOf (ask: () => Promise<unknown>): Promise<Error> {
   throw new CheckFailed(`expected a failure, got a reply: ${JSON.stringify(reply)?.slice(0, 80) ?? ''}`)
 }
 
-export async function run (argv: string[]): Promise<number> {
+/** `lib` is the library (tests pass a stand-in); loaded once the arguments are good. */
+export async function run (argv: string[], library?: Lib): Promise<number> {
   const { values } = parse('demo', argv, {
     nodes: { type: 'string' },
     transport: { type: 'string' },
@@ -104,7 +106,7 @@ export async function run (argv: string[]): Promise<number> {
     }
   }
 
-  const lib: Lib = await import('../index.js')
+  const lib: Lib = library ?? await import('../index.js')
   const demo = new Demo(lib, { n, transport, seed, trace })
   const stopOnSignal = (): void => {
     process.stderr.write('swarmbus demo: interrupted, stopping the testnet…\n')
@@ -191,8 +193,8 @@ class Demo {
       this.steps.push({ step, what: out.what, ok: true, result: 'ok', ms: round(ms), ...(out.data !== undefined ? { data: out.data } : {}) })
     } catch (err) {
       const ms = performance.now() - t
-      const result = err instanceof CheckFailed ? err.message : errorLine(err)
-      this.steps.push({ step, what, ok: false, result: `FAIL ${result}`, ms: round(ms) })
+      const error = err instanceof CheckFailed ? err.message : errorLine(err)
+      this.steps.push({ step, what, ok: false, result: 'FAIL', error, ms: round(ms) })
     }
   }
 
@@ -208,6 +210,8 @@ class Demo {
     this.net = await this.lib.createTestnet({
       nodes: testnetSize,
       transport,
+      // a mesh short of its target is reported by the mesh step; the demo goes on
+      settleTimeoutMs: 20_000,
       ...(seed !== undefined ? { seed: seed + (trace !== undefined ? 1 : 0) } : {})
     })
     if (trace !== undefined) {
@@ -224,7 +228,7 @@ class Demo {
     await this.step('mesh', async () => {
       const sizes = await Promise.all(this.nodes.map(async node => (await node.ask({ type: 'swarm.status' }, { timeoutMs: STEP_TIMEOUT_MS })).routingTableSize))
       const target = Math.min(n - 1, K)
-      const what = `${n} nodes, routing tables ${Math.min(...sizes)}–${Math.max(...sizes)} (target ${target}), ${mesh.dials} dials` +
+      const what = `${n} nodes, routing tables ${Math.min(...sizes)}–${Math.max(...sizes)} (target ${target}), ${plural(mesh.dials, 'dial')}` +
         (mesh.failedDials > 0 ? ` (${mesh.failedDials} failed)` : '')
       check(sizes.every(s => s >= target), `${sizes.filter(s => s < target).length} nodes have fewer than ${target} peers (${what})`)
       return { what, data: { routingTableSizes: sizes, target } }
@@ -280,7 +284,7 @@ class Demo {
       const { peers } = await a.ask({ type: 'dht.put', key, value }, { timeoutMs: STEP_TIMEOUT_MS })
       check(peers > 0, 'no peer accepted the record')
       stored = true
-      return { what: `${this.label(a)} put ${key} (${value.byteLength} B) → stored on ${peers} peers`, data: { node: this.label(a), key, value, peers } }
+      return { what: `${this.label(a)} put ${key} (${value.byteLength} B) → stored on ${plural(peers, 'peer')}`, data: { node: this.label(a), key, value, peers } }
     })
     await this.step('dht.get', async note => {
       note(`${this.label(b)} get ${key}`)
@@ -305,7 +309,7 @@ class Demo {
       const { peers } = await c.ask({ type: 'dht.provide', cid }, { timeoutMs: STEP_TIMEOUT_MS })
       check(peers > 0, 'no peer took the provider record')
       provided = true
-      return { what: `${this.label(c)} provides ${cid.slice(0, 16)}… → told ${peers} peers`, data: { node: this.label(c), cid, peers } }
+      return { what: `${this.label(c)} provides ${cid.slice(0, 16)}… → told ${plural(peers, 'peer')}`, data: { node: this.label(c), cid, peers } }
     })
     await this.step('dht.findProviders', async note => {
       note(`${this.label(d)} findProviders ${cid.slice(0, 16)}… (stream, limit 1)`)
@@ -357,7 +361,7 @@ class Demo {
       const overlap = expected.filter(id => ids.includes(id)).length
       check(nearest !== undefined && ids.includes(nearest.peerId), `the nearest node ${nearest !== undefined ? this.label(nearest) : ''} is missing`)
       return {
-        what: `${this.label(g)} got ${ids.length} peers; ${overlap}/${expected.length} of the true ${Math.min(K, others.length)} closest by XOR, nearest ${this.label(nearest)}`,
+        what: `${this.label(g)} got ${plural(ids.length, 'peer')}; ${overlap}/${expected.length} of the true ${Math.min(K, others.length)} closest by XOR, nearest ${this.label(nearest)}`,
         data: { node: this.label(g), key, peers: ids, expected, overlap }
       }
     })
@@ -507,10 +511,14 @@ class Demo {
     const out: DemoReport['commands'] = {}
     for (const [type, c] of Object.entries(commands).sort(([x], [y]) => x.localeCompare(y))) {
       const count = c.served + c.failed
-      out[type] = { served: c.served, failed: c.failed, meanMs: round(count > 0 ? c.totalMs / count : 0), maxMs: round(c.maxMs) }
+      out[type] = { served: c.served, failed: c.failed, meanMs: round(count > 0 ? c.totalMs / count : 0, 3), maxMs: round(c.maxMs, 3) }
     }
     return { commands: out, deadLetters }
   }
+}
+
+function plural (n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** kad-dht's keyspace id of a peer: sha256 of its multihash (the bytes a base58btc peer id spells). */
@@ -534,10 +542,18 @@ export function render (r: DemoReport): string {
   const shown = r.peers.length <= 4 ? r.peers : [...r.peers.slice(0, 3), undefined, r.peers.at(-1)]
   lines.push(shown.map(p => p === undefined ? '…' : `${p.node} ${shortId(p.peerId)}`).join(', '))
   lines.push('')
+  // wrap 'what happened' to the terminal (the other columns take ~36)
+  const columns = process.stdout.isTTY ? process.stdout.columns : 120
   lines.push(table(
-    [{ title: 'step' }, { title: 'what happened', wrap: 78 }, { title: 'result', wrap: 40 }, { title: 'ms', align: 'right' }],
+    [{ title: 'step' }, { title: 'what happened', wrap: Math.max(40, Math.min(90, columns - 36)) }, { title: 'result' }, { title: 'ms', align: 'right' }],
     r.steps.map(s => [s.step, s.what, s.result, fmtMs(s.ms)])
   ))
+  const failures = r.steps.filter(s => !s.ok)
+  if (failures.length > 0) {
+    lines.push('')
+    lines.push('failed:')
+    for (const s of failures) lines.push(`  ${s.step}: ${s.error ?? 'failed'}`)
+  }
   lines.push('')
   lines.push(table(
     [{ title: 'command (all nodes)' }, { title: 'served', align: 'right' }, { title: 'failed', align: 'right' }, { title: 'mean ms', align: 'right' }, { title: 'max ms', align: 'right' }],

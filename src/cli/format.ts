@@ -10,12 +10,11 @@ export function errorLine (err: unknown): string {
   return `${err.name}: ${err.message}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
 }
 
-/** Milliseconds for people: 0.042, 4.20, 12, 1.8 s. */
+/** Milliseconds for people, without the unit: 0.042, 4.20, 12, 11846. */
 export function fmtMs (ms: number): string {
   if (ms < 1) return ms.toFixed(3)
   if (ms < 10) return ms.toFixed(2)
-  if (ms < 10_000) return ms.toFixed(0)
-  return `${(ms / 1000).toFixed(1)} s`
+  return ms.toFixed(0)
 }
 
 /** A peer id shortened for a table: 12D3KooW…T3J3 */

@@ -115,7 +115,7 @@ describe('help and usage errors', () => {
 interface DemoJson {
   ok: boolean
   nodes: number
-  steps: Array<{ step: string, ok: boolean, result: string, ms: number, what: string }>
+  steps: Array<{ step: string, ok: boolean, result: string, error?: string, ms: number, what: string }>
   peers: Array<{ node: string, peerId: string }>
   commands: Record<string, { served: number, failed: number }>
   trace?: string
@@ -134,7 +134,7 @@ describe('demo', () => {
       'system.ping', 'invalid command', 'dht.get missing', 'deadline 200 ms', 'swarm.status'
     ])
     for (const s of report.steps) {
-      expect(s.ok, `${s.step}: ${s.result}`).toBe(true)
+      expect(s.ok, `${s.step}: ${s.error ?? s.result}`).toBe(true)
       expect(s.ms).toBeGreaterThanOrEqual(0)
     }
     expect(report.commands['system.ping']?.served).toBe(10_000)
