@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
-import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
+import { MAX_KEY_BYTES, MAX_PROVIDERS_LIMIT, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
 import {
   CID_1, FakeDhtPort, itemsThen, never, PEER_A, PEER_B, PEER_C, PEER_D, untilAborted
@@ -213,7 +213,7 @@ describe('swarm actor: validation', () => {
     })
   }
 
-  for (const limit of [0, 1001, 1.5, -1, Number.NaN]) {
+  for (const limit of [0, 1001, MAX_PROVIDERS_LIMIT + 1, 1.5, -1, Number.NaN]) {
     it(`rejects findProviders limit ${limit} naming 'limit', and the port is never called`, async () => {
       const r = rig()
       const err = await rejection(drainStream(streamAny(r.system, { type: 'dht.findProviders', cid: CID_1, limit } as BaseCommand)))
@@ -232,10 +232,10 @@ describe('swarm actor: validation', () => {
     expect(r.port.calls).toEqual([])
   })
 
-  it('accepts the limit bounds 1 and 1000', async () => {
+  it('accepts the limit bounds 1 and MAX_PROVIDERS_LIMIT', async () => {
     const r = rig()
     expect(await drainStream(r.system.stream({ type: 'dht.findProviders', cid: CID_1, limit: 1 }))).toHaveLength(1)
-    expect(await drainStream(r.system.stream({ type: 'dht.findProviders', cid: CID_1, limit: 1000 }))).toHaveLength(1)
+    expect(await drainStream(r.system.stream({ type: 'dht.findProviders', cid: CID_1, limit: MAX_PROVIDERS_LIMIT }))).toHaveLength(1)
     expect(r.port.callsTo('findProviders')).toHaveLength(2)
   })
 })
