@@ -244,6 +244,7 @@ class Demo {
     await this.deadline(tag)
     const summary = await this.status()
 
+    const peers = this.nodes.map(node => ({ node: this.label(node), peerId: node.peerId, multiaddrs: node.multiaddrs }))
     const stopMs = await this.stop()
     const report: DemoReport = {
       ok: this.steps.every(s => s.ok),
@@ -252,7 +253,7 @@ class Demo {
       ...(seed !== undefined ? { seed } : {}),
       setupMs: round(setupMs),
       mesh: { ...mesh, elapsedMs: round(mesh.elapsedMs) },
-      peers: this.nodes.map(node => ({ node: this.label(node), peerId: node.peerId, multiaddrs: node.multiaddrs })),
+      peers,
       steps: this.steps,
       commands: summary.commands,
       deadLetters: summary.deadLetters,

@@ -69,7 +69,7 @@ export async function run (argv: string[]): Promise<number> {
     const nodes = net.nodes.map((node, i) => ({ node: `n${i + 1}`, peerId: node.peerId, multiaddrs: node.multiaddrs }))
     const bootstrap = nodes.flatMap(x => x.multiaddrs.slice(0, 1))
     if (json) {
-      process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, transport, setupMs: Math.round(setupMs), mesh: net.report, nodes, bootstrap }) + '\n')
+      process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, transport, setupMs: Math.round(setupMs), mesh: { ...net.report, elapsedMs: Math.round(net.report.elapsedMs) }, nodes, bootstrap }) + '\n')
     } else {
       const sizes = net.report.routingTableSizes
       const lines = [`swarmbus testnet: ${n} nodes on ${transport === 'tcp' ? 'TCP' : 'in-memory'} loopback, ready in ${fmtMs(setupMs)} ms` +
