@@ -44,12 +44,45 @@ describe('supervisor', () => {
     st = h.system.status().actors[0]
     expect(st?.state).toBe('running')
 
-    // the old incarnation's timer (answer for 'a' at t=500) is a stale dead letter, not a reply
+    // the old incarnation's timer (answer for 'a' at t=500) never reaches the new incarnation or the caller
+    // (whether the runtime clears it at the crash or drops its message as stale)
     await h.run()
-    expect(h.system.deadLetters.byReason['stale-incarnation']).toBe(1)
+    expect(log.settleResults.some(r => r.id === pending.id)).toBe(false)
     expect(log.settleResults.every(r => r.ok)).toBe(true)
     expect(h.trace.settles(pending.id).length).toBe(1)
     expect(h.system.openPorts).toBe(0)
+  })
+
+  it('a completion of the old incarnation\'s work (ctx.pipe) is a stale-incarnation dead letter, never delivered to the new one', async () => {
+    const h = simSystem()
+    let resolveWork!: (v: string) => void
+    const work = new Promise<string>(resolve => { resolveWork = resolve })
+    const got: Array<{ inc: number, msg: unknown }> = []
+    h.system.spawn(defineActor<BaseCommand & { op: 'start' | 'crash' | 'peek' }, unknown>({
+      name: 'worker',
+      commands: ['worker.do'],
+      supervision: policy,
+      start: ctx => ({
+        receive: msg => {
+          if (msg.kind === 'internal') { got.push({ inc: ctx.incarnation, msg: msg.msg }); return }
+          if (msg.kind !== 'command') return
+          const op = msg.env.command.op
+          if (op === 'crash') throw new Error('crash while the work is in flight')
+          if (op === 'start') ctx.pipe(work, r => ({ done: r }))
+          ctx.reply(msg.env.id, got.length)
+        }
+      })
+    }))
+    await askAny(h.system, { type: 'worker.do', op: 'start' } as BaseCommand)
+    h.ask({ type: 'worker.do', op: 'crash' } as BaseCommand)
+    await h.run()
+    expect(h.system.status().actors[0]?.state).toBe('running')
+    resolveWork('late result')
+    await h.run()
+    expect(got).toEqual([])
+    expect(h.system.deadLetters.byReason['stale-incarnation']).toBe(1)
+    expect(h.system.deadLetters.recent().at(-1)).toMatchObject({ reason: 'stale-incarnation', actor: 'worker' })
+    await expect(askAny(h.system, { type: 'worker.do', op: 'peek' } as BaseCommand)).resolves.toBe(0)
   })
 
   it('internal messages queued for the crashed incarnation are dead letters, not silently dropped', async () => {

@@ -39,19 +39,42 @@ describe('stop', () => {
     await h.system.stop()
   })
 
-  it('after stop, replies that were on their way go to dead letters, never to a caller', async () => {
+  it('after stop, the actor\'s pending timers never reach receive or a caller', async () => {
     const log = newEchoLog()
     const h = simSystem()
     h.system.spawn(echoActor({ mode: 'slow', lateMs: 500 }, log))
     const t = h.ask({ type: 'test.echo', text: 'a' } as BaseCommand, { timeoutMs: 10_000 })
     await h.flush()
     await h.system.stop()
-    const before = h.system.deadLetters.total
     await h.run()
-    // the actor's timer belonged to the stopped incarnation: it never reaches receive
     expect(log.settleResults).toEqual([])
-    expect(h.system.deadLetters.total).toBeGreaterThan(before)
     expect(t.seen).toBe(1)
+    expect(h.trace.settles(t.id).length).toBe(1)
+  })
+
+  it('after stop, a completion of in-flight work (ctx.pipe) is an actor-stopped dead letter, never a reply', async () => {
+    const h = simSystem()
+    let resolveWork!: (v: string) => void
+    const work = new Promise<string>(resolve => { resolveWork = resolve })
+    let received = 0
+    h.system.spawn(defineActor<BaseCommand, { id: string, r: unknown }>({
+      name: 'piper',
+      commands: ['piper.go'],
+      start: ctx => ({
+        receive: msg => {
+          if (msg.kind === 'command') { const id = msg.env.id; ctx.pipe(work, r => ({ id, r }), id) }
+          if (msg.kind === 'internal') { received++; ctx.reply(msg.msg.id, msg.msg.r) }
+        }
+      })
+    }))
+    const t = h.ask({ type: 'piper.go' }, { timeoutMs: 10_000 })
+    await h.flush()
+    await h.system.stop()
+    resolveWork('too late')
+    await h.run()
+    expect(received).toBe(0)
+    expect(h.system.deadLetters.byReason['actor-stopped']).toBe(1)
+    expect(t.outcome?.ok).toBe(false)
     expect(h.trace.settles(t.id).length).toBe(1)
   })
 
