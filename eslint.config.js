@@ -32,7 +32,9 @@ export default tseslint.config(
     }
   },
   {
-    files: ['src/actors/**/*.ts'],
+    // actor code, ours and the examples users copy
+    files: ['src/actors/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['examples/**/*.test.ts'],
     rules: nondeterminism
   },
   {

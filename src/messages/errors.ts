@@ -85,14 +85,32 @@ export function failureToError (f: Failure): SwarmbusError {
   }
 }
 
-/** Turns anything thrown into a Failure (unknown errors become 'failed'). */
+const KIND_BY_NAME: Record<string, FailureKind> = {
+  AbortError: 'aborted',
+  TimeoutError: 'timeout',
+  NotFoundError: 'not-found',
+  OverloadedError: 'overloaded',
+  StoppedError: 'stopped',
+  InvalidCommandError: 'invalid',
+  InvalidRecordError: 'invalid-record'
+}
+
+/**
+ * Turns anything thrown into a Failure. Our own errors keep their kind, field
+ * and code; a foreign error whose name is one of ours (libp2p's AbortError,
+ * say) gets that kind; anything else is 'failed'.
+ */
 export function errorToFailure (err: unknown): Failure {
   if (err instanceof SwarmbusError) return err.toFailure()
   if (err instanceof Error) {
-    if (err.name === 'AbortError') return failure('aborted', err.message)
-    if (err.name === 'TimeoutError') return failure('timeout', err.message)
-    if (err.name === 'NotFoundError') return failure('not-found', err.message)
-    return failure('failed', err.message === '' ? err.name : err.message)
+    const message = err.message === '' ? err.name : err.message
+    const kind = KIND_BY_NAME[err.name]
+    if (kind === undefined) return failure('failed', message)
+    const extra: { field?: string, code?: string } = {}
+    const { field, code } = err as { field?: unknown, code?: unknown }
+    if (kind === 'invalid' && typeof field === 'string') extra.field = field
+    if (kind === 'invalid-record' && typeof code === 'string') extra.code = code
+    return failure(kind, message, extra)
   }
   return failure('failed', String(err))
 }

@@ -96,6 +96,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   try {
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
+    const validators = { ...defaultValidators(), ...options.validators }
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
       datastore: repo.datastore,
       privateKey,
@@ -104,17 +105,12 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
-      validators: { ...defaultValidators(), ...options.validators },
+      validators,
       selectors: { ...defaultSelectors(), ...options.selectors }
     })
     const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)
-    let firstKeystore: Keystore | undefined = keystore
-    const openKeys = async (): Promise<KeyOps> => {
-      const k = firstKeystore ?? await Keystore.open(repo.datastore, privateKey, passphrase)
-      firstKeystore = undefined
-      return keystoreOps(k)
-    }
+    const openKeys = async (): Promise<KeyOps> => keystoreOps(await Keystore.open(repo.datastore, privateKey, passphrase))
     port = await makePort()
     verifier = options.verifier === 'inline'
       ? createInlineVerifier()
@@ -127,6 +123,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const trace = openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
       actors: ['system', 'swarm', 'keys', 'verifier'],
+      namespaces: Object.keys(validators),
       system: systemConfig
     })
     const system = new ActorSystem({
@@ -137,8 +134,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(trace.sink !== undefined ? { trace: trace.sink } : {})
     })
     system.spawn(systemActor())
-    system.spawn(swarmActor({ port, createPort: makePort }))
-    system.spawn(keysActor({ open: openKeys }))
+    system.spawn(swarmActor({ port, createPort: makePort, namespaces: Object.keys(validators) }))
+    system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))
     system.spawn(verifierActor({ verifier }))
     const first = port
     let stopping: Promise<void> | undefined

@@ -32,7 +32,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -42,8 +42,9 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
     system: defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {},
     build: system => {
       system.spawn(systemActor())
-      system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId) }))
-      if (actors.includes('keys')) system.spawn(keysActor({ open: async () => inertKeyOps }))
+      const namespaces = Array.isArray(config.namespaces) ? config.namespaces.filter((n): n is string => typeof n === 'string') : undefined
+      system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId), ...(namespaces !== undefined ? { namespaces } : {}) }))
+      if (actors.includes('keys')) system.spawn(keysActor({ ops: inertKeyOps, open: async () => inertKeyOps }))
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }

@@ -27,7 +27,9 @@ export type KeysMsg =
   | { type: 'done', id: QueryId, names: string[], result: Settled<unknown> }
 
 export interface KeysActorOptions {
-  /** opens the keystore; called on start and on every restart */
+  /** the keystore, already open, for the first incarnation (createNode opens it to fail fast on a wrong passphrase) */
+  ops?: KeyOps
+  /** opens the keystore again after a restart */
   open: () => Promise<KeyOps>
   /** commands held while the keystore opens (default 256) */
   maxHeld?: number
@@ -38,6 +40,10 @@ export interface KeysActorOptions {
 export function keysActor (options: KeysActorOptions): ActorDefinition<KeyCommand, KeysMsg> {
   const maxHeld = options.maxHeld ?? 256
   const maxPending = options.maxPending ?? 64
+  // Shared across incarnations, like the swarm actor's port: the first one
+  // gets the open keystore synchronously (so a replay, which feeds recorded
+  // results, needs no async open); a restart opens it again.
+  let initial: KeyOps | undefined = options.ops
   let opened: KeyOps | undefined
 
   return defineActor<KeyCommand, KeysMsg>({
@@ -46,12 +52,13 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
     validate: validateKeyCommand,
     mailbox: { capacity: 1024 },
     start: ctx => {
-      let ops: KeyOps | undefined
+      let ops: KeyOps | undefined = initial
+      initial = undefined
       const held: Array<{ id: QueryId, command: KeyCommand }> = []
       const busy = new Set<string>()
       let pending = 0
       let openFailure: Failure | undefined
-      ctx.pipe(options.open().then(o => { opened = o; return true }), result => ({ type: 'ready', result }))
+      if (ops === undefined) ctx.pipe(options.open().then(o => { opened = o; return true }), result => ({ type: 'ready', result }))
 
       const run = (id: QueryId, names: string[], work: (o: KeyOps) => Promise<unknown>, o: KeyOps): void => {
         const clash = names.find(n => busy.has(n))

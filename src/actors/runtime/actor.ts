@@ -6,7 +6,7 @@
  * timers) re-enters as `internal` messages through ctx.pipe / ctx.pump /
  * ctx.after; replies of asks to other actors re-enter the same way.
  */
-import type { BaseCommand } from '../../messages/commands.js'
+import type { AskCommand, AskType, BaseCommand, ItemOf, ReplyOf, StreamCommand, StreamType } from '../../messages/commands.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
@@ -107,8 +107,11 @@ export interface ActorContext<I> {
   external(msg: I, owner?: QueryId): void
 
   /** Ask another actor; its reply re-enters as an internal message. Returns the query id. */
+  ask<C extends AskCommand>(command: C, options: AskOptions, toMsg: (r: Settled<ReplyOf<C['type'] & AskType>>) => I): QueryId
+  /** (a command type the CommandMap does not know: the reply is untyped) */
   ask(command: BaseCommand, options: AskOptions, toMsg: (r: Settled<unknown>) => I): QueryId
-  /** Stream from another actor; items and the end re-enter as internal messages. */
+  /** Stream from another actor; items and the end (with the item count) re-enter as internal messages. */
+  stream<C extends StreamCommand>(command: C, options: AskOptions, onItem: (item: ItemOf<C['type'] & StreamType>) => I, onEnd: (r: Settled<number>) => I): QueryId
   stream(command: BaseCommand, options: AskOptions, onItem: (item: unknown) => I, onEnd: (r: Settled<number>) => I): QueryId
   /** Cancel an ask or stream this actor made. */
   cancel(id: QueryId): void

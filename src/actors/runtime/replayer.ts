@@ -31,6 +31,8 @@ export interface Divergence {
 
 export interface ReplayReport {
   ok: boolean
+  /** the recording was cut short (maxEvents); replay compared up to the cut */
+  truncated?: boolean
   inputs: number
   outputs: number
   deliveries: number
@@ -70,7 +72,8 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
   options.build(system, header)
 
   const inputs = events.filter((e): e is TraceInput & { seq: number, t: number, d: number, dir: 'in' } => e.dir === 'in')
-  const recorded = events.filter(e => e.dir === 'out')
+  const truncated = events.some(e => e.dir === 'out' && e.type === 'truncated')
+  const recorded = events.filter(e => e.dir === 'out' && e.type !== 'truncated')
   const deliverTimes = recorded.filter(e => e.type === 'deliver').map(e => e.t)
   let divergence: Divergence | undefined
 
@@ -86,7 +89,12 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
     return true
   }
 
+  const actors = new Set(system.actors())
   for (const ev of inputs) {
+    if (ev.type === 'ask' && ev.to !== '' && !actors.has(ev.to)) {
+      divergence = { seq: ev.seq, reason: `the trace asks actor '${ev.to}', which this replay does not have (spawn it in build / extraActors)` }
+      break
+    }
     if (!stepTo(ev.d, ev.seq)) break
     clock.set(ev.t)
     if (!apply(system, clock, ev)) {
@@ -97,13 +105,14 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
   if (divergence === undefined) {
     stepTo(deliverTimes.length, recorded.at(-1)?.seq ?? 0)
     // anything beyond the recording shows up as an extra output below
-    for (let i = 0; i < 100_000 && system.step(); i++) { /* drain */ }
+    if (!truncated) for (let i = 0; i < 100_000 && system.step(); i++) { /* drain */ }
   }
   await system.stop().catch(() => {})
 
   const actual = collector.outputs
   if (divergence === undefined) {
-    const n = Math.max(recorded.length, actual.length)
+    // a truncated recording has nothing after the cut to compare against
+    const n = truncated ? recorded.length : Math.max(recorded.length, actual.length)
     for (let i = 0; i < n; i++) {
       const r = recorded[i]
       const a = actual[i]
@@ -119,6 +128,7 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
     }
   }
   const report: ReplayReport = { ok: divergence === undefined, inputs: inputs.length, outputs: actual.length, deliveries: system.deliveries }
+  if (truncated) report.truncated = true
   if (divergence !== undefined) report.divergence = divergence
   return report
 }

@@ -96,6 +96,10 @@ class Cell {
   restartTimes: number[] = []
   open = 0
   readonly outgoing = new Set<QueryId>()
+  /** timers set through ctx.after by the current incarnation (cleared on crash and stop) */
+  readonly timers = new Set<number>()
+  /** the pending restart after a crash */
+  restartTimer: number | undefined
   readonly counters = new Map<string, Counter>()
   queued = false
   readonly mailbox: Mailbox<Envelope, SystemMsg<unknown>>
@@ -481,6 +485,7 @@ export class ActorSystem {
     const old = cell.behavior
     cell.behavior = undefined
     cell.incarnation++
+    this.clearTimers(cell)
     this.failOpen(cell, true, 'the actor crashed and is restarting')
     // completions and cancels queued for the crashed incarnation had nowhere to go
     for (const m of cell.mailbox.drainSystem()) this.dead('stale-incarnation', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
@@ -495,10 +500,18 @@ export class ActorSystem {
     cell.restarts++
     cell.state = 'restarting'
     const backoff = Math.min(p.backoffMs * 2 ** (cell.restartTimes.length - 1), p.maxBackoffMs)
-    this.clock.setTimer(now + backoff, () => { this.startCell(cell) })
+    cell.restartTimer = this.clock.setTimer(now + backoff, () => {
+      cell.restartTimer = undefined
+      this.startCell(cell)
+    })
   }
 
   /** Fail the ports this actor serves (only those already delivered, or all) and cancel its own asks. */
+  private clearTimers (cell: Cell): void {
+    for (const t of cell.timers) this.clock.clearTimer(t)
+    cell.timers.clear()
+  }
+
   private failOpen (cell: Cell, deliveredOnly: boolean, why: string): void {
     for (const e of [...this.ports.values()]) {
       if (e.owner === cell && (!deliveredOnly || e.delivered)) {
@@ -516,6 +529,9 @@ export class ActorSystem {
     cell.state = 'stopped'
     cell.behavior = undefined
     cell.incarnation++
+    this.clearTimers(cell)
+    if (cell.restartTimer !== undefined) this.clock.clearTimer(cell.restartTimer)
+    cell.restartTimer = undefined
     this.failOpen(cell, false, why)
     cell.mailbox.drainUser() // their ports were failed above
     for (const m of cell.mailbox.drainSystem()) this.dead('actor-stopped', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
@@ -623,16 +639,23 @@ export class ActorSystem {
         })()
       },
       after: (delayMs, msg) => {
-        const timer = sys.clock.setTimer(sys.clock.now() + delayMs, () => { sys.injectInternal(cell, inc, msg, undefined) })
-        return () => { sys.clock.clearTimer(timer) }
+        const timer = sys.clock.setTimer(sys.clock.now() + delayMs, () => {
+          cell.timers.delete(timer)
+          sys.injectInternal(cell, inc, msg, undefined)
+        })
+        cell.timers.add(timer)
+        return () => {
+          cell.timers.delete(timer)
+          sys.clock.clearTimer(timer)
+        }
       },
       self: msg => { sys.injectInternal(cell, inc, msg, undefined) },
       external: (msg, owner) => { if (!sys.opts.manual) external(msg, owner) },
-      ask: (command, options, toMsg) => sys.open(command, 'once', {
+      ask: (command: BaseCommand, options: AskOptions, toMsg: (r: Settled<unknown>) => unknown) => sys.open(command, 'once', {
         item: () => false,
         done: r => { if (alive()) sys.injectInternal(cell, inc, toMsg(r), undefined) }
       }, options, name, cell),
-      stream: (command, options, onItem, onEnd) => {
+      stream: (command: BaseCommand, options: AskOptions, onItem: (item: unknown) => unknown, onEnd: (r: Settled<number>) => unknown) => {
         let n = 0
         return sys.open(command, 'stream', {
           item: v => { n++; return alive() && sys.injectInternal(cell, inc, onItem(v), undefined) },

@@ -34,6 +34,8 @@ export type TraceOutput =
   | { type: 'progress', event: unknown }
   | { type: 'crash', actor: string, error: string }
   | { type: 'transition', actor: string, machine: string, id: string, state: string, event: string }
+  /** the recorder stopped here (maxEvents): nothing after it was recorded */
+  | { type: 'truncated', maxEvents: number }
 
 export type TraceEvent =
   | (TraceInput & { seq: number, t: number, d: number, dir: 'in' })

@@ -47,7 +47,13 @@ export class TraceRecorder implements TraceSink {
 
   private add (ev: TraceEvent): void {
     if (this.seq > this.maxEvents) {
-      this.truncated = true
+      if (!this.truncated) {
+        // say so in the trace itself: a replay then compares up to here only
+        this.truncated = true
+        const marker: TraceEvent = { type: 'truncated', maxEvents: this.maxEvents, seq: this.seq, t: ev.t, dir: 'out' }
+        if (this.keep) this.events.push(marker)
+        this.write?.(JSON.stringify(marker))
+      }
       return
     }
     if (this.keep) this.events.push(ev)

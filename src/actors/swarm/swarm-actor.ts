@@ -10,7 +10,7 @@
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
-import { validateSwarmCommand } from './validate.js'
+import { swarmValidator, validateSwarmCommand } from './validate.js'
 import type { ActorContext, ActorDefinition, Incoming, Settled } from '../runtime/actor.js'
 import type { DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { SwarmCommand } from './swarm-commands.js'
@@ -35,6 +35,8 @@ export interface SwarmActorOptions {
   /** most distinct peers remembered per stream for de-duplication (default 1,000) */
   maxSeenPerStream?: number
   mailboxCapacity?: number
+  /** record namespaces the node's DHT validates; dht.put/get keys outside them are rejected before libp2p */
+  namespaces?: readonly string[]
 }
 
 /** The swarm actor's own messages: plain data, recorded in traces. */
@@ -72,7 +74,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
     commands: SWARM_ASKS,
     streams: SWARM_STREAMS,
     mailbox: { capacity: options.mailboxCapacity ?? 4096 },
-    validate: validateSwarmCommand,
+    validate: options.namespaces === undefined ? validateSwarmCommand : swarmValidator(options.namespaces),
     start: ctx => {
       let port: DhtPort | undefined = initial
       initial = undefined

@@ -13,8 +13,8 @@ import type { SwarmCommand } from './swarm-commands.js'
 export const MAX_KEY_BYTES = 1024
 /** Largest DHT value accepted (bytes); kad-dht messages are capped well above this. */
 export const MAX_VALUE_BYTES = 64 * 1024
-/** Most providers a findProviders stream may ask for. */
-export const MAX_PROVIDERS_LIMIT = 1000
+/** Most providers a findProviders stream may ask for: the libp2p port ends a stream at 256 results. */
+export const MAX_PROVIDERS_LIMIT = 256
 
 const invalid = (field: string, message: string): Failure => failure('invalid', message, { field })
 
@@ -64,17 +64,35 @@ function checkMultiaddr (addr: unknown): Failure | undefined {
   return undefined
 }
 
-export function validateSwarmCommand (cmd: SwarmCommand): Failure | undefined {
+const utf8 = new TextEncoder()
+
+/** kad-dht stores and serves only `/<namespace>/…` keys whose namespace has a validator. */
+function checkNamespace (key: Uint8Array | string, namespaces: readonly string[]): Failure | undefined {
+  const bytes = typeof key === 'string' ? utf8.encode(key) : key
+  for (const ns of namespaces) {
+    const prefix = utf8.encode(`/${ns}/`)
+    if (bytes.byteLength > prefix.byteLength && prefix.every((b, i) => bytes[i] === b)) return undefined
+  }
+  return invalid('key', `key must start with a namespace this node validates: ${namespaces.map(ns => `/${ns}/`).join(', ')}`)
+}
+
+/** The validator of swarm commands for a node whose DHT accepts these record namespaces. */
+export function swarmValidator (namespaces: readonly string[]): (cmd: SwarmCommand) => Failure | undefined {
+  return cmd => validateSwarmCommand(cmd, namespaces)
+}
+
+export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly string[]): Failure | undefined {
   if (typeof cmd !== 'object' || cmd === null) return invalid('command', 'command must be an object')
   switch (cmd.type) {
     case 'dht.put': {
-      const k = checkKey(cmd.key)
+      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
       if (k !== undefined) return k
       if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
       if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
       return undefined
     }
     case 'dht.get':
+      return checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
     case 'dht.closestPeers':
       return checkKey(cmd.key)
     case 'dht.provide':

@@ -136,3 +136,26 @@ describe('trace recorder and replayer', () => {
     expect(() => parseTrace('{"seq":1}')).toThrow(/header/)
   })
 })
+
+describe('replay edge cases', () => {
+  it('compares a truncated recording up to the cut and says it was truncated', async () => {
+    const clock = new RealClock()
+    const recorder = new TraceRecorder({ seed: 3, startedAt: clock.now(), keep: true, maxEvents: 40 })
+    const system = new ActorSystem({ clock, seed: 3, trace: recorder })
+    system.spawn(pinger)
+    for (let i = 0; i < 30; i++) await system.ask({ type: 'system.ping' })
+    await system.stop()
+    expect(recorder.truncated).toBe(true)
+    const { header, events } = parseTrace(recorder.toJsonl())
+    expect(events.at(-1)).toMatchObject({ type: 'truncated', maxEvents: 40 })
+    const report = await replayTrace({ header, events, build: s => { s.spawn(pinger) } })
+    expect(report).toMatchObject({ ok: true, truncated: true })
+  })
+
+  it('names an actor the trace asks but the replay lacks', async () => {
+    const { header, events } = parseTrace(await record())
+    const report = await replayTrace({ header, events, build: s => { s.spawn(pinger) } })
+    expect(report.ok).toBe(false)
+    expect(report.divergence?.reason).toMatch(/asks actor 'worker'/)
+  })
+})
