@@ -24,9 +24,11 @@ import { SimulatedClock } from '../../src/actors/runtime/clock.js'
 import { createRng } from '../../src/actors/runtime/rng.js'
 import { ActorSystem } from '../../src/actors/runtime/system.js'
 import { askAny, RecordingTrace, streamAny } from '../helpers/sim.js'
+import type { Recorded } from '../helpers/sim.js'
 import { failure } from '../../src/messages/failure.js'
 import type { ActorDefinition, Settled } from '../../src/actors/runtime/actor.js'
 import type { Rng } from '../../src/actors/runtime/rng.js'
+import type { TraceOutput } from '../../src/actors/runtime/trace-events.js'
 import type { BaseCommand } from '../../src/messages/commands.js'
 
 type Answer = 'reply' | 'never' | 'crash' | 'twice' | 'fail' | 'late-crash' | 'relay'
@@ -130,6 +132,15 @@ interface Query {
   breakAfter?: number
 }
 
+/** the recording trace, plus the set of settled ids (for the abort bookkeeping during the run) */
+class SimTrace extends RecordingTrace {
+  readonly settled = new Set<string>()
+  override output (ev: TraceOutput, t: number): void {
+    super.output(ev, t)
+    if (ev.type === 'settle') this.settled.add(ev.id)
+  }
+}
+
 const FAILURE_NAME: Record<string, string> = {
   timeout: 'TimeoutError', aborted: 'AbortError', overloaded: 'OverloadedError', stopped: 'StoppedError',
   invalid: 'InvalidCommandError', failed: 'FailedError', 'not-found': 'NotFoundError'
@@ -138,7 +149,7 @@ const FAILURE_NAME: Record<string, string> = {
 async function simulate (seed: number): Promise<{ violations: string[], asks: number, deliveries: number, digest: string }> {
   const rng = createRng(seed)
   const clock = new SimulatedClock()
-  const trace = new RecordingTrace()
+  const trace = new SimTrace()
   const system = new ActorSystem({
     clock,
     trace,
@@ -215,7 +226,7 @@ async function simulate (seed: number): Promise<{ violations: string[], asks: nu
       const controller = ac
       const abortIn = rng.int(3) === 0 ? 0 : rng.int(4000)
       const fire = (): void => {
-        if (trace.settles(q.id).length === 0) { q.abortAt = clock.now(); q.abortSeq = trace.events.length }
+        if (!trace.settled.has(q.id)) { q.abortAt = clock.now(); q.abortSeq = trace.events.length }
         controller.abort()
       }
       if (abortIn === 0) fire()
@@ -232,8 +243,24 @@ async function simulate (seed: number): Promise<{ violations: string[], asks: nu
   await Promise.all(pending)
 
   const v = (q: Query, what: string): void => { violations.push(`seed ${seed}: ${q.port} ${q.command.type} #${q.token} (${q.id}): ${what}`) }
+  // index the trace once: settles (with their position) and items sent per query id
+  type SettleEv = Extract<Recorded['ev'], { type: 'settle' }>
+  const settlesById = new Map<string, Array<{ t: number, ev: SettleEv, seq: number }>>()
+  const itemsById = new Map<string, Array<{ item: unknown, seq: number }>>()
+  trace.events.forEach((e, seq) => {
+    if (e.dir !== 'out') return
+    if (e.ev.type === 'settle') {
+      const l = settlesById.get(e.ev.id) ?? []
+      l.push({ t: e.t, ev: e.ev, seq })
+      settlesById.set(e.ev.id, l)
+    } else if (e.ev.type === 'item') {
+      const l = itemsById.get(e.ev.id) ?? []
+      l.push({ item: e.ev.item, seq })
+      itemsById.set(e.ev.id, l)
+    }
+  })
   for (const q of queries) {
-    const settles = trace.settles(q.id)
+    const settles = settlesById.get(q.id) ?? []
     if (settles.length !== 1) { v(q, `settled ${settles.length} times on the trace`); continue }
     if (q.seen !== 1) v(q, `the caller saw ${q.seen} settles`)
     const s = settles[0] as (typeof settles)[number]
@@ -241,7 +268,7 @@ async function simulate (seed: number): Promise<{ violations: string[], asks: nu
     if (o === undefined) { v(q, 'the caller never saw a settle'); continue }
     if (s.t > q.deadline) v(q, `settled at ${s.t}, after its deadline ${q.deadline}`)
     if (o.at > q.deadline && !(q.port === 'stream' && q.breakAfter !== undefined)) v(q, `the caller saw the settle at ${o.at}, after the deadline ${q.deadline}`)
-    const settleSeq = trace.events.findIndex(e => e.dir === 'out' && e.ev.type === 'settle' && e.ev.id === q.id)
+    const settleSeq = s.seq
     if (q.abortAt !== undefined && q.abortSeq !== undefined) {
       if (s.t > q.abortAt) v(q, `settled at ${s.t}, after its abort at ${q.abortAt}`)
       if (settleSeq >= q.abortSeq && !(s.ev.ok === false && s.ev.failure.kind === 'aborted')) v(q, `settled with ${JSON.stringify(s.ev)} after its abort`)
@@ -265,11 +292,7 @@ async function simulate (seed: number): Promise<{ violations: string[], asks: nu
       }
     } else {
       // items seen are a prefix of the items sent before the settle, all ours
-      const sent: unknown[] = []
-      for (let i = 0; i < settleSeq; i++) {
-        const e = trace.events[i]
-        if (e !== undefined && e.dir === 'out' && e.ev.type === 'item' && e.ev.id === q.id) sent.push(e.ev.item)
-      }
+      const sent = (itemsById.get(q.id) ?? []).filter(x => x.seq < settleSeq).map(x => x.item)
       if (q.items.length > sent.length) v(q, `the consumer saw ${q.items.length} items, ${sent.length} were sent before the settle`)
       for (let i = 0; i < q.items.length; i++) {
         if (JSON.stringify(q.items[i]) !== JSON.stringify(sent[i])) { v(q, `item ${i} differs`); break }
