@@ -77,11 +77,18 @@ export interface SwarmNode {
   stop(): Promise<void>
 }
 
-function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, config: Record<string, unknown>): { sink?: TraceSink, close: () => Promise<void> } {
+async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, config: Record<string, unknown>): Promise<{ sink?: TraceSink, close: () => Promise<void> }> {
   if (trace === undefined) return { close: async () => {} }
   if (typeof trace !== 'string') return { sink: trace, close: async () => {} }
   const out = createWriteStream(trace, { flags: 'w' })
-  const recorder = new TraceRecorder({ seed, startedAt, config, write: line => { out.write(line + '\n') } })
+  // an unwritable path must fail createNode, not crash the host later
+  await new Promise<void>((resolve, reject) => {
+    out.once('open', () => { resolve() })
+    out.once('error', err => { reject(new Error(`cannot write the trace to ${trace}: ${err.message}`, { cause: err })) })
+  })
+  let failed: Error | undefined
+  out.on('error', err => { failed = err })
+  const recorder = new TraceRecorder({ seed, startedAt, config, write: line => { if (failed === undefined) out.write(line + '\n') } })
   return {
     sink: recorder,
     close: async () => { await new Promise<void>(resolve => { out.end(resolve) }) }
@@ -93,6 +100,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   const repo = await openRepo(options.repo ?? 'memory')
   let port: DhtPort | undefined
   let verifier: BatchVerifier | undefined
+  let trace: Awaited<ReturnType<typeof openTrace>> | undefined
   try {
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
@@ -120,7 +128,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
     const startedAt = clock.now()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
-    const trace = openTrace(options.trace, seed, startedAt, {
+    trace = await openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
       actors: ['system', 'swarm', 'keys', 'verifier'],
       namespaces: Object.keys(validators),
@@ -156,7 +164,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
         stopping ??= (async () => {
           await system.stop()
           if (ownsVerifier) await verifier?.destroy()
-          await trace.close()
+          await trace?.close()
           await repo.close()
         })()
         await stopping
@@ -168,6 +176,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     return node
   } catch (err) {
     await port?.stop().catch(() => {})
+    await trace?.close().catch(() => {})
     if (typeof options.verifier !== 'object') await verifier?.destroy().catch(() => {})
     await repo.close().catch(() => {})
     throw err

@@ -82,6 +82,10 @@ async function connect (nodes: SwarmNode[], options: TestnetOptions): Promise<Te
 
   const timeoutMs = options.settleTimeoutMs ?? 30_000
   const refreshed = new Set<number>()
+  // lookups still running when the wait ends are stopped, so the testnet is
+  // handed over with nothing of ours in flight
+  const lookups: Array<Promise<void>> = []
+  const done = new AbortController()
   let sizes: number[] = []
   for (let round = 0; round < 2_000; round++) {
     sizes = await Promise.all(nodes.map(async node => (await node.ask({ type: 'swarm.status' })).routingTableSize))
@@ -92,12 +96,13 @@ async function connect (nodes: SwarmNode[], options: TestnetOptions): Promise<Te
       sizes.forEach((size, i) => {
         if (size >= target || refreshed.has(i)) return
         refreshed.add(i)
-        const node = nodes[i] as SwarmNode
-        void selfLookup(node)
+        lookups.push(selfLookup(nodes[i] as SwarmNode, done.signal))
       })
     }
     await sleep(20)
   }
+  done.abort()
+  await Promise.all(lookups)
   return {
     settled: sizes.every(s => s >= target),
     elapsedMs: performance.now() - start,
@@ -108,10 +113,10 @@ async function connect (nodes: SwarmNode[], options: TestnetOptions): Promise<Te
   }
 }
 
-async function selfLookup (node: SwarmNode): Promise<void> {
+async function selfLookup (node: SwarmNode, signal: AbortSignal): Promise<void> {
   try {
     const key = peerIdFromString(node.peerId).toMultihash().bytes
-    for await (const _ of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs: 10_000 })) {
+    for await (const _ of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs: 10_000, signal })) {
       // kad-dht offers every peer it meets to the routing table
     }
   } catch {
