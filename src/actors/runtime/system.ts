@@ -802,6 +802,12 @@ export class ActorSystem {
       while (steps < maxSteps && this.step()) steps++
       for (let i = 0; i < 8; i++) await Promise.resolve()
       if (this.runHead < this.runQueue.length) continue
+      // A completion several promise hops away (async layers in a port fake)
+      // must land before virtual time moves on, or it turns into a spurious
+      // timeout: one host macrotask turn runs every pending microtask first.
+      // eslint-disable-next-line no-restricted-globals -- test driver, not actor code: it moves no virtual time
+      await new Promise<void>(resolve => { setImmediate(resolve) })
+      if (this.runHead < this.runQueue.length) continue
       const next = options.nextTimerAt?.()
       if (options.advance === undefined || next === undefined) break
       options.advance(next)

@@ -71,6 +71,27 @@ describe('internal messages', () => {
     expect(internalDeliveries.length).toBe(3)
   })
 
+  it('runUntilQuiet lets a completion many promise hops away land before it moves virtual time (no spurious timeout)', async () => {
+    async function deep (hops: number): Promise<string> {
+      for (let i = 0; i < hops; i++) await Promise.resolve()
+      return 'done'
+    }
+    const h = simSystem()
+    h.system.spawn(defineActor<BaseCommand & { hops: number }, { id: string, r: Settled<string> }>({
+      name: 'deep',
+      commands: ['deep.go'],
+      start: ctx => ({
+        receive: msg => {
+          if (msg.kind === 'command') { const id = msg.env.id; ctx.pipe(deep(msg.env.command.hops), r => ({ id, r }), id) }
+          if (msg.kind === 'internal') ctx.reply(msg.msg.id, msg.msg.r)
+        }
+      })
+    }))
+    const asks = [1, 10, 100].map(hops => h.ask({ type: 'deep.go', hops } as BaseCommand, { timeoutMs: 1000 }))
+    await h.run()
+    for (const t of asks) expect(t.outcome).toMatchObject({ ok: true, value: { ok: true, value: 'done' }, at: 0 })
+  })
+
   it('ctx.pump feeds every item in order, then the end with the count; a failing source ends with the failure', async () => {
     const seen: unknown[] = []
     const h = simSystem()
