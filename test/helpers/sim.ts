@@ -162,6 +162,13 @@ export async function rejection (p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection, got a value')
 }
 
+/** The error of an outcome that must be a failure (throws, failing the test, if it is missing or ok). */
+export function errorOf (o: Outcome | undefined): Error {
+  if (o === undefined) throw new Error('expected a failure, but the query has not settled')
+  if (o.ok) throw new Error(`expected a failure, got the value ${JSON.stringify(o.value)}`)
+  return o.error
+}
+
 /** Let pending promise callbacks run (no time passes). */
 export async function ticks (n = 10): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.resolve()

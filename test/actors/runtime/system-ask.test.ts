@@ -5,7 +5,7 @@ import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
 import { failure } from '../../../src/messages/failure.js'
 import { echoActor, newEchoLog } from '../../helpers/echo-actor.js'
-import { askAny, rejection, simSystem } from '../../helpers/sim.js'
+import { askAny, errorOf, rejection, simSystem } from '../../helpers/sim.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
 describe('ActorSystem.ask', () => {
@@ -73,7 +73,7 @@ describe('ActorSystem.ask', () => {
     const s = h.stream({ type: 'test.echo', text: 'x' } as BaseCommand)
     const o = await s.done
     expect(o.ok).toBe(false)
-    if (!o.ok) expect(o.error.name).toBe('InvalidCommandError')
+    expect(errorOf(o).name).toBe('InvalidCommandError')
     expect(log.commands).toEqual([])
   })
 
@@ -98,7 +98,7 @@ describe('ActorSystem.ask', () => {
     await h.run()
     const outs = await Promise.all(asks.map(async a => a.promise))
     expect(outs.map(o => o.ok)).toEqual([true, true, false, false])
-    for (const o of outs.slice(2)) if (!o.ok) expect(o.error.name).toBe('OverloadedError')
+    for (const o of outs.slice(2)) expect(errorOf(o).name).toBe('OverloadedError')
     const routs = await Promise.all(roomy.map(async a => a.promise))
     expect(routs.every(o => o.ok)).toBe(true)
     // once drained there is room again
@@ -112,7 +112,7 @@ describe('ActorSystem.ask', () => {
     const over = h.ask({ type: 'test.echo', text: 'over' } as BaseCommand, { timeoutMs: 100 })
     const o = await over.promise
     expect(o.ok).toBe(false)
-    if (!o.ok) expect(o.error.name).toBe('OverloadedError')
+    expect(errorOf(o).name).toBe('OverloadedError')
     expect(h.system.openPorts).toBe(3)
     await h.run()
     for (const a of asks) expect((await a.promise).ok).toBe(false)
@@ -121,7 +121,7 @@ describe('ActorSystem.ask', () => {
     const again = h.ask({ type: 'test.echo', text: 'again' } as BaseCommand, { timeoutMs: 100 })
     await h.run()
     const ao = await again.promise
-    if (!ao.ok) expect(ao.error.name).toBe('TimeoutError')
+    expect(errorOf(ao).name).toBe('TimeoutError')
   })
 
   it('a deadline on the simulated clock times out exactly at the deadline; the actor gets cancel timeout and its signal aborts', async () => {
@@ -140,7 +140,7 @@ describe('ActorSystem.ask', () => {
     h.clock.advanceTo(1000)
     await h.flush()
     expect(t.outcome?.ok).toBe(false)
-    if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(t.outcome).name).toBe('TimeoutError')
     expect(t.outcome?.at).toBe(1000)
     expect(h.trace.settles(t.id).map(s => s.t)).toEqual([1000])
     expect(log.cancels).toEqual([{ kind: 'cancel', id: t.id, reason: 'timeout' }])
@@ -160,7 +160,7 @@ describe('ActorSystem.ask', () => {
     expect(byDefault.outcome?.at).toBe(500)
     expect(capped.outcome?.at).toBe(2000)
     for (const t of [byDeadline, byDefault, capped]) {
-      if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('TimeoutError')
+      expect(errorOf(t.outcome).name).toBe('TimeoutError')
       else expect.fail('should have timed out')
     }
   })
@@ -186,7 +186,7 @@ describe('ActorSystem.ask', () => {
     ac.abort()
     await h.flush()
     expect(t.outcome?.ok).toBe(false)
-    if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('AbortError')
+    expect(errorOf(t.outcome).name).toBe('AbortError')
     expect(t.outcome?.at).toBe(10)
     expect(log.cancels).toEqual([{ kind: 'cancel', id: t.id, reason: 'aborted' }])
     expect(log.signals.get(t.id)?.aborted).toBe(true)
@@ -226,7 +226,7 @@ describe('ActorSystem.ask', () => {
     const t = h.ask({ type: 'test.echo', text: 'x' } as BaseCommand, { timeoutMs: 1000 })
     await h.run()
     expect(t.seen).toBe(1)
-    if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(t.outcome).name).toBe('TimeoutError')
     else expect.fail('should have timed out')
     expect(log.settleResults).toEqual([{ id: t.id, ok: false }])
     expect(h.system.deadLetters.byReason['late-settle']).toBe(1)
@@ -266,7 +266,7 @@ describe('ActorSystem.ask', () => {
     await askAny(h.system, { type: 'thief.steal', target: victim.id } as BaseCommand)
     expect(stolen).toBe(false)
     await h.run()
-    if (victim.outcome?.ok === false) expect(victim.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(victim.outcome).name).toBe('TimeoutError')
     else expect.fail('the victim should time out')
   })
 

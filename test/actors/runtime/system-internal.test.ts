@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
 import { failure } from '../../../src/messages/failure.js'
 import { echoActor, newEchoLog } from '../../helpers/echo-actor.js'
-import { askAny, simSystem } from '../../helpers/sim.js'
+import { askAny, errorOf, simSystem } from '../../helpers/sim.js'
 import type { Incoming, Settled } from '../../../src/actors/runtime/actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
@@ -158,7 +158,7 @@ describe('internal messages', () => {
     }))
     const t = h.ask({ type: 'endless.go' }, { timeoutMs: 35 })
     await h.run()
-    if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(t.outcome).name).toBe('TimeoutError')
     else expect.fail('should time out')
     expect(finalized).toBe(true)
     expect(pulled).toBeLessThanOrEqual(4)
@@ -335,7 +335,7 @@ describe('internal messages', () => {
     await h.flush()
     await askAny(h.system, { type: 'meddler.go', target: victim.id } as BaseCommand)
     await h.run()
-    if (victim.outcome?.ok === false) expect(victim.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(victim.outcome).name).toBe('TimeoutError')
     else expect.fail('victim should time out')
   })
 
@@ -358,7 +358,7 @@ describe('internal messages', () => {
     for (const w of works) w.resolve(1)
     await h.flush()
     expect(t.outcome?.ok).toBe(false)
-    if (t.outcome?.ok === false) expect(t.outcome.error.name).toBe('OverloadedError')
+    expect(errorOf(t.outcome).name).toBe('OverloadedError')
     expect(t.outcome?.at).toBe(0)
     expect(h.system.deadLetters.byReason['system-lane-full']).toBeGreaterThanOrEqual(1)
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
 import { echoActor, newEchoLog } from '../../helpers/echo-actor.js'
-import { askAny, rejection, simSystem } from '../../helpers/sim.js'
+import { askAny, errorOf, rejection, simSystem } from '../../helpers/sim.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
 describe('stop', () => {
@@ -20,7 +20,7 @@ describe('stop', () => {
     for (const t of [delivered, queued]) {
       const o = await t.promise
       expect(o.ok).toBe(false)
-      if (!o.ok) expect(o.error.name).toBe('StoppedError')
+      expect(errorOf(o).name).toBe('StoppedError')
       expect(o.at).toBe(0)
     }
     const so = await s.done

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
 import { echoActor, newEchoLog } from '../../helpers/echo-actor.js'
-import { simSystem, streamAny } from '../../helpers/sim.js'
+import { errorOf, simSystem, streamAny } from '../../helpers/sim.js'
 import type { Settled } from '../../../src/actors/runtime/actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
@@ -36,7 +36,7 @@ describe('stream ports', () => {
     await s.done
     expect(s.items).toEqual([0, 1])
     expect(s.outcome?.ok).toBe(false)
-    if (s.outcome?.ok === false) expect(s.outcome.error.name).toBe('FailedError')
+    expect(errorOf(s.outcome).name).toBe('FailedError')
   })
 
   it('a stream past its deadline fails with TimeoutError at the deadline; later items are dead letters', async () => {
@@ -48,7 +48,7 @@ describe('stream ports', () => {
     await s.done
     expect(s.items).toEqual([0, 1, 2, 3])
     expect(s.outcome?.ok).toBe(false)
-    if (s.outcome?.ok === false) expect(s.outcome.error.name).toBe('TimeoutError')
+    expect(errorOf(s.outcome).name).toBe('TimeoutError')
     expect(h.trace.settles(s.id).map(x => x.t)).toEqual([350])
     expect(log.cancels).toEqual([{ kind: 'cancel', id: s.id, reason: 'timeout' }])
     // the actor kept going (it ignores cancels): every later item and the end are dead letters
@@ -117,7 +117,7 @@ describe('stream ports', () => {
     await h.run()
     await s.done
     expect(s.outcome?.ok).toBe(false)
-    if (s.outcome?.ok === false) expect(s.outcome.error.name).toBe('FailedError')
+    expect(errorOf(s.outcome).name).toBe('FailedError')
   })
 
   it('ctx.stream between actors: items and the end re-enter as internal messages', async () => {
