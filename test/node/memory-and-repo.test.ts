@@ -65,10 +65,14 @@ describe('a directory repo', () => {
     const repo = join(dir, 'node')
     const first = await createNode({ repo, loopback: true })
     const id = first.peerId
-    // a lone node's put reaches no peer, but kad-dht stored the record locally first
-    await first.ask({ type: 'dht.put', key: '/swarmbus/repo/k', value: new Uint8Array([4, 2]) }, { timeoutMs: 5_000 }).catch(() => {})
-    await expect(createNode({ repo, loopback: true })).rejects.toThrow(/cannot open the repo/)
-    await first.stop()
+    try {
+      // a lone node's put reaches no peer, but kad-dht stored the record locally first
+      const put = await first.ask({ type: 'dht.put', key: '/swarmbus/repo/k', value: new Uint8Array([4, 2]) }, { timeoutMs: 5_000 }).catch((e: unknown) => e as Error)
+      expect(put instanceof Error && put.name).toBe('FailedError')
+      await expect(createNode({ repo, loopback: true })).rejects.toThrow(/cannot open the repo/)
+    } finally {
+      await first.stop()
+    }
 
     // a seed does not override the identity already in the repo
     const second = await createNode({ repo, loopback: true, seed: 1 })
@@ -84,7 +88,10 @@ describe('a directory repo', () => {
 
     // a different directory is a different identity
     const other = await createNode({ repo: join(dir, 'other'), loopback: true })
-    expect(other.peerId).not.toBe(id)
-    await other.stop()
+    try {
+      expect(other.peerId).not.toBe(id)
+    } finally {
+      await other.stop()
+    }
   })
 })

@@ -63,8 +63,11 @@ describe('a 20-node TCP testnet', () => {
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(10)
     // the same seed gives the same identity
     const again = await createNode({ loopback: true, seed: SEED + 3 })
-    expect(again.peerId).toBe(n[3]?.peerId)
-    await again.stop()
+    try {
+      expect(again.peerId).toBe(n[3]?.peerId)
+    } finally {
+      await again.stop()
+    }
     const cs = await status(client)
     expect(cs.mode).toBe('client')
     // createNode's bootstrap can return before kad-dht has added the peer (see the report on
