@@ -4,6 +4,7 @@
  */
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
+import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
 const want = (name: string): boolean => only.size === 0 || only.has(name)
@@ -15,5 +16,6 @@ const result: Record<string, unknown> = {
 }
 if (want('bus')) result.bus = await benchBus()
 if (want('timeouts')) result.timeouts = await benchTimeouts()
+if (want('verify')) result.verify = await benchVerify()
 if (want('dht')) result.dht = await benchDht()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')

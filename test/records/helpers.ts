@@ -13,7 +13,7 @@ import { SIGNATURE_V2_PREFIX } from '../../src/records/validate.js'
 import type { IpnsEntryInput } from '../../src/records/codec.js'
 import type { RecordSigner } from '../../src/records/signer.js'
 
-export const CONFORMANCE_DIR = process.env.SWARMBUS_CONFORMANCE_DIR ?? join(import.meta.dirname, '../../../shared/conformance/ipns')
+export const CONFORMANCE_DIR = process.env.SWARMBUS_CONFORMANCE_DIR ?? join(import.meta.dirname, '../fixtures/conformance/ipns')
 
 export interface ManifestEntry {
   file: string

@@ -1,7 +1,7 @@
 /**
  * Signature verification throughput and event-loop impact.
  *
- *   npm run build && npx tsx bench/verify.ts
+ *   npm run bench -- verify   (or: npm run build && node dist/bench/verify.js)
  *
  * prints JSON: Ed25519 verifications/s on the main thread (noble, native with
  * key objects reused), through the Piscina pool (2 threads) at batch sizes
@@ -15,12 +15,12 @@ import { availableParallelism, loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
-import { createRecord } from '../src/records/create.js'
-import { generateEd25519Signer, verifyEd25519 } from '../src/records/ed25519.js'
-import { prepareRecord } from '../src/records/validate.js'
-import { VerifyPool } from '../src/workers/verify-pool.js'
-import type { Ed25519Backend } from '../src/records/ed25519.js'
-import type { SigCheck } from '../src/records/verify.js'
+import { createRecord } from '../records/create.js'
+import { generateEd25519Signer, verifyEd25519 } from '../records/ed25519.js'
+import { prepareRecord } from '../records/validate.js'
+import { VerifyPool } from '../workers/verify-pool.js'
+import type { Ed25519Backend } from '../records/ed25519.js'
+import type { SigCheck } from '../records/verify.js'
 
 const KEYS = 16
 const LOOP_RUN = 20_000
