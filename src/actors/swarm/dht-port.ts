@@ -9,6 +9,13 @@
  *
  * Values crossing this seam are plain data (strings, numbers, Uint8Array) so
  * they can be recorded into a JSONL trace and replayed.
+ *
+ * Errors are plain Errors whose `name` says what happened: 'AbortError' (the
+ * signal fired; always this name then, whatever libp2p reported),
+ * 'NotFoundError', 'InvalidParametersError' (bad key / CID / peer id /
+ * multiaddr), 'NotStartedError' (used after stop()), or libp2p's own error
+ * name. Streams end after at most a bounded number of
+ * items (the libp2p implementation: 256) and stop their query then.
  */
 
 export interface DhtPeerInfo {
@@ -62,15 +69,22 @@ export interface DhtPort {
 
   /** Store a value at the closest peers; resolves with how many peers accepted it. */
   put(key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }>
-  /** Stream every value peers return for key, as they arrive (not buffered until the query ends). */
+  /**
+   * Stream every validated value for key as it arrives (not buffered until the
+   * query ends): this node's own copy first when it has one (`from` = own id),
+   * then one per peer that returned one. Ends when the query ends.
+   */
   get(key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtGetValue>
   /** Announce this node as a provider of cid (a CID string); resolves with how many peers were told. */
   provide(cid: string, options: DhtOpOptions): Promise<{ peers: number }>
   /** Stream providers of cid as they are found. */
   findProviders(cid: string, options: DhtOpOptions): AsyncIterable<DhtPeerInfo>
-  /** Find a peer's addresses (the peer store first, then the DHT). Rejects when not found. */
+  /** Find a peer's addresses (the peer store first, then the DHT). Rejects with 'NotFoundError' when not found. */
   findPeer(peerId: string, options: DhtOpOptions): Promise<DhtPeerInfo>
-  /** Stream the peers closest to key as the query finds them. */
+  /**
+   * Stream the peers closest to key, de-duplicated. kad-dht only knows them
+   * once the lookup has converged, so they arrive together near the end.
+   */
   closestPeers(key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo>
 
   /** Dial a multiaddr (must include /p2p/<peerId>); resolves with the remote peer id. */

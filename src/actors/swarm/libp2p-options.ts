@@ -29,6 +29,18 @@ export const DEFAULT_TCP_LISTEN = '/ip4/127.0.0.1/tcp/0'
 /** Connections from these networks bypass the per-host inbound rate limit and pending-upgrade cap. */
 export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 
+/**
+ * kad-dht pings a new contact before adding it to its routing table, gives
+ * up after 5 s, and never retries. In a one-process testnet every node shares
+ * one event loop, and while a mesh is being built that ping can wait longer
+ * than 5 s behind handshakes: the peer would be left out for good. Testnets
+ * give it longer (kad-dht's own timer; the port still sets none).
+ */
+export const LOOPBACK_KAD_TIMEOUTS = {
+  pingNewContactTimeout: { minTimeout: 15_000, maxTimeout: 30_000 },
+  onPeerConnectTimeout: 30_000
+}
+
 export interface Libp2pDhtPortOptions {
   /** libp2p's peer store and kad-dht's records and provider records live here. */
   datastore: Datastore
@@ -49,7 +61,7 @@ export interface Libp2pDhtPortOptions {
   loopback?: boolean
   /** Record namespace (`/<ns>/…`) → validator, e.g. `ipns`. kad-dht refuses keys without one. */
   validators?: Validators
-  /** Record namespace → selector used to pick the best of several records. */
+  /** Record namespace → selector used to pick the best of several records. Required for every validator namespace. */
   selectors?: Selectors
   /** DHT protocol id; default `/ipfs/kad/1.0.0`. */
   kadProtocol?: string
@@ -76,6 +88,15 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     throw new RangeError('a memory-transport port needs listen: [\'/memory/<name>\']')
   }
   const loopback = options.loopback === true
+  for (const ns of Object.keys(options.validators ?? {})) {
+    if (options.selectors?.[ns] === undefined) {
+      // kad-dht 16.4's get() asks the selector even for a single record and
+      // would end every get of such a key with MissingSelectorError
+      const err = new Error(`record namespace "${ns}" has a validator but no selector`)
+      err.name = 'InvalidParametersError'
+      throw err
+    }
+  }
   return {
     privateKey: options.privateKey,
     datastore: options.datastore,
@@ -85,6 +106,14 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: loopback ? { allow: LOOPBACK_ALLOW } : {},
+    // The connection monitor pings every connection every 10 s over
+    // /ipfs/ping, which allows one outbound stream per connection: a
+    // heartbeat in flight makes kad-dht's ping of a new contact fail
+    // (TooManyOutboundProtocolStreamsError) and kad-dht then leaves that peer
+    // out of its routing table for good; under load a slow heartbeat even
+    // aborts the connection. Loopback connections die visibly (socket close),
+    // so testnets run without it.
+    ...(loopback ? { connectionMonitor: { enabled: false } } : {}),
     services: {
       identify: identify(),
       ping: ping(),
@@ -100,7 +129,8 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
         // The default strips private (incl. loopback) addresses from peers
         // learned over the DHT and from newly connected peers, so a loopback
         // testnet would never fill a routing table.
-        peerInfoMapper: loopback || transport === 'memory' ? passthroughMapper : removePrivateAddressesMapper
+        peerInfoMapper: loopback || transport === 'memory' ? passthroughMapper : removePrivateAddressesMapper,
+        ...(loopback ? LOOPBACK_KAD_TIMEOUTS : {})
       })
     }
   }

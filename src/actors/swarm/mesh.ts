@@ -23,21 +23,22 @@ export interface MeshOptions extends MeshClock {
   /**
    * 'full': every pair is dialled once (N(N-1)/2 dials).
    * 'skip-ring': node i dials i+1, i+2, i+4, … (`degree` of them); the
-   * self lookups of nodes short of the target find the rest.
-   * Default 'full' (fastest measured up to 20 nodes).
+   * repair lookups of nodes short of the target find the rest.
+   * Default 'full': a routing-table entry needs a connection anyway, so with
+   * target N-1 'full' makes the fewest connections and runs no lookups.
    */
   topology?: 'full' | 'skip-ring'
   /** skip-ring: how many peers each node dials. Default 4. */
   degree?: number
   /** Each routing table must hold at least min(N-1, target) peers. Default 20. */
   target?: number
-  /** Dials in flight at once across the mesh. Default 8. */
+  /** Dials in flight at once across the mesh. Default 4 (more only adds event-loop delay: dialling is CPU-bound). */
   concurrency?: number
   /** Give up (settled: false) after this long. Default 30 000 ms. */
   timeoutMs?: number
   /** Interval between routing-table checks. Default 20 ms. */
   pollMs?: number
-  /** How long after dialling nodes still short of the target run a self lookup (once each). Default 500 ms. */
+  /** How long after dialling nodes still short of the target start repair lookups (see waitForRoutingTables). Default 500 ms. */
   refreshAfterMs?: number
   /** Aborts dials and lookups. */
   signal?: AbortSignal
@@ -52,6 +53,7 @@ export interface MeshReport {
   dialMs: number
   dials: number
   failedDials: number
+  /** repair lookups run */
   refreshes: number
   rounds: number
   /** routing-table size per port at the end */
@@ -101,7 +103,7 @@ export async function connectMesh (ports: DhtPort[], options: MeshOptions): Prom
   const start = options.now()
   let dials = 0
   let failedDials = 0
-  await runBounded(meshPairs(ports.length, topology, options.degree ?? 4), options.concurrency ?? 8, async ([a, b]) => {
+  await runBounded(meshPairs(ports.length, topology, options.degree ?? 4), options.concurrency ?? 4, async ([a, b]) => {
     const from = ports[a]
     const to = ports[b]
     const addr = to === undefined ? undefined : dialAddr(to)

@@ -1,7 +1,7 @@
 /**
  * Errors leaving the DhtPort are plain Errors whose `name` says what
  * happened: 'AbortError' (the caller's signal fired), 'NotFoundError',
- * 'OverloadedError' (a bound was reached), or the libp2p error's own name.
+ * 'NotStartedError', 'InvalidParametersError', or the libp2p error's own name.
  */
 
 function named (name: string, message: string, cause?: unknown): Error {
@@ -18,10 +18,6 @@ export function abortError (signal: AbortSignal): Error {
 
 export function notFoundError (message: string): Error {
   return named('NotFoundError', message)
-}
-
-export function overloadedError (message: string): Error {
-  return named('OverloadedError', message)
 }
 
 export function notStartedError (): Error {

@@ -345,3 +345,41 @@ describe('Libp2pDhtPort over the memory transport', () => {
     expect(new Set(values.map(v => v.from))).toEqual(new Set([a.peerId, b.peerId, c.peerId]))
   })
 })
+
+describe('Libp2pDhtPort options', () => {
+  it('refuses a validator namespace without a selector (kad-dht get would end in MissingSelectorError)', async () => {
+    const err = await rejection(createLibp2pDhtPort({
+      datastore: new MemoryDatastore(),
+      privateKey: await ed25519KeyFromSeed(testSeed('nosel', 0)),
+      validators: { lonely: () => {} }
+    }))
+    expect(err.name).toBe('InvalidParametersError')
+    expect(err.message).toContain('lonely')
+  })
+
+  it('needs a listen address for the memory transport', async () => {
+    const err = await rejection(createLibp2pDhtPort({
+      datastore: new MemoryDatastore(),
+      privateKey: await ed25519KeyFromSeed(testSeed('nolisten', 0)),
+      transport: 'memory'
+    }))
+    expect(err.name).toBe('RangeError')
+  })
+})
+
+// Opt-in (SWARMBUS_MESH20=1): the 20-node measurement behind docs/libp2p-notes.md.
+describe.runIf(process.env.SWARMBUS_MESH20 === '1')('a 20-node loopback mesh', () => {
+  let net: PortTestnet | undefined
+  afterAll(async () => { await net?.stop() })
+
+  it('settles and serves a put/get', async () => {
+    net = await startPortTestnet({ nodes: 20, label: 'mesh20', validators, selectors, mesh: { timeoutMs: 45_000 } })
+    const [a, b] = net.ports
+    if (a === undefined || b === undefined) throw new Error('20 ports expected')
+    const put = await a.put(key('m20'), enc.encode('v'), { signal: bound() })
+    const values = await collect(b.get(key('m20'), { signal: bound() }))
+    console.info(`20-node mesh: start ${Math.round(net.startMs)} ms, settle ${Math.round(net.mesh?.elapsedMs ?? 0)} ms (dials ${Math.round(net.mesh?.dialMs ?? 0)} ms, repair lookups ${net.mesh?.refreshes ?? 0}); put acks ${put.peers}, values ${values.length}`)
+    expect(put.peers).toBe(19)
+    expect(values).toHaveLength(20)
+  }, 90_000)
+})
