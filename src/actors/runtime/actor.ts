@@ -126,7 +126,12 @@ export interface ActorBehavior<C extends BaseCommand, I> {
   receive(msg: Incoming<C, I>): void
   /** extra fields for status reports */
   status?(): Record<string, unknown>
-  /** release resources; awaited on stop and before a restart */
+  /**
+   * Release resources. Awaited by system.stop(); after a crash it is called but
+   * not awaited before the restart (that would make replay wait on the world):
+   * a resource that must be free first is chained by the actor itself, as the
+   * swarm actor does with its previous libp2p node.
+   */
   stop?(): Promise<void> | void
 }
 

@@ -44,7 +44,11 @@ export interface SystemOptions {
   progressPerQuery?: number
   /** deliveries per turn before yielding to the host event loop (default 2,048) */
   deliveryBudget?: number
-  /** how to continue after yielding (a macrotask); default queueMicrotask */
+  /**
+   * How to continue after a delivery budget is used up. Pass a macrotask
+   * (setImmediate) so I/O runs in between, as createNode does; the default,
+   * queueMicrotask, never lets the host's I/O in while work remains.
+   */
   yieldToHost?: (fn: () => void) => void
   /** replay mode: nothing runs by itself; the replayer steps the system and injects inputs */
   manual?: boolean
