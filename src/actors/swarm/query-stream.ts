@@ -90,6 +90,9 @@ export async function * queryStream<E, V> (init: QueryStreamInit<E, V>): AsyncGe
       }
       await wake.wait()
     }
+  } catch (err) {
+    // already-converted errors pass through unchanged
+    throw toPortError(err, signal)
   } finally {
     open = false
     signal.removeEventListener('abort', onAbort)
