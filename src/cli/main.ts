@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs'
 import { UsageError } from './args.js'
 import * as demo from './demo.js'
 import { errorLine } from './format.js'
+import * as key from './key.js'
+import * as record from './record.js'
 import * as replay from './replay.js'
 import * as testnet from './testnet.js'
 
@@ -21,7 +23,7 @@ interface Command {
   run: (argv: string[]) => Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { demo, testnet, replay }
+const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record }
 
 const MIN_NODE_MAJOR = 22
 
@@ -52,6 +54,8 @@ Examples:
   swarmbus demo --nodes 4 --json     the same as one JSON object
   swarmbus demo --trace n1.jsonl     record node n1, then: swarmbus replay n1.jsonl
   swarmbus testnet --nodes 3         run a testnet until Ctrl-C
+  swarmbus key gen blog --repo DIR   a named key (passphrase: SWARMBUS_PASSPHRASE)
+  swarmbus record inspect FILE       every field of an IPNS record
 `
 }
 
