@@ -63,3 +63,12 @@ declare module './commands.js' {
     'dht.closestPeers': { command: DhtClosestPeers, item: PeerInfo }
   }
 }
+
+export interface DhtGetValues { type: 'dht.getValues', key: Uint8Array | string }
+
+declare module './commands.js' {
+  interface StreamMap {
+    /** every value peers return for the key, as they arrive, until the query ends */
+    'dht.getValues': { command: DhtGetValues, item: { value: Uint8Array, from: string } }
+  }
+}

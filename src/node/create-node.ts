@@ -20,6 +20,10 @@ import type { KeyOps } from '../actors/keys/key-ops.js'
 import { verifierActor } from '../actors/verifier/verifier-actor.js'
 import { createInlineVerifier } from '../workers/verify-pool.js'
 import { acquireSharedPool } from './shared-pool.js'
+import { storeActor } from '../actors/store/store-actor.js'
+import { datastoreRecordStore } from '../actors/store/record-store.js'
+import { ipnsActor } from '../actors/ipns/ipns-actor.js'
+import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator } from '../actors/swarm/ipns-dht.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
@@ -60,6 +64,8 @@ export interface NodeOptions {
    * every node of the process), 'inline' (on the event loop; tests), or your own
    */
   verifier?: 'pool' | 'inline' | BatchVerifier
+  /** IPNS: valid answers that end a DHT lookup (default 16), resolve cache size (default 1,024) */
+  ipns?: { quorum?: number, cacheSize?: number }
 }
 
 export interface SwarmNode {
@@ -104,9 +110,17 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   try {
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
-    const validators = { ...defaultValidators(), ...options.validators }
+    verifier = options.verifier === 'inline'
+      ? createInlineVerifier()
+      : options.verifier === undefined || options.verifier === 'pool' ? acquireSharedPool() : options.verifier
+    const ownsVerifier = typeof options.verifier !== 'object'
+    const shared = verifier
+    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now()), ...options.validators }
+    const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
+    // as a DHT server, never replace a stored IPNS record with a lower one
+    const dhtDatastore = guardIpnsRecords(repo.datastore)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
-      datastore: repo.datastore,
+      datastore: dhtDatastore,
       privateKey,
       transport,
       ...(listen !== undefined ? { listen } : {}),
@@ -114,23 +128,20 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
       validators,
-      selectors: { ...defaultSelectors(), ...options.selectors }
+      selectors
     })
     const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)
     const openKeys = async (): Promise<KeyOps> => keystoreOps(await Keystore.open(repo.datastore, privateKey, passphrase))
     port = await makePort()
-    verifier = options.verifier === 'inline'
-      ? createInlineVerifier()
-      : options.verifier === undefined || options.verifier === 'pool' ? acquireSharedPool() : options.verifier
-    const ownsVerifier = typeof options.verifier !== 'object'
     const clock = new RealClock()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
     const startedAt = clock.now()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     trace = await openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys', 'verifier'],
+      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns'],
+      ipns: options.ipns ?? {},
       namespaces: Object.keys(validators),
       system: systemConfig
     })
@@ -144,7 +155,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(systemActor())
     system.spawn(swarmActor({ port, createPort: makePort, namespaces: Object.keys(validators) }))
     system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))
-    system.spawn(verifierActor({ verifier }))
+    system.spawn(verifierActor({ verifier: shared }))
+    system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
+    system.spawn(ipnsActor(options.ipns ?? {}))
     const first = port
     let stopping: Promise<void> | undefined
 

@@ -12,6 +12,10 @@ import { systemActor } from '../actors/system/system-actor.js'
 import { keysActor } from '../actors/keys/keys-actor.js'
 import { inertKeyOps } from '../actors/keys/key-ops.js'
 import { verifierActor } from '../actors/verifier/verifier-actor.js'
+import { storeActor } from '../actors/store/store-actor.js'
+import { inertRecordStore } from '../actors/store/record-store.js'
+import { ipnsActor } from '../actors/ipns/ipns-actor.js'
+import type { IpnsActorOptions } from '../actors/ipns/ipns-actor.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 
 /** verdicts come from the trace on replay: this verifier never answers */
@@ -32,7 +36,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -46,6 +50,8 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
       system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId), ...(namespaces !== undefined ? { namespaces } : {}) }))
       if (actors.includes('keys')) system.spawn(keysActor({ ops: inertKeyOps, open: async () => inertKeyOps }))
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
+      if (actors.includes('store')) system.spawn(storeActor({ ops: inertRecordStore }))
+      if (actors.includes('ipns')) system.spawn(ipnsActor(typeof config.ipns === 'object' && config.ipns !== null ? config.ipns as IpnsActorOptions : {}))
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }
   })

@@ -116,6 +116,8 @@ export interface ActorContext<I> {
   /** Cancel an ask or stream this actor made. */
   cancel(id: QueryId): void
 
+  /** Record a state-machine transition in the trace (machines this actor runs). */
+  transition(machine: string, id: QueryId, state: string, event: string): void
   /** Emit a progress event to node.on('progress') listeners. */
   progress(event: Omit<ProgressEvent, 'actor'>): void
   /** Counts and status of the whole system (for status commands). */

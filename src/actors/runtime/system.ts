@@ -670,6 +670,7 @@ export class ActorSystem {
         if (cell.outgoing.has(id)) sys.cancelPort(id, 'aborted', `cancelled by '${name}'`)
       },
       progress: event => { sys.emitProgress({ ...event, actor: name }) },
+      transition: (machine, id, state, event) => { if (sys.trace !== undefined) sys.out({ type: 'transition', actor: name, machine, id, state, event }) },
       systemStatus: () => sys.status()
     }
     return ctx

@@ -135,6 +135,10 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             track(id, cmd.type, 1)
             ctx.pump(p.get(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
             return
+          case 'dht.getValues':
+            track(id, cmd.type)
+            ctx.pump(p.get(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            return
           case 'dht.findProviders':
             track(id, cmd.type, cmd.limit ?? Infinity, true)
             ctx.pump(p.findProviders(cmd.cid, opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
@@ -231,6 +235,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             return
           case 'dht.findProviders':
           case 'dht.closestPeers':
+          case 'dht.getValues':
             ctx.end(id)
             return
           case 'swarm.status':

@@ -1,11 +1,11 @@
 import type {
-  DhtClosestPeers, DhtFindPeer, DhtFindProviders, DhtGet, DhtProvide, DhtPut,
+  DhtClosestPeers, DhtFindPeer, DhtFindProviders, DhtGet, DhtGetValues, DhtProvide, DhtPut,
   SwarmBootstrap, SwarmDial, SwarmPeers, SwarmStatus
 } from '../../messages/swarm.js'
 
 export type SwarmCommand =
-  | DhtPut | DhtGet | DhtProvide | DhtFindProviders | DhtFindPeer | DhtClosestPeers
+  | DhtPut | DhtGet | DhtGetValues | DhtProvide | DhtFindProviders | DhtFindPeer | DhtClosestPeers
   | SwarmDial | SwarmPeers | SwarmBootstrap | SwarmStatus
 
 export const SWARM_ASKS = ['dht.put', 'dht.get', 'dht.provide', 'dht.findPeer', 'swarm.dial', 'swarm.peers', 'swarm.bootstrap', 'swarm.status'] as const
-export const SWARM_STREAMS = ['dht.findProviders', 'dht.closestPeers'] as const
+export const SWARM_STREAMS = ['dht.findProviders', 'dht.closestPeers', 'dht.getValues'] as const

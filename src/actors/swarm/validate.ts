@@ -92,6 +92,7 @@ export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly s
       return undefined
     }
     case 'dht.get':
+    case 'dht.getValues':
       return checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
     case 'dht.closestPeers':
       return checkKey(cmd.key)

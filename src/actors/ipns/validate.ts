@@ -1,0 +1,35 @@
+/** Validation of ipns.* commands before they are queued. */
+import { failure } from '../../messages/failure.js'
+import { parseName } from '../../records/name.js'
+import type { Failure } from '../../messages/failure.js'
+import type { IpnsCommand } from './ipns-actor.js'
+
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const MAX_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
+const invalid = (field: string, message: string): Failure => failure('invalid', message, { field })
+
+export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
+  if (typeof cmd !== 'object' || cmd === null) return invalid('command', 'command must be an object')
+  if (cmd.type === 'ipns.publish') {
+    if (cmd.key !== undefined && (typeof cmd.key !== 'string' || !KEY_NAME.test(cmd.key))) return invalid('key', 'key must be a key name from key.list')
+    if (typeof cmd.value !== 'string' || !/^\/(ipfs|ipns)\/[^/]+/.test(cmd.value) || cmd.value.length > 4096) return invalid('value', 'value must be an /ipfs/… or /ipns/… path')
+    if (cmd.lifetimeMs !== undefined && !(Number.isFinite(cmd.lifetimeMs) && cmd.lifetimeMs > 0 && cmd.lifetimeMs <= MAX_LIFETIME_MS)) return invalid('lifetimeMs', 'lifetimeMs must be positive and at most a century')
+    if (cmd.ttlMs !== undefined && !(Number.isFinite(cmd.ttlMs) && cmd.ttlMs >= 0 && cmd.ttlMs <= MAX_LIFETIME_MS)) return invalid('ttlMs', 'ttlMs must be zero or positive')
+    if (cmd.offline !== undefined && typeof cmd.offline !== 'boolean') return invalid('offline', 'offline must be a boolean')
+    return undefined
+  }
+  if (cmd.type === 'ipns.resolve') {
+    if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 4096) return invalid('name', 'name must be an IPNS name (k51…, a peer id, or /ipns/<name>[/path])')
+    try {
+      parseName(cmd.name)
+    } catch (err) {
+      return invalid('name', `not an IPNS name: ${(err as Error).message}`)
+    }
+    for (const flag of ['nocache', 'offline', 'recursive'] as const) {
+      if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
+    }
+    if (cmd.quorum !== undefined && !(Number.isInteger(cmd.quorum) && cmd.quorum >= 1 && cmd.quorum <= 64)) return invalid('quorum', 'quorum must be an integer from 1 to 64')
+    return undefined
+  }
+  return invalid('type', `unknown ipns command '${String((cmd as { type: unknown }).type)}'`)
+}

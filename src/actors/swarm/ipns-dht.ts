@@ -1,0 +1,76 @@
+/**
+ * IPNS in kad-dht: the `ipns` record namespace's validator and selector, and a
+ * datastore guard that keeps this node, as a DHT server, from replacing a
+ * stored IPNS record with one of a lower sequence (kad-dht's PUT_VALUE handler
+ * overwrites whatever it validated; go-libp2p's refuses an older record).
+ * The validator checks signatures through the verifier pool, not on the event
+ * loop.
+ */
+import { Libp2pRecord } from '@libp2p/record'
+import { prepareRecord } from '../../records/validate.js'
+import { compareRecords, selectRecord } from '../../records/select.js'
+import type { BatchVerifier } from '../../workers/verify-pool.js'
+import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
+import type { Datastore, Key } from 'interface-datastore'
+
+export const IPNS_NAMESPACE = 'ipns'
+const IPNS_KEY_PREFIX = new TextEncoder().encode('/ipns/')
+/** where kad-dht keeps records in its datastore (datastorePrefix '/dht' + '/record') */
+export const DHT_RECORD_PREFIX = '/dht/record/'
+
+export class LowerSequenceError extends Error {
+  override readonly name = 'LowerSequenceError'
+}
+
+export function ipnsValidator (verifier: BatchVerifier, now: () => number): ValidateFn {
+  return async (key, value) => {
+    const prepared = prepareRecord(key, value, now())
+    if (!prepared.ok) throw prepared.error
+    const [valid] = await verifier.verifyBatch([prepared.sigCheck])
+    if (valid !== true) {
+      const err = new Error('IPNS record signature does not verify')
+      err.name = 'InvalidRecordError'
+      throw err
+    }
+  }
+}
+
+export const ipnsSelector: SelectFn = (_key, records) => selectRecord(records)
+
+const isIpnsKey = (k: Uint8Array): boolean => k.byteLength > IPNS_KEY_PREFIX.byteLength && IPNS_KEY_PREFIX.every((b, i) => k[i] === b)
+
+function ipnsValueOf (stored: Uint8Array): { key: Uint8Array, value: Uint8Array } | undefined {
+  try {
+    const r = Libp2pRecord.deserialize(stored)
+    return isIpnsKey(r.key) ? { key: r.key, value: r.value } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A datastore whose put of a DHT IPNS record fails (LowerSequenceError) when
+ * the record already stored for that name ranks higher (sequence, then EOL).
+ * Everything else passes straight through.
+ */
+export function guardIpnsRecords (inner: Datastore): Datastore {
+  const put = async (key: Key, value: Uint8Array, options?: Parameters<Datastore['put']>[2]): Promise<Key> => {
+    if (key.toString().startsWith(DHT_RECORD_PREFIX)) {
+      const incoming = ipnsValueOf(value)
+      if (incoming !== undefined && await inner.has(key)) {
+        const current = ipnsValueOf(await inner.get(key))
+        if (current !== undefined && compareRecords(incoming.value, current.value) < 0) {
+          throw new LowerSequenceError('refusing to replace a stored IPNS record with a lower-ranked one')
+        }
+      }
+    }
+    return await inner.put(key, value, options)
+  }
+  return new Proxy(inner, {
+    get (target, prop, receiver) {
+      if (prop === 'put') return put
+      const v: unknown = Reflect.get(target, prop, receiver)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    }
+  })
+}

@@ -1,0 +1,66 @@
+/**
+ * Protocol of the IPNS actor: publish and resolve, each one XState machine per
+ * request (the machine id is the query id).
+ */
+
+export interface IpnsPublish {
+  type: 'ipns.publish'
+  /** key name (default 'self') */
+  key?: string
+  /** /ipfs/… or /ipns/… path, optionally with a sub-path */
+  value: string
+  /** default 48 h */
+  lifetimeMs?: number
+  /** default 5 min */
+  ttlMs?: number
+  /** store locally only, do not put to the DHT */
+  offline?: boolean
+}
+
+export interface PublishReply {
+  /** IPNS name, base36 (k51…) */
+  name: string
+  value: string
+  sequence: bigint
+  record: Uint8Array
+  /** DHT peers that stored the record (0 when offline) */
+  peers: number
+}
+
+export interface IpnsResolve {
+  type: 'ipns.resolve'
+  /** k51…, base32 CID, peer id, /ipns/<name>[/path] */
+  name: string
+  /** skip the cache (default false) */
+  nocache?: boolean
+  /** answer from records stored in this repo only (default false) */
+  offline?: boolean
+  /** follow /ipns/ values to their end, at most 32 hops (default true) */
+  recursive?: boolean
+  /** valid answers from peers that end the DHT query (default 16) */
+  quorum?: number
+}
+
+export type ResolveSource = 'cache' | 'local' | 'dht'
+
+export interface ResolveReply {
+  /** the resolved path, with any sub-path of the name joined on */
+  value: string
+  /** of the last record followed */
+  sequence: bigint
+  /** EOL of the last record followed (RFC 3339) */
+  validity: string
+  /** TTL of the last record followed, ns */
+  ttl: bigint
+  /** where the last record came from: 'dht' if any hop went to the network */
+  source: ResolveSource
+  /** records followed (1 for a direct name) */
+  hops: number
+}
+
+declare module './commands.js' {
+  interface CommandMap {
+    'ipns.publish': { command: IpnsPublish, reply: PublishReply }
+    'ipns.resolve': { command: IpnsResolve, reply: ResolveReply }
+  }
+}
