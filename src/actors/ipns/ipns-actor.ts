@@ -108,6 +108,11 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       const waiterFlight = new Map<QueryId, string>()
       let sideTasks = 0
       const counters = { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0 }
+      /** records peers answered with that were not used, by reason (the failed rule's code) */
+      const rejected: Record<string, number> = {}
+      const reject = (code: string): void => {
+        if (Object.keys(rejected).length < 64 || code in rejected) rejected[code] = (rejected[code] ?? 0) + 1
+      }
 
       const inspect = (machineName: string, id: string) => (ev: { type: string, event?: { type: string }, snapshot?: unknown }) => {
         if (ev.type !== '@xstate.snapshot') return
@@ -378,7 +383,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           case 'r.verified':
             if (m.hop !== f.hop) return
             if (m.result.ok) send({ type: 'VERIFIED', key: m.key, fields: m.result.value as VerifiedRecord })
-            else send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
+            else {
+              reject(m.result.failure.code ?? m.result.failure.kind)
+              send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
+            }
             return
           case 'r.local':
             if (m.hop !== f.hop) return
@@ -427,7 +435,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           if (f.kind === 'resolve' && m.type.startsWith('r.')) onResolveMsg(f, m as Extract<IpnsMsg, { type: `r.${string}` }>)
           else if (f.kind === 'publish' && m.type.startsWith('p.')) onPublishMsg(f, m as Extract<IpnsMsg, { type: `p.${string}` }>)
         },
-        status: () => ({ ...counters, inFlight: flights.size, cached: cache.size, maxHops: MAX_HOPS }),
+        status: () => ({ ...counters, rejected: { ...rejected }, inFlight: flights.size, cached: cache.size, maxHops: MAX_HOPS }),
         stop: () => {
           for (const f of [...flights.values()]) endFlight(f)
         }
