@@ -247,6 +247,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
                   { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
               })
               if (hop.stale.length > 0) {
+                for (let i = 0; i < hop.stale.length; i++) reject('older')
                 counters.corrections++
                 side('correct', () => {
                   ctx.ask({ type: 'dht.put', key: parseName(hop.name).name.toRoutingKey(), value: hop.record },
