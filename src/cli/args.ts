@@ -51,7 +51,7 @@ function parseErrorMessage (err: unknown): string {
   // parseArgs messages are long and mention internals ("To specify a positional
   // argument starting with a '-' ..."): keep the first sentence
   const code = (err as { code?: unknown }).code
-  const first = err.message.split('. ')[0] ?? err.message
+  const first = err.message.split(/\.\s/)[0] ?? err.message
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return first.replace(/^Unknown option/, 'unknown option')
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return first.replace(/^Option/, 'option')
   return first
