@@ -110,10 +110,6 @@ describe('swarmbus key', () => {
     expect(info1.peerId).toMatch(/^12D3KooW/)
     expect(info1.ipnsName).toMatch(/^k51/)
 
-    const rsa = await cli(['key', 'gen', 'r1', '--type', 'rsa', '--bits', '2048', '--repo', repo], PASS)
-    expect(rsa.code, rsa.stderr).toBe(0)
-    expect(rsa.stdout).toMatch(/^name {7}r1\ntype {7}RSA\npeer id {4}Qm\w+\nIPNS name {2}k\w+\n$/)
-
     const renamed = await cli(['key', 'rename', 'k1', 'k9', '--repo', repo, '--json'], PASS)
     expect(renamed.code, renamed.stderr).toBe(0)
     expect(JSON.parse(renamed.stdout)).toEqual({ from: 'k1', ...info1, name: 'k9' })
@@ -127,11 +123,6 @@ describe('swarmbus key', () => {
     const doc = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>
     expect(doc).toMatchObject({ format: 'swarmbus-key', version: 1, keyType: 'Ed25519', peerId: info1.peerId, kdf: { name: 'scrypt', N: 32768, r: 8, p: 1 }, sealed: { cipher: 'aes-256-gcm' } })
     expect(JSON.stringify(doc)).not.toContain(PASS.SWARMBUS_PASSPHRASE)
-
-    // to stdout: the document itself
-    const rsaDoc = await cli(['key', 'export', 'r1', '--repo', repo], { ...PASS, ...EXPORT })
-    expect(rsaDoc.code, rsaDoc.stderr).toBe(0)
-    expect(JSON.parse(rsaDoc.stdout)).toMatchObject({ format: 'swarmbus-key', keyType: 'RSA' })
 
     const removed = await cli(['key', 'rm', 'k9', '--repo', repo], PASS)
     expect(removed.code, removed.stderr).toBe(0)
@@ -150,19 +141,38 @@ describe('swarmbus key', () => {
     expect(imported.code, imported.stderr).toBe(0)
     expect(JSON.parse(imported.stdout)).toEqual({ ...info1, name: 'k9' })
 
+    // locked (no passphrase): names still list
+    const listed = await cli(['key', 'list', '--repo', repo, '--json'])
+    expect(listed.code, listed.stderr).toBe(0)
+    const { keys } = JSON.parse(listed.stdout) as { keys: KeyInfo[] }
+    expect(keys.map(k => k.name)).toEqual(['self', 'k9'])
+    expect(keys[1]?.peerId).toBe(info1.peerId)
+    expect(keys[0]?.ipnsName).toMatch(/^k51/)
+  })
+
+  it.concurrent('an RSA key exported to stdout and imported from stdin', async ({ expect }) => {
+    const repo = join(dir, 'rsa')
+    const rsa = await cli(['key', 'gen', 'r1', '--type', 'rsa', '--bits', '2048', '--repo', repo], PASS)
+    expect(rsa.code, rsa.stderr).toBe(0)
+    expect(rsa.stdout).toMatch(/^name {7}r1\ntype {7}RSA\npeer id {4}Qm\w+\nIPNS name {2}k\w+\n$/)
+
+    // to stdout: the document itself
+    const rsaDoc = await cli(['key', 'export', 'r1', '--repo', repo], { ...PASS, ...EXPORT })
+    expect(rsaDoc.code, rsaDoc.stderr).toBe(0)
+    expect(JSON.parse(rsaDoc.stdout)).toMatchObject({ format: 'swarmbus-key', keyType: 'RSA' })
+
     // from stdin, under another name: the same key twice is allowed
     const fromStdin = await cli(['key', 'import', 'r2', '-', '--repo', repo], { ...PASS, ...EXPORT }, rsaDoc.stdout)
     expect(fromStdin.code, fromStdin.stderr).toBe(0)
     expect(fromStdin.stdout).toMatch(/^imported key 'r2'\nname {7}r2\ntype {7}RSA/)
 
-    // locked (no passphrase): names still list
-    const listed = await cli(['key', 'list', '--repo', repo, '--json'])
+    const listed = await cli(['key', 'list', '--repo', repo])
     expect(listed.code, listed.stderr).toBe(0)
-    const { keys } = JSON.parse(listed.stdout) as { keys: KeyInfo[] }
-    expect(keys.map(k => k.name)).toEqual(['self', 'k9', 'r1', 'r2'])
-    expect(keys[1]?.peerId).toBe(info1.peerId)
-    expect(keys[2]?.peerId).toBe(keys[3]?.peerId)
-    expect(keys[0]?.ipnsName).toMatch(/^k51/)
+    const rows = listed.stdout.split('\n').slice(2, -1).map(l => l.split(/\s+/))
+    expect(rows.map(r => r[0])).toEqual(['self', 'r1', 'r2'])
+    expect(rows[1]?.[2]).toMatch(/^Qm/)
+    expect(rows[1]?.[2]).toBe(rows[2]?.[2])
+    expect(rows[1]?.[3]).toMatch(/^k2k4r8/)
   })
 
   it.concurrent('a locked keystore lists but does not generate; a wrong passphrase is refused', async ({ expect }) => {
