@@ -51,7 +51,8 @@ export async function createLibp2pDhtPort (options: Libp2pDhtPortOptions): Promi
 }
 
 function toPeerInfo (info: PeerInfo): DhtPeerInfo {
-  return { peerId: info.id.toString(), multiaddrs: info.multiaddrs.map(addrWithoutPeer) }
+  // a peer record can list one address twice (with and without /p2p/)
+  return { peerId: info.id.toString(), multiaddrs: [...new Set(info.multiaddrs.map(addrWithoutPeer))] }
 }
 
 function addrWithoutPeer (addr: Multiaddr): string {
@@ -288,7 +289,7 @@ class Libp2pDhtPort implements DhtPort {
     try {
       const peer = await raceAbort(this.node.peerStore.get(id, { signal }), signal)
       if (peer.addresses.length === 0) return undefined
-      return { peerId: id.toString(), multiaddrs: peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)) }
+      return { peerId: id.toString(), multiaddrs: [...new Set(peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)))] }
     } catch (err) {
       if (!signal.aborted && err instanceof Error && err.name === 'NotFoundError') return undefined
       throw toPortError(err, signal)
@@ -327,7 +328,11 @@ class Libp2pDhtPort implements DhtPort {
     try {
       const known = await this.node.peerStore.get(peer, { signal })
       if (known.tags.has(KAD_PEER_TAG)) return false
-      return known.protocols.length === 0 || known.protocols.includes(this.kadProtocol)
+      // The peer store lists /ipfs/id/1.0.0 before identify has finished, so
+      // "protocols without kad" alone does not mean "not a DHT peer": only an
+      // identified peer (identify wrote its AgentVersion) without kad is settled.
+      const identified = known.metadata.has('AgentVersion')
+      return !identified || known.protocols.includes(this.kadProtocol)
     } catch (err) {
       if (err instanceof Error && err.name === 'NotFoundError') return true
       throw toPortError(err, signal)
