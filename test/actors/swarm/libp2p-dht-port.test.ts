@@ -366,20 +366,3 @@ describe('Libp2pDhtPort options', () => {
     expect(err.name).toBe('RangeError')
   })
 })
-
-// Opt-in (SWARMBUS_MESH20=1): the 20-node measurement behind docs/libp2p-notes.md.
-describe.runIf(process.env.SWARMBUS_MESH20 === '1')('a 20-node loopback mesh', () => {
-  let net: PortTestnet | undefined
-  afterAll(async () => { await net?.stop() })
-
-  it('settles and serves a put/get', async () => {
-    net = await startPortTestnet({ nodes: 20, label: 'mesh20', validators, selectors, mesh: { timeoutMs: 45_000 } })
-    const [a, b] = net.ports
-    if (a === undefined || b === undefined) throw new Error('20 ports expected')
-    const put = await a.put(key('m20'), enc.encode('v'), { signal: bound() })
-    const values = await collect(b.get(key('m20'), { signal: bound() }))
-    console.info(`20-node mesh: start ${Math.round(net.startMs)} ms, settle ${Math.round(net.mesh?.elapsedMs ?? 0)} ms (dials ${Math.round(net.mesh?.dialMs ?? 0)} ms, repair lookups ${net.mesh?.refreshes ?? 0}); put acks ${put.peers}, values ${values.length}`)
-    expect(put.peers).toBe(19)
-    expect(values).toHaveLength(20)
-  }, 90_000)
-})
