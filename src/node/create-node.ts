@@ -56,7 +56,9 @@ export interface NodeOptions {
   /**
    * passphrase of the keystore (named keys are sealed with it). A memory repo
    * without one gets a random one; a directory repo without one has a locked
-   * keystore (key.list works, nothing else). A wrong one fails createNode.
+   * keystore: key.list works, and so does everything with the node's own key
+   * 'self' (stored unsealed, like kubo's identity); named keys cannot be used,
+   * created, imported, renamed or removed. A wrong one fails createNode.
    */
   passphrase?: string
   /**

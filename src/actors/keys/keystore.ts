@@ -105,7 +105,7 @@ export class Keystore {
 
   private unlocked (): Buffer {
     if (this.dek === undefined) {
-      throw new InvalidCommandError('passphrase', 'the keystore is locked: start the node with a keystore passphrase (createNode({ passphrase }) or SWARMBUS_PASSPHRASE)')
+      throw new InvalidCommandError('passphrase', 'the keystore is locked: start the node with its passphrase (createNode({ passphrase }); the CLI reads SWARMBUS_PASSPHRASE or --passphrase-file)')
     }
     return this.dek
   }
@@ -172,6 +172,8 @@ export class Keystore {
   async remove (name: string): Promise<KeyInfo> {
     checkKeyName(name)
     if (name === SELF) throw new InvalidCommandError('name', "the node's own key 'self' cannot be removed")
+    // destroying a key needs the same authority as using it
+    this.unlocked()
     const e = await this.entry(name)
     if (e === undefined) throw new NotFoundError(`no key named '${name}'`)
     await this.ds.delete(keyOf(name))

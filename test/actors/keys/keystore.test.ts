@@ -119,3 +119,13 @@ async function countKeys (ds: MemoryDatastore): Promise<number> {
   for await (const _ of ds.queryKeys({ prefix: new Key('/swarmbus/keys').toString() + '/' })) n++
   return n
 }
+
+describe('locked keystore', () => {
+  it('refuses to remove a named key without the passphrase', async () => {
+    const { ds, ks } = await open()
+    await ks.generate('keep')
+    const locked = await Keystore.open(ds, self, undefined)
+    await expect(locked.remove('keep')).rejects.toMatchObject({ name: 'InvalidCommandError', field: 'passphrase' })
+    expect((await locked.list()).map(k => k.name)).toContain('keep')
+  })
+})
