@@ -1,0 +1,532 @@
+/**
+ * The republisher: keeps every name this node published alive in the DHT by
+ * signing it again (same value, lifetime and TTL; ipns.publish takes the next
+ * sequence) before its record runs out.
+ *
+ * The schedule is the store. On start the actor lists the published records
+ * and the pending names (republish-state.ts), and sets one timer: soon
+ * (`startDelayMs`) when something is due or pending, else at the earlier of
+ * the jittered interval and the moment the first record comes within
+ * `thresholdMs` of its EOL. Each run lists the published records again, takes
+ * those due (or all, with force) plus the pending ones, writes them as pending,
+ * republishes them at most `concurrency` at a time — each re-read from the
+ * store just before, so a publish made since the listing is not undone — and
+ * writes back what is still pending (the failures), which the next run tries
+ * again. `ipns.republish` runs now; the `republish` section of swarm.status is
+ * this actor's status().
+ *
+ *   boot ──list + pending──▶ idle ──timer / ipns.republish──▶ listing ──▶ marking
+ *                              ▲                                             │
+ *                              └── saving ◀── publishing (≤ concurrency) ◀───┘
+ */
+import { defineActor } from '../runtime/actor.js'
+import { createRng } from '../runtime/rng.js'
+import { failure } from '../../messages/failure.js'
+import { MAX_PENDING } from './republish-state.js'
+import { recordEolMs, storedValue } from './stored.js'
+import type { ActorContext, ActorDefinition, Settled } from '../runtime/actor.js'
+import type { Rng } from '../runtime/rng.js'
+import type { RepublishStateOps, PendingName } from './republish-state.js'
+import type { Failure } from '../../messages/failure.js'
+import type { QueryId } from '../../messages/ids.js'
+import type { PublishReply } from '../../messages/ipns.js'
+import type { KeyInfo } from '../../messages/keys.js'
+import type { IpnsRepublish, RepublishedName, RepublishFailure, RepublishReply, RepublishRunSummary, RepublishStatus } from '../../messages/republish.js'
+import type { StoredRecord } from '../../messages/store.js'
+import '../../messages/ipns.js'
+import '../../messages/keys.js'
+import '../../messages/republish.js'
+import '../../messages/store.js'
+
+export const REPUBLISHER_ACTOR = 'republisher'
+
+const HOUR = 3_600_000
+
+export interface RepublisherOptions {
+  /** time between checks (default 1 h), before jitter */
+  intervalMs?: number
+  /** republish a record once its EOL is this close (default 24 h) */
+  thresholdMs?: number
+  /** the interval varies by ± this fraction, drawn from the seeded rng (default 0.1) */
+  jitter?: number
+  /** republishes in flight at once (default 4) */
+  concurrency?: number
+  /** delay of the first run after a start when something is due (default 60 s: lets the node join the DHT first) */
+  startDelayMs?: number
+  /** deadline of one ipns.publish (default 2 min) */
+  publishTimeoutMs?: number
+  /** DHT peers a put must reach to count as done (default 1) */
+  minPeers?: number
+  /** a run that makes no progress for this long is abandoned, its names left pending (default publishTimeoutMs + 1 min) */
+  stallMs?: number
+  /** ipns.republish asks waiting at once (default 64) */
+  maxWaiters?: number
+}
+
+export interface RepublisherDeps {
+  /** where pending names are kept across restarts */
+  state: RepublishStateOps
+}
+
+export type RepublishCommand = IpnsRepublish
+
+export type RepublishMsg =
+  | { type: 'boot' }
+  | { type: 'boot.list', result: Settled<unknown> }
+  | { type: 'boot.state', result: Settled<unknown> }
+  | { type: 'tick', gen: number }
+  | { type: 'run.list', run: number, result: Settled<unknown> }
+  | { type: 'run.keys', run: number, result: Settled<unknown> }
+  | { type: 'run.marked', run: number, result: Settled<unknown> }
+  | { type: 'run.saved', run: number, result: Settled<unknown> }
+  | { type: 'run.stall', run: number, at: number }
+  | { type: 'item.entry', run: number, name: string, result: Settled<unknown> }
+  | { type: 'item.published', run: number, name: string, result: Settled<unknown> }
+  | { type: 'side.saved', result: Settled<unknown> }
+
+interface Candidate {
+  name: string
+  /** pending from an earlier run (republished whatever its EOL) */
+  retry: boolean
+}
+
+interface Run {
+  n: number
+  trigger: string
+  force: boolean
+  startedAt: number
+  waiters: Set<QueryId>
+  phase: 'listing' | 'marking' | 'publishing' | 'saving'
+  listed: StoredRecord[] | undefined
+  /** ipnsName → key names; undefined when key.list failed */
+  keys: Map<string, string[]> | undefined
+  keysDone: boolean
+  queue: Candidate[]
+  /** name → the ask serving it now */
+  inFlight: Map<string, QueryId>
+  republished: RepublishedName[]
+  failed: RepublishFailure[]
+  skipped: number
+  lastProgressAt: number
+  cancelStall: (() => void) | undefined
+}
+
+interface Queued { id: QueryId, force: boolean }
+
+const MAX_REASONS = 32
+
+function positive (name: string, v: number | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new RangeError(`republish.${name} must be a number ≥ ${min}`)
+  return v
+}
+
+export function republisherActor (options: RepublisherOptions & RepublisherDeps): ActorDefinition<RepublishCommand, RepublishMsg> {
+  const intervalMs = positive('intervalMs', options.intervalMs, HOUR, 1000)
+  if (intervalMs > 2 ** 31 - 1) throw new RangeError('republish.intervalMs must be at most 2^31 - 1 ms (about 24 days)')
+  const thresholdMs = positive('thresholdMs', options.thresholdMs, 24 * HOUR, 0)
+  const jitter = options.jitter ?? 0.1
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) throw new RangeError('republish.jitter must be in [0, 1)')
+  const concurrency = positive('concurrency', options.concurrency, 4)
+  if (!Number.isInteger(concurrency) || concurrency > 256) throw new RangeError('republish.concurrency must be an integer from 1 to 256')
+  const startDelayMs = positive('startDelayMs', options.startDelayMs, 60_000, 0)
+  const publishTimeoutMs = positive('publishTimeoutMs', options.publishTimeoutMs, 120_000)
+  const minPeers = positive('minPeers', options.minPeers, 1, 0)
+  const stallMs = positive('stallMs', options.stallMs, publishTimeoutMs + 60_000)
+  const maxWaiters = positive('maxWaiters', options.maxWaiters, 64)
+  const stateOps = options.state
+
+  return defineActor<RepublishCommand, RepublishMsg>({
+    name: REPUBLISHER_ACTOR,
+    commands: ['ipns.republish'],
+    mailbox: { capacity: 1024 },
+    validate: cmd => {
+      if (typeof cmd !== 'object' || cmd === null) return failure('invalid', 'command must be an object', { field: 'command' })
+      if (cmd.force !== undefined && typeof cmd.force !== 'boolean') return failure('invalid', 'force must be a boolean', { field: 'force' })
+      return undefined
+    },
+    start: (ctx: ActorContext<RepublishMsg>) => {
+      // a private stream of the seeded rng: the jitter sequence does not
+      // depend on what other actors draw later
+      const rng: Rng = createRng(ctx.rng.int(2 ** 32))
+      let ready = false
+      let bootAwaiting = 2
+      let bootListFailed = false
+      /** names whose republish is not confirmed → why */
+      const pending = new Map<string, string>()
+      /** the last scan: name → EOL (ms; undefined when unreadable) */
+      let eols = new Map<string, number | undefined>()
+      let run: Run | undefined
+      /** name → was it pending from an earlier run (for the names in flight) */
+      const retries = new Map<string, boolean>()
+      let runs = 0
+      let queued: Queued[] = []
+      let timerGen = 0
+      let cancelTimer: (() => void) | undefined
+      let nextRunAt: number | null = null
+      let lastRun: RepublishRunSummary | null = null
+      const totals = { republished: 0, skipped: 0, failed: 0 }
+      const failures: Record<string, number> = {}
+
+      const count = (reason: string): void => {
+        const key = reason in failures || Object.keys(failures).length < MAX_REASONS ? reason : 'other'
+        failures[key] = (failures[key] ?? 0) + 1
+      }
+      const due = (eol: number | undefined, now: number): boolean => eol === undefined || eol - thresholdMs <= now
+      const pendingList = (): PendingName[] => [...pending].slice(0, MAX_PENDING).map(([name, reason]) => ({ name, reason }))
+
+      // ─────────────────────────── schedule ───────────────────────────
+
+      const setTimer = (at: number): void => {
+        cancelTimer?.()
+        const gen = ++timerGen
+        const now = ctx.clock.now()
+        nextRunAt = at
+        cancelTimer = ctx.after(Math.max(0, at - now), { type: 'tick', gen })
+      }
+
+      const jittered = (): number => Math.round(intervalMs * (1 + jitter * (2 * rng.next() - 1)))
+
+      /** the next check: the jittered interval, or sooner when a record comes due before it */
+      const schedule = (soon: boolean): void => {
+        const now = ctx.clock.now()
+        if (soon) {
+          setTimer(now + startDelayMs)
+          return
+        }
+        let at = now + jittered()
+        for (const eol of eols.values()) {
+          if (eol === undefined) continue
+          const dueAt = eol - thresholdMs
+          if (dueAt > now && dueAt < at) at = dueAt
+        }
+        setTimer(at)
+      }
+
+      const scan = (entries: StoredRecord[]): void => {
+        eols = new Map(entries.map(e => [e.name, recordEolMs(e.record)]))
+      }
+
+      // ─────────────────────────── runs ───────────────────────────
+
+      const progress = (r: Run): void => {
+        r.lastProgressAt = ctx.clock.now()
+        if (r.cancelStall === undefined) r.cancelStall = ctx.after(stallMs, { type: 'run.stall', run: r.n, at: r.lastProgressAt + stallMs })
+      }
+
+      const startRun = (trigger: string, force: boolean, waiters: QueryId[]): void => {
+        cancelTimer?.()
+        cancelTimer = undefined
+        nextRunAt = null
+        const r: Run = {
+          n: ++runs, trigger, force, startedAt: ctx.clock.now(), waiters: new Set(waiters), phase: 'listing',
+          listed: undefined, keys: undefined, keysDone: false, queue: [], inFlight: new Map(),
+          republished: [], failed: [], skipped: 0, lastProgressAt: ctx.clock.now(), cancelStall: undefined
+        }
+        run = r
+        progress(r)
+        ctx.progress({ type: 'ipns:republish:start', detail: { run: r.n, trigger } })
+        ctx.ask({ type: 'store.list', kind: 'published' }, { timeoutMs: 30_000 }, result => ({ type: 'run.list', run: r.n, result }))
+        ctx.ask({ type: 'key.list' }, { timeoutMs: 30_000 }, result => ({ type: 'run.keys', run: r.n, result }))
+      }
+
+      const failRun = (r: Run, f: Failure): void => {
+        count('store')
+        for (const w of r.waiters) ctx.fail(w, f)
+        r.waiters.clear()
+        endRun(r)
+      }
+
+      const onListed = (r: Run): void => {
+        if (r.listed === undefined || !r.keysDone) return
+        const now = ctx.clock.now()
+        scan(r.listed)
+        // pending names whose record is gone from the store are dropped
+        const listedNames = new Set(r.listed.map(e => e.name))
+        for (const name of [...pending.keys()]) if (!listedNames.has(name)) pending.delete(name)
+        for (const e of r.listed) {
+          const retry = pending.has(e.name)
+          if (r.force || retry || due(eols.get(e.name), now)) r.queue.push({ name: e.name, retry })
+          else r.skipped++
+        }
+        r.phase = 'marking'
+        for (const c of r.queue) if (!pending.has(c.name)) pending.set(c.name, 'started')
+        // written before any attempt: a crash in the middle leaves them pending
+        ctx.pipe(stateOps.save(pendingList()), result => ({ type: 'run.marked', run: r.n, result }))
+      }
+
+      const pump = (r: Run): void => {
+        while (r.inFlight.size < concurrency && r.queue.length > 0) {
+          const c = r.queue.shift() as Candidate
+          const id = ctx.ask({ type: 'store.get', kind: 'published', name: c.name }, { timeoutMs: 30_000 },
+            result => ({ type: 'item.entry', run: r.n, name: c.name, result }))
+          r.inFlight.set(c.name, id)
+          retries.set(c.name, c.retry)
+        }
+        if (r.inFlight.size === 0 && r.queue.length === 0 && r.phase === 'publishing') {
+          r.phase = 'saving'
+          ctx.pipe(stateOps.save(pendingList()), result => ({ type: 'run.saved', run: r.n, result }))
+        }
+      }
+      const itemDone = (r: Run, name: string): void => {
+        r.inFlight.delete(name)
+        retries.delete(name)
+        pump(r)
+      }
+
+      const itemFailed = (r: Run, name: string, reason: string, message: string): void => {
+        r.failed.push({ name, reason, message })
+        pending.set(name, reason)
+        count(reason)
+        ctx.progress({ type: 'ipns:republish:failed', detail: { name, reason } })
+        itemDone(r, name)
+      }
+
+      const keyFor = (r: Run, e: StoredRecord): string | undefined => {
+        if (r.keys === undefined) return e.key
+        const names = r.keys.get(e.name)
+        if (names === undefined || names.length === 0) return undefined
+        return e.key !== undefined && names.includes(e.key) ? e.key : names[0]
+      }
+
+      const onEntry = (r: Run, name: string, result: Settled<unknown>): void => {
+        if (!result.ok) {
+          if (result.failure.kind === 'not-found') {
+            // removed from the store since the listing: nothing to keep alive
+            pending.delete(name)
+            r.skipped++
+            itemDone(r, name)
+          } else {
+            itemFailed(r, name, 'store', result.failure.message)
+          }
+          return
+        }
+        const e = result.value as StoredRecord
+        const now = ctx.clock.now()
+        const eol = recordEolMs(e.record)
+        eols.set(name, eol)
+        if (!r.force && retries.get(name) !== true && !due(eol, now)) {
+          // published again since the listing: fresh now
+          pending.delete(name)
+          r.skipped++
+          itemDone(r, name)
+          return
+        }
+        const value = storedValue(e)
+        if (value === undefined) {
+          itemFailed(r, name, 'no-value', 'the stored record has no readable value')
+          return
+        }
+        const key = keyFor(r, e)
+        if (key === undefined) {
+          itemFailed(r, name, 'key-missing', `no key in the keystore signs for ${name}`)
+          return
+        }
+        const cmd: { type: 'ipns.publish', key: string, value: string, lifetimeMs?: number, ttlMs?: number } = { type: 'ipns.publish', key, value }
+        if (e.lifetimeMs !== undefined) cmd.lifetimeMs = e.lifetimeMs
+        if (e.ttlMs !== undefined) cmd.ttlMs = e.ttlMs
+        const id = ctx.ask(cmd, { timeoutMs: publishTimeoutMs }, res => ({ type: 'item.published', run: r.n, name, result: res }))
+        r.inFlight.set(name, id)
+      }
+
+      const onPublished = (r: Run, name: string, result: Settled<unknown>): void => {
+        if (!result.ok) {
+          itemFailed(r, name, result.failure.code ?? result.failure.kind, result.failure.message)
+          return
+        }
+        const reply = result.value as PublishReply
+        eols.set(name, recordEolMs(reply.record))
+        if (reply.peers < minPeers) {
+          itemFailed(r, name, 'no-peers', `the record reached ${reply.peers} DHT peers, fewer than ${minPeers}`)
+          return
+        }
+        r.republished.push({ name, sequence: reply.sequence, peers: reply.peers })
+        pending.delete(name)
+        ctx.progress({ type: 'ipns:republish:done', detail: { name, sequence: reply.sequence.toString(), peers: reply.peers } })
+        itemDone(r, name)
+      }
+
+      const endRun = (r: Run): void => {
+        r.cancelStall?.()
+        for (const id of r.inFlight.values()) ctx.cancel(id)
+        r.inFlight.clear()
+        retries.clear()
+        const finishedAt = ctx.clock.now()
+        lastRun = { trigger: r.trigger, startedAt: r.startedAt, finishedAt, republished: r.republished.length, skipped: r.skipped, failed: r.failed.length }
+        totals.republished += r.republished.length
+        totals.skipped += r.skipped
+        totals.failed += r.failed.length
+        run = undefined
+        const next = queued
+        queued = []
+        if (next.length > 0) {
+          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.id))
+        } else {
+          schedule(false)
+        }
+        if (r.waiters.size > 0) {
+          const reply: RepublishReply = {
+            startedAt: r.startedAt, finishedAt, republished: r.republished, skipped: r.skipped, failed: r.failed,
+            next: nextRunAt ?? finishedAt
+          }
+          for (const w of r.waiters) ctx.reply(w, reply)
+        }
+        ctx.progress({ type: 'ipns:republish:end', detail: { ...lastRun } })
+      }
+
+      const onRunMsg = (r: Run, m: Extract<RepublishMsg, { run: number }>): void => {
+        if (m.type !== 'run.stall') progress(r)
+        switch (m.type) {
+          case 'run.list':
+            if (!m.result.ok) {
+              failRun(r, failure(m.result.failure.kind, `could not list the published records: ${m.result.failure.message}`))
+              return
+            }
+            r.listed = (m.result.value as { entries: StoredRecord[] }).entries
+            onListed(r)
+            return
+          case 'run.keys':
+            r.keysDone = true
+            if (m.result.ok) {
+              r.keys = new Map()
+              for (const k of (m.result.value as { keys: KeyInfo[] }).keys) {
+                const list = r.keys.get(k.ipnsName)
+                if (list === undefined) r.keys.set(k.ipnsName, [k.name])
+                else list.push(k.name)
+              }
+            }
+            onListed(r)
+            return
+          case 'run.marked':
+            if (!m.result.ok) count('state')
+            r.phase = 'publishing'
+            pump(r)
+            return
+          case 'run.saved':
+            if (!m.result.ok) count('state')
+            endRun(r)
+            return
+          case 'item.entry':
+            if (r.inFlight.has(m.name)) onEntry(r, m.name, m.result)
+            return
+          case 'item.published':
+            if (r.inFlight.has(m.name)) onPublished(r, m.name, m.result)
+            return
+          case 'run.stall': {
+            r.cancelStall = undefined
+            const stallAt = r.lastProgressAt + stallMs
+            if (ctx.clock.now() < stallAt) {
+              r.cancelStall = ctx.after(stallAt - ctx.clock.now(), { type: 'run.stall', run: r.n, at: stallAt })
+              return
+            }
+            // abandoned: what was not done stays pending for the next run
+            const left = [...r.inFlight.keys(), ...r.queue.map(c => c.name)]
+            for (const name of left) {
+              r.failed.push({ name, reason: 'stalled', message: `the run made no progress for ${stallMs} ms` })
+              pending.set(name, 'stalled')
+            }
+            count('stalled')
+            r.queue = []
+            if (left.length > 0) ctx.pipe(stateOps.save(pendingList()), result => ({ type: 'side.saved', result }))
+            endRun(r)
+          }
+        }
+      }
+
+      // ─────────────────────────── boot ───────────────────────────
+
+      const booted = (): void => {
+        if (--bootAwaiting > 0) return
+        ready = true
+        const now = ctx.clock.now()
+        if (queued.length > 0) {
+          const next = queued
+          queued = []
+          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.id))
+          return
+        }
+        let soon = bootListFailed || pending.size > 0
+        for (const eol of eols.values()) if (due(eol, now)) soon = true
+        schedule(soon)
+      }
+
+      ctx.self({ type: 'boot' })
+
+      const status = (): RepublishStatus => ({
+        ready,
+        running: run !== undefined,
+        inFlight: run?.inFlight.size ?? 0,
+        concurrency,
+        intervalMs,
+        thresholdMs,
+        nextRunAt,
+        lastRun: lastRun === null ? null : { ...lastRun },
+        runs: runs - (run === undefined ? 0 : 1),
+        tracked: eols.size,
+        retrying: pending.size,
+        ...totals,
+        failures: { ...failures }
+      })
+
+      return {
+        receive: msg => {
+          if (msg.kind === 'command') {
+            const { id, command } = msg.env
+            const force = command.force === true
+            const waiting = queued.length + (run?.waiters.size ?? 0)
+            if (waiting >= maxWaiters) {
+              ctx.fail(id, failure('overloaded', `${maxWaiters} republish requests are waiting already`))
+              return
+            }
+            // join the run going on when it does what was asked; else run again after it
+            if (run !== undefined && (run.force || !force) && run.phase === 'listing') run.waiters.add(id)
+            else if (run !== undefined || !ready) queued.push({ id, force })
+            else startRun(force ? 'command-force' : 'command', force, [id])
+            return
+          }
+          if (msg.kind === 'cancel') {
+            run?.waiters.delete(msg.id)
+            queued = queued.filter(q => q.id !== msg.id)
+            return
+          }
+          const m = msg.msg
+          switch (m.type) {
+            case 'boot':
+              ctx.ask({ type: 'store.list', kind: 'published' }, { timeoutMs: 30_000 }, result => ({ type: 'boot.list', result }))
+              ctx.pipe(stateOps.load(), result => ({ type: 'boot.state', result }))
+              return
+            case 'boot.list':
+              if (m.result.ok) scan((m.result.value as { entries: StoredRecord[] }).entries)
+              else {
+                bootListFailed = true
+                count('store')
+              }
+              booted()
+              return
+            case 'boot.state':
+              if (m.result.ok) for (const p of m.result.value as PendingName[]) pending.set(p.name, p.reason)
+              else count('state')
+              booted()
+              return
+            case 'tick':
+              if (m.gen !== timerGen) return
+              cancelTimer = undefined
+              nextRunAt = null
+              if (ready && run === undefined) startRun('timer', false, [])
+              return
+            case 'side.saved':
+              if (!m.result.ok) count('state')
+              return
+            default:
+              if (run !== undefined && m.run === run.n) onRunMsg(run, m)
+          }
+        },
+        status: () => status() as unknown as Record<string, unknown>,
+        stop: () => {
+          cancelTimer?.()
+          run?.cancelStall?.()
+        }
+      }
+    }
+  })
+}
