@@ -8,11 +8,12 @@
  *   lookup ──cached──────────────────────────────▶ hopResolved
  *     │ └─offline─▶ querying (stored records)          │
  *     └──────────▶ querying ──quorum / query end /     ├─/ipns/ value─▶ lookup (next hop)
- *                     │       soft deadline──▶ selecting ──valid──▶┘
- *                     │                           └─none─▶ failed
+ *                     │       soft deadline──▶ selecting ──valid──▶┤
+ *                     │                           └─none─▶ failed  └─/ipns/<not a name>─▶ failed
  *                     └────────────────────────────────────────────▶ done
  */
 import { assign, setup } from 'xstate'
+import { parseName } from '../../records/name.js'
 import type { Failure } from '../../messages/failure.js'
 import type { ResolveReply, ResolveSource } from '../../messages/ipns.js'
 import type { VerifiedRecord } from '../../messages/records.js'
@@ -91,6 +92,15 @@ export interface ResolveEffects {
   keep: (ctx: ResolveContext, hop: HopResult) => void
 }
 
+const isName = (text: string): boolean => {
+  try {
+    parseName(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const valueName = (value: string): { name: string, rest: string } | undefined => {
   const m = /^\/ipns\/([^/]+)(\/.*)?$/.exec(value)
   return m === null ? undefined : { name: m[1] as string, rest: m[2] ?? '' }
@@ -136,7 +146,9 @@ export const resolveMachine = setup({
       if (event.type !== 'VALUE') return {}
       const known = context.candidates.get(event.key)
       if (known !== undefined) {
-        if (!known.from.includes(event.from) && known.from.length < 64) known.from.push(event.from)
+        // a peer that repeats its answer is one answer, not two
+        if (known.from.includes(event.from)) return {}
+        if (known.from.length < 64) known.from.push(event.from)
         if (known.state === 'valid') return { valid: context.valid + 1 }
         return {}
       }
@@ -206,6 +218,12 @@ export const resolveMachine = setup({
     quorumReached: ({ context }) => context.valid >= context.quorum,
     settled: ({ context }) => context.queryEnded && context.verifying === 0,
     hasBest: ({ context }) => context.hop !== undefined,
+    isNewCandidate: ({ context, event }) => event.type === 'VALUE' && !context.candidates.has(event.key),
+    pointsAtNonName: ({ context }) => {
+      if (!context.recursive) return false
+      const next = valueName(context.hop?.fields.value ?? '')
+      return next !== undefined && !isName(next.name)
+    },
     shouldRecurse: ({ context }) => context.recursive && valueName(context.hop?.fields.value ?? '') !== undefined
   }
 }).createMachine({
@@ -241,7 +259,11 @@ export const resolveMachine = setup({
     querying: {
       entry: 'startQuery',
       on: {
-        VALUE: { actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+        VALUE: [
+          // each distinct record is verified once, however many peers send it
+          { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+          { actions: 'addCandidate' }
+        ],
         VERIFIED: { actions: 'onVerified' },
         REJECTED: { actions: 'onVerified' },
         QUERY_END: { actions: 'onQueryEnd' },
@@ -261,6 +283,8 @@ export const resolveMachine = setup({
     },
     hopResolved: {
       always: [
+        // a valid record may hold any value: '/ipns/<garbage>' must end here, not become a query
+        { guard: 'pointsAtNonName', target: 'failed', actions: 'failNotName' },
         { guard: 'shouldRecurse', target: 'lookup', actions: 'nextHop' },
         { target: 'done', actions: 'finish' }
       ]
