@@ -85,7 +85,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
   const transport = options.transport ?? 'tcp'
   const listen = options.listen ?? (transport === 'tcp' ? [DEFAULT_TCP_LISTEN] : [])
   if (listen.length === 0) {
-    throw new RangeError('a memory-transport port needs listen: [\'/memory/<name>\']')
+    throw new RangeError(transport === 'memory' ? 'a memory-transport port needs listen: [\'/memory/<name>\']' : 'a TCP port needs at least one listen address (e.g. /ip4/127.0.0.1/tcp/0)')
   }
   const loopback = options.loopback === true
   for (const ns of Object.keys(options.validators ?? {})) {
