@@ -4,6 +4,7 @@
  * Peer ids are base58btc strings, CIDs and multiaddrs are their string forms.
  */
 
+import type { RepublishStatus } from './republish.js'
 import type { ActorStatus } from './system.js'
 
 export interface PeerInfo {
@@ -45,6 +46,8 @@ export interface SwarmStatusReply {
   deadLetters: { total: number, byReason: Record<string, number> }
   /** reply ports open in the whole system */
   openPorts: number
+  /** the IPNS republisher: last and next run, counts, failures by reason, in flight (absent when the node runs none) */
+  republish?: RepublishStatus
 }
 
 declare module './commands.js' {

@@ -17,6 +17,8 @@ import type { SwarmCommand } from './swarm-commands.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
 import type { PeerInfo, SwarmStatusReply } from '../../messages/swarm.js'
+import type { RepublishStatus } from '../../messages/republish.js'
+import type { ActorStatus } from '../../messages/system.js'
 import '../../messages/swarm.js'
 
 export const SWARM_ACTOR = 'swarm'
@@ -53,6 +55,13 @@ interface Pending {
   limit: number
   count: number
   seen: Set<string> | undefined
+}
+
+/** the republisher's status detail becomes the `republish` section of swarm.status (name as in republisher-actor.ts) */
+const REPUBLISHER = 'republisher'
+function republishSection (actors: ActorStatus[]): { republish?: RepublishStatus } {
+  const detail = actors.find(a => a.name === REPUBLISHER)?.detail
+  return detail === undefined ? {} : { republish: detail as unknown as RepublishStatus }
 }
 
 const utf8 = new TextEncoder()
@@ -172,7 +181,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           heldCommands: held.length,
           actors: sys.actors,
           deadLetters: sys.deadLetters,
-          openPorts: sys.openPorts
+          openPorts: sys.openPorts,
+          ...republishSection(sys.actors)
         }
       }
 
