@@ -24,6 +24,9 @@ import { storeActor } from '../actors/store/store-actor.js'
 import { datastoreRecordStore } from '../actors/store/record-store.js'
 import { ipnsActor } from '../actors/ipns/ipns-actor.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator } from '../actors/swarm/ipns-dht.js'
+import { republisherActor } from '../actors/republisher/republisher-actor.js'
+import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
+import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
@@ -68,6 +71,12 @@ export interface NodeOptions {
   verifier?: 'pool' | 'inline' | BatchVerifier
   /** IPNS: valid answers that end a DHT lookup (default 16), resolve cache size (default 1,024) */
   ipns?: { quorum?: number, cacheSize?: number }
+  /**
+   * IPNS republishing of the names this node published (default on: check
+   * every 1 h ± 10 %, re-sign within 24 h of EOL, 4 at once, first run 60 s
+   * after start when something is due); false turns it off. See docs/republish.md.
+   */
+  republish?: RepublisherOptions | false
 }
 
 export interface SwarmNode {
@@ -142,8 +151,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     trace = await openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns'],
+      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher'])],
       ipns: options.ipns ?? {},
+      ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
       system: systemConfig
     })
@@ -160,6 +170,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(verifierActor({ verifier: shared }))
     system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
     system.spawn(ipnsActor(options.ipns ?? {}))
+    if (options.republish !== false) system.spawn(republisherActor({ ...options.republish, state: datastoreRepublishState(repo.datastore) }))
     const first = port
     let stopping: Promise<void> | undefined
 

@@ -16,6 +16,9 @@ import { storeActor } from '../actors/store/store-actor.js'
 import { inertRecordStore } from '../actors/store/record-store.js'
 import { ipnsActor } from '../actors/ipns/ipns-actor.js'
 import type { IpnsActorOptions } from '../actors/ipns/ipns-actor.js'
+import { republisherActor } from '../actors/republisher/republisher-actor.js'
+import { inertRepublishState } from '../actors/republisher/republish-state.js'
+import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 
 /** verdicts come from the trace on replay: this verifier never answers */
@@ -36,7 +39,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -52,6 +55,10 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       if (actors.includes('store')) system.spawn(storeActor({ ops: inertRecordStore }))
       if (actors.includes('ipns')) system.spawn(ipnsActor(typeof config.ipns === 'object' && config.ipns !== null ? config.ipns as IpnsActorOptions : {}))
+      if (actors.includes('republisher')) {
+        const republish = typeof config.republish === 'object' && config.republish !== null ? config.republish as RepublisherOptions : {}
+        system.spawn(republisherActor({ ...republish, state: inertRepublishState }))
+      }
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }
   })
