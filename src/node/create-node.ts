@@ -23,6 +23,10 @@ import { acquireSharedPool } from './shared-pool.js'
 import { storeActor } from '../actors/store/store-actor.js'
 import { datastoreRecordStore } from '../actors/store/record-store.js'
 import { ipnsActor } from '../actors/ipns/ipns-actor.js'
+import { dnslinkActor } from '../actors/dnslink/dnslink-actor.js'
+import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
+import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
+import type { DnsOps } from '../actors/dnslink/dns-ops.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator } from '../actors/swarm/ipns-dht.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
@@ -77,6 +81,14 @@ export interface NodeOptions {
    * after start when something is due); false turns it off. See docs/republish.md.
    */
   republish?: RepublisherOptions | false
+  /**
+   * DNSLink (`dnslink.resolve`, and IPNS names that are domains): the DNS
+   * servers to ask (`'127.0.0.1:5353'`, `'[::1]:53'`; default the system's),
+   * how long an answer is cached (default 60 s: node:dns gives no TTLs), the
+   * cache size, the bare-domain fallback, or a lookup of your own. A malformed
+   * server address fails createNode. See docs/dnslink.md.
+   */
+  dns?: DnsLinkSettings & { servers?: string[], lookup?: DnsOps }
 }
 
 export interface SwarmNode {
@@ -119,6 +131,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   let verifier: BatchVerifier | undefined
   let trace: Awaited<ReturnType<typeof openTrace>> | undefined
   try {
+    // DNS settings first: a malformed server address or setting fails before anything starts
+    const { servers: dnsServers, lookup: dnsLookup, ...dnsSettings } = options.dns ?? {}
+    const dnslink = dnslinkActor({ ...dnsSettings, ops: dnsLookup ?? nodeDnsOps(dnsServers !== undefined ? { servers: dnsServers } : {}) })
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
     verifier = options.verifier === 'inline'
@@ -151,8 +166,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     trace = await openTrace(options.trace, seed, startedAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher'])],
+      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink'],
       ipns: options.ipns ?? {},
+      dnslink: dnsSettings,
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
       system: systemConfig
@@ -170,6 +186,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(verifierActor({ verifier: shared }))
     system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
     system.spawn(ipnsActor(options.ipns ?? {}))
+    system.spawn(dnslink)
     if (options.republish !== false) system.spawn(republisherActor({ ...options.republish, state: datastoreRepublishState(repo.datastore) }))
     const first = port
     let stopping: Promise<void> | undefined

@@ -15,6 +15,9 @@ import { verifierActor } from '../actors/verifier/verifier-actor.js'
 import { storeActor } from '../actors/store/store-actor.js'
 import { inertRecordStore } from '../actors/store/record-store.js'
 import { ipnsActor } from '../actors/ipns/ipns-actor.js'
+import { dnslinkActor } from '../actors/dnslink/dnslink-actor.js'
+import { inertDnsOps } from '../actors/dnslink/dns-ops.js'
+import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { IpnsActorOptions } from '../actors/ipns/ipns-actor.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { inertRepublishState } from '../actors/republisher/republish-state.js'
@@ -39,7 +42,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, dnslink?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -55,6 +58,8 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       if (actors.includes('store')) system.spawn(storeActor({ ops: inertRecordStore }))
       if (actors.includes('ipns')) system.spawn(ipnsActor(typeof config.ipns === 'object' && config.ipns !== null ? config.ipns as IpnsActorOptions : {}))
+      // DNS answers come from the trace: the lookup never answers
+      if (actors.includes('dnslink')) system.spawn(dnslinkActor({ ...(typeof config.dnslink === 'object' && config.dnslink !== null ? config.dnslink as DnsLinkSettings : {}), ops: inertDnsOps }))
       if (actors.includes('republisher')) {
         const republish = typeof config.republish === 'object' && config.republish !== null ? config.republish as RepublisherOptions : {}
         system.spawn(republisherActor({ ...republish, state: inertRepublishState }))
