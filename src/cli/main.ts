@@ -13,6 +13,7 @@ import { UsageError } from './args.js'
 import * as demo from './demo.js'
 import { errorLine } from './format.js'
 import * as key from './key.js'
+import * as name from './name.js'
 import * as record from './record.js'
 import * as replay from './replay.js'
 import * as testnet from './testnet.js'
@@ -23,7 +24,7 @@ interface Command {
   run: (argv: string[]) => Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record }
+const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record, name }
 
 const MIN_NODE_MAJOR = 22
 
@@ -56,6 +57,10 @@ Examples:
   swarmbus testnet --nodes 3         run a testnet until Ctrl-C
   swarmbus key gen blog --repo DIR   a named key (passphrase: SWARMBUS_PASSPHRASE)
   swarmbus record inspect FILE       every field of an IPNS record
+  swarmbus name publish /ipfs/… --repo DIR --bootstrap ADDR
+                                     publish under the repo's IPNS name
+  swarmbus name resolve k51… --bootstrap ADDR
+                                     the path a name points at
 `
 }
 

@@ -1,0 +1,410 @@
+/**
+ * `swarmbus name publish|resolve`: IPNS names through the ipns.* commands of
+ * a node opened on a repo. Online, the node joins the peers given by
+ * --bootstrap (for instance those a running `swarmbus testnet` prints) and
+ * waits, bounded, until its routing table has peers; --offline opens the repo
+ * with no network at all (the memory transport: no socket). See docs/ipns.md.
+ * Exit codes: 0 done, 1 the node failed (typed error: NotFoundError,
+ * InvalidRecordError, TimeoutError, …), 2 usage error.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { intFlag, parse, UsageError } from './args.js'
+import { fmtMs, round } from './format.js'
+import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, refusePlainPassphrase, repoOf } from './key-repo.js'
+import { LifecycleRecorder, compactLifecycle } from './name-lifecycle.js'
+import { formatDuration, parseDuration } from './record-duration.js'
+import type { Parsed } from './args.js'
+import type { LifecycleState, Machine, Seen } from './name-lifecycle.js'
+import type { IpnsPublish, IpnsResolve, SwarmNode } from '../index.js'
+
+export const summary = 'publish and resolve IPNS names (joining peers with --bootstrap)'
+
+/** default of --timeout */
+const DEFAULT_TIMEOUT_MS = 60_000
+/** the bus clamps every deadline to 10 minutes (SystemOptions.maxTimeoutMs) */
+const MAX_TIMEOUT_MS = 600_000
+/** joining (bootstrap until the routing table has a peer) takes at most this much of --timeout */
+const JOIN_MAX_MS = 20_000
+/** swarm.bootstrap again this often while no connection is open */
+const REBOOTSTRAP_MS = 1_000
+/** the ipns actor's bound on lifetimeMs and ttlMs (src/actors/ipns/validate.ts) */
+const MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
+/** the ipns actor's bounds on quorum (src/actors/ipns/validate.ts) */
+const MAX_QUORUM = 64
+
+const NETWORK = `  --bootstrap ADDR          a peer to join: a multiaddr with /p2p/<peer id>,
+                            e.g. one 'swarmbus testnet' prints; repeat the
+                            flag for more. Needed unless --offline
+  --timeout D               the whole command (joining, then the operation)
+                            within D (default 60s, at most 10m); joining
+                            takes at most 20s of it
+  --verbose                 print the lifecycle on stderr as it happens (the
+                            ipns:* progress events), then a summary
+  --json                    print one JSON object (uint64 fields as strings)
+  -h, --help                show this help
+`
+
+const DURATIONS = `Durations: a number and a unit (ms, s, m, h, d), or several: 250ms, 90s, 5m,
+48h, 1h30m, 1.5d (the parser of 'swarmbus record create').
+`
+
+interface Sub { usage: string, summary: string, help: string, run: (argv: string[]) => Promise<number> }
+
+const SUBS: Record<string, Sub> = {
+  publish: {
+    usage: 'publish [--key NAME] PATH',
+    summary: 'point a key\'s name at PATH: sign, store in the repo, put to the DHT',
+    help: `Usage: swarmbus name publish PATH --repo DIR [--bootstrap ADDR]… [options]
+
+Publishes PATH (/ipfs/<cid>[/path] or /ipns/<name>[/path]) under the IPNS
+name of a repo key: the next sequence (one above any record this repo has
+published or resolved for the name), signed, stored in the repo (durable
+before anything else), then put to the closest DHT peers. Prints the name.
+With --offline the record is only stored: 'name resolve --offline' on the
+same repo answers from it.
+
+Options:
+  --key NAME                the key whose name to publish (default self, the
+                            node's own key; any other needs the passphrase)
+  --lifetime D              validity from now until the EOL (default 48h)
+  --ttl D                   how long resolvers may cache it (default 5m; 0 ok)
+  --offline                 store in the repo only: no network, no socket
+  --repo DIR                the node's repo directory (required)
+  --passphrase-file FILE    the keystore passphrase is the first line of FILE
+                            (default: $${PASSPHRASE_ENV})
+${NETWORK}
+${DURATIONS}`,
+    run: publish
+  },
+  resolve: {
+    usage: 'resolve [--nocache] [--offline] NAME',
+    summary: 'the path a name points at, following /ipns/ values',
+    help: `Usage: swarmbus name resolve NAME [--bootstrap ADDR]… [options]
+
+Resolves NAME (k51…, a peer id, or /ipns/<name>[/path]) and prints the path
+it points at: records from the DHT, each verified, best of a quorum of valid
+answers (or of all when the query ends first); an /ipns/ value is followed,
+at most 32 hops, and the sub-paths are joined on. A name with no valid record
+fails with NotFoundError (exit 1).
+
+Options:
+  --nocache                 skip the node's cache (a fresh node's is empty;
+                            this matters for nodes that resolved it before)
+  --offline                 answer from records stored in the repo (published
+                            or resolved there before): no network, no socket
+  --quorum N                valid answers that end the DHT query, 1 to ${MAX_QUORUM}
+                            (default 16; fewer when the query ends first)
+  --repo DIR                the node's repo directory (default: a memory repo
+                            that keeps nothing; required with --offline).
+                            Resolved records are stored in it
+${NETWORK}
+${DURATIONS}`,
+    run: resolve
+  }
+}
+
+const width = Math.max(...Object.values(SUBS).map(s => s.usage.length))
+
+export const help = `Usage: swarmbus name <command> [arguments] [options]
+
+IPNS names: publish a path under a repo key's name, resolve a name to its
+path. Each command opens the repo's node, joins the peers given with
+--bootstrap (a DHT client: it asks, it does not serve), waits until its routing
+table has peers, runs one publish or resolve, and stops. See docs/ipns.md.
+
+Commands:
+${Object.values(SUBS).map(s => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n')}
+
+Examples:
+  swarmbus testnet --nodes 4          (prints the addresses to bootstrap from)
+  swarmbus name publish /ipfs/bafk… --repo ./a --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
+  swarmbus name resolve k51… --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW… --verbose
+  swarmbus name publish /ipfs/bafk… --repo ./a --offline
+  swarmbus name resolve k51… --repo ./a --offline
+
+Run 'swarmbus name <command> --help' for its options.
+`
+
+export async function run (argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === undefined) {
+    process.stderr.write(help)
+    return 2
+  }
+  if (sub === '-h' || sub === '--help') {
+    process.stdout.write(help)
+    return 0
+  }
+  const entry = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined
+  if (entry === undefined) {
+    if (sub.startsWith('-')) throw new UsageError('name', `unknown option '${sub}' (options go after the name command: swarmbus name <command> [options])`)
+    throw new UsageError('name', `unknown name command '${sub}' (one of ${Object.keys(SUBS).join(', ')})`)
+  }
+  return await entry.run(rest)
+}
+
+const SOURCE = { dht: 'the DHT', local: 'the repo\'s stored records', cache: 'the cache' } as const
+
+const NETWORK_OPTIONS = {
+  bootstrap: { type: 'string', multiple: true },
+  offline: { type: 'boolean' },
+  timeout: { type: 'string' },
+  verbose: { type: 'boolean' },
+  json: { type: 'boolean' }
+} as const
+
+/** A duration flag through the record CLI's parser; undefined when absent. */
+function durationFlag (command: string, values: Parsed['values'], flag: string, min: number, max = MAX_DURATION_MS, most = 'a century'): number | undefined {
+  const raw = values[flag]
+  if (raw === undefined) return undefined
+  let ms: number
+  try {
+    ms = parseDuration(String(raw))
+  } catch (err) {
+    throw new UsageError(command, `--${flag}: ${(err as Error).message}`)
+  }
+  if (ms < min || ms > max) {
+    throw new UsageError(command, `--${flag} must be ${min > 0 ? 'above 0' : '0 or more'} and at most ${most} (got '${String(raw)}')`)
+  }
+  return ms
+}
+
+interface Network {
+  offline: boolean
+  bootstrap: string[]
+  /** every bootstrap address is on loopback: keep loopback addresses (testnet mode) */
+  loopback: boolean
+  timeoutMs: number
+  verbose: boolean
+  json: boolean
+}
+
+const LOOPBACK = /^\/(ip4\/127\.\d+\.\d+\.\d+|ip6\/::1|dns4?\/localhost|dns6\/localhost|memory)\//
+
+async function networkFlags (command: string, values: Parsed['values']): Promise<Network> {
+  const offline = values.offline === true
+  const raw = (values as Record<string, unknown>).bootstrap
+  const bootstrap = Array.isArray(raw) ? raw.map(String) : []
+  if (offline && bootstrap.length > 0) throw new UsageError(command, '--offline and --bootstrap exclude each other (offline opens no connection)')
+  if (!offline && bootstrap.length === 0) {
+    throw new UsageError(command, 'no peers to join: give --bootstrap ADDR (e.g. an address \'swarmbus testnet\' prints), or use --offline')
+  }
+  if (bootstrap.length > 0) {
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    for (const addr of bootstrap) {
+      let ok: boolean
+      try {
+        ok = multiaddr(addr).getComponents().some(c => c.name === 'p2p')
+      } catch (err) {
+        throw new UsageError(command, `--bootstrap '${addr}' is not a multiaddr: ${(err as Error).message}`)
+      }
+      if (!ok) throw new UsageError(command, `--bootstrap '${addr}' has no /p2p/<peer id> (the peer to join must be named)`)
+    }
+  }
+  const timeoutMs = durationFlag(command, values, 'timeout', 1, MAX_TIMEOUT_MS, '10m (the bus\'s longest deadline)') ?? DEFAULT_TIMEOUT_MS
+  return {
+    offline,
+    bootstrap,
+    loopback: bootstrap.length > 0 && bootstrap.every(a => LOOPBACK.test(a)),
+    timeoutMs,
+    verbose: values.verbose === true,
+    json: values.json === true
+  }
+}
+
+/**
+ * The repo's node: no network with --offline (memory transport), else a DHT
+ * client on TCP that bootstraps from the given peers. Signatures are checked
+ * inline (one command's worth needs no worker pool).
+ */
+async function openNode (repo: string, passphrase: string | undefined, net: Network): Promise<SwarmNode> {
+  const { createNode } = await import('../index.js')
+  return await createNode({
+    repo,
+    verifier: 'inline',
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(net.offline
+      ? { transport: 'memory' as const }
+      : {
+          transport: 'tcp' as const,
+          mode: 'client' as const,
+          loopback: net.loopback,
+          bootstrap: net.bootstrap,
+          // bounds createNode's own swarm.bootstrap
+          defaultTimeoutMs: Math.min(net.timeoutMs, JOIN_MAX_MS)
+        })
+  })
+}
+
+/**
+ * Waits until the routing table has a peer: swarm.bootstrap may return before
+ * identify has run and kad-dht has added anyone. Bootstraps again while no
+ * connection is open (a testnet that is still starting). TimeoutError at `until`.
+ */
+async function join (node: SwarmNode, net: Network, started: number, until: number): Promise<{ routingTableSize: number, connections: number, ms: number }> {
+  const t0 = performance.now()
+  let lastBootstrap = t0
+  for (;;) {
+    const left = until - performance.now()
+    const s = await node.ask({ type: 'swarm.status' }, { timeoutMs: Math.max(1_000, left) })
+    if (s.routingTableSize > 0) return { routingTableSize: s.routingTableSize, connections: s.connections, ms: performance.now() - t0 }
+    if (performance.now() >= until) {
+      const { TimeoutError } = await import('../index.js')
+      throw new TimeoutError(`joined no peer ${formatDuration(performance.now() - started)} after the start: the routing table is empty ` +
+        `(${s.connections} connection${s.connections === 1 ? '' : 's'}; bootstrap ${net.bootstrap.join(', ')})`)
+    }
+    if (s.connections === 0 && performance.now() - lastBootstrap >= REBOOTSTRAP_MS) {
+      lastBootstrap = performance.now()
+      await node.ask({ type: 'swarm.bootstrap' }, { timeoutMs: Math.max(1, until - performance.now()) }).catch(() => {})
+    } else {
+      await sleep(Math.max(1, Math.min(50, until - performance.now())))
+    }
+  }
+}
+
+/** The node, joined unless offline; everything inside runs before the node stops. */
+async function withJoinedNode<T> (command: string, repo: string, passphrase: string | undefined, net: Network, machine: Machine,
+  work: (node: SwarmNode, timeoutMs: number, recorder: LifecycleRecorder) => Promise<T>): Promise<T> {
+  const t0 = performance.now()
+  const until = t0 + net.timeoutMs
+  const verbose = (line: string): void => { if (net.verbose) process.stderr.write(`${line}\n`) }
+  const node = await openNode(repo, passphrase, net)
+  try {
+    verbose(`${command}: node ${node.peerId} on repo ${repo}${net.offline ? ', offline' : ''}, up in ${fmtMs(performance.now() - t0)} ms`)
+    if (!net.offline) {
+      const joined = await join(node, net, t0, Math.min(until, performance.now() + JOIN_MAX_MS))
+      verbose(`${command}: joined: ${joined.routingTableSize} peer${joined.routingTableSize === 1 ? '' : 's'} in the routing table, ` +
+        `${joined.connections} connection${joined.connections === 1 ? '' : 's'}, after ${fmtMs(joined.ms)} ms`)
+    }
+    let first: number | undefined
+    const recorder = new LifecycleRecorder(node, machine, net.verbose
+      ? (s: Seen) => {
+          first ??= s.at
+          verbose(`  +${fmtMs(s.at - first).padStart(6)} ms  ${s.type}${s.event !== '' ? `  (${s.event})` : ''}`)
+        }
+      : undefined)
+    try {
+      return await work(node, Math.max(1, until - performance.now()), recorder)
+    } finally {
+      recorder.stop()
+    }
+  } finally {
+    await node.stop()
+  }
+}
+
+function lifecycleJson (states: LifecycleState[]): Array<{ state: string, atMs: number, ms?: number, events: Record<string, number> }> {
+  return states.map(s => ({ state: s.state, atMs: round(s.atMs, 3), ...(s.ms !== undefined ? { ms: round(s.ms, 3) } : {}), events: s.events }))
+}
+
+function start (sub: string, argv: string[], options: Parameters<typeof parse>[2]): Parsed | undefined {
+  const command = `name ${sub}`
+  refusePlainPassphrase(command, argv)
+  const parsed = parse(command, argv, { ...options, ...NETWORK_OPTIONS }, 1)
+  if (parsed.values.help === true) {
+    process.stdout.write(SUBS[sub]?.help ?? help)
+    return undefined
+  }
+  return parsed
+}
+
+/** Runs the ipns actor's own validation, so the CLI accepts exactly what the node does. */
+async function validate (command: string, cmd: IpnsPublish | IpnsResolve, flags: Record<string, string>): Promise<void> {
+  const { validateIpnsCommand } = await import('../actors/ipns/validate.js')
+  const f = validateIpnsCommand(cmd)
+  if (f !== undefined) throw new UsageError(command, `${flags[f.field ?? ''] ?? f.field ?? 'command'}: ${f.message}`)
+}
+
+async function publish (argv: string[]): Promise<number> {
+  const command = 'name publish'
+  const p = start('publish', argv, { ...REPO_OPTIONS, key: { type: 'string' }, lifetime: { type: 'string' }, ttl: { type: 'string' } })
+  if (p === undefined) return 0
+  const value = p.positionals[0]
+  if (value === undefined) throw new UsageError(command, 'missing the PATH to publish (/ipfs/<cid>… or /ipns/<name>…)')
+  const { checkContentPath } = await import('../records/value.js')
+  try {
+    checkContentPath(value)
+  } catch (err) {
+    throw new UsageError(command, `PATH: ${(err as Error).message}`)
+  }
+  const key = typeof p.values.key === 'string' ? p.values.key : undefined
+  const lifetimeMs = durationFlag(command, p.values, 'lifetime', 1)
+  const ttlMs = durationFlag(command, p.values, 'ttl', 0)
+  const repo = repoOf(command, p.values)
+  const net = await networkFlags(command, p.values)
+  const cmd: IpnsPublish = {
+    type: 'ipns.publish',
+    value,
+    ...(key !== undefined ? { key } : {}),
+    ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
+    ...(net.offline ? { offline: true } : {})
+  }
+  await validate(command, cmd, { value: 'PATH', key: '--key', lifetimeMs: '--lifetime', ttlMs: '--ttl' })
+  const passphrase = await keystorePassphrase(command, p.values)
+
+  try {
+    const out = await withJoinedNode(command, repo, passphrase, net, 'publish', async (node, timeoutMs, recorder) => {
+      const t = performance.now()
+      const reply = await node.ask(cmd, { timeoutMs })
+      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle() }
+    })
+    const { reply, ms, lifecycle } = out
+    if (net.json) {
+      process.stdout.write(jsonLine({
+        name: reply.name, value: reply.value, sequence: reply.sequence, peers: reply.peers, offline: net.offline, key: key ?? 'self', ms: round(ms), lifecycle: lifecycleJson(lifecycle)
+      }))
+    } else {
+      process.stdout.write(`published /ipns/${reply.name} → ${reply.value}\n` +
+        `  sequence ${reply.sequence}; ${net.offline ? 'stored in the repo only (--offline)' : `stored in the repo and on ${reply.peers} DHT peer${reply.peers === 1 ? '' : 's'}`}; ${fmtMs(ms)} ms\n`)
+    }
+    if (net.verbose) process.stderr.write(`${command}: ${compactLifecycle(lifecycle)}\n`)
+    return 0
+  } catch (err) {
+    return failed(command, err, net.json, passphrase === undefined)
+  }
+}
+
+async function resolve (argv: string[]): Promise<number> {
+  const command = 'name resolve'
+  const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' } })
+  if (p === undefined) return 0
+  const name = p.positionals[0]
+  if (name === undefined) throw new UsageError(command, 'missing the NAME to resolve (k51…, a peer id, or /ipns/<name>[/path])')
+  const quorum = intFlag(command, p.values, 'quorum', undefined, 1, MAX_QUORUM)
+  const net = await networkFlags(command, p.values)
+  const cmd: IpnsResolve = {
+    type: 'ipns.resolve',
+    name,
+    ...(p.values.nocache === true ? { nocache: true } : {}),
+    ...(net.offline ? { offline: true } : {}),
+    ...(quorum !== undefined ? { quorum } : {})
+  }
+  await validate(command, cmd, { name: 'NAME', quorum: '--quorum' })
+  if (net.offline && p.values.repo === undefined) throw new UsageError(command, '--offline needs --repo DIR (it answers from the records stored there)')
+  const repo = p.values.repo === undefined ? 'memory' : repoOf(command, p.values)
+
+  try {
+    // no passphrase: resolving needs no key, and a locked keystore cannot be wrong
+    const out = await withJoinedNode(command, repo, undefined, net, 'resolve', async (node, timeoutMs, recorder) => {
+      const t = performance.now()
+      const reply = await node.ask(cmd, { timeoutMs })
+      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle() }
+    })
+    const { reply, ms, lifecycle } = out
+    if (net.json) {
+      process.stdout.write(jsonLine({ name, ...reply, ms: round(ms), lifecycle: lifecycleJson(lifecycle) }))
+    } else {
+      process.stdout.write(`${reply.value}\n`)
+    }
+    if (net.verbose) {
+      const ttlMs = Number(reply.ttl / 1_000_000n)
+      process.stderr.write(`${command}: ${name} → ${reply.value}: sequence ${reply.sequence}, from ${SOURCE[reply.source]}, ` +
+        `${reply.hops} hop${reply.hops === 1 ? '' : 's'}, TTL ${formatDuration(ttlMs)}, valid until ${reply.validity}; ${fmtMs(ms)} ms\n` +
+        `${command}: ${compactLifecycle(lifecycle)}\n`)
+    }
+    return 0
+  } catch (err) {
+    return failed(command, err, net.json, false)
+  }
+}
