@@ -243,11 +243,22 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         scan(r.listed)
         // pending names whose record is gone from the store are dropped
         const listedNames = new Set(r.listed.map(e => e.name))
+        const before = pending.size
         for (const name of [...pending.keys()]) if (!listedNames.has(name)) pending.delete(name)
         for (const e of r.listed) {
           const retry = pending.has(e.name)
           if (r.force || retry || due(eols.get(e.name), now)) r.queue.push({ name: e.name, retry })
           else r.skipped++
+        }
+        if (r.queue.length === 0) {
+          // nothing to do: write only if names were dropped
+          if (pending.size === before) {
+            endRun(r)
+          } else {
+            r.phase = 'saving'
+            ctx.pipe(stateOps.save(pendingList()), result => ({ type: 'run.saved', run: r.n, result }))
+          }
+          return
         }
         r.phase = 'marking'
         for (const c of r.queue) if (!pending.has(c.name)) pending.set(c.name, 'started')

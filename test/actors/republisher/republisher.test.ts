@@ -4,6 +4,7 @@
  * skips, the concurrency bound, failures retried by the next run, restart
  * continuity over the same repo, ipns.republish, and swarm.status.
  */
+import { Key } from 'interface-datastore'
 import { describe, expect, it } from 'vitest'
 import { recordEolMs } from '../../../src/actors/republisher/stored.js'
 import { datastoreRepublishState } from '../../../src/actors/republisher/republish-state.js'
@@ -219,6 +220,23 @@ describe('failures', () => {
       const actor = r.h.system.status().actors.find(x => x.name === 'republisher')
       expect(actor?.restarts).toBe(0)
       expect(actor?.state).toBe('running')
+    } finally {
+      await r.stop()
+    }
+  })
+
+  it('drops a pending name once its record is gone from the store', async () => {
+    const k = testKey('k', 16)
+    const r = await rig({ keys: [k], before: async ops => { await seedPublished(ops, k, CID_A, T0 - 30 * HOUR) } })
+    try {
+      r.fake.outcome = () => ({ fail: failure('failed', 'no route') })
+      await r.advanceTo(T0 + START_DELAY)
+      expect(r.status().retrying).toBe(1)
+      await r.ds.delete(new Key(`/swarmbus/ipns/published/${k.name}`))
+      await r.advanceTo(r.status().nextRunAt as number)
+      expect(r.status()).toMatchObject({ retrying: 0, tracked: 0 })
+      expect(r.fake.calls).toHaveLength(1)
+      expect(await datastoreRepublishState(r.ds).load()).toEqual([])
     } finally {
       await r.stop()
     }
