@@ -29,7 +29,7 @@ export interface PublishReply {
 
 export interface IpnsResolve {
   type: 'ipns.resolve'
-  /** k51…, base32 CID, peer id, /ipns/<name>[/path] */
+  /** k51…, base32 CID, peer id, a DNSLink domain, /ipns/<name or domain>[/path] */
   name: string
   /** skip the cache (default false) */
   nocache?: boolean
@@ -41,18 +41,18 @@ export interface IpnsResolve {
   quorum?: number
 }
 
-export type ResolveSource = 'cache' | 'local' | 'dht'
+export type ResolveSource = 'cache' | 'local' | 'dht' | 'dns'
 
 export interface ResolveReply {
   /** the resolved path, with any sub-path of the name joined on */
   value: string
-  /** of the last record followed */
+  /** of the last record followed (0n when the last hop was a DNSLink) */
   sequence: bigint
-  /** EOL of the last record followed (RFC 3339) */
+  /** EOL of the last record followed, RFC 3339 ('' when the last hop was a DNSLink) */
   validity: string
-  /** TTL of the last record followed, ns */
+  /** TTL of the last hop, ns (a DNSLink's cache TTL for a DNSLink hop) */
   ttl: bigint
-  /** where the last record came from: 'dht' if any hop went to the network */
+  /** where the answer came from: 'dht' if any hop went to the DHT, else 'dns' if any hop was a DNSLink lookup, else 'local' or 'cache' */
   source: ResolveSource
   /** records followed (1 for a direct name) */
   hops: number

@@ -16,6 +16,7 @@ import { parseName } from '../../records/name.js'
 import { MAX_HOPS, resolveMachine } from './resolve-machine.js'
 import { nextSequence, publishMachine } from './publish-machine.js'
 import { validateIpnsCommand } from './validate.js'
+import { parseTarget } from './target.js'
 import type { Actor } from 'xstate'
 import type { ActorContext, ActorDefinition, Settled } from '../runtime/actor.js'
 import type { HopResult, ResolveContext, ResolveMachine } from './resolve-machine.js'
@@ -26,11 +27,13 @@ import type { KeyInfo } from '../../messages/keys.js'
 import type { CreatedRecordReply, RecordCreate, VerifiedRecord } from '../../messages/records.js'
 import type { AskCommand } from '../../messages/commands.js'
 import type { StoredRecord } from '../../messages/store.js'
+import type { DnsLinkReply } from '../../messages/dnslink.js'
 import '../../messages/ipns.js'
 import '../../messages/keys.js'
 import '../../messages/records.js'
 import '../../messages/store.js'
 import '../../messages/swarm.js'
+import '../../messages/dnslink.js'
 
 export const IPNS_ACTOR = 'ipns'
 
@@ -53,6 +56,7 @@ export type IpnsMsg =
   | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<unknown> }
   | { type: 'r.local', flight: string, hop: number, result: Settled<unknown> }
   | { type: 'r.soft', flight: string }
+  | { type: 'r.dnslink', flight: string, hop: number, result: Settled<unknown> }
   | { type: 'p.key', flight: string, result: Settled<unknown> }
   | { type: 'p.seen', flight: string, result: Settled<unknown> }
   | { type: 'p.signed', flight: string, result: Settled<unknown> }
@@ -176,8 +180,9 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       }
 
       const startResolve = (id: QueryId, cmd: IpnsResolve, deadline: number): void => {
-        const parsed = parseName(cmd.name)
-        const name = parsed.name.format('base36')
+        const target = parseTarget(cmd.name)
+        const parsed = { path: target.path }
+        const name = target.kind === 'name' ? target.name : target.domain
         const quorum = cmd.quorum ?? defaultQuorum
         const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}`
         counters.resolves++
@@ -232,6 +237,12 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
               const hop = context.hops
               f.subs.add(ctx.ask({ type: 'record.verify', name: context.name, record: params.record }, { deadline: f.deadline },
                 result => ({ type: 'r.verified', flight: f.id, hop, key: params.key, result })))
+            },
+            resolveDnslink: ({ context }) => {
+              f.hop = context.hops
+              const hop = context.hops
+              f.subs.add(ctx.ask({ type: 'dnslink.resolve', domain: context.name, nocache: context.nocache }, { deadline: f.deadline },
+                result => ({ type: 'r.dnslink', flight: f.id, hop, result })))
             },
             takeCached: assign(({ context }) => {
               counters.cacheHits++
@@ -398,6 +409,15 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             }
             if (f.localPending === 0) f.machine.send({ type: 'QUERY_END' })
             settleResolve(f)
+            return
+          case 'r.dnslink':
+            if (m.hop !== f.hop) return
+            if (m.result.ok) {
+              const link = m.result.value as DnsLinkReply
+              send({ type: 'DNSLINK', value: link.value, ttlMs: link.ttlMs })
+            } else {
+              send({ type: 'DNSLINK_FAILED', failure: m.result.failure })
+            }
             return
           case 'r.soft':
             f.cancelSoft = undefined

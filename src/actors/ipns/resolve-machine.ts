@@ -13,7 +13,7 @@
  *                     └────────────────────────────────────────────▶ done
  */
 import { assign, setup } from 'xstate'
-import { parseName } from '../../records/name.js'
+import { isDomain, isIpnsName } from './target.js'
 import type { Failure } from '../../messages/failure.js'
 import type { ResolveReply, ResolveSource } from '../../messages/ipns.js'
 import type { VerifiedRecord } from '../../messages/records.js'
@@ -77,6 +77,8 @@ export type ResolveEvent =
   | { type: 'REJECTED', key: string, code: string }
   | { type: 'QUERY_END', failure?: Failure }
   | { type: 'SOFT_DEADLINE' }
+  | { type: 'DNSLINK', value: string, ttlMs: number }
+  | { type: 'DNSLINK_FAILED', failure: Failure }
 
 /** What the IPNS actor provides (machine.provide) for one request. */
 export interface ResolveEffects {
@@ -92,14 +94,8 @@ export interface ResolveEffects {
   keep: (ctx: ResolveContext, hop: HopResult) => void
 }
 
-const isName = (text: string): boolean => {
-  try {
-    parseName(text)
-    return true
-  } catch {
-    return false
-  }
-}
+/** a hop can go on to another IPNS name or to a DNSLink domain */
+const isName = (text: string): boolean => isIpnsName(text) || isDomain(text)
 
 const valueName = (value: string): { name: string, rest: string } | undefined => {
   const m = /^\/ipns\/([^/]+)(\/.*)?$/.exec(value)
@@ -141,6 +137,20 @@ export const resolveMachine = setup({
     requestVerify: (_, _params: { key: string, record: Uint8Array }) => {},
     keep: () => {},
     takeCached: () => {},
+    resolveDnslink: () => {},
+    takeDnslink: assign(({ context, event }) => {
+      if (event.type !== 'DNSLINK') return {}
+      // a DNSLink is a hop without a record: its value and TTL, nothing else
+      const hop: HopResult = {
+        name: context.name,
+        record: new Uint8Array(0),
+        fields: { value: event.value, sequence: 0n, validity: '', validityMs: 0, validityType: 0, ttl: BigInt(Math.round(event.ttlMs)) * 1_000_000n, keyType: 'dnslink', hasPubKey: false, hasV1Signature: false },
+        source: 'dns',
+        stale: []
+      }
+      return { hop }
+    }),
+    failDnslink: assign(({ event }) => event.type === 'DNSLINK_FAILED' ? { failure: event.failure } : {}),
     // pure context updates
     addCandidate: assign(({ context, event }) => {
       if (event.type !== 'VALUE') return {}
@@ -188,7 +198,7 @@ export const resolveMachine = setup({
     finish: assign(({ context }) => {
       const hop = context.hop
       if (hop === undefined) return {}
-      const source: ResolveSource = context.sources.includes('dht') ? 'dht' : context.sources.includes('local') ? 'local' : 'cache'
+      const source: ResolveSource = (['dht', 'dns', 'local'] as const).find(s => context.sources.includes(s)) ?? 'cache'
       const result: ResolveReply = {
         value: hop.fields.value + context.rest,
         sequence: hop.fields.sequence,
@@ -213,6 +223,7 @@ export const resolveMachine = setup({
   },
   guards: {
     tooManyHops: ({ context }) => context.hops >= MAX_HOPS,
+    isDomain: ({ context }) => isDomain(context.name),
     cached: () => false,
     isOffline: ({ context }) => context.offline,
     quorumReached: ({ context }) => context.valid >= context.quorum,
@@ -252,6 +263,7 @@ export const resolveMachine = setup({
     lookup: {
       always: [
         { guard: 'tooManyHops', target: 'failed', actions: 'failTooManyHops' },
+        { guard: 'isDomain', target: 'dnslink' },
         { guard: 'cached', target: 'hopResolved', actions: ['takeCached', 'recordSource'] },
         { target: 'querying' }
       ]
@@ -273,6 +285,14 @@ export const resolveMachine = setup({
         { guard: 'quorumReached', target: 'selecting', actions: 'stopQuery' },
         { guard: 'settled', target: 'selecting' }
       ]
+    },
+    dnslink: {
+      entry: 'resolveDnslink',
+      on: {
+        DNSLINK: { target: 'hopResolved', actions: ['takeDnslink', 'recordSource'] },
+        DNSLINK_FAILED: { target: 'failed', actions: 'failDnslink' },
+        SOFT_DEADLINE: { target: 'failed', actions: 'failNotFound' }
+      }
     },
     selecting: {
       entry: 'pickBest',

@@ -1,6 +1,6 @@
 /** Validation of ipns.* commands before they are queued. */
 import { failure } from '../../messages/failure.js'
-import { parseName } from '../../records/name.js'
+import { parseTarget } from './target.js'
 import type { Failure } from '../../messages/failure.js'
 import type { IpnsCommand } from './ipns-actor.js'
 
@@ -21,9 +21,9 @@ export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
   if (cmd.type === 'ipns.resolve') {
     if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 4096) return invalid('name', 'name must be an IPNS name (k51…, a peer id, or /ipns/<name>[/path])')
     try {
-      parseName(cmd.name)
+      parseTarget(cmd.name)
     } catch (err) {
-      return invalid('name', `not an IPNS name: ${(err as Error).message}`)
+      return invalid('name', `not an IPNS name or a DNSLink domain: ${(err as Error).message}`)
     }
     for (const flag of ['nocache', 'offline', 'recursive'] as const) {
       if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
