@@ -143,7 +143,7 @@ export async function run (argv: string[]): Promise<number> {
   return await entry.run(rest)
 }
 
-const SOURCE = { dht: 'the DHT', local: 'the repo\'s stored records', cache: 'the cache' } as const
+const SOURCE = { dht: 'the DHT', dns: 'DNS (DNSLink)', local: 'the repo\'s stored records', cache: 'the cache' } as const
 
 const NETWORK_OPTIONS = {
   bootstrap: { type: 'string', multiple: true },
@@ -222,6 +222,9 @@ async function openNode (repo: string, passphrase: string | undefined, net: Netw
   return await createNode({
     repo,
     verifier: 'inline',
+    // a one-shot command is gone long before a republish is due; a node that
+    // stays up on the repo later republishes what is stored there
+    republish: false,
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(net.offline
       ? { transport: 'memory' as const }
