@@ -36,6 +36,8 @@ import { tcp } from '@libp2p/tcp'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { routingTableOf } from '../actors/swarm/routing-table.js'
 import type { HeliaEvents, Routing } from '@helia/interface'
 import type { IPNS } from '@helia/ipns'
 import type { Crypto } from '@ipshipyard/crypto'
@@ -63,6 +65,8 @@ export interface HeliaNode {
 export interface HeliaNodeOptions {
   /** deterministic libp2p identity */
   seed?: number
+  /** kad-dht client: asks, never answers or stores (default false) */
+  clientMode?: boolean
 }
 
 const cryptos: Crypto[] = [ed25519Crypto(), rsaCrypto(), ecdsaCrypto()]
@@ -102,7 +106,7 @@ export async function createHeliaNode (options: HeliaNodeOptions = {}): Promise<
       ping: ping(),
       dht: kadDHT({
         protocol: HELIA_KAD_PROTOCOL,
-        clientMode: false,
+        clientMode: options.clientMode === true,
         peerInfoMapper: passthroughMapper,
         validators: { ipns: async (key, value) => { await ipnsValidator(key, value, keychain) } },
         selectors: { ipns: (key, values) => ipnsSelector(key, values.map(v => IPNSEntry.decode(v))) },
@@ -137,5 +141,82 @@ export async function createHeliaNode (options: HeliaNodeOptions = {}): Promise<
       stopping ??= Promise.resolve(libp2p.stop())
       await stopping
     }
+  }
+}
+
+export interface HeliaTestnet {
+  nodes: HeliaNode[]
+  report: { settled: boolean, elapsedMs: number, dials: number, failedDials: number, refreshes: number, routingTableSizes: number[] }
+  stop(): Promise<void>
+}
+
+/**
+ * N Helia nodes meshed the way createTestnet meshes swarmbus nodes: started
+ * in batches of 4, every pair dialled (8 dials in flight), then — bounded in
+ * time — a wait until every routing table holds N - 1 peers, with one self
+ * lookup for each node still short after 500 ms.
+ */
+export async function createHeliaTestnet (options: { nodes?: number, seed?: number, settleTimeoutMs?: number } = {}): Promise<HeliaTestnet> {
+  const count = options.nodes ?? 20
+  const nodes: HeliaNode[] = []
+  const stop = async (): Promise<void> => { await Promise.allSettled(nodes.map(async node => { await node.stop() })) }
+  try {
+    for (let i = 0; i < count; i += 4) {
+      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, count - i) }, async (_, j) =>
+        await createHeliaNode(options.seed !== undefined ? { seed: options.seed + i + j } : {}))))
+    }
+    const start = performance.now()
+    const pairs: Array<[HeliaNode, HeliaNode]> = []
+    for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++) pairs.push([nodes[a] as HeliaNode, nodes[b] as HeliaNode])
+    let next = 0
+    let dials = 0
+    let failedDials = 0
+    await Promise.all(Array.from({ length: Math.min(8, Math.max(1, pairs.length)) }, async () => {
+      while (next < pairs.length) {
+        const [from, to] = pairs[next++] as [HeliaNode, HeliaNode]
+        dials++
+        await from.libp2p.dial(to.libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) }).catch(() => { failedDials++ })
+      }
+    }))
+    const tables = nodes.map(node => routingTableOf(node.libp2p.services.dht))
+    const target = count - 1
+    const timeoutMs = options.settleTimeoutMs ?? 30_000
+    const refreshed = new Set<number>()
+    const lookups: Array<Promise<void>> = []
+    const done = new AbortController()
+    let sizes: number[] = []
+    for (let round = 0; round < 2_000; round++) {
+      sizes = tables.map(t => t.size)
+      if (sizes.every(s => s >= target)) break
+      const elapsed = performance.now() - start
+      if (elapsed > timeoutMs) break
+      if (elapsed > 500) {
+        sizes.forEach((size, i) => {
+          if (size >= target || refreshed.has(i)) return
+          refreshed.add(i)
+          const node = nodes[i] as HeliaNode
+          lookups.push((async () => {
+            try {
+              for await (const _ of node.libp2p.services.dht.getClosestPeers(node.libp2p.peerId.toMultihash().bytes, { signal: AbortSignal.any([done.signal, AbortSignal.timeout(10_000)]) })) {
+                // every responder is offered to the routing table
+              }
+            } catch {
+              // a failed lookup only means this node fills more slowly
+            }
+          })())
+        })
+      }
+      await sleep(20)
+    }
+    done.abort()
+    await Promise.all(lookups)
+    return {
+      nodes,
+      report: { settled: sizes.every(s => s >= target), elapsedMs: performance.now() - start, dials, failedDials, refreshes: refreshed.size, routingTableSizes: sizes },
+      stop
+    }
+  } catch (err) {
+    await stop()
+    throw err
   }
 }

@@ -4,6 +4,7 @@
  */
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
+import { benchIpns } from './ipns.js'
 import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
@@ -18,4 +19,5 @@ if (want('bus')) result.bus = await benchBus()
 if (want('timeouts')) result.timeouts = await benchTimeouts()
 if (want('verify')) result.verify = await benchVerify()
 if (want('dht')) result.dht = await benchDht()
+if (want('ipns')) result.ipns = await benchIpns()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
