@@ -13,8 +13,10 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { choiceFlag, intFlag, parse, UsageError } from './args.js'
 import { errorLine, fmtMs, round, shortId, table } from './format.js'
+import { LifecycleRecorder, compactLifecycle } from './name-lifecycle.js'
+import type { LifecycleState } from './name-lifecycle.js'
 import type * as Library from '../index.js'
-import type { CommandCounters, PeerInfo, SwarmNode, SwarmStatusReply, Testnet } from '../index.js'
+import type { CommandCounters, PeerInfo, PublishReply, ResolveReply, SwarmNode, SwarmStatusReply, Testnet } from '../index.js'
 
 /** the library, loaded once the arguments are good (help and usage errors answer without libp2p) */
 export type Lib = typeof Library
@@ -25,10 +27,12 @@ export const help = `Usage: swarmbus demo [options]
 
 Starts a testnet of real libp2p nodes on loopback, then does real work across
 them through the command bus: put/get of a /swarmbus/… record, provide and
-findProviders, findPeer, closestPeers, 10,000 system.ping round trips, a typed
-InvalidCommandError and NotFoundError, an ask whose 200 ms deadline expires
-(a dial of a silent peer), and a status summary. Every step is timed and
-checked; the exit code is 1 when any check fails.
+findProviders, findPeer, closestPeers, an IPNS name published on n1 and
+resolved on every other node (over the DHT, from the cache, and again after a
+republish with the next sequence, each shown with its lifecycle), 10,000
+system.ping round trips, a typed InvalidCommandError and NotFoundError, an ask
+whose 200 ms deadline expires (a dial of a silent peer), and a status summary.
+Every step is timed and checked; the exit code is 1 when any check fails.
 
 Options:
   --nodes N            testnet size, 2 to 200 (default 12)
@@ -41,6 +45,10 @@ Options:
 `
 
 const PINGS = 10_000
+/** serial cached resolves timed on one node */
+const CACHED_RESOLVES = 1_000
+/** nodes that resolve the demo's IPNS name, one after another (spread over the testnet) */
+const RESOLVERS = 11
 const DEADLINE_MS = 200
 /** every ask of the demo names its deadline; none may hang the demo */
 const STEP_TIMEOUT_MS = 15_000
@@ -238,6 +246,7 @@ class Demo {
     await this.provideFind(rnd)
     await this.findPeer()
     await this.closestPeers(tag)
+    await this.ipns(rnd)
     await this.pings()
     await this.invalid()
     await this.missing(tag)
@@ -364,6 +373,140 @@ class Demo {
       return {
         what: `${this.label(g)} got ${plural(ids.length, 'peer')}; ${overlap}/${expected.length} of the true ${Math.min(K, others.length)} closest by XOR, nearest ${this.label(nearest)}`,
         data: { node: this.label(g), key, peers: ids, expected, overlap }
+      }
+    })
+  }
+
+  /**
+   * IPNS across the testnet: n1 publishes a name, every other node resolves
+   * it (over the DHT, then from its cache), n1 publishes again (the next
+   * sequence) and every other node resolves with nocache. The lifecycle of
+   * the publishes and of n2's resolves is shown as the machine went through
+   * it, from the ipns:* progress events.
+   */
+  private async ipns (rnd: Buffer): Promise<void> {
+    const a = this.node(0)
+    const rest = this.nodes.filter(x => x !== a)
+    // one after another, so each time is one resolve's, not a share of the host
+    const others = rest.length <= RESOLVERS ? rest : Array.from({ length: RESOLVERS }, (_, i) => rest[Math.floor(i * rest.length / RESOLVERS)] as SwarmNode)
+    const watched = others[0] as SwarmNode
+    const cid = CID.createV1(raw.code, await sha256.digest(createHash('sha256').update(rnd).update('ipns').digest())).toString()
+    const first = `/ipfs/${cid}`
+    const second = `/ipfs/${cid}/v2`
+    let published: PublishReply | undefined
+    let republished: PublishReply | undefined
+
+    const publish = async (step: string, value: string, note: (w: string) => void): Promise<Outcome & { reply: PublishReply }> => {
+      note(`${this.label(a)} ipns.publish ${value}`)
+      const recorder = new LifecycleRecorder(a, 'publish')
+      let reply: PublishReply
+      try {
+        reply = await a.ask({ type: 'ipns.publish', value }, { timeoutMs: STEP_TIMEOUT_MS })
+      } finally {
+        recorder.stop()
+      }
+      const lifecycle = recorder.lifecycle()
+      check(reply.value === value, `${step}: published ${reply.value}, not ${value}`)
+      check(reply.peers > 0, 'no DHT peer took the record')
+      return {
+        reply,
+        what: `${this.label(a)} published /ipns/${shortName(reply.name)} → ${shortPath(value)}, sequence ${reply.sequence}, stored on ${plural(reply.peers, 'peer')}: ${compactLifecycle(lifecycle)}`,
+        data: { node: this.label(a), name: reply.name, value, sequence: reply.sequence, peers: reply.peers, lifecycle: lifecycleData(lifecycle) }
+      }
+    }
+
+    /** the resolving nodes, one after another; the first one's lifecycle is recorded */
+    const resolveAll = async (nocache: boolean): Promise<{ replies: ResolveReply[], ms: number[], lifecycle: LifecycleState[] }> => {
+      const name = published?.name ?? ''
+      const recorder = new LifecycleRecorder(watched, 'resolve')
+      const replies: ResolveReply[] = []
+      const ms: number[] = []
+      try {
+        for (const node of others) {
+          const t = performance.now()
+          replies.push(await node.ask({ type: 'ipns.resolve', name, ...(nocache ? { nocache } : {}) }, { timeoutMs: STEP_TIMEOUT_MS }))
+          ms.push(performance.now() - t)
+        }
+        return { replies, ms, lifecycle: recorder.lifecycle() }
+      } finally {
+        recorder.stop()
+      }
+    }
+
+    const same = (replies: ResolveReply[], value: string, sequence: bigint, what: string): void => {
+      replies.forEach((r, i) => {
+        const who = this.label(others[i] as SwarmNode)
+        check(r.value === value, `${who} resolved ${shortPath(r.value)}, not the published ${shortPath(value)} (${what})`)
+        check(r.sequence === sequence, `${who} resolved sequence ${r.sequence}, not ${sequence} (${what})`)
+      })
+    }
+
+    await this.step('ipns.publish', async note => {
+      const out = await publish('ipns.publish', first, note)
+      published = out.reply
+      return out
+    })
+
+    await this.step('ipns.resolve', async note => {
+      check(published !== undefined, 'skipped: the publish failed')
+      note(`${plural(others.length, 'node')} ipns.resolve /ipns/${shortName(published.name)} (uncached)`)
+      const { replies, ms, lifecycle } = await resolveAll(false)
+      same(replies, first, published.sequence, 'uncached')
+      const notDht = replies.filter(r => r.source !== 'dht').length
+      check(notDht === 0, `${notDht} nodes answered from '${replies.find(r => r.source !== 'dht')?.source ?? ''}', not the DHT`)
+      return {
+        what: `${plural(others.length, 'node')}, one after another, resolved it over the DHT: all ${shortPath(first)}, sequence ${published.sequence}; ` +
+          `p50 ${fmtMs(median(ms))} ms, max ${fmtMs(Math.max(...ms))} ms; ${this.label(watched)}: ${compactLifecycle(lifecycle)}`,
+        data: { name: published.name, value: first, sequence: published.sequence, resolves: replies.length, p50Ms: round(median(ms)), maxMs: round(Math.max(...ms)), lifecycle: lifecycleData(lifecycle) }
+      }
+    })
+
+    await this.step('ipns.resolve cached', async note => {
+      check(published !== undefined, 'skipped: the publish failed')
+      const name = published.name
+      note(`${plural(others.length, 'node')} ipns.resolve again`)
+      const { replies, lifecycle } = await resolveAll(false)
+      same(replies, first, published.sequence, 'cached')
+      const uncached = replies.filter(r => r.source !== 'cache').length
+      check(uncached === 0, `${uncached} nodes did not answer from their cache`)
+      note(`${this.label(watched)} ${CACHED_RESOLVES.toLocaleString('en-US')} serial cached resolves`)
+      const t = performance.now()
+      for (let i = 0; i < CACHED_RESOLVES; i++) {
+        const r = await watched.ask({ type: 'ipns.resolve', name }, { timeoutMs: STEP_TIMEOUT_MS })
+        if (r.source !== 'cache' || r.value !== first) check(false, `cached resolve ${i + 1} answered ${r.value} from the ${r.source}`)
+      }
+      const perUs = (performance.now() - t) * 1000 / CACHED_RESOLVES
+      return {
+        what: `${plural(others.length, 'node')} answered from their cache: all ${shortPath(first)}; ${this.label(watched)}: ` +
+          `${compactLifecycle(lifecycle)} (a cache hit passes lookup and hopResolved in one step); ` +
+          `${CACHED_RESOLVES.toLocaleString('en-US')} serial cached resolves, ${perUs.toFixed(1)} µs each`,
+        data: { name, resolves: replies.length, cachedResolves: CACHED_RESOLVES, meanUs: round(perUs), lifecycle: lifecycleData(lifecycle) }
+      }
+    })
+
+    await this.step('ipns.publish again', async note => {
+      check(published !== undefined, 'skipped: the first publish failed')
+      const out = await publish('ipns.publish again', second, note)
+      republished = out.reply
+      check(out.reply.name === published.name, `published under ${out.reply.name}, not ${published.name}`)
+      check(out.reply.sequence === published.sequence + 1n, `sequence ${out.reply.sequence} after ${published.sequence}: not the next one`)
+      return out
+    })
+
+    await this.step('ipns.resolve nocache', async note => {
+      check(published !== undefined && republished !== undefined, 'skipped: a publish failed')
+      // the caches still hold the first record: fresh until received + TTL (5 min)
+      note(`${this.label(watched)} ipns.resolve (cached)`)
+      const cached = await watched.ask({ type: 'ipns.resolve', name: published.name }, { timeoutMs: STEP_TIMEOUT_MS })
+      check(cached.source === 'cache' && cached.sequence === published.sequence,
+        `${this.label(watched)}'s cache answered sequence ${cached.sequence} from the ${cached.source}, not ${published.sequence} from the cache`)
+      note(`${plural(others.length, 'node')} ipns.resolve with nocache`)
+      const { replies, ms, lifecycle } = await resolveAll(true)
+      same(replies, second, republished.sequence, 'nocache, after the republish')
+      return {
+        what: `${plural(others.length, 'node')} skipped their cache (still sequence ${published.sequence} until received + TTL) and got ${shortPath(second)}, ` +
+          `sequence ${republished.sequence}; p50 ${fmtMs(median(ms))} ms, max ${fmtMs(Math.max(...ms))} ms; ${this.label(watched)}: ${compactLifecycle(lifecycle)}`,
+        data: { name: republished.name, value: second, sequence: republished.sequence, resolves: replies.length, p50Ms: round(median(ms)), maxMs: round(Math.max(...ms)), lifecycle: lifecycleData(lifecycle) }
       }
     })
   }
@@ -520,6 +663,26 @@ class Demo {
 
 function plural (n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
+}
+
+/** k51qzi…abcd */
+function shortName (name: string): string {
+  return name.length <= 16 ? name : `${name.slice(0, 8)}…${name.slice(-4)}`
+}
+
+/** /ipfs/bafkrei…wxyz/v2 */
+function shortPath (path: string): string {
+  return path.replace(/^\/(ipfs|ipns)\/([^/]{20,})/, (_m, ns: string, root: string) => `/${ns}/${root.slice(0, 10)}…${root.slice(-4)}`)
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y)
+  const mid = Math.floor(s.length / 2)
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+function lifecycleData (states: LifecycleState[]): Array<{ state: string, ms?: number, events: Record<string, number> }> {
+  return states.map(x => ({ state: x.state, ...(x.ms !== undefined ? { ms: round(x.ms, 3) } : {}), events: x.events }))
 }
 
 /** kad-dht's keyspace id of a peer: sha256 of its multihash (the bytes a base58btc peer id spells). */

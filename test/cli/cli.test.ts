@@ -131,6 +131,7 @@ describe('demo', () => {
     expect(report.peers).toHaveLength(4)
     expect(report.steps.map(s => s.step)).toEqual([
       'mesh', 'dht.put', 'dht.get', 'dht.provide', 'dht.findProviders', 'dht.findPeer', 'dht.closestPeers',
+      'ipns.publish', 'ipns.resolve', 'ipns.resolve cached', 'ipns.publish again', 'ipns.resolve nocache',
       'system.ping', 'invalid command', 'dht.get missing', 'deadline 200 ms', 'swarm.status'
     ])
     for (const s of report.steps) {
@@ -138,6 +139,13 @@ describe('demo', () => {
       expect(s.ms).toBeGreaterThanOrEqual(0)
     }
     expect(report.commands['system.ping']?.served).toBe(10_000)
+    // the lifecycle of n1's publish and of n2's resolve, as the machine went through them
+    expect(report.steps.find(s => s.step === 'ipns.publish')?.what).toMatch(
+      /: preparing\.key [\d.]+ ms → preparing\.seen [\d.]+ ms \(SEEN×2\) → signing [\d.]+ ms → storing [\d.]+ ms → putting [\d.]+ ms → done$/)
+    expect(report.steps.find(s => s.step === 'ipns.resolve')?.what).toMatch(/n2: querying [\d.]+ ms \(.*VALUE.*\) → done$/)
+    // the publishes and the resolves of n2, n3, n4: uncached, cached (+ 1,000 timed on n2), nocache
+    expect(report.commands['ipns.publish']?.served).toBe(2)
+    expect(report.commands['ipns.resolve']).toMatchObject({ served: 3 * 3 + 1 + 1_000, failed: 0 })
   })
 
   it('the table names every step with its result', async () => {
@@ -145,10 +153,10 @@ describe('demo', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^swarmbus demo: 3 nodes on in-memory loopback, ready in/)
     expect(r.stdout).toMatch(/step\s+what happened\s+result\s+ms/)
-    for (const step of ['dht.put', 'dht.get', 'dht.findProviders', 'system.ping', 'deadline 200 ms', 'swarm.status']) {
+    for (const step of ['dht.put', 'dht.get', 'dht.findProviders', 'ipns.publish', 'ipns.resolve', 'ipns.resolve cached', 'system.ping', 'deadline 200 ms', 'swarm.status']) {
       expect(r.stdout).toMatch(new RegExp(`^${step.replace('.', '\\.')}\\s.*\\sok\\s+[\\d.]+`, 'm'))
     }
-    expect(r.stdout).toMatch(/all 12 steps ok/)
+    expect(r.stdout).toMatch(/all 17 steps ok/)
   })
 })
 

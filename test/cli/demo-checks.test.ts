@@ -2,17 +2,25 @@
  * The demo's checks, in process, on stand-in nodes: every step passes on
  * nodes that behave, and a node that answers wrongly (a get returning other
  * bytes, a provider that is not the providing node, an ask that hangs past
- * its deadline) fails that step, shows FAIL in the table and makes the demo
- * exit 1.
+ * its deadline, a republish that keeps its sequence, a resolve that returns
+ * the old value) fails that step, shows FAIL in the table and makes the demo
+ * exit 1. The IPNS steps show the lifecycle from the progress events.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { run } from '../../src/cli/demo.js'
 import type { Lib } from '../../src/cli/demo.js'
 import { toJson } from '../../src/messages/codec.js'
 import { InvalidCommandError, NotFoundError, TimeoutError } from '../../src/messages/errors.js'
-import type { AskOptions, PeerInfo, SwarmNode, SwarmStatusReply } from '../../src/index.js'
+import type { AskOptions, PeerInfo, ProgressEvent, SwarmNode, SwarmStatusReply } from '../../src/index.js'
 
-type Fault = 'wrong-value' | 'wrong-provider' | 'leaks-pending' | undefined
+const IPNS_NAME = 'k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8'
+
+const PUBLISH_LIFECYCLE: Array<[string, string]> = [
+  ['preparing.key', 'xstate.init'], ['preparing.seen', 'KEY'], ['preparing.seen', 'SEEN'], ['signing', 'SEEN'],
+  ['storing', 'SIGNED'], ['putting', 'STORED'], ['done', 'PUT']
+]
+
+type Fault = 'wrong-value' | 'wrong-provider' | 'leaks-pending' | 'same-sequence' | 'stale-resolve' | undefined
 
 /** base58btc Ed25519 peer ids (made up, but well formed) */
 const IDS = [
@@ -26,11 +34,19 @@ const IDS = [
 function fakeLib (fault: Fault): { lib: Lib, stopped: () => number } {
   const records = new Map<string, Uint8Array>()
   const providers = new Map<string, string>()
+  /** the stand-in IPNS name: its value and sequence, once published */
+  let ipns: { value: string, sequence: bigint } | undefined
   let stopped = 0
+  let queries = 0
   const nodes: SwarmNode[] = IDS.map((peerId, i) => {
     const multiaddrs = [`/ip4/127.0.0.1/tcp/${4000 + i}/p2p/${peerId}`]
     const info = (id: string): PeerInfo => ({ peerId: id, multiaddrs: [`/ip4/127.0.0.1/tcp/${4000 + IDS.indexOf(id)}`] })
     let pending = 0
+    const listeners = new Set<(e: ProgressEvent) => void>()
+    const cache = new Map<string, { value: string, sequence: bigint }>()
+    const progress = (machine: string, id: string, steps: Array<[string, string]>): void => {
+      for (const [state, event] of steps) for (const l of listeners) l({ type: `ipns:${machine}:${state}`, actor: 'ipns', id, detail: { event } })
+    }
     const status = (): SwarmStatusReply => ({
       peerId, multiaddrs, mode: 'server', connections: IDS.length - 1, routingTableSize: IDS.length - 1,
       pendingQueries: fault === 'leaks-pending' ? pending : 0, runningQueries: 0, heldCommands: 0,
@@ -55,6 +71,28 @@ function fakeLib (fault: Fault): { lib: Lib, stopped: () => number } {
           providers.set(cmd.cid as string, peerId)
           return { peers: 3 }
         case 'dht.findPeer': return info(cmd.peerId as string)
+        case 'ipns.publish': {
+          const sequence = ipns === undefined ? 0n : fault === 'same-sequence' ? ipns.sequence : ipns.sequence + 1n
+          ipns = { value: cmd.value as string, sequence }
+          cache.delete(IPNS_NAME)
+          progress('publish', `q${++queries}`, PUBLISH_LIFECYCLE)
+          return { name: IPNS_NAME, value: ipns.value, sequence, record: new Uint8Array(8), peers: 3 }
+        }
+        case 'ipns.resolve': {
+          const id = `q${++queries}`
+          const hit = cmd.nocache === true ? undefined : cache.get(IPNS_NAME)
+          if (hit !== undefined) {
+            progress('resolve', id, [['done', 'xstate.init']])
+            return { ...hit, validity: '2030-01-01T00:00:00Z', ttl: 300_000_000_000n, source: 'cache', hops: 1 }
+          }
+          if (ipns === undefined) throw new NotFoundError(`no valid record found for /ipns/${IPNS_NAME}`)
+          progress('resolve', id, [['querying', 'xstate.init'], ['querying', 'VALUE'], ['querying', 'VALUE'], ['querying', 'VERIFIED'], ['done', 'QUERY_END']])
+          // a stale resolver keeps answering with the first record it saw
+          const got = fault === 'stale-resolve' && cache.has('first') ? cache.get('first') as { value: string, sequence: bigint } : ipns
+          if (!cache.has('first')) cache.set('first', got)
+          cache.set(IPNS_NAME, got)
+          return { ...got, validity: '2030-01-01T00:00:00Z', ttl: 300_000_000_000n, source: 'dht', hops: 1 }
+        }
         case 'swarm.dial':
           // a silent peer: only the deadline ends it
           pending++
@@ -73,8 +111,13 @@ function fakeLib (fault: Fault): { lib: Lib, stopped: () => number } {
         for (const id of IDS) if (id !== peerId) yield info(id)
       }
     }
+    const on = (event: string, fn: (e: ProgressEvent) => void): (() => void) => {
+      if (event !== 'progress') return () => {}
+      listeners.add(fn)
+      return () => { listeners.delete(fn) }
+    }
     return {
-      peerId, multiaddrs, ask, stream, stop: async () => { stopped++ }
+      peerId, multiaddrs, ask, stream, on, stop: async () => { stopped++ }
     } as unknown as SwarmNode
   })
   const lib = {
@@ -121,7 +164,7 @@ describe('demo checks', () => {
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/^dht\.get\s+n2 got 14 B from n1\s+FAIL\s+[\d.]+$/m)
     expect(r.out).toContain("failed:\n  dht.get: the value got differs from the value put ('something else')")
-    expect(r.out).toMatch(/11 of 12 steps ok/)
+    expect(r.out).toMatch(/16 of 17 steps ok/)
     expect(r.stopped).toBe(IDS.length)
   })
 
@@ -143,5 +186,36 @@ describe('demo checks', () => {
     const step = report.steps.find(s => s.step === 'deadline 200 ms')
     expect(step?.ok).toBe(false)
     expect(step?.error).toMatch(/1 pending queries afterwards/)
+  })
+
+  it('the IPNS steps show each lifecycle: the publish states with timings, the resolve states with the events handled', async () => {
+    const r = await demo(undefined, ['--json'])
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.out) as { steps: Array<{ step: string, ok: boolean, what: string, data?: { lifecycle?: Array<{ state: string }> } }> }
+    const ipns = report.steps.filter(s => s.step.startsWith('ipns.'))
+    expect(ipns.map(s => s.step)).toEqual(['ipns.publish', 'ipns.resolve', 'ipns.resolve cached', 'ipns.publish again', 'ipns.resolve nocache'])
+    const [publish, resolve, cached, again, nocache] = ipns
+    expect(publish?.what).toMatch(/^n1 published \/ipns\/k51qzi5u…v0v8 → \/ipfs\/bafkrei\w{3}…\w{4}, sequence 0, stored on 3 peers: preparing\.key [\d.]+ ms → preparing\.seen [\d.]+ ms \(SEEN×2\) → signing [\d.]+ ms → storing [\d.]+ ms → putting [\d.]+ ms → done$/)
+    expect(publish?.data?.lifecycle?.map(s => s.state)).toEqual(['preparing.key', 'preparing.seen', 'signing', 'storing', 'putting', 'done'])
+    expect(resolve?.what).toMatch(/^3 nodes, one after another, resolved it over the DHT: .*; n2: querying [\d.]+ ms \(VALUE×2, VERIFIED, QUERY_END\) → done$/)
+    expect(cached?.what).toMatch(/3 nodes answered from their cache: .*; n2: done \(a cache hit passes lookup and hopResolved in one step\); 1,000 serial cached resolves/)
+    expect(again?.what).toMatch(/sequence 1, stored on 3 peers/)
+    expect(nocache?.what).toMatch(/^3 nodes skipped their cache \(still sequence 0 until received \+ TTL\) and got \/ipfs\/\w+…\w{4}\/v2, sequence 1/)
+  })
+
+  it('a republish that keeps its sequence fails ipns.publish again', async () => {
+    const r = await demo('same-sequence', ['--json'])
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.out) as { steps: Array<{ step: string, ok: boolean, error?: string }> }
+    const failed = report.steps.filter(s => !s.ok)
+    expect(failed.map(s => s.step)).toEqual(['ipns.publish again'])
+    expect(failed[0]?.error).toBe('sequence 0 after 0: not the next one')
+  })
+
+  it('a resolve that returns the old record after a republish fails ipns.resolve nocache', async () => {
+    const r = await demo('stale-resolve')
+    expect(r.code).toBe(1)
+    expect(r.out).toMatch(/^ipns\.resolve nocache\s.*\sFAIL\s+[\d.]+$/m)
+    expect(r.out).toMatch(/ipns\.resolve nocache: n2 resolved \/ipfs\/\w+…\w{4}, not the published \/ipfs\/\w+…\w{4}\/v2 \(nocache, after the republish\)/)
   })
 })
