@@ -22,7 +22,7 @@ import type { ActorContext, ActorDefinition, Settled } from '../runtime/actor.js
 import type { HopResult, ResolveContext, ResolveMachine } from './resolve-machine.js'
 import type { PublishContext, PublishMachine } from './publish-machine.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { IpnsPublish, IpnsResolve } from '../../messages/ipns.js'
+import type { IpnsPublish, IpnsResolve, ResolveReply } from '../../messages/ipns.js'
 import type { KeyInfo } from '../../messages/keys.js'
 import type { CreatedRecordReply, RecordCreate, VerifiedRecord } from '../../messages/records.js'
 import type { AskCommand } from '../../messages/commands.js'
@@ -66,6 +66,9 @@ export type IpnsMsg =
 
 interface CacheEntry { hop: HopResult, expiresAt: number }
 
+/** a whole answer, for repeats of the same resolve: names are the hops it went through */
+interface AnswerEntry { reply: ResolveReply, expiresAt: number, names: string[] }
+
 interface ResolveFlight {
   kind: 'resolve'
   id: string
@@ -78,6 +81,10 @@ interface ResolveFlight {
   stream: QueryId | undefined
   /** which hop the running query belongs to (late results of an earlier hop are dropped) */
   hop: number
+  /** the answer cache key, and the earliest expiry and the names of the hops so far */
+  answerKey: string | undefined
+  expiresAt: number
+  names: string[]
   localPending: number
   cancelSoft: (() => void) | undefined
 }
@@ -107,6 +114,11 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
     validate: validateIpnsCommand,
     start: (ctx: ActorContext<IpnsMsg>) => {
       const cache = new LRUCache<string, CacheEntry>({ max: options.cacheSize ?? 1024 })
+      // Repeats of a resolve whose whole answer is fresh are answered here,
+      // without starting a machine: that is what keeps a cached resolve in
+      // microseconds. Anything else (a new path, a hop expired) runs the machine,
+      // whose own cache state serves the hops that are still fresh.
+      const answers = new LRUCache<string, AnswerEntry>({ max: options.cacheSize ?? 1024 })
       const flights = new Map<string, Flight>()
       const groups = new Map<string, ResolveFlight>()
       const waiterFlight = new Map<QueryId, string>()
@@ -128,11 +140,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       }
 
       /** fire-and-forget asks (store, entry correction): bounded, results only counted */
-      const side = (what: string, run: () => void): void => {
+      const side = (run: () => void): void => {
         if (sideTasks >= SIDE_TASKS_MAX) return
         sideTasks++
         run()
-        void what
       }
 
       const fresh = (name: string): HopResult | undefined => {
@@ -145,11 +156,25 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         return { ...e.hop, source: 'cache', stale: [] }
       }
 
-      const remember = (hop: HopResult): void => {
+      /** cache a hop; returns until when it is fresh */
+      const remember = (hop: HopResult): number => {
         const now = ctx.clock.now()
         const ttlMs = Number(hop.fields.ttl / 1_000_000n)
         const expiresAt = Math.min(now + ttlMs, hop.fields.validityMs)
         if (expiresAt > now) cache.set(hop.name, { hop, expiresAt })
+        return expiresAt
+      }
+
+      /** a hop of a flight was resolved: its freshness bounds the whole answer's */
+      const hopDone = (f: ResolveFlight, name: string, expiresAt: number): void => {
+        if (expiresAt < f.expiresAt) f.expiresAt = expiresAt
+        if (f.names.length < 64) f.names.push(name)
+      }
+
+      /** forget every cached answer that went through this name (it was just published) */
+      const forgetAnswers = (name: string): void => {
+        cache.delete(name)
+        for (const [k, a] of answers.entries()) if (a.names.includes(name)) answers.delete(k)
       }
 
       // ─────────────────────────── resolve ───────────────────────────
@@ -172,6 +197,9 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const snap = f.machine.getSnapshot()
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
+        if (result !== undefined && f.answerKey !== undefined && f.expiresAt > ctx.clock.now()) {
+          answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
+        }
         for (const w of f.waiters) {
           if (result !== undefined) ctx.reply(w, result)
           else ctx.fail(w, fail ?? failure('failed', 'the resolve ended without a result'))
@@ -180,6 +208,19 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       }
 
       const startResolve = (id: QueryId, cmd: IpnsResolve, deadline: number): void => {
+        const answerKey = cmd.offline === true ? undefined : `${cmd.name}\u0000${cmd.recursive !== false}`
+        if (answerKey !== undefined && cmd.nocache !== true) {
+          const hit = answers.get(answerKey)
+          if (hit !== undefined) {
+            if (ctx.clock.now() < hit.expiresAt) {
+              counters.resolves++
+              counters.cacheHits++
+              ctx.reply(id, hit.reply)
+              return
+            }
+            answers.delete(answerKey)
+          }
+        }
         const target = parseTarget(cmd.name)
         const parsed = { path: target.path }
         const name = target.kind === 'name' ? target.name : target.domain
@@ -199,7 +240,8 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         }
         const f: ResolveFlight = {
           kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Set([id]),
-          deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined
+          deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
+          answerKey, expiresAt: Infinity, names: []
         }
         const startQuery = (c: ResolveContext): void => {
           f.hop = c.hops
@@ -239,6 +281,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
                 result => ({ type: 'r.verified', flight: f.id, hop, key: params.key, result })))
             },
             resolveDnslink: ({ context }) => {
+              // the DNSLink actor keeps its own cache; the answer is fresh for its TTL (known when it comes)
               f.hop = context.hops
               const hop = context.hops
               f.subs.add(ctx.ask({ type: 'dnslink.resolve', domain: context.name, nocache: context.nocache }, { deadline: f.deadline },
@@ -246,21 +289,23 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             },
             takeCached: assign(({ context }) => {
               counters.cacheHits++
+              const e = cache.get(context.name)
+              if (e !== undefined) hopDone(f, context.name, e.expiresAt)
               return { hop: fresh(context.name) }
             }),
             keep: ({ context }) => {
               const hop = context.hop
               if (hop === undefined) return
-              remember(hop)
+              hopDone(f, hop.name, remember(hop))
               if (hop.source !== 'dht') return
-              side('store', () => {
+              side(() => {
                 ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.now(), sequence: hop.fields.sequence } },
                   { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
               })
               if (hop.stale.length > 0) {
                 for (let i = 0; i < hop.stale.length; i++) reject('older')
                 counters.corrections++
-                side('correct', () => {
+                side(() => {
                   ctx.ask({ type: 'dht.put', key: parseName(hop.name).name.toRoutingKey(), value: hop.record },
                     { timeoutMs: 60_000 }, result => ({ type: 'side', what: 'correct', result }))
                 })
@@ -366,7 +411,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         } else if (m.type === 'p.signed') {
           const created = (r as { ok: true, value: unknown }).value as CreatedRecordReply
           // what this node cached for the name is now older than what it publishes
-          cache.delete(created.name)
+          forgetAnswers(created.name)
           f.machine.send({ type: 'SIGNED', created })
         } else if (m.type === 'p.stored') {
           f.machine.send({ type: 'STORED' })
@@ -414,6 +459,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             if (m.hop !== f.hop) return
             if (m.result.ok) {
               const link = m.result.value as DnsLinkReply
+              hopDone(f, f.machine.getSnapshot().context.name, ctx.clock.now() + link.ttlMs)
               send({ type: 'DNSLINK', value: link.value, ttlMs: link.ttlMs })
             } else {
               send({ type: 'DNSLINK_FAILED', failure: m.result.failure })
