@@ -18,11 +18,15 @@ interface Golden {
   file: string
   /** command types the recorded scenario asked */
   commands: string[]
+  /** largest acceptable size (default 300 KB) */
+  maxBytes?: number
 }
 
 const GOLDEN: Golden[] = [
   { file: 'put-get.jsonl', commands: ['swarm.bootstrap', 'swarm.status', 'dht.put', 'dht.get'] },
-  { file: 'providers-and-peers.jsonl', commands: ['dht.provide', 'dht.findProviders', 'dht.closestPeers', 'dht.findPeer', 'swarm.dial', 'swarm.peers', 'swarm.status'] }
+  { file: 'providers-and-peers.jsonl', commands: ['dht.provide', 'dht.findProviders', 'dht.closestPeers', 'dht.findPeer', 'swarm.dial', 'swarm.peers', 'swarm.status'] },
+  { file: 'ipns-publish.jsonl', commands: ['ipns.publish'], maxBytes: 400 * 1024 },
+  { file: 'ipns-resolve.jsonl', commands: ['ipns.resolve'], maxBytes: 400 * 1024 }
 ]
 
 type Settle = Extract<TraceEvent, { type: 'settle' }>
@@ -51,7 +55,7 @@ describe('golden traces from real testnet runs', () => {
     describe(g.file, () => {
       it('is a small real recording: asks of the scenario, libp2p completions, at least one timeout', () => {
         const { events } = read(g.file)
-        expect(statSync(join(DIR, g.file)).size).toBeLessThan(300 * 1024)
+        expect(statSync(join(DIR, g.file)).size).toBeLessThan(g.maxBytes ?? 300 * 1024)
         const asked = new Set(events.flatMap(e => e.dir === 'in' && e.type === 'ask' ? [(e.command as { type: string }).type] : []))
         for (const c of g.commands) expect(asked, c).toContain(c)
         expect(events.filter(e => e.dir === 'in' && e.type === 'external').length).toBeGreaterThan(10)
@@ -117,5 +121,89 @@ describe('golden traces from real testnet runs', () => {
     }))
     expect(report.ok).toBe(false)
     expect(report.divergence?.seq).toBe(item.seq)
+  })
+
+  describe('IPNS', () => {
+    type Transition = Extract<TraceEvent, { type: 'transition' }>
+    type Ask = Extract<TraceEvent, { type: 'ask' }>
+
+    /** the host asks of one command type, in order, with how each settled */
+    function asks (events: TraceEvent[], type: string): Array<{ ask: Ask, settle: Settle | undefined, transitions: Transition[] }> {
+      return events.flatMap(e => e.dir === 'in' && e.type === 'ask' && (e.command as { type: string }).type === type
+        ? [{
+            ask: e,
+            settle: events.find((x): x is Settle => x.type === 'settle' && x.id === e.id),
+            transitions: events.filter((x): x is Transition => x.type === 'transition' && x.id === e.id)
+          }]
+        : [])
+    }
+
+    it('ipns-publish: two publishes through every state, the second one sequence higher; a missing key, offline, out of time', () => {
+      const { events } = read('ipns-publish.jsonl')
+      const pubs = asks(events, 'ipns.publish')
+      expect(pubs.length).toBe(6)
+      const [first, second, missingKey, offline, late, later] = pubs
+      for (const p of [first, second]) {
+        expect(p?.settle?.ok).toBe(true)
+        expect(p?.transitions.map(t => t.state)).toEqual(['{"preparing":"key"}', '{"preparing":"seen"}', '{"preparing":"seen"}', 'signing', 'storing', 'putting', 'done'])
+        expect(p?.transitions.every(t => t.actor === 'ipns' && t.machine === 'publish')).toBe(true)
+      }
+      const value = (p: typeof first): { sequence: bigint, peers: number, name: string } => {
+        const v = (p?.settle?.ok === true ? p.settle.value : {}) as { sequence: bigint | { $bigint: string }, peers: number, name: string }
+        return { ...v, sequence: typeof v.sequence === 'bigint' ? v.sequence : BigInt(v.sequence?.$bigint ?? -1) }
+      }
+      expect(value(second).name).toBe(value(first).name)
+      expect(value(second).sequence).toBe(value(first).sequence + 1n)
+      expect(value(first).peers).toBeGreaterThan(0)
+      expect(missingKey?.settle).toMatchObject({ ok: false, failure: { kind: 'not-found' } })
+      expect(missingKey?.transitions.at(-1)?.state).toBe('failed')
+      expect(offline?.settle?.ok).toBe(true)
+      expect(value(offline)).toMatchObject({ peers: 0, sequence: value(second).sequence + 1n })
+      expect(offline?.transitions.map(t => t.state)).not.toContain('putting')
+      expect(late?.settle).toMatchObject({ ok: false, failure: { kind: 'timeout' } })
+      expect(later?.settle).toMatchObject({ ok: false, failure: { kind: 'timeout' } })
+    })
+
+    it('ipns-resolve: uncached from the DHT, then cached, recursive with a sub-path, a missing name, out of time', () => {
+      const { events } = read('ipns-resolve.jsonl')
+      const res = asks(events, 'ipns.resolve')
+      expect(res.length).toBe(5)
+      const [uncached, cached, recursive, missing, late] = res
+      const value = (r: typeof uncached): Record<string, unknown> => (r?.settle?.ok === true ? r.settle.value : {}) as Record<string, unknown>
+      expect(value(uncached)).toMatchObject({ source: 'dht', hops: 1 })
+      // the query went to the network, and each distinct record was verified
+      expect(uncached?.transitions.map(t => t.state)).toContain('querying')
+      expect(uncached?.transitions.map(t => t.event)).toEqual(expect.arrayContaining(['VALUE', 'VERIFIED']))
+      expect(events.some(e => e.dir === 'in' && e.type === 'ask' && (e.command as { type: string }).type === 'dht.getValues')).toBe(false) // asked by the actor, not the host
+      expect(value(cached)).toMatchObject({ source: 'cache', value: value(uncached).value, sequence: value(uncached).sequence })
+      expect(value(recursive)).toMatchObject({ source: 'dht', hops: 2 })
+      expect(String(value(recursive).value)).toMatch(/\/inner\/mid\/tail$/)
+      expect(missing?.settle).toMatchObject({ ok: false, failure: { kind: 'not-found' } })
+      expect(late?.settle).toMatchObject({ ok: false, failure: { kind: 'timeout' } })
+    })
+
+    it('ipns-resolve: a changed machine transition is caught at its seq', async () => {
+      const { lines, events } = read('ipns-resolve.jsonl')
+      const t = events.find((e): e is Extract<TraceEvent, { type: 'transition' }> & { seq: number } => e.type === 'transition' && e.machine === 'resolve' && e.state === 'done')
+      expect(t).toBeDefined()
+      if (t === undefined) return
+      const report = await replayNodeTrace(mutate(lines, t.seq, ev => { ev.state = 'failed' }))
+      expect(report.ok).toBe(false)
+      expect(report.divergence?.seq).toBe(t.seq)
+    })
+
+    it('ipns-publish: a changed sequence in the reply is caught at that settle', async () => {
+      const { lines, events } = read('ipns-publish.jsonl')
+      const ids = new Set(asks(events, 'ipns.publish').map(p => p.ask.id))
+      const s = events.find((e): e is Settle & { seq: number } => e.type === 'settle' && ids.has(e.id) && e.ok)
+      expect(s).toBeDefined()
+      if (s === undefined || !s.ok) return
+      const report = await replayNodeTrace(mutate(lines, s.seq, ev => {
+        const v = ev.value as Record<string, unknown>
+        ev.value = { ...v, sequence: { $bigint: '999' } }
+      }))
+      expect(report.ok).toBe(false)
+      expect(report.divergence?.seq).toBe(s.seq)
+    })
   })
 })
