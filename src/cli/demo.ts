@@ -478,7 +478,7 @@ class Demo {
       const perUs = (performance.now() - t) * 1000 / CACHED_RESOLVES
       return {
         what: `${plural(others.length, 'node')} answered from their cache: all ${shortPath(first)}; ${this.label(watched)}: ` +
-          `${compactLifecycle(lifecycle)} (a cache hit passes lookup and hopResolved in one step); ` +
+          `${cachedLifecycle(lifecycle)}; ` +
           `${CACHED_RESOLVES.toLocaleString('en-US')} serial cached resolves, ${perUs.toFixed(1)} µs each`,
         data: { name, resolves: replies.length, cachedResolves: CACHED_RESOLVES, meanUs: round(perUs), lifecycle: lifecycleData(lifecycle) }
       }
@@ -679,6 +679,13 @@ function median (xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y)
   const mid = Math.floor(s.length / 2)
   return s.length === 0 ? 0 : s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+/** A cache hit's lifecycle: the machine straight to done, or no machine at all. */
+function cachedLifecycle (states: LifecycleState[]): string {
+  if (states.length === 0) return 'no machine ran (the whole answer was cached)'
+  if (states.length === 1 && states[0]?.state === 'done') return 'done (a cache hit passes lookup and hopResolved in one step)'
+  return compactLifecycle(states)
 }
 
 function lifecycleData (states: LifecycleState[]): Array<{ state: string, ms?: number, events: Record<string, number> }> {

@@ -81,11 +81,13 @@ ${DURATIONS}`,
     summary: 'the path a name points at, following /ipns/ values',
     help: `Usage: swarmbus name resolve NAME [--bootstrap ADDR]… [options]
 
-Resolves NAME (k51…, a peer id, or /ipns/<name>[/path]) and prints the path
-it points at: records from the DHT, each verified, best of a quorum of valid
-answers (or of all when the query ends first); an /ipns/ value is followed,
-at most 32 hops, and the sub-paths are joined on. A name with no valid record
-fails with NotFoundError (exit 1).
+Resolves NAME (k51…, a peer id, a DNSLink domain, or /ipns/<name or
+domain>[/path]) and prints the path it points at: records from the DHT, each
+verified, best of a quorum of valid answers (or of all when the query ends
+first); a domain's _dnslink TXT record from DNS (see docs/dnslink.md); an
+/ipns/ value is followed, at most 32 hops, and the sub-paths are joined on. A
+name with no valid record fails with NotFoundError (exit 1). A domain needs
+no --bootstrap unless its DNSLink leads to an IPNS name.
 
 Options:
   --nocache                 skip the node's cache (a fresh node's is empty;
@@ -94,6 +96,9 @@ Options:
                             or resolved there before): no network, no socket
   --quorum N                valid answers that end the DHT query, 1 to ${MAX_QUORUM}
                             (default 16; fewer when the query ends first)
+  --dns SERVER              a DNS server for DNSLink lookups (127.0.0.1,
+                            127.0.0.1:5353, [::1]:53); repeat the flag for
+                            more (default: the system's)
   --repo DIR                the node's repo directory (default: a memory repo
                             that keeps nothing; required with --offline).
                             Resolved records are stored in it
@@ -172,6 +177,8 @@ function durationFlag (command: string, values: Parsed['values'], flag: string, 
 interface Network {
   offline: boolean
   bootstrap: string[]
+  /** DNS servers for DNSLink (empty: the system's) */
+  dns: string[]
   /** every bootstrap address is on loopback: keep loopback addresses (testnet mode) */
   loopback: boolean
   timeoutMs: number
@@ -181,12 +188,26 @@ interface Network {
 
 const LOOPBACK = /^\/(ip4\/127\.\d+\.\d+\.\d+|ip6\/::1|dns4?\/localhost|dns6\/localhost|memory)\//
 
-async function networkFlags (command: string, values: Parsed['values']): Promise<Network> {
+const listFlag = (values: Parsed['values'], flag: string): string[] => {
+  const raw = (values as Record<string, unknown>)[flag]
+  return Array.isArray(raw) ? raw.map(String) : []
+}
+
+/** `needsPeers` false: without --bootstrap the node runs with no DHT peers (a DNSLink domain may not need any) */
+async function networkFlags (command: string, values: Parsed['values'], needsPeers = true): Promise<Network> {
   const offline = values.offline === true
-  const raw = (values as Record<string, unknown>).bootstrap
-  const bootstrap = Array.isArray(raw) ? raw.map(String) : []
+  const bootstrap = listFlag(values, 'bootstrap')
+  const dns = listFlag(values, 'dns')
+  if (dns.length > 0) {
+    const { Resolver } = await import('node:dns')
+    try {
+      new Resolver().setServers(dns)
+    } catch (err) {
+      throw new UsageError(command, `--dns: ${(err as Error).message}`)
+    }
+  }
   if (offline && bootstrap.length > 0) throw new UsageError(command, '--offline and --bootstrap exclude each other (offline opens no connection)')
-  if (!offline && bootstrap.length === 0) {
+  if (!offline && bootstrap.length === 0 && needsPeers) {
     throw new UsageError(command, 'no peers to join: give --bootstrap ADDR (e.g. an address \'swarmbus testnet\' prints), or use --offline')
   }
   if (bootstrap.length > 0) {
@@ -205,6 +226,7 @@ async function networkFlags (command: string, values: Parsed['values']): Promise
   return {
     offline,
     bootstrap,
+    dns,
     loopback: bootstrap.length > 0 && bootstrap.every(a => LOOPBACK.test(a)),
     timeoutMs,
     verbose: values.verbose === true,
@@ -213,9 +235,10 @@ async function networkFlags (command: string, values: Parsed['values']): Promise
 }
 
 /**
- * The repo's node: no network with --offline (memory transport), else a DHT
- * client on TCP that bootstraps from the given peers. Signatures are checked
- * inline (one command's worth needs no worker pool).
+ * The repo's node: no DHT network with --offline or without --bootstrap (the
+ * memory transport: no socket; DNS still works), else a DHT client on TCP
+ * that bootstraps from the given peers. Signatures are checked inline (one
+ * command's worth needs no worker pool).
  */
 async function openNode (repo: string, passphrase: string | undefined, net: Network): Promise<SwarmNode> {
   const { createNode } = await import('../index.js')
@@ -226,7 +249,8 @@ async function openNode (repo: string, passphrase: string | undefined, net: Netw
     // stays up on the repo later republishes what is stored there
     republish: false,
     ...(passphrase !== undefined ? { passphrase } : {}),
-    ...(net.offline
+    ...(net.dns.length > 0 ? { dns: { servers: net.dns } } : {}),
+    ...(net.offline || net.bootstrap.length === 0
       ? { transport: 'memory' as const }
       : {
           transport: 'tcp' as const,
@@ -274,7 +298,7 @@ async function withJoinedNode<T> (command: string, repo: string, passphrase: str
   const node = await openNode(repo, passphrase, net)
   try {
     verbose(`${command}: node ${node.peerId} on repo ${repo}${net.offline ? ', offline' : ''}, up in ${fmtMs(performance.now() - t0)} ms`)
-    if (!net.offline) {
+    if (net.bootstrap.length > 0) {
       const joined = await join(node, net, t0, Math.min(until, performance.now() + JOIN_MAX_MS))
       verbose(`${command}: joined: ${joined.routingTableSize} peer${joined.routingTableSize === 1 ? '' : 's'} in the routing table, ` +
         `${joined.connections} connection${joined.connections === 1 ? '' : 's'}, after ${fmtMs(joined.ms)} ms`)
@@ -370,12 +394,19 @@ async function publish (argv: string[]): Promise<number> {
 
 async function resolve (argv: string[]): Promise<number> {
   const command = 'name resolve'
-  const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' } })
+  const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' }, dns: { type: 'string', multiple: true } })
   if (p === undefined) return 0
   const name = p.positionals[0]
   if (name === undefined) throw new UsageError(command, 'missing the NAME to resolve (k51…, a peer id, or /ipns/<name>[/path])')
   const quorum = intFlag(command, p.values, 'quorum', undefined, 1, MAX_QUORUM)
-  const net = await networkFlags(command, p.values)
+  const { parseTarget } = await import('../actors/ipns/target.js')
+  let domain = false
+  try {
+    domain = parseTarget(name).kind === 'domain'
+  } catch {
+    // not a name at all: validate() says why
+  }
+  const net = await networkFlags(command, p.values, !domain)
   const cmd: IpnsResolve = {
     type: 'ipns.resolve',
     name,

@@ -19,12 +19,16 @@ import { CID } from 'multiformats/cid'
 import { base36 } from 'multiformats/bases/base36'
 import { identity } from 'multiformats/hashes/identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDnsServer } from '../helpers/dns-server.js'
 import type { ChildProcess } from 'node:child_process'
+import type { TestDnsServer } from '../helpers/dns-server.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 let dir = ''
 let testnet: ChildProcess | undefined
+/** a DNS server on 127.0.0.1 for the DNSLink domains */
+let dns: TestDnsServer | undefined
 /** --bootstrap flags for two of the testnet's nodes (set once it is ready) */
 let join2: string[] = []
 
@@ -93,6 +97,7 @@ let testnetReady: Promise<string[]> = Promise.resolve([])
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first`)
   dir = await mkdtemp(join(tmpdir(), 'swarmbus-name-'))
+  dns = await startDnsServer()
   testnetReady = startTestnet()
   testnetReady.catch(() => {}) // reported by the tests that need it
 })
@@ -107,6 +112,7 @@ afterAll(async () => {
     clearTimeout(kill)
   }
   for (const child of children) child.kill('SIGKILL')
+  await dns?.close()
   if (dir !== '') await rm(dir, { recursive: true, force: true })
 }, 20_000)
 
@@ -136,7 +142,8 @@ describe('swarmbus name without a network (while the testnet starts)', () => {
       [['name', 'resolve', name, '--offline', '--repo', repo, '--quorum', '0'], /--quorum must be an integer from 1 to 64/],
       [['name', 'resolve', name, '--offline', '--repo', repo, '--timeout', '11m'], /--timeout must be above 0 and at most 10m/],
       [['name', 'resolve', name, 'extra', '--offline', '--repo', repo], /unexpected argument: 'extra'/],
-      [['name', 'resolve', name, '--bogus'], /unknown option '--bogus'/]
+      [['name', 'resolve', name, '--bogus'], /unknown option '--bogus'/],
+      [['name', 'resolve', 'example.com', '--dns', 'not-an-address'], /--dns: /]
     ]
     const helps = [['name', '--help'], ['name', 'publish', '--help'], ['name', 'resolve', '-h'], ['help', 'name']]
     const [usageRuns, helpRuns, global] = await Promise.all([
@@ -180,6 +187,20 @@ describe('swarmbus name without a network (while the testnet starts)', () => {
     expect(hops.code).toBe(1)
     expect(hops.stderr).toMatch(/^swarmbus name resolve: InvalidRecordError: resolving \/ipns\/k51\w+ took more than 32 hops \(a loop\?\) \(code: too-many-hops\)/)
   }, 60_000)
+  it.concurrent('a DNSLink domain pointing at /ipfs/ needs no --bootstrap; one with no DNSLink fails with NotFoundError', async () => {
+    dns?.setTxt('_dnslink.docs.example', ['v=spf1 -all', 'dnslink=/ipfs/bafkqaaa/docs'])
+    const server = dns?.server ?? ''
+    const [found, missing] = await Promise.all([
+      cli(['name', 'resolve', 'docs.example', '--dns', server, '--json', '--verbose']),
+      cli(['name', 'resolve', 'nothing-here.example', '--dns', server])
+    ])
+    const r = json<Resolved>(found, 'DNSLink resolve')
+    expect(r).toMatchObject({ value: '/ipfs/bafkqaaa/docs', sequence: '0', validity: '', source: 'dns', hops: 1 })
+    expect(found.stderr).toContain('ipns:resolve:dnslink')
+    expect(found.stderr).not.toContain('joined')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^swarmbus name resolve: NotFoundError: /)
+  }, 45_000)
 })
 
 describe('swarmbus name against a testnet', () => {
@@ -212,9 +233,15 @@ describe('swarmbus name against a testnet', () => {
     expect(r1.stderr).toMatch(/sequence 1, from the DHT, 1 hop, TTL 5m/)
     expect(r1.stderr).toMatch(/name resolve: querying [\d.]+ ms \(.*VALUE.*\) → done/)
 
-    // what b resolved is stored in its repo: offline it answers from there
-    const local = json<Resolved>(await cli(['name', 'resolve', p0.name, '--repo', b, '--offline', '--json']), 'offline resolve on b')
-    expect(local).toMatchObject({ value: '/ipfs/bafkqaaa/v2', sequence: '1', source: 'local' })
+    // what b resolved is stored in its repo: offline it answers from there;
+    // and a DNSLink domain that points at the name: two hops, paths joined
+    dns?.setTxt('_dnslink.blog.example', [`dnslink=/ipns/${p0.name}/site`])
+    const [offline, viaDns] = await Promise.all([
+      cli(['name', 'resolve', p0.name, '--repo', b, '--offline', '--json']),
+      cli(['name', 'resolve', '/ipns/blog.example/index.html', '--dns', dns?.server ?? '', ...join2, '--json'])
+    ])
+    expect(json<Resolved>(offline, 'offline resolve on b')).toMatchObject({ value: '/ipfs/bafkqaaa/v2', sequence: '1', source: 'local' })
+    expect(json<Resolved>(viaDns, 'DNSLink resolve')).toMatchObject({ value: '/ipfs/bafkqaaa/v2/site/index.html', sequence: '1', source: 'dht', hops: 2 })
   }, 80_000)
 
   it.concurrent('a name nobody published fails with NotFoundError (exit 1)', async () => {
