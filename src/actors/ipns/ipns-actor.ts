@@ -51,7 +51,7 @@ export interface IpnsActorOptions {
 export type IpnsCommand = IpnsPublish | IpnsResolve
 
 export type IpnsMsg =
-  | { type: 'r.value', flight: string, value: Uint8Array, from: string }
+  | { type: 'r.value', flight: string, hop: number, value: Uint8Array, from: string }
   | { type: 'r.end', flight: string, hop: number, result: Settled<number> }
   | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<unknown> }
   | { type: 'r.local', flight: string, hop: number, result: Settled<unknown> }
@@ -92,6 +92,7 @@ interface ResolveFlight {
 interface PublishFlight {
   kind: 'publish'
   id: string
+  key: string
   machine: Actor<PublishMachine>
   waiter: QueryId
   deadline: number
@@ -101,6 +102,8 @@ interface PublishFlight {
 type Flight = ResolveFlight | PublishFlight
 
 const SIDE_TASKS_MAX = 256
+/** publishes of one key waiting for the one in flight */
+const MAX_QUEUED_PUBLISHES = 64
 
 export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<IpnsCommand, IpnsMsg> {
   const defaultQuorum = options.quorum ?? 16
@@ -122,6 +125,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       const flights = new Map<string, Flight>()
       const groups = new Map<string, ResolveFlight>()
       const waiterFlight = new Map<QueryId, string>()
+      // Publishes of one key run one at a time: each must see the sequence the
+      // previous one stored, or two would sign the same sequence.
+      const publishing = new Set<string>()
+      const queuedPublishes = new Map<string, Array<{ id: QueryId, cmd: IpnsPublish, deadline: number }>>()
       let sideTasks = 0
       const counters = { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0 }
       /** records peers answered with that were not used, by reason (the failed rule's code) */
@@ -189,8 +196,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           for (const w of f.waiters) waiterFlight.delete(w)
         } else {
           waiterFlight.delete(f.waiter)
+          publishing.delete(f.key)
         }
         f.machine.stop()
+        if (f.kind === 'publish') startQueuedPublish(f.key)
       }
 
       const settleResolve = (f: ResolveFlight): void => {
@@ -256,7 +265,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           counters.dhtQueries++
           const routingKey = parseName(c.name).name.toRoutingKey()
           f.stream = ctx.stream({ type: 'dht.getValues', key: routingKey }, { deadline: f.deadline },
-            item => ({ type: 'r.value', flight: f.id, value: item.value, from: item.from }),
+            item => ({ type: 'r.value', flight: f.id, hop, value: item.value, from: item.from }),
             result => ({ type: 'r.end', flight: f.id, hop, result }))
           f.subs.add(f.stream)
         }
@@ -343,13 +352,37 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         endFlight(f)
       }
 
-      const startPublish = (id: QueryId, cmd: IpnsPublish, deadline: number): void => {
+      function startQueuedPublish (key: string): void {
+        const queue = queuedPublishes.get(key)
+        for (let next = queue?.shift(); next !== undefined; next = queue?.shift()) {
+          waiterFlight.delete(next.id)
+          if (!ctx.isOpen(next.id)) continue // its asker gave up while it waited
+          if (queue?.length === 0) queuedPublishes.delete(key)
+          startPublish(next.id, next.cmd, next.deadline)
+          return
+        }
+        queuedPublishes.delete(key)
+      }
+
+      function startPublish (id: QueryId, cmd: IpnsPublish, deadline: number): void {
+        const key = cmd.key ?? 'self'
+        if (publishing.has(key)) {
+          const queue = queuedPublishes.get(key) ?? []
+          if (queue.length >= MAX_QUEUED_PUBLISHES) {
+            ctx.fail(id, failure('overloaded', `${MAX_QUEUED_PUBLISHES} publishes of key '${key}' are waiting already`))
+            return
+          }
+          queue.push({ id, cmd, deadline })
+          queuedPublishes.set(key, queue)
+          return
+        }
         if (flights.size >= maxFlights) {
           ctx.fail(id, failure('overloaded', `${maxFlights} resolves and publishes are in flight already`))
           return
         }
         counters.publishes++
-        const f: PublishFlight = { kind: 'publish', id, machine: undefined as unknown as Actor<PublishMachine>, waiter: id, deadline, subs: new Set() }
+        publishing.add(key)
+        const f: PublishFlight = { kind: 'publish', id, key, machine: undefined as unknown as Actor<PublishMachine>, waiter: id, deadline, subs: new Set() }
         const ask = (command: AskCommand, toMsg: (r: Settled<unknown>) => IpnsMsg): void => {
           f.subs.add(ctx.ask(command, { deadline: f.deadline }, toMsg))
         }
@@ -387,7 +420,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         })
         f.machine = createActor(machine, {
           id,
-          input: { id, key: cmd.key ?? 'self', value: cmd.value, lifetimeMs: cmd.lifetimeMs, ttlMs: cmd.ttlMs, offline: cmd.offline === true },
+          input: { id, key, value: cmd.value, lifetimeMs: cmd.lifetimeMs, ttlMs: cmd.ttlMs, offline: cmd.offline === true },
           inspect: inspect('publish', id)
         })
         flights.set(id, f)
@@ -430,6 +463,8 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         }
         switch (m.type) {
           case 'r.value':
+            // an answer of an earlier hop's query, already queued when that query was stopped
+            if (m.hop !== f.hop) return
             send({ type: 'VALUE', key: bytesToString(m.value, 'base64'), value: m.value, from: m.from })
             return
           case 'r.end':

@@ -2,7 +2,7 @@
  * The answer cache in front of the resolve machines: a repeat of a resolve
  * whose whole answer is fresh is answered without starting a machine; a new
  * path or nocache runs the machine; the node's own publish forgets answers
- * through that name.
+ * through that name; concurrent publishes of one key are serialised.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestnet } from '../../../src/node/create-testnet.js'
@@ -45,5 +45,17 @@ describe('IPNS answer cache', () => {
     expect(second.sequence).toBe(first.sequence + 1n)
     const r = await a!.ask({ type: 'ipns.resolve', name: first.name })
     expect(r).toMatchObject({ value: '/ipfs/bafkqaaa/v2', sequence: second.sequence })
+  })
+})
+
+describe('concurrent publishes of one key', () => {
+  it('run one after another, each above the sequence the one before stored', async () => {
+    const [, , c] = net.nodes
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map(async v => await c!.ask({ type: 'ipns.publish', value: `/ipfs/bafkqaaa/${v}`, offline: true })))
+    const sequences = results.map(r => r.sequence).sort((x, y) => Number(x - y))
+    expect(sequences).toEqual([0n, 1n, 2n, 3n])
+    const resolved = await c!.ask({ type: 'ipns.resolve', name: results[0]!.name, offline: true })
+    expect(resolved.sequence).toBe(3n)
+    expect(resolved.value).toBe(results.find(r => r.sequence === 3n)?.value)
   })
 })
