@@ -56,6 +56,10 @@ export interface World {
   putFailure: Failure | undefined
   storeFailure: Failure | undefined
   createFailure: Failure | undefined
+  /** called by the fake verifier right after it answered (the reply is already in the asker's mailbox) */
+  afterVerify: ((record: Uint8Array) => void) | undefined
+  /** set by the fake swarm: send one more item on the open dht.getValues stream of a name, now */
+  push: ((name: string, record: Uint8Array, from: string) => boolean) | undefined
   log: {
     getValues: Array<{ id: string, name: string, at: number }>
     cancels: Array<{ actor: string, id: string, type: string }>
@@ -82,6 +86,8 @@ export function newWorld (mode: FakeMode = 'prompt', lateMs = 5_000): World {
     putFailure: undefined,
     storeFailure: undefined,
     createFailure: undefined,
+    afterVerify: undefined,
+    push: undefined,
     log: { getValues: [], cancels: [], verifies: [], puts: [], storeGets: [], storePuts: [], creates: [], keyLists: 0 }
   }
 }
@@ -137,6 +143,11 @@ export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut,
     start: ctx => {
       const t = timers(ctx, world)
       const types = new Map<string, string>()
+      const open = new Map<string, string>()
+      world.push = (name, rec, from) => {
+        const id = open.get(name)
+        return id !== undefined && ctx.next(id, { value: rec, from })
+      }
       return {
         receive: msg => {
           if (msg.kind === 'internal') {
@@ -161,6 +172,7 @@ export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut,
             return
           }
           world.log.getValues.push({ id, name, at: ctx.clock.now() })
+          open.set(name, id)
           const script = world.network.get(name) ?? { answers: [], endMs: 1 }
           for (const a of script.answers) {
             t.at(id, delay(a.atMs), () => { ctx.next(id, { value: a.record, from: a.from }) })
@@ -203,6 +215,7 @@ export function fakeVerifier (world: World): ActorDefinition<RecordVerify, Timed
             if (v === undefined) ctx.fail(id, failure('invalid-record', 'unknown record', { code: 'bad-signature' }))
             else if (typeof v === 'string') ctx.fail(id, failure('invalid-record', `rejected: ${v}`, { code: v }))
             else ctx.reply(id, v)
+            world.afterVerify?.(command.record)
           })
         }
       }

@@ -309,6 +309,23 @@ describe('IPNS actor: resolve', () => {
     expect(world.log.getValues.map(g => g.name)).toEqual([A, B, A, B])
   })
 
+  it('an item of the previous hop\'s query still in the mailbox when the next hop starts is not taken for the next name', async () => {
+    const { world, h } = start()
+    const a = record(world, 'a', fields(`/ipns/${B}`, 1))
+    const late = record(world, 'a-late', fields('/ipfs/late-from-a', 7))
+    answer(world, A, [[a, 'p1']], 'hang')
+    answer(world, B, [[record(world, 'b', fields(`/ipfs/${CID}`, 1)), 'p1', 5]])
+    // the moment A's record is verified (quorum 1), one more answer for A is already on its way
+    world.afterVerify = rec => {
+      if (rec === a) expect(world.push?.(A, late, 'p2')).toBe(true)
+    }
+    const t = h.ask(resolveCmd(A, { quorum: 1 }), { timeoutMs: 10_000 })
+    await runFor(h, 100)
+    expect(resolved(t)).toMatchObject({ value: `/ipfs/${CID}`, hops: 2 })
+    // A's late answer was neither verified as B's nor counted against B
+    expect(world.log.verifies.map(v => v.name)).toEqual([A, B])
+  })
+
   it(`a loop a → b → a fails with too-many-hops after ${MAX_HOPS} records; the cache keeps it to two queries`, async () => {
     const { world, h } = start()
     answer(world, A, [[record(world, 'a', fields(`/ipns/${B}`, 1)), 'p1']])
