@@ -453,6 +453,18 @@ describe('IPNS actor: publish', () => {
     }
   })
 
+  it('concurrent publishes of one key each sign their own sequence, in order; other keys are not held up', async () => {
+    const r = start()
+    withKeys(r)
+    const { world, h } = r
+    const same = Array.from({ length: 4 }, (_, i) => h.ask(publishCmd({ value: `/ipfs/${CID}/${i}` })))
+    const other = h.ask(publishCmd({ key: 'other', value: `/ipfs/${CID}/other` }))
+    await runFor(h, 500)
+    expect(same.map(t => published(t.outcome).sequence)).toEqual([0n, 1n, 2n, 3n])
+    expect(published(other.outcome)).toMatchObject({ name: A, sequence: 0n })
+    expect(world.store.get(`published|${SELF}`)).toMatchObject({ sequence: 3n, value: `/ipfs/${CID}/3` })
+  })
+
   it('a publish after resolving a higher sequence of the same name continues above it', async () => {
     const r = start()
     withKeys(r)
