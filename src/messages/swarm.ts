@@ -35,6 +35,8 @@ export interface SwarmStatusReply {
   mode: 'client' | 'server'
   connections: number
   routingTableSize: number
+  /** records the DHT's validators refused (peers' answers and PUTs), by namespace/rule, e.g. 'ipns/expired' */
+  recordsRejected: Record<string, number>
   /** asks the swarm actor is serving now (each with its own deadline) */
   pendingQueries: number
   /** libp2p operations still running (an answered or cancelled query stays here until libp2p has stopped it) */

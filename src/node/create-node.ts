@@ -27,7 +27,7 @@ import { dnslinkActor } from '../actors/dnslink/dnslink-actor.js'
 import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
 import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { DnsOps } from '../actors/dnslink/dns-ops.js'
-import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator } from '../actors/swarm/ipns-dht.js'
+import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, RejectionCounter } from '../actors/swarm/ipns-dht.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
@@ -141,7 +141,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       : options.verifier === undefined || options.verifier === 'pool' ? acquireSharedPool() : options.verifier
     const ownsVerifier = typeof options.verifier !== 'object'
     const shared = verifier
-    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now()), ...options.validators }
+    // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
+    const rejected = new RejectionCounter()
+    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now(), rejected), ...options.validators }
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
     // as a DHT server, never replace a stored IPNS record with a lower one
     const dhtDatastore = guardIpnsRecords(repo.datastore)
@@ -154,7 +156,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
       validators,
-      selectors
+      selectors,
+      rejections: () => rejected.snapshot()
     })
     const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)

@@ -60,6 +60,8 @@ export interface DhtPortStatus {
   connections: number
   routingTableSize: number
   mode: 'client' | 'server'
+  /** records this node's DHT validators refused (from peers' answers and PUTs), by namespace and rule */
+  recordsRejected?: Record<string, number>
 }
 
 export interface DhtPort {

@@ -22,12 +22,28 @@ export class LowerSequenceError extends Error {
   override readonly name = 'LowerSequenceError'
 }
 
-export function ipnsValidator (verifier: BatchVerifier, now: () => number): ValidateFn {
+/** Records the validator refused, by rule ('ipns/expired', 'ipns/bad-signature', …); bounded to 64 reasons. */
+export class RejectionCounter {
+  private readonly counts: Record<string, number> = {}
+  add (reason: string): void {
+    if (reason in this.counts || Object.keys(this.counts).length < 64) this.counts[reason] = (this.counts[reason] ?? 0) + 1
+  }
+
+  snapshot (): Record<string, number> {
+    return { ...this.counts }
+  }
+}
+
+export function ipnsValidator (verifier: BatchVerifier, now: () => number, rejected?: RejectionCounter): ValidateFn {
   return async (key, value) => {
     const prepared = prepareRecord(key, value, now())
-    if (!prepared.ok) throw prepared.error
+    if (!prepared.ok) {
+      rejected?.add(`ipns/${prepared.error.code}`)
+      throw prepared.error
+    }
     const [valid] = await verifier.verifyBatch([prepared.sigCheck])
     if (valid !== true) {
+      rejected?.add('ipns/bad-signature')
       const err = new Error('IPNS record signature does not verify')
       err.name = 'InvalidRecordError'
       throw err

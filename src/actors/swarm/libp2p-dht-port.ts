@@ -76,12 +76,14 @@ class Libp2pDhtPort implements DhtPort {
   private readonly bootstrapAddrs: string[]
   private readonly kadProtocol: string
   private stopped = false
+  private readonly rejections: (() => Record<string, number>) | undefined
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions) {
     this.node = node
     this.routingTable = routingTable
     this.peerId = node.peerId.toString()
     this.bootstrapAddrs = [...(options.bootstrap ?? [])]
+    this.rejections = options.rejections
     this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
   }
 
@@ -246,7 +248,8 @@ class Libp2pDhtPort implements DhtPort {
       multiaddrs: this.multiaddrs(),
       connections: this.node.getConnections().length,
       routingTableSize: this.routingTable.size,
-      mode: this.node.services.dht.getMode()
+      mode: this.node.services.dht.getMode(),
+      ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {})
     }
   }
 

@@ -63,6 +63,8 @@ export interface Libp2pDhtPortOptions {
   validators?: Validators
   /** Record namespace → selector used to pick the best of several records. Required for every validator namespace. */
   selectors?: Selectors
+  /** counts of records the validators refused, reported in status() */
+  rejections?: () => Record<string, number>
   /** DHT protocol id; default `/ipfs/kad/1.0.0`. */
   kadProtocol?: string
 }

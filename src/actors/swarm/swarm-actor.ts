@@ -176,6 +176,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           mode: s.mode,
           connections: s.connections,
           routingTableSize: s.routingTableSize,
+          recordsRejected: s.recordsRejected ?? {},
           pendingQueries: pending.size,
           runningQueries: running,
           heldCommands: held.length,

@@ -92,7 +92,6 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
       let cancelFlush: (() => void) | undefined
       let verified = 0
       let hits = 0
-      const startedAt = ctx.clock.now()
 
       const answer = (w: Waiter, valid: boolean): void => {
         if (!ctx.isOpen(w.id)) return
@@ -175,14 +174,12 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           if (queued.size > 0) flush()
         },
         status: () => {
-          const seconds = (ctx.clock.now() - startedAt) / 1000
           return {
             queued: queued.size,
             inFlightBatches: inFlight.size,
             verified,
             cacheHits: hits,
-            cacheSize: cache.size,
-            verifiedPerSecond: seconds > 0 ? verified / seconds : 0
+            cacheSize: cache.size
           }
         }
       }
