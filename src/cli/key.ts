@@ -7,6 +7,8 @@
  */
 import { open } from 'node:fs/promises'
 import { parse, UsageError } from './args.js'
+import { runGroup, subcommandTable } from './command-group.js'
+import type { Subcommand } from './command-group.js'
 import { table } from './format.js'
 import {
   EXPORT_PASSPHRASE_ENV, PASSPHRASE_ENV, REPO_OPTIONS, exportPassphrase, failed, jsonLine, keystorePassphrase, readInput,
@@ -35,9 +37,8 @@ const TAIL = `  --json                    print JSON
   -h, --help                show this help
 `
 
-interface Sub { usage: string, summary: string, help: string, run: (argv: string[]) => Promise<number> }
 
-const SUBS: Record<string, Sub> = {
+const SUBS: Record<string, Subcommand> = {
   gen: {
     usage: 'gen NAME [--type T] [--bits N]',
     summary: 'generate a key and store it sealed',
@@ -123,7 +124,6 @@ ${EXPORT_SECRET}${COMMON}${TAIL}`,
   }
 }
 
-const width = Math.max(...Object.values(SUBS).map(s => s.usage.length))
 
 export const help = `Usage: swarmbus key <command> [arguments] [options]
 
@@ -132,7 +132,7 @@ The named keys of a node's repo, sealed at rest with the keystore passphrase;
 (no network), asks it, and stops it. See docs/keys.md.
 
 Commands:
-${Object.values(SUBS).map(s => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n')}
+${subcommandTable(SUBS)}
 
 The keystore passphrase comes from $${PASSPHRASE_ENV} or the first line of
 --passphrase-file FILE, never from a flag's value. Without it the keystore is
@@ -147,21 +147,7 @@ Run 'swarmbus key <command> --help' for its options.
 `
 
 export async function run (argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined) {
-    process.stderr.write(help)
-    return 2
-  }
-  if (sub === '-h' || sub === '--help') {
-    process.stdout.write(help)
-    return 0
-  }
-  const entry = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined
-  if (entry === undefined) {
-    if (sub.startsWith('-')) throw new UsageError('key', `unknown option '${sub}' (options go after the key command: swarmbus key <command> [options])`)
-    throw new UsageError('key', `unknown key command '${sub}' (one of ${Object.keys(SUBS).join(', ')})`)
-  }
-  return await entry.run(rest)
+  return await runGroup('key', help, SUBS, argv)
 }
 
 /** parse + --help + the checks every key command makes */

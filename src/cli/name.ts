@@ -9,6 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { intFlag, parse, UsageError } from './args.js'
+import { runGroup, subcommandTable } from './command-group.js'
+import type { Subcommand } from './command-group.js'
 import { fmtMs, round } from './format.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, refusePlainPassphrase, repoOf } from './key-repo.js'
 import { LifecycleRecorder, compactLifecycle } from './name-lifecycle.js'
@@ -50,9 +52,8 @@ const DURATIONS = `Durations: a number and a unit (ms, s, m, h, d), or several: 
 48h, 1h30m, 1.5d (the parser of 'swarmbus record create').
 `
 
-interface Sub { usage: string, summary: string, help: string, run: (argv: string[]) => Promise<number> }
 
-const SUBS: Record<string, Sub> = {
+const SUBS: Record<string, Subcommand> = {
   publish: {
     usage: 'publish [--key NAME] PATH',
     summary: 'point a key\'s name at PATH: sign, store in the repo, put to the DHT',
@@ -110,7 +111,6 @@ ${DURATIONS}`,
   }
 }
 
-const width = Math.max(...Object.values(SUBS).map(s => s.usage.length))
 
 export const help = `Usage: swarmbus name <command> [arguments] [options]
 
@@ -120,7 +120,7 @@ path. Each command opens the repo's node, joins the peers given with
 table has peers, runs one publish or resolve, and stops. See docs/ipns.md.
 
 Commands:
-${Object.values(SUBS).map(s => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n')}
+${subcommandTable(SUBS)}
 
 Examples:
   swarmbus testnet --nodes 4          (prints the addresses to bootstrap from)
@@ -133,21 +133,7 @@ Run 'swarmbus name <command> --help' for its options.
 `
 
 export async function run (argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined) {
-    process.stderr.write(help)
-    return 2
-  }
-  if (sub === '-h' || sub === '--help') {
-    process.stdout.write(help)
-    return 0
-  }
-  const entry = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined
-  if (entry === undefined) {
-    if (sub.startsWith('-')) throw new UsageError('name', `unknown option '${sub}' (options go after the name command: swarmbus name <command> [options])`)
-    throw new UsageError('name', `unknown name command '${sub}' (one of ${Object.keys(SUBS).join(', ')})`)
-  }
-  return await entry.run(rest)
+  return await runGroup('name', help, SUBS, argv)
 }
 
 const SOURCE = { dht: 'the DHT', dns: 'DNS (DNSLink)', local: 'the repo\'s stored records', cache: 'the cache' } as const

@@ -8,6 +8,8 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { parse, UsageError } from './args.js'
+import { runGroup, subcommandTable } from './command-group.js'
+import type { Subcommand } from './command-group.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, readInput, refusePlainPassphrase, repoOf, withNode } from './key-repo.js'
 import { formatDuration, parseDuration } from './record-duration.js'
 import type { Parsed } from './args.js'
@@ -22,9 +24,8 @@ const MAX_INPUT_BYTES = 1024 * 1024
 const MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
 const UINT64_MAX = (1n << 64n) - 1n
 
-interface Sub { usage: string, summary: string, help: string, run: (argv: string[]) => Promise<number> }
 
-const SUBS: Record<string, Sub> = {
+const SUBS: Record<string, Subcommand> = {
   create: {
     usage: 'create --value PATH [--key NAME]',
     summary: 'sign a record with a repo key; write its bytes',
@@ -104,7 +105,6 @@ Options:
   }
 }
 
-const width = Math.max(...Object.values(SUBS).map(s => s.usage.length))
 
 export const help = `Usage: swarmbus record <command> [options]
 
@@ -112,7 +112,7 @@ IPNS records as files: create one signed by a repo key, inspect what a record
 holds, verify it for a name. See docs/records.md.
 
 Commands:
-${Object.values(SUBS).map(s => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n')}
+${subcommandTable(SUBS)}
 
 Examples:
   swarmbus record create --value /ipfs/bafk… --repo ./data > rec.ipns-record
@@ -123,21 +123,7 @@ Run 'swarmbus record <command> --help' for its options.
 `
 
 export async function run (argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined) {
-    process.stderr.write(help)
-    return 2
-  }
-  if (sub === '-h' || sub === '--help') {
-    process.stdout.write(help)
-    return 0
-  }
-  const entry = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined
-  if (entry === undefined) {
-    if (sub.startsWith('-')) throw new UsageError('record', `unknown option '${sub}' (options go after the record command: swarmbus record <command> [options])`)
-    throw new UsageError('record', `unknown record command '${sub}' (one of ${Object.keys(SUBS).join(', ')})`)
-  }
-  return await entry.run(rest)
+  return await runGroup('record', help, SUBS, argv)
 }
 
 function durationFlag (command: string, values: Parsed['values'], flag: string, min: number): number | undefined {
