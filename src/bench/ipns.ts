@@ -31,7 +31,8 @@
  *   time when the host is loaded;
  * - RSS, heap and the load average along the run.
  *
- * Every step is bounded, with a 15-minute backstop.
+ * Every step is bounded, with a 15-minute backstop. Measured on 2 cores: about
+ * 2 minutes at a load average of 4–10, 4–5 minutes at 10–15.
  */
 import { availableParallelism, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -161,8 +162,8 @@ async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[]): 
     const resolvers: Record<Who, SwarmNode> = { member: n[0] as SwarmNode, client }
     // what a resolver had locally: kad-dht yields its own store's copy before
     // it asks anyone, so that value event is among a query's first progress
-    // events (the bus forwards at most 256 per query; a count of every answer
-    // of a 20-node query would be cut short, so none is made)
+    // events (the swarm actor forwards the first 64 of a query; a count of
+    // every answer of a 20-node query would be cut short, so none is made)
     const own: Record<Who, number> = { member: 0, client: 0 }
     for (const who of ['member', 'client'] as const) {
       const node = resolvers[who]
