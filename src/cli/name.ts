@@ -14,7 +14,7 @@ import type { Subcommand } from './command-group.js'
 import { fmtMs, round } from './format.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, refusePlainPassphrase, repoOf } from './key-repo.js'
 import { LifecycleRecorder, compactLifecycle } from './name-lifecycle.js'
-import { formatDuration, parseDuration } from './record-duration.js'
+import { durationFlag, formatDuration } from './record-duration.js'
 import type { Parsed } from './args.js'
 import type { LifecycleState, Machine, Seen } from './name-lifecycle.js'
 import type { IpnsPublish, IpnsResolve, SwarmNode } from '../index.js'
@@ -32,7 +32,6 @@ const SETTLE_MS = 500
 /** swarm.bootstrap again this often while no connection is open */
 const REBOOTSTRAP_MS = 1_000
 /** the ipns actor's bound on lifetimeMs and ttlMs (src/actors/ipns/validate.ts) */
-const MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
 /** the ipns actor's bounds on quorum (src/actors/ipns/validate.ts) */
 const MAX_QUORUM = 64
 
@@ -146,21 +145,6 @@ const NETWORK_OPTIONS = {
   json: { type: 'boolean' }
 } as const
 
-/** A duration flag through the record CLI's parser; undefined when absent. */
-function durationFlag (command: string, values: Parsed['values'], flag: string, min: number, max = MAX_DURATION_MS, most = 'a century'): number | undefined {
-  const raw = values[flag]
-  if (raw === undefined) return undefined
-  let ms: number
-  try {
-    ms = parseDuration(String(raw))
-  } catch (err) {
-    throw new UsageError(command, `--${flag}: ${(err as Error).message}`)
-  }
-  if (ms < min || ms > max) {
-    throw new UsageError(command, `--${flag} must be ${min > 0 ? 'above 0' : '0 or more'} and at most ${most} (got '${String(raw)}')`)
-  }
-  return ms
-}
 
 interface Network {
   offline: boolean

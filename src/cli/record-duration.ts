@@ -7,6 +7,9 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)/y
 
+import { UsageError } from './args.js'
+import type { Parsed } from './args.js'
+
 /** Milliseconds of a duration; throws RangeError saying what is wrong. */
 export function parseDuration (text: string): number {
   if (text === '0') return 0
@@ -51,4 +54,23 @@ export function formatDuration (ms: number): string {
     if (parts.length === 2) break
   }
   return parts.join('')
+}
+
+/** the longest duration a flag takes: a century (longer is almost surely a unit mistake) */
+export const MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
+
+/** A duration flag's value in ms (undefined when absent); a usage error when malformed or out of [min, max]. */
+export function durationFlag (command: string, values: Parsed['values'], flag: string, min: number, max = MAX_DURATION_MS, most = 'a century'): number | undefined {
+  const raw = values[flag]
+  if (raw === undefined) return undefined
+  let ms: number
+  try {
+    ms = parseDuration(String(raw))
+  } catch (err) {
+    throw new UsageError(command, `--${flag}: ${(err as Error).message}`)
+  }
+  if (ms < min || ms > max) {
+    throw new UsageError(command, `--${flag} must be ${min > 0 ? 'above 0' : '0 or more'} and at most ${most} (got '${String(raw)}')`)
+  }
+  return ms
 }

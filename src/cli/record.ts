@@ -11,8 +11,7 @@ import { parse, UsageError } from './args.js'
 import { runGroup, subcommandTable } from './command-group.js'
 import type { Subcommand } from './command-group.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, readInput, refusePlainPassphrase, repoOf, withNode } from './key-repo.js'
-import { formatDuration, parseDuration } from './record-duration.js'
-import type { Parsed } from './args.js'
+import { durationFlag, formatDuration } from './record-duration.js'
 import type { Inspection } from './record-inspect.js'
 import type { IpnsName } from '../records/name.js'
 
@@ -21,7 +20,6 @@ export const summary = 'create, inspect and verify IPNS records (files)'
 /** inspect and verify read at most this much (a record is at most 10 KiB; larger files still get 'too-large') */
 const MAX_INPUT_BYTES = 1024 * 1024
 /** the keys actor's bound on lifetimeMs and ttlMs (src/actors/keys/validate.ts) */
-const MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
 const UINT64_MAX = (1n << 64n) - 1n
 
 
@@ -126,20 +124,6 @@ export async function run (argv: string[]): Promise<number> {
   return await runGroup('record', help, SUBS, argv)
 }
 
-function durationFlag (command: string, values: Parsed['values'], flag: string, min: number): number | undefined {
-  const raw = values[flag]
-  if (raw === undefined) return undefined
-  let ms: number
-  try {
-    ms = parseDuration(String(raw))
-  } catch (err) {
-    throw new UsageError(command, `--${flag}: ${(err as Error).message}`)
-  }
-  if (ms < min || ms > MAX_DURATION_MS) {
-    throw new UsageError(command, `--${flag} must be ${min > 0 ? 'above 0' : '0 or more'} and at most a century (got '${String(raw)}')`)
-  }
-  return ms
-}
 
 async function parseNameFlag (command: string, raw: unknown): Promise<IpnsName> {
   const { parseName } = await import('../records/name.js')
