@@ -16,6 +16,9 @@ SIGTERM, then stops every node and exits 0. A second signal exits at once.
 
 Connect another node with one of the printed addresses as a bootstrap peer:
   createNode({ loopback: true, bootstrap: ['/ip4/127.0.0.1/tcp/…/p2p/12D3KooW…'] })
+or use it from another shell with the name commands (see swarmbus name --help):
+  swarmbus name publish /ipfs/<cid> --repo DIR --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
+  swarmbus name resolve NAME --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
 
 Options:
   --nodes N            how many nodes, 1 to 200 (default 4)
@@ -80,7 +83,13 @@ export async function run (argv: string[]): Promise<number> {
       }
       lines.push('')
       if (transport === 'memory') lines.push('memory addresses are reachable only from inside this process.')
-      else lines.push(`connect: createNode({ loopback: true, bootstrap: ['${bootstrap[0] ?? ''}'] })`)
+      else {
+        const addr = bootstrap[0] ?? ''
+        lines.push(`connect from code: createNode({ loopback: true, bootstrap: ['${addr}'] })`)
+        lines.push('use it from another shell (inside this repository: npm run swarmbus -- name …):')
+        lines.push(`  swarmbus name publish /ipfs/<cid> --repo DIR --bootstrap ${addr}`)
+        lines.push(`  swarmbus name resolve NAME --bootstrap ${addr}`)
+      }
       lines.push(`running (pid ${process.pid}); Ctrl-C or SIGTERM stops it.`)
       process.stdout.write(lines.join('\n') + '\n')
     }
