@@ -6,6 +6,9 @@ import type { IpnsCommand } from './ipns-actor.js'
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const MAX_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
+/** names that parsed, so a repeat is not parsed again (bounded; cleared when full) */
+const knownNames = new Set<string>()
+const KNOWN_NAMES_MAX = 4096
 const invalid = (field: string, message: string): Failure => failure('invalid', message, { field })
 
 export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
@@ -20,10 +23,15 @@ export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
   }
   if (cmd.type === 'ipns.resolve') {
     if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 4096) return invalid('name', 'name must be an IPNS name (k51…, a peer id, or /ipns/<name>[/path])')
-    try {
-      parseTarget(cmd.name)
-    } catch (err) {
-      return invalid('name', `not an IPNS name or a DNSLink domain: ${(err as Error).message}`)
+    if (!knownNames.has(cmd.name)) {
+      try {
+        parseTarget(cmd.name)
+      } catch (err) {
+        return invalid('name', `not an IPNS name or a DNSLink domain: ${(err as Error).message}`)
+      }
+      // a name that parsed once parses again: skip the work for repeats (cached resolves)
+      if (knownNames.size >= KNOWN_NAMES_MAX) knownNames.clear()
+      knownNames.add(cmd.name)
     }
     for (const flag of ['nocache', 'offline', 'recursive'] as const) {
       if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
