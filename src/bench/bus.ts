@@ -21,18 +21,24 @@ async function rate (n: number, body: (n: number) => Promise<void>): Promise<num
 export async function benchBus (rounds = 5): Promise<Record<string, unknown>> {
   const system = newSystem()
   system.spawn(systemActor())
-  const N = 200_000
+  const N = 500_000
   const serial: number[] = []
   const inflight: number[] = []
   const bare: number[] = []
   const noop = async (): Promise<Record<string, never>> => ({})
   // warm up the JIT on every path first
-  for (let i = 0; i < 50_000; i++) await system.ask({ type: 'system.ping' })
+  for (let i = 0; i < 300_000; i++) await system.ask({ type: 'system.ping' })
+  // each measurement in its own block of rounds: interleaving them let one
+  // path's garbage and JIT state tax the next
   for (let r = 0; r < rounds; r++) {
     serial.push(await rate(N, async n => { for (let i = 0; i < n; i++) await system.ask({ type: 'system.ping' }) }))
+  }
+  for (let r = 0; r < rounds; r++) {
     inflight.push(await rate(N, async n => {
       for (let b = 0; b < n / 1000; b++) await Promise.all(Array.from({ length: 1000 }, async () => await system.ask({ type: 'system.ping' })))
     }))
+  }
+  for (let r = 0; r < rounds; r++) {
     bare.push(await rate(N, async n => { for (let i = 0; i < n; i++) await noop() }))
   }
   const left = system.openPorts

@@ -46,7 +46,7 @@ export class DeadlineSweeper<T extends Deadlined> {
     if (this.liveCount === 0) {
       // Keep the armed timer: disarming and re-arming per ask would cost a
       // host timer per request; an idle firing finds nothing and disarms.
-      if (this.heap.length > 0) this.heap = []
+      this.heap.length = 0
     } else if (this.heap.length > 64 && this.heap.length > 2 * this.liveCount) {
       this.compact()
     }

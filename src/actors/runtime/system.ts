@@ -244,7 +244,17 @@ export class ActorSystem {
   /** Ask from host code: resolves with the typed reply or rejects with a typed Error. */
   ask<C extends AskCommand> (command: C, options: AskOptions = {}): Promise<ReplyOf<C['type'] & AskType>> {
     return new Promise((resolve, reject) => {
-      this.turn(() => this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject))
+      // a turn, inlined: this is the hot path of every host ask
+      if (this.frozen !== undefined) {
+        this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject)
+        return
+      }
+      this.frozen = this.base.now()
+      try {
+        this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject)
+      } finally {
+        this.frozen = undefined
+      }
     })
   }
 
