@@ -169,8 +169,8 @@ export function counterActor (options: CounterOptions = {}): ActorDefinition<Cou
             // snapshot (name, value, key) travels with it, so the reply says
             // what was published even if the counter moved on meanwhile.
             // The inner ask shares the outer deadline.
-            // ctx.ask takes any BaseCommand: give the command its protocol type
-            // (DhtPut) so the compiler checks its fields.
+            // ctx.ask is typed for commands in the CommandMap: the compiler
+            // checks the fields of the DhtPut and infers the reply type.
             const put: DhtPut = { type: 'dht.put', key, value: utf8.encode(JSON.stringify({ name: cmd.name, value })) }
             const inner = ctx.ask(put, { deadline }, result => ({ type: 'published', id, name: cmd.name, value, key, result }))
             publishing.set(id, { inner })

@@ -136,7 +136,8 @@ ${subcommandTable(SUBS)}
 
 The keystore passphrase comes from $${PASSPHRASE_ENV} or the first line of
 --passphrase-file FILE, never from a flag's value. Without it the keystore is
-locked: list and rm work, the others fail.
+locked: list works (and 'self' can be exported); gen, rename, rm, import
+and the other keys' exports fail.
 
 Examples:
   SWARMBUS_PASSPHRASE=… swarmbus key gen blog --repo ./data
