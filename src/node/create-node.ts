@@ -109,7 +109,8 @@ export interface SwarmNode {
 async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, config: Record<string, unknown>): Promise<{ sink?: TraceSink, close: () => Promise<void> }> {
   if (trace === undefined) return { close: async () => {} }
   if (typeof trace !== 'string') return { sink: trace, close: async () => {} }
-  const out = createWriteStream(trace, { flags: 'w' })
+  // a trace holds the node's records and requests: only its owner reads it
+  const out = createWriteStream(trace, { flags: 'w', mode: 0o600 })
   // an unwritable path must fail createNode, not crash the host later
   await new Promise<void>((resolve, reject) => {
     out.once('open', () => { resolve() })

@@ -53,8 +53,8 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
     build: system => {
       system.spawn(systemActor())
       const namespaces = Array.isArray(config.namespaces) ? config.namespaces.filter((n): n is string => typeof n === 'string') : undefined
-      system.spawn(swarmActor({ port: new InertDhtPort(peerId), createPort: async () => new InertDhtPort(peerId), ...(namespaces !== undefined ? { namespaces } : {}) }))
-      if (actors.includes('keys')) system.spawn(keysActor({ ops: inertKeyOps, open: async () => inertKeyOps }))
+      system.spawn(swarmActor({ port: new InertDhtPort(peerId), restartPort: () => new InertDhtPort(peerId), ...(namespaces !== undefined ? { namespaces } : {}) }))
+      if (actors.includes('keys')) system.spawn(keysActor({ ops: inertKeyOps, open: async () => inertKeyOps, reopen: () => inertKeyOps }))
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       if (actors.includes('store')) system.spawn(storeActor({ ops: inertRecordStore }))
       if (actors.includes('ipns')) system.spawn(ipnsActor(typeof config.ipns === 'object' && config.ipns !== null ? config.ipns as IpnsActorOptions : {}))

@@ -3,7 +3,7 @@
  * identity. A directory repo keeps the node's private key, so the peer id
  * survives restarts like a kubo repo's.
  */
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -28,7 +28,9 @@ export async function openRepo (repo: string): Promise<Repo> {
     return { location: 'memory', datastore: new MemoryDatastore(), close: async () => {} }
   }
   const dir = resolve(repo)
-  await mkdir(dir, { recursive: true })
+  // the node's identity key lives here unsealed (like kubo's): only the owner may read it
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await chmod(dir, 0o700)
   const store = new LevelDatastore(join(dir, 'datastore'))
   try {
     await store.open()

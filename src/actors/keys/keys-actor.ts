@@ -19,6 +19,8 @@ import '../../messages/keys.js'
 import '../../messages/records.js'
 
 export const KEYS_ACTOR = 'keys'
+/** what a trace records instead of a passphrase (it passes validation, so a replay runs) */
+export const REDACTED = '<redacted>'
 
 export type KeyCommand = KeyGenerate | KeyList | KeyRename | KeyRemove | KeyExport | KeyImport | RecordCreate
 
@@ -31,6 +33,8 @@ export interface KeysActorOptions {
   ops?: KeyOps
   /** opens the keystore again after a restart */
   open: () => Promise<KeyOps>
+  /** replay: the keystore of a restarted incarnation, at once (the recorded 'ready' still decides when it is used) */
+  reopen?: () => KeyOps
   /** commands held while the keystore opens (default 256) */
   maxHeld?: number
   /** keystore operations at once (default 64) */
@@ -50,6 +54,8 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
     name: KEYS_ACTOR,
     commands: ['key.generate', 'key.list', 'key.rename', 'key.remove', 'key.export', 'key.import', 'record.create'],
     validate: validateKeyCommand,
+    // export and import passphrases never reach a trace file
+    redact: cmd => cmd.type === 'key.export' || cmd.type === 'key.import' ? { ...cmd, passphrase: REDACTED } : cmd,
     mailbox: { capacity: 1024 },
     start: ctx => {
       let ops: KeyOps | undefined = initial
@@ -58,7 +64,8 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
       const busy = new Set<string>()
       let pending = 0
       let openFailure: Failure | undefined
-      if (ops === undefined) ctx.pipe(options.open().then(o => { opened = o; return true }), result => ({ type: 'ready', result }))
+      if (ops === undefined && options.reopen !== undefined) opened = options.reopen()
+      else if (ops === undefined) ctx.pipe(options.open().then(o => { opened = o; return true }), result => ({ type: 'ready', result }))
 
       const run = (id: QueryId, names: string[], work: (o: KeyOps) => Promise<unknown>, o: KeyOps): void => {
         const clash = names.find(n => busy.has(n))

@@ -145,6 +145,12 @@ export interface ActorDefinition<C extends BaseCommand = BaseCommand, I = unknow
   streams?: ReadonlyArray<C['type']>
   mailbox?: Partial<MailboxLimits>
   supervision?: Partial<SupervisionPolicy>
+  /**
+   * The command as a trace may record it: replace secrets (passphrases) so a
+   * trace file never holds them. Replay feeds recorded results, so a redacted
+   * field only has to pass validation.
+   */
+  redact?(command: C): C
   /** Reject a malformed command before it is queued: return a Failure of kind 'invalid' naming the field. */
   validate?(command: C): Failure | undefined
   /** Create the behaviour. Called again, fresh, on every restart. Must not block. */

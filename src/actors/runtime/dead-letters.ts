@@ -39,7 +39,11 @@ export class DeadLetters {
       this.recentRing.shift()
       this.recentRing.push(d)
     }
-    for (const l of this.listeners) l(d)
+    for (const l of this.listeners) {
+      try {
+        l(d)
+      } catch { /* a listener's failure is its own: it must not crash the actor whose settle dead-lettered */ }
+    }
   }
 
   /** the most recent dead letters, oldest first */

@@ -141,7 +141,7 @@ function apply (system: ActorSystem, clock: SimulatedClock, ev: TraceInput): boo
       system.hostCancel(ev.id)
       return true
     case 'external':
-      system.injectExternal(ev.actor, ev.incarnation, fromJson(ev.msg))
+      system.injectExternal(ev.actor, ev.incarnation, fromJson(ev.msg), ev.owner)
       return true
     case 'timer':
       return clock.fire(ev.timer)

@@ -298,7 +298,8 @@ export class ActorSystem {
     const route = typeof type === 'string' ? this.routes.get(type) : undefined
     let deadline = options.deadline ?? now + (options.timeoutMs ?? this.opts.defaultTimeoutMs)
     if (from === 'host' && !this.opts.manual) {
-      const ask: TraceInput = { type: 'ask', id, to: route?.cell.def.name ?? '', port, command, deadline }
+      const recorded = route?.cell.def.redact?.(command) ?? command
+      const ask: TraceInput = { type: 'ask', id, to: route?.cell.def.name ?? '', port, command: recorded, deadline }
       // an already-aborted signal decides the outcome: the replay must know
       if (options.signal?.aborted === true) ask.aborted = true
       this.trace?.input(ask, now, this.deliveries)
@@ -580,13 +581,15 @@ export class ActorSystem {
     // this incarnation, from start() on ('starting'/'restarting' too: a reply to an ask made in start() must not be lost)
     const alive = (): boolean => cell.incarnation === inc && cell.state !== 'stopped'
     const external = (msg: unknown, owner: QueryId | undefined): void => {
-      if (cell.incarnation !== inc || cell.state === 'stopped') {
-        this.dead(cell.state === 'stopped' ? 'actor-stopped' : 'stale-incarnation', name, owner)
-        return
-      }
       this.turn(() => {
-        this.trace?.input({ type: 'external', actor: name, incarnation: inc, msg }, this.now(), this.deliveries)
-        this.injectInternal(cell, inc, msg, owner)
+        // recorded even when it is going to be a dead letter: the replay must
+        // produce that dead letter at the same point
+        if (this.trace !== undefined) {
+          const input: TraceInput = { type: 'external', actor: name, incarnation: inc, msg }
+          if (owner !== undefined) input.owner = owner
+          this.trace.input(input, this.now(), this.deliveries)
+        }
+        this.injectExternal(name, inc, msg, owner)
       })
     }
     const ctx: ActorContext<unknown> = {
@@ -633,7 +636,10 @@ export class ActorSystem {
         work.then(
           value => { external(toMsg({ ok: true, value }), owner) },
           (err: unknown) => { external(toMsg({ ok: false, failure: errorToFailure(err) }), owner) }
-        )
+        ).catch(() => {
+          // toMsg threw: the completion had nowhere to go; never an unhandled rejection in the host
+          sys.dead('late-settle', name, owner)
+        })
       },
       pump: (source, onItem, onEnd, owner) => {
         if (sys.opts.manual) return
@@ -648,7 +654,11 @@ export class ActorSystem {
             }
             external(onEnd({ ok: true, value: n }), owner)
           } catch (err) {
-            external(onEnd({ ok: false, failure: errorToFailure(err) }), owner)
+            try {
+              external(onEnd({ ok: false, failure: errorToFailure(err) }), owner)
+            } catch {
+              sys.dead('late-settle', name, owner)
+            }
           }
         })()
       },
@@ -698,13 +708,13 @@ export class ActorSystem {
   }
 
   /** Replay: deliver a recorded external completion. */
-  injectExternal (actor: string, incarnation: number, msg: unknown): void {
+  injectExternal (actor: string, incarnation: number, msg: unknown, owner?: QueryId): void {
     const cell = this.cells.get(actor)
     if (cell === undefined || cell.incarnation !== incarnation || cell.state === 'stopped') {
-      this.dead(cell?.state === 'stopped' ? 'actor-stopped' : 'stale-incarnation', actor)
+      this.dead(cell?.state === 'stopped' ? 'actor-stopped' : 'stale-incarnation', actor, owner)
       return
     }
-    this.injectInternal(cell, incarnation, msg, undefined)
+    this.injectInternal(cell, incarnation, msg, owner)
   }
 
   /** Replay: an ask from the host. false if the id source does not issue the recorded id. */

@@ -21,7 +21,7 @@ export interface TraceHeader {
 export type TraceInput =
   | { type: 'ask', id: string, to: string, port: 'once' | 'stream', command: unknown, deadline: number, aborted?: boolean }
   | { type: 'abort', id: string }
-  | { type: 'external', actor: string, incarnation: number, msg: unknown }
+  | { type: 'external', actor: string, incarnation: number, msg: unknown, owner?: string }
   | { type: 'timer', timer: number }
 
 /** Things the system does, compared on replay. */

@@ -28,7 +28,13 @@ export interface SwarmActorOptions {
   port: DhtPort
   /** builds a fresh port when the actor restarts after a crash */
   createPort?: () => Promise<DhtPort>
-  /** DHT queries served at once (default 1,024); beyond it asks fail with overloaded */
+  /**
+   * replay: the port of a restarted incarnation, at once. The recorded
+   * port.ready still decides when it is adopted, as it did live; this only
+   * spares the replay an async factory it could not wait for.
+   */
+  restartPort?: () => DhtPort
+  /** DHT operations at once, counting those libp2p still runs after their ask settled (default 1,024); beyond it asks fail with overloaded */
   maxPending?: number
   /** commands held while a restarted node comes up (default 1,024) */
   maxHeld?: number
@@ -91,7 +97,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       const held: Array<Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }> = []
       let running = 0
 
-      if (port === undefined) {
+      if (port === undefined && options.restartPort !== undefined) {
+        nextPort = options.restartPort()
+      } else if (port === undefined) {
         const factory = options.createPort
         if (factory === undefined) throw new Error('the swarm actor cannot restart without createPort')
         ctx.pipe(lastStop.then(async () => {
@@ -194,7 +202,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           else held.push(msg)
           return
         }
-        if (pending.size >= maxPending) {
+        // bound the libp2p work itself, not only the asks waiting for it: an
+        // answered or cancelled query runs on until libp2p notices the abort
+        if (Math.max(pending.size, running) >= maxPending) {
           ctx.fail(id, failure('overloaded', `the swarm serves ${maxPending} queries already`))
           return
         }

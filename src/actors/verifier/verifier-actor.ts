@@ -137,7 +137,11 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
               return
             }
             const joining = joinable.get(key)
-            if (joining !== undefined && joining.waiters.length < MAX_WAITERS_PER_CHECK) {
+            if (joining !== undefined) {
+              if (joining.waiters.length >= MAX_WAITERS_PER_CHECK) {
+                ctx.fail(id, failure('overloaded', `${MAX_WAITERS_PER_CHECK} asks already wait for this record's check`))
+                return
+              }
               joining.waiters.push({ id, prepared })
               return
             }
@@ -161,7 +165,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           const batch = inFlight.get(m.batch) ?? []
           inFlight.delete(m.batch)
           batch.forEach((c, i) => {
-            joinable.delete(c.key)
+            if (joinable.get(c.key) === c) joinable.delete(c.key)
             if (m.result.ok) {
               const valid = m.result.value[i] === true
               cache.set(c.key, valid)
