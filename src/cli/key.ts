@@ -15,14 +15,10 @@ import {
   refusePlainPassphrase, repoOf, withNode
 } from './key-repo.js'
 import type { KeyInfo, KeyType } from '../index.js'
+import { KEY_TYPES, MAX_EXPORT_CHARS as MAX_EXPORT_BYTES, RSA_BITS } from '../actors/keys/key-rules.js'
 
 export const summary = 'manage a repo\'s named keys: gen, list, rename, rm, export, import'
 
-const KEY_TYPES: readonly KeyType[] = ['Ed25519', 'RSA', 'secp256k1', 'ECDSA']
-/** the sizes the keys actor accepts (src/actors/keys/validate.ts) */
-const RSA_BITS = [2048, 3072, 4096]
-/** the keys actor's limit on an export document (key.import `data`) */
-const MAX_EXPORT_BYTES = 64 * 1024
 
 const COMMON = `  --repo DIR                the node's repo directory (required)
   --passphrase-file FILE    the keystore passphrase is the first line of FILE

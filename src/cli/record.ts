@@ -12,6 +12,7 @@ import { runGroup, subcommandTable } from './command-group.js'
 import type { Subcommand } from './command-group.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, readInput, refusePlainPassphrase, repoOf, withNode } from './key-repo.js'
 import { durationFlag, formatDuration } from './record-duration.js'
+import { toVerified } from '../actors/verifier/verifier-actor.js'
 import type { Inspection } from './record-inspect.js'
 import type { IpnsName } from '../records/name.js'
 
@@ -339,15 +340,8 @@ async function verify (argv: string[]): Promise<number> {
       valid: true,
       file,
       name: ipnsName,
-      value: f.value,
-      sequence: f.sequence,
-      validity: f.validity,
-      validityMs: f.validityMs,
-      validityType: f.validityType,
-      ttl: f.ttl,
-      keyType: f.keyType,
-      hasPubKey: f.hasPubKey,
-      hasV1Signature: f.hasV1Signature
+      // the same fields record.verify answers with
+      ...toVerified(f)
     }))
     return 0
   }

@@ -1,7 +1,8 @@
 /**
  * createNode wires one node: its repo, the libp2p node (behind a DhtPort, given
- * to the swarm actor that owns it from then on), the actor system with the
- * system and swarm actors, and optionally a trace recording of everything.
+ * to the swarm actor that owns it from then on), the keystore, the verify pool,
+ * the actor system with its built-in actors (system, swarm, keys, verifier,
+ * store, ipns, dnslink, republisher), and optionally a trace of everything.
  */
 import { createWriteStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'

@@ -1,7 +1,7 @@
 /**
  * Replays a trace recorded by a node (createNode({ trace })): the same actors,
  * a simulated clock, an inert DhtPort, and the recorded inputs. Extension
- * actors a host spawned are rebuilt by `extraActors`.
+ * actors a host spawned beside the built-in ones are rebuilt by `extraActors`.
  */
 import { readFile } from 'node:fs/promises'
 import { replayTrace } from '../actors/runtime/replayer.js'
@@ -36,7 +36,7 @@ export interface NodeReplayReport extends ReplayReport {
 }
 
 export interface NodeReplayOptions {
-  /** actors beyond system and swarm that the recording node had */
+  /** extension actors the recording node had beside the built-in ones (host-spawned with node.spawn) */
   extraActors?: (header: TraceHeader) => Array<ActorDefinition<BaseCommand, unknown>>
 }
 

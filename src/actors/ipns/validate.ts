@@ -3,8 +3,8 @@ import { failure } from '../../messages/failure.js'
 import { parseTarget } from './target.js'
 import type { Failure } from '../../messages/failure.js'
 import type { IpnsCommand } from './ipns-actor.js'
+import { KEY_NAME_RE } from '../keys/key-rules.js'
 
-const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const MAX_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
 /** names that parsed, so a repeat is not parsed again (bounded; cleared when full) */
 const knownNames = new Set<string>()
@@ -14,7 +14,7 @@ const invalid = (field: string, message: string): Failure => failure('invalid', 
 export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
   if (typeof cmd !== 'object' || cmd === null) return invalid('command', 'command must be an object')
   if (cmd.type === 'ipns.publish') {
-    if (cmd.key !== undefined && (typeof cmd.key !== 'string' || !KEY_NAME.test(cmd.key))) return invalid('key', 'key must be a key name from key.list')
+    if (cmd.key !== undefined && (typeof cmd.key !== 'string' || !KEY_NAME_RE.test(cmd.key))) return invalid('key', 'key must be a key name from key.list')
     if (typeof cmd.value !== 'string' || !/^\/(ipfs|ipns)\/[^/]+/.test(cmd.value) || cmd.value.length > 4096) return invalid('value', 'value must be an /ipfs/… or /ipns/… path')
     if (cmd.lifetimeMs !== undefined && !(Number.isFinite(cmd.lifetimeMs) && cmd.lifetimeMs > 0 && cmd.lifetimeMs <= MAX_LIFETIME_MS)) return invalid('lifetimeMs', 'lifetimeMs must be positive and at most a century')
     if (cmd.ttlMs !== undefined && !(Number.isFinite(cmd.ttlMs) && cmd.ttlMs >= 0 && cmd.ttlMs <= MAX_LIFETIME_MS)) return invalid('ttlMs', 'ttlMs must be zero or positive')

@@ -18,6 +18,7 @@ import type { KdfParams, Sealed } from './seal.js'
 import type { KeyInfo, KeyType } from '../../messages/keys.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
+import { KEY_NAME_RE } from './key-rules.js'
 
 export const SELF = 'self'
 const META_KEY = new Key('/swarmbus/keystore/meta')
@@ -27,9 +28,6 @@ const CHECK_PLAINTEXT = new TextEncoder().encode('swarmbus keystore v1')
 const EXPORT_AAD = 'swarmbus-key-export'
 /** most keys one keystore holds */
 export const MAX_KEYS = 10_000
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-export const KEY_TYPES: readonly KeyType[] = ['Ed25519', 'RSA', 'secp256k1', 'ECDSA']
-export const RSA_BITS = [2048, 3072, 4096] as const
 
 interface Meta { v: 1, kdf: KdfParams, check: Sealed }
 interface Entry { v: 1, name: string, type: KeyType, peerId: string, sealed: Sealed }
@@ -49,7 +47,7 @@ const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify
 const parse = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T
 
 export function checkKeyName (name: unknown, field = 'name'): string {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+  if (typeof name !== 'string' || !KEY_NAME_RE.test(name)) {
     throw new InvalidCommandError(field, 'a key name is 1–64 characters of A–Z a–z 0–9 . _ - and starts with a letter or digit')
   }
   return name

@@ -2,20 +2,19 @@
 import { failure } from '../../messages/failure.js'
 import type { Failure } from '../../messages/failure.js'
 import type { KeyCommand } from './keys-actor.js'
+import { KEY_NAME_RE, KEY_TYPES, MAX_EXPORT_CHARS, RSA_BITS } from './key-rules.js'
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-const KEY_TYPES = new Set(['Ed25519', 'RSA', 'secp256k1', 'ECDSA'])
-const RSA_BITS = new Set([2048, 3072, 4096])
+const KEY_TYPE_SET = new Set<string>(KEY_TYPES)
+const RSA_BITS_SET = new Set(RSA_BITS)
 /** a century: longer lifetimes are almost certainly a unit mistake */
 const MAX_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
-const MAX_EXPORT_BYTES = 64 * 1024
 const MAX_VALUE_CHARS = 4096
 const UINT64_MAX = (1n << 64n) - 1n
 
 const invalid = (field: string, message: string): Failure => failure('invalid', message, { field })
 
 function name (v: unknown, field: string): Failure | undefined {
-  return typeof v === 'string' && NAME_RE.test(v) ? undefined : invalid(field, `${field} must be a key name: 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit`)
+  return typeof v === 'string' && KEY_NAME_RE.test(v) ? undefined : invalid(field, `${field} must be a key name: 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit`)
 }
 
 function passphrase (v: unknown): Failure | undefined {
@@ -28,8 +27,8 @@ export function validateKeyCommand (cmd: KeyCommand): Failure | undefined {
     case 'key.list':
       return undefined
     case 'key.generate':
-      if (cmd.keyType !== undefined && !KEY_TYPES.has(cmd.keyType)) return invalid('keyType', 'keyType must be Ed25519, RSA, secp256k1 or ECDSA')
-      if (cmd.bits !== undefined && (cmd.keyType !== 'RSA' || !RSA_BITS.has(cmd.bits))) return invalid('bits', 'bits is for RSA keys only: 2048, 3072 or 4096')
+      if (cmd.keyType !== undefined && !KEY_TYPE_SET.has(cmd.keyType)) return invalid('keyType', 'keyType must be Ed25519, RSA, secp256k1 or ECDSA')
+      if (cmd.bits !== undefined && (cmd.keyType !== 'RSA' || !RSA_BITS_SET.has(cmd.bits))) return invalid('bits', 'bits is for RSA keys only: 2048, 3072 or 4096')
       return name(cmd.name, 'name')
     case 'key.rename':
       return name(cmd.from, 'from') ?? name(cmd.to, 'to')
@@ -38,7 +37,7 @@ export function validateKeyCommand (cmd: KeyCommand): Failure | undefined {
     case 'key.export':
       return name(cmd.name, 'name') ?? passphrase(cmd.passphrase)
     case 'key.import':
-      if (typeof cmd.data !== 'string' || cmd.data.length === 0 || cmd.data.length > MAX_EXPORT_BYTES) return invalid('data', `data must be an export document of at most ${MAX_EXPORT_BYTES} characters`)
+      if (typeof cmd.data !== 'string' || cmd.data.length === 0 || cmd.data.length > MAX_EXPORT_CHARS) return invalid('data', `data must be an export document of at most ${MAX_EXPORT_CHARS} characters`)
       return name(cmd.name, 'name') ?? passphrase(cmd.passphrase)
     case 'record.create': {
       if (cmd.key !== undefined) {

@@ -49,16 +49,6 @@ export function datastoreRepublishState (ds: Datastore): RepublishStateOps {
   }
 }
 
-/** state in memory (tests; a node that wants no persistence) */
-export function memoryRepublishState (initial: PendingName[] = []): RepublishStateOps & { saved: PendingName[] } {
-  const s = {
-    saved: initial.map(p => ({ ...p })),
-    load: async () => s.saved.map(p => ({ ...p })),
-    save: async (pending: PendingName[]) => { s.saved = pending.map(p => ({ ...p })) }
-  }
-  return s
-}
-
 const never = <T>(): Promise<T> => new Promise<T>(() => {})
 /** replay: results come from the trace */
 export const inertRepublishState: RepublishStateOps = { load: never, save: never }

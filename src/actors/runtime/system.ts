@@ -521,12 +521,13 @@ export class ActorSystem {
     })
   }
 
-  /** Fail the ports this actor serves (only those already delivered, or all) and cancel its own asks. */
+  /** Clear the timers the actor set through ctx.after (they belong to the incarnation that ends). */
   private clearTimers (cell: Cell): void {
     for (const t of cell.timers) this.clock.clearTimer(t)
     cell.timers.clear()
   }
 
+  /** Fail the ports this actor serves (only those already delivered, or all) and cancel its own asks. */
   private failOpen (cell: Cell, deliveredOnly: boolean, why: string): void {
     for (const e of [...this.ports.values()]) {
       if (e.owner === cell && (!deliveredOnly || e.delivered)) {

@@ -8,6 +8,7 @@
  * that happens.
  */
 import { defineActor } from '../runtime/actor.js'
+import { REPUBLISHER_ACTOR } from '../republisher/republisher-actor.js'
 import { failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
@@ -64,9 +65,8 @@ interface Pending {
 }
 
 /** the republisher's status detail becomes the `republish` section of swarm.status (name as in republisher-actor.ts) */
-const REPUBLISHER = 'republisher'
 function republishSection (actors: ActorStatus[]): { republish?: RepublishStatus } {
-  const detail = actors.find(a => a.name === REPUBLISHER)?.detail
+  const detail = actors.find(a => a.name === REPUBLISHER_ACTOR)?.detail
   return detail === undefined ? {} : { republish: detail as unknown as RepublishStatus }
 }
 
