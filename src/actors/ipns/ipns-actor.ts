@@ -102,6 +102,12 @@ interface PublishFlight {
 type Flight = ResolveFlight | PublishFlight
 
 const SIDE_TASKS_MAX = 256
+/**
+ * A resolve joins a running resolve of the same name only if its own deadline
+ * is at most this much later: the flight answers by its first asker's deadline,
+ * and an asker who gave itself much longer must not be answered that early.
+ */
+const JOIN_SLACK_MS = 1_000
 /** publishes of one key waiting for the one in flight */
 const MAX_QUEUED_PUBLISHES = 64
 
@@ -237,7 +243,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}`
         counters.resolves++
         const joined = groups.get(group)
-        if (joined !== undefined && joined.waiters.size < maxWaiters) {
+        if (joined !== undefined && joined.waiters.size < maxWaiters && deadline <= joined.deadline + JOIN_SLACK_MS) {
           counters.shared++
           joined.waiters.add(id)
           waiterFlight.set(id, joined.id)

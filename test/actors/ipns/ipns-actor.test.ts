@@ -542,3 +542,22 @@ describe('IPNS actor: publish', () => {
     expect(r.ipnsStatus().inFlight).toBe(0)
   })
 })
+
+describe('IPNS actor: joining a resolve in flight', () => {
+  it('an asker with a much later deadline gets its own flight instead of the first asker\'s early answer', async () => {
+    const { world, h } = start()
+    answer(world, B, [], 'hang')
+    const t0 = h.clock.now()
+    const short = h.ask(resolveCmd(B), { timeoutMs: 100 })
+    const sameDeadline = h.ask(resolveCmd(B), { timeoutMs: 100 })
+    const long = h.ask(resolveCmd(B), { timeoutMs: 10_000 })
+    await h.run()
+    // the two with the same deadline shared one flight and its soft deadline …
+    expect(short.outcome?.at).toBe(t0 + 90)
+    expect(sameDeadline.outcome?.at).toBe(t0 + 90)
+    // … the long one ran until its own soft deadline, in a flight of its own
+    expect(errorOf(long.outcome).name).toBe('NotFoundError')
+    expect(long.outcome?.at).toBe(t0 + 9_750)
+    expect(world.log.getValues).toHaveLength(2)
+  })
+})
