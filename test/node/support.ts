@@ -1,7 +1,8 @@
 /**
  * Helpers for the integration tests on real loopback nodes: bounded polling,
- * timing, counters from swarm.status, and a TCP proxy that can freeze a
- * connection (a peer that stops answering without closing anything).
+ * timing, counters from swarm.status, and (from src/bench/tcp-proxy.ts) a TCP
+ * proxy that can freeze a connection (a peer that stops answering without
+ * closing anything).
  */
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -92,75 +93,7 @@ export async function quiet (node: SwarmNode, timeoutMs = 3_000): Promise<SwarmS
   return last
 }
 
-/** The TCP port of a /ip4/…/tcp/<port>/… multiaddr. */
-export function tcpPort (multiaddr: string): number {
-  const parts = multiaddr.split('/')
-  const i = parts.indexOf('tcp')
-  const port = Number(parts[i + 1])
-  if (i < 0 || !Number.isInteger(port)) throw new Error(`no tcp port in ${multiaddr}`)
-  return port
-}
-
-/**
- * A TCP proxy on 127.0.0.1 in front of one node. While it forwards, the
- * node behind it is an ordinary peer; freeze() stops moving bytes both ways
- * but keeps every socket open, so the peer looks alive and never answers
- * (like a hung process): libp2p sees no error, no reset, no close.
- */
-export class FreezableProxy {
-  private readonly server: net.Server
-  private readonly pairs: Array<[net.Socket, net.Socket]> = []
-  private frozen = false
-  port = 0
-
-  constructor (private readonly targetPort: number) {
-    this.server = net.createServer(client => {
-      const upstream = net.connect(this.targetPort, '127.0.0.1')
-      client.on('error', () => {})
-      upstream.on('error', () => {})
-      this.pairs.push([client, upstream])
-      if (this.frozen) {
-        client.pause()
-        upstream.pause()
-        return
-      }
-      client.pipe(upstream)
-      upstream.pipe(client)
-    })
-  }
-
-  async listen (): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(0, '127.0.0.1', () => { resolve() })
-    })
-    this.port = (this.server.address() as net.AddressInfo).port
-    return this
-  }
-
-  /** how many connections came through */
-  get connections (): number {
-    return this.pairs.length
-  }
-
-  freeze (): void {
-    this.frozen = true
-    for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream)
-      upstream.unpipe(client)
-      client.pause()
-      upstream.pause()
-    }
-  }
-
-  async close (): Promise<void> {
-    for (const [client, upstream] of this.pairs) {
-      client.destroy()
-      upstream.destroy()
-    }
-    await new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
-  }
-}
+export { FreezableProxy, tcpPort } from '../../src/bench/tcp-proxy.js'
 
 /**
  * A TCP listener that accepts connections and never says a word (nor closes).
