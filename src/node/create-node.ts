@@ -39,12 +39,23 @@ import type { DhtPort } from '../actors/swarm/dht-port.js'
 import type { TraceSink } from '../actors/runtime/trace-events.js'
 import type { AskCommand, AskType, BaseCommand, ItemOf, ReplyOf, StreamCommand, StreamType } from '../messages/commands.js'
 import type { Selectors, Validators } from '@libp2p/kad-dht'
+import type { ConnectionGater } from '@libp2p/interface'
 
 export interface NodeOptions {
   /** 'memory' (default) or a directory: a LevelDB datastore with the node's identity */
   repo?: string
   /** listen multiaddrs; default /ip4/127.0.0.1/tcp/0 (tcp) or a fresh /memory/… address */
   listen?: string[]
+  /**
+   * addresses to announce (identify, peer records) instead of the listen
+   * ones, e.g. a proxy or NAT mapping in front of the node; default none
+   */
+  announce?: string[]
+  /**
+   * libp2p connection gater (default: allow everything); for benches and
+   * tests that must keep some peers from dialling or accepting others
+   */
+  connectionGater?: ConnectionGater
   /** peers (multiaddrs with /p2p/…) that swarm.bootstrap dials; the node bootstraps on start when given */
   bootstrap?: string[]
   /** deterministic identity (for a new repo) and seeded randomness */
@@ -155,6 +166,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       transport,
       ...(listen !== undefined ? { listen } : {}),
       ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
+      ...(options.announce !== undefined ? { announce: options.announce } : {}),
+      ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
       validators,

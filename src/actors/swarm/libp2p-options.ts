@@ -16,7 +16,7 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import type { Identify } from '@libp2p/identify'
-import type { Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
 import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
@@ -67,6 +67,10 @@ export interface Libp2pDhtPortOptions {
   rejections?: () => Record<string, number>
   /** DHT protocol id; default `/ipfs/kad/1.0.0`. */
   kadProtocol?: string
+  /** Addresses announced (identify, peer records) instead of the listen ones; default none (announce what we listen on). */
+  announce?: string[]
+  /** libp2p's connection gater (default: allow everything). Benches and tests use it to keep peers apart. */
+  connectionGater?: ConnectionGater
 }
 
 export interface PortServices extends Record<string, unknown> {
@@ -103,7 +107,8 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     privateKey: options.privateKey,
     datastore: options.datastore,
     start: true,
-    addresses: { listen },
+    addresses: { listen, ...(options.announce !== undefined ? { announce: options.announce } : {}) },
+    ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
     transports: [transport === 'tcp' ? tcp() : memory()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
