@@ -25,8 +25,17 @@ export interface TestnetOptions {
   settleTimeoutMs?: number
   /** dials in flight at once (default 8) */
   concurrency?: number
+  /**
+   * where the others must reach node i, when not at its listen address (e.g.
+   * a proxy in front of it); asked once per node, after every node started.
+   * A node given an address never dials in the mesh: the other end of each of
+   * its pairs dials it there, so every mesh connection to it passes that way.
+   */
+  reachAt?: (node: SwarmNode, index: number) => Promise<string | undefined>
   /** options for every node (repo is always memory) */
   node?: Omit<NodeOptions, 'repo' | 'seed' | 'transport' | 'loopback'>
+  /** options for node i only, over `node` (e.g. its listen and announce addresses); asked just before it starts */
+  nodeAt?: (index: number) => Promise<Omit<NodeOptions, 'repo' | 'seed' | 'transport' | 'loopback'>>
 }
 
 export interface Testnet {
@@ -47,6 +56,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     for (let i = 0; i < n; i += 4) {
       const batch = await Promise.all(Array.from({ length: Math.min(4, n - i) }, async (_, j) => await createNode({
         ...options.node,
+        ...(await options.nodeAt?.(i + j)),
         transport,
         loopback: true,
         ...(options.seed !== undefined ? { seed: options.seed + i + j } : {})
@@ -68,11 +78,13 @@ async function connect (nodes: SwarmNode[], options: TestnetOptions): Promise<Te
   let dials = 0
   let failedDials = 0
   let next = 0
+  const reach = await Promise.all(nodes.map(async (node, i) => await options.reachAt?.(node, i)))
   const dialer = async (): Promise<void> => {
     while (next < pairs.length) {
-      const [a, b] = pairs[next++] as [number, number]
+      let [a, b] = pairs[next++] as [number, number]
+      if (reach[a] !== undefined && reach[b] === undefined) [a, b] = [b, a]
       const from = nodes[a] as SwarmNode
-      const addr = (nodes[b] as SwarmNode).multiaddrs[0]
+      const addr = reach[b] ?? (nodes[b] as SwarmNode).multiaddrs[0]
       if (addr === undefined) continue
       dials++
       await from.ask({ type: 'swarm.dial', multiaddr: addr }, { timeoutMs: 10_000 }).catch(() => { failedDials++ })
