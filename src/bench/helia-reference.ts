@@ -33,6 +33,7 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { defaultLogger } from '@libp2p/logger'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
@@ -43,7 +44,7 @@ import type { IPNS } from '@helia/ipns'
 import type { Crypto } from '@ipshipyard/crypto'
 import type { Keychain } from '@ipshipyard/keychain'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, RoutingOptions } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, RoutingOptions } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 
@@ -67,6 +68,12 @@ export interface HeliaNodeOptions {
   seed?: number
   /** kad-dht client: asks, never answers or stores (default false) */
   clientMode?: boolean
+  /** listen addresses (default /ip4/127.0.0.1/tcp/0) */
+  listen?: string[]
+  /** addresses announced instead of the listen ones (libp2p addresses.announce) */
+  announce?: string[]
+  /** libp2p connection gater (default: allow everything) */
+  connectionGater?: ConnectionGater
 }
 
 const cryptos: Crypto[] = [ed25519Crypto(), rsaCrypto(), ecdsaCrypto()]
@@ -95,7 +102,8 @@ export async function createHeliaNode (options: HeliaNodeOptions = {}): Promise<
     privateKey,
     datastore,
     start: true,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(options.announce !== undefined ? { announce: options.announce } : {}) },
+    ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -156,26 +164,40 @@ export interface HeliaTestnet {
  * time — a wait until every routing table holds N - 1 peers, with one self
  * lookup for each node still short after 500 ms.
  */
-export async function createHeliaTestnet (options: { nodes?: number, seed?: number, settleTimeoutMs?: number } = {}): Promise<HeliaTestnet> {
+export async function createHeliaTestnet (options: {
+  nodes?: number
+  seed?: number
+  settleTimeoutMs?: number
+  /** as createTestnet's reachAt: the address the others must dial node i at; such a node never dials in the mesh */
+  reachAt?: (node: HeliaNode, index: number) => Promise<string | undefined>
+  /** as createTestnet's nodeAt: options for node i only (listen, announce, connectionGater) */
+  nodeAt?: (index: number) => Promise<Omit<HeliaNodeOptions, 'seed' | 'clientMode'>>
+} = {}): Promise<HeliaTestnet> {
   const count = options.nodes ?? 20
   const nodes: HeliaNode[] = []
   const stop = async (): Promise<void> => { await Promise.allSettled(nodes.map(async node => { await node.stop() })) }
   try {
     for (let i = 0; i < count; i += 4) {
       nodes.push(...await Promise.all(Array.from({ length: Math.min(4, count - i) }, async (_, j) =>
-        await createHeliaNode(options.seed !== undefined ? { seed: options.seed + i + j } : {}))))
+        await createHeliaNode({ ...(await options.nodeAt?.(i + j)), ...(options.seed !== undefined ? { seed: options.seed + i + j } : {}) }))))
     }
     const start = performance.now()
-    const pairs: Array<[HeliaNode, HeliaNode]> = []
-    for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++) pairs.push([nodes[a] as HeliaNode, nodes[b] as HeliaNode])
+    const reach = await Promise.all(nodes.map(async (node, i) => await options.reachAt?.(node, i)))
+    const pairs: Array<[HeliaNode, HeliaNode, string | undefined]> = []
+    for (let a = 0; a < count; a++) {
+      for (let b = a + 1; b < count; b++) {
+        const [x, y] = reach[a] !== undefined && reach[b] === undefined ? [b, a] : [a, b]
+        pairs.push([nodes[x] as HeliaNode, nodes[y] as HeliaNode, reach[y]])
+      }
+    }
     let next = 0
     let dials = 0
     let failedDials = 0
     await Promise.all(Array.from({ length: Math.min(8, Math.max(1, pairs.length)) }, async () => {
       while (next < pairs.length) {
-        const [from, to] = pairs[next++] as [HeliaNode, HeliaNode]
+        const [from, to, at] = pairs[next++] as [HeliaNode, HeliaNode, string | undefined]
         dials++
-        await from.libp2p.dial(to.libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) }).catch(() => { failedDials++ })
+        await from.libp2p.dial(at !== undefined ? multiaddr(at) : to.libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) }).catch(() => { failedDials++ })
       }
     }))
     const tables = nodes.map(node => routingTableOf(node.libp2p.services.dht))

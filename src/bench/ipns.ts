@@ -46,7 +46,7 @@ import { round, summarize } from './stats.js'
 import type { SwarmNode } from '../node/create-node.js'
 import type { Testnet } from '../node/create-testnet.js'
 import type { HeliaNode, HeliaTestnet } from './helia-reference.js'
-import type { PublicKey } from '@libp2p/interface'
+import type { ConnectionGater, PublicKey } from '@libp2p/interface'
 
 export interface IpnsBenchOptions {
   /** testnet size (default 20) */
@@ -66,31 +66,31 @@ export interface IpnsBenchOptions {
   seed?: number
 }
 
-type Rec = Record<string, unknown>
-type Who = 'member' | 'client'
+export type Rec = Record<string, unknown>
+export type Who = 'member' | 'client'
 
 const gc = (globalThis as { gc?: () => void }).gc
-const settleMemory = async (): Promise<void> => { for (let i = 0; i < 3; i++) { gc?.(); await sleep(20) } }
-const rssMB = (): number => round(process.memoryUsage().rss / 2 ** 20, 1)
-const heapMB = (): number => round(process.memoryUsage().heapUsed / 2 ** 20, 1)
-const load1m = (): number => round(loadavg()[0] ?? NaN, 2)
-const ms = (x: number): number => Math.round(x)
+export const settleMemory = async (): Promise<void> => { for (let i = 0; i < 3; i++) { gc?.(); await sleep(20) } }
+export const rssMB = (): number => round(process.memoryUsage().rss / 2 ** 20, 1)
+export const heapMB = (): number => round(process.memoryUsage().heapUsed / 2 ** 20, 1)
+export const load1m = (): number => round(loadavg()[0] ?? NaN, 2)
+export const ms = (x: number): number => Math.round(x)
 const cpuSince = (c: NodeJS.CpuUsage): number => { const d = process.cpuUsage(c); return (d.user + d.system) / 1000 }
-const errName = (err: unknown): string => err instanceof Error ? `${err.name}: ${err.message.slice(0, 120)}` : String(err)
+export const errName = (err: unknown): string => err instanceof Error ? `${err.name}: ${err.message.slice(0, 120)}` : String(err)
 
 /** CPU the process burns with nothing asked of it (timers, kad-dht upkeep), in % of one core */
-async function idleCpuPercent (forMs = 3_000): Promise<number> {
+export async function idleCpuPercent (forMs = 3_000): Promise<number> {
   const c = process.cpuUsage()
   await sleep(forMs)
   return round(cpuSince(c) / forMs * 100, 1)
 }
 
-async function cidFor (seed: number, j: number): Promise<CID> {
+export async function cidFor (seed: number, j: number): Promise<CID> {
   return CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(`swarmbus-bench/ipns/${seed}/${j}`)))
 }
 
 /** Rejects when the promise has not settled after `timeoutMs` (the work itself is left to its own deadlines). */
-async function bounded<T> (what: string, timeoutMs: number, p: Promise<T>): Promise<T> {
+export async function bounded<T> (what: string, timeoutMs: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   try {
     return await Promise.race([p, new Promise<never>((_resolve, reject) => {
@@ -102,7 +102,7 @@ async function bounded<T> (what: string, timeoutMs: number, p: Promise<T>): Prom
 }
 
 /** Runs fn over 0..n-1, at most `width` at once. */
-async function pool (n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function pool (n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
     while (next < n) await fn(next++)
@@ -110,7 +110,7 @@ async function pool (n: number, width: number, fn: (i: number) => Promise<void>)
 }
 
 /** distinct error messages, counted, at most 5 kinds */
-class Errors {
+export class Errors {
   private readonly seen: Record<string, number> = {}
   add (err: unknown): void {
     const k = errName(err)
@@ -121,7 +121,7 @@ class Errors {
 }
 
 /** One stack under test, behind the same few operations. */
-interface Stack {
+export interface Stack {
   label: 'swarmbus' | 'helia'
   setup: Rec
   /** publish name j (from a member that is not the resolver): its sequence, and how many peers took it if known */
@@ -132,34 +132,55 @@ interface Stack {
   ping?: () => Promise<void>
   /** n concurrent uncached resolves of name j: how many DHT queries they caused */
   sameName (n: number, j: number): Promise<Rec>
+  /** the testnet's peer ids, by index */
+  peerIds: string[]
+  /** the member resolver's open connections, and its routing-table size */
+  memberView (): Promise<{ connections: Array<{ peerId: string, remoteAddr: string }>, routingTable: number }>
   stop (): Promise<void>
+}
+
+/** how a bench other than this one shapes a stack */
+export interface StackExtras {
+  /** testnet node i is reached at this address instead of its listen address (createTestnet's reachAt) */
+  reachAt?: (listenAddr: string, index: number) => Promise<string | undefined>
+  /** join a DHT client to resolve from (default true; resolve('client') fails without one) */
+  client?: boolean
+  /** options for testnet node i only (createTestnet's nodeAt): its listen and announce addresses, a connection gater */
+  nodeAt?: (index: number) => Promise<{ listen?: string[], announce?: string[], connectionGater?: ConnectionGater }>
 }
 
 // ───────────────────────────── swarmbus ─────────────────────────────
 
-async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[]): Promise<Stack> {
+export async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[], extras: StackExtras = {}): Promise<Stack> {
   const t0 = performance.now()
-  const net: Testnet = await bounded('swarmbus testnet', 120_000, createTestnet({ nodes: o.nodes, seed: o.seed, settleTimeoutMs: 45_000 }))
+  const reachAt = extras.reachAt
+  const net: Testnet = await bounded('swarmbus testnet', 120_000, createTestnet({
+    nodes: o.nodes,
+    seed: o.seed,
+    settleTimeoutMs: 45_000,
+    ...(extras.nodeAt !== undefined ? { nodeAt: extras.nodeAt } : {}),
+    ...(reachAt !== undefined ? { reachAt: async (node: SwarmNode, i: number) => await reachAt(node.multiaddrs[0] ?? '', i) } : {})
+  }))
   let client: SwarmNode | undefined
   try {
     const n = net.nodes
-    client = await bounded('swarmbus client', 30_000, createNode({ loopback: true, mode: 'client', seed: o.seed + 500, bootstrap: [(n[1] as SwarmNode).multiaddrs[0] ?? ''] }))
+    if (extras.client !== false) client = await bounded('swarmbus client', 30_000, createNode({ loopback: true, mode: 'client', seed: o.seed + 500, bootstrap: [(n[1] as SwarmNode).multiaddrs[0] ?? ''] }))
     // one self lookup after bootstrap, as for the Helia client
-    try {
+    if (client !== undefined) try {
       const self = peerIdFromString(client.peerId).toMultihash().bytes
       for await (const _ of client.stream({ type: 'dht.closestPeers', key: self }, { timeoutMs: 15_000 })) {
         // kad-dht offers every responder to the routing table
       }
     } catch { /* a short table only slows the client */ }
     const setupMs = performance.now() - t0
-    const clientTable = (await client.ask({ type: 'swarm.status' })).routingTableSize
+    const clientTable = client !== undefined ? (await client.ask({ type: 'swarm.status' })).routingTableSize : undefined
     const publisherOf = (j: number): SwarmNode => n[1 + (j % (o.nodes - 1))] as SwarmNode
     const keyErrors = new Errors()
     await pool(o.names, 8, async j => {
       await publisherOf(j).ask({ type: 'key.generate', name: `bench-${j}` }, { timeoutMs: 30_000 }).catch(err => { keyErrors.add(err) })
     })
     const names: string[] = new Array<string>(o.names).fill('')
-    const resolvers: Record<Who, SwarmNode> = { member: n[0] as SwarmNode, client }
+    const resolvers: Partial<Record<Who, SwarmNode>> & { member: SwarmNode } = { member: n[0] as SwarmNode, ...(client !== undefined ? { client } : {}) }
     // what a resolver had locally: kad-dht yields its own store's copy before
     // it asks anyone, so that value event is among a query's first progress
     // events (the swarm actor forwards the first 64 of a query; a count of
@@ -167,6 +188,7 @@ async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[]): 
     const own: Record<Who, number> = { member: 0, client: 0 }
     for (const who of ['member', 'client'] as const) {
       const node = resolvers[who]
+      if (node === undefined) continue
       node.on('progress', e => { if (e.type === 'kad-dht:query:value' && e.detail?.peer === node.peerId) own[who]++ })
     }
     const stopAll = async (): Promise<void> => { await Promise.allSettled([client?.stop(), net.stop()]) }
@@ -186,11 +208,18 @@ async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[]): 
       },
       resolve: async (who, j, nocache, timeoutMs) => {
         if (names[j] === '') throw new Error(`name ${j} was not published`)
+        const resolver = resolvers[who]
+        if (resolver === undefined) throw new Error(`no ${who} resolver`)
         const before = own[who]
-        const r = await resolvers[who].ask({ type: 'ipns.resolve', name: names[j] as string, nocache }, { timeoutMs })
+        const r = await resolver.ask({ type: 'ipns.resolve', name: names[j] as string, nocache }, { timeoutMs })
         return { value: r.value, sequence: r.sequence, source: r.source, own: own[who] - before }
       },
       ping: async () => { await resolvers.member.ask({ type: 'system.ping' }) },
+      peerIds: n.map(x => x.peerId),
+      memberView: async () => ({
+        connections: (await resolvers.member.ask({ type: 'swarm.peers' })).peers,
+        routingTable: (await resolvers.member.ask({ type: 'swarm.status' })).routingTableSize
+      }),
       sameName: async (count, j) => {
         const node = resolvers.member
         const read = async (): Promise<{ getValues: number, pending: number, dhtQueries: number, shared: number, inFlight: number }> => {
@@ -237,30 +266,39 @@ async function swarmbusStack (o: Required<IpnsBenchOptions>, values: string[]): 
 
 // ───────────────────────────── Helia ─────────────────────────────
 
-async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[]): Promise<Stack> {
+export async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[], extras: StackExtras = {}): Promise<Stack> {
   const { createHeliaNode, createHeliaTestnet } = await import('./helia-reference.js')
   const t0 = performance.now()
-  const net: HeliaTestnet = await bounded('Helia testnet', 120_000, createHeliaTestnet({ nodes: o.nodes, seed: o.seed + 1_000, settleTimeoutMs: 45_000 }))
+  const reachAt = extras.reachAt
+  const net: HeliaTestnet = await bounded('Helia testnet', 120_000, createHeliaTestnet({
+    nodes: o.nodes,
+    seed: o.seed + 1_000,
+    settleTimeoutMs: 45_000,
+    ...(extras.nodeAt !== undefined ? { nodeAt: extras.nodeAt } : {}),
+    ...(reachAt !== undefined ? { reachAt: async (node: HeliaNode, i: number) => await reachAt(node.multiaddrs[0] ?? '', i) } : {})
+  }))
   let client: HeliaNode | undefined
   try {
     const n = net.nodes
-    // a kad-dht client joined like the swarmbus one: one dial, one self lookup
-    client = await createHeliaNode({ seed: o.seed + 1_500, clientMode: true })
-    const c = client
-    await c.libp2p.dial((n[1] as HeliaNode).libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) }).catch(() => {})
-    await sleep(200)
-    try {
-      for await (const _ of c.libp2p.services.dht.getClosestPeers(c.libp2p.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(15_000) })) {
-        // fills the client's routing table
-      }
-    } catch { /* a short table only slows the client */ }
+    if (extras.client !== false) {
+      // a kad-dht client joined like the swarmbus one: one dial, one self lookup
+      client = await createHeliaNode({ seed: o.seed + 1_500, clientMode: true })
+      const c = client
+      await c.libp2p.dial((n[1] as HeliaNode).libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) }).catch(() => {})
+      await sleep(200)
+      try {
+        for await (const _ of c.libp2p.services.dht.getClosestPeers(c.libp2p.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(15_000) })) {
+          // fills the client's routing table
+        }
+      } catch { /* a short table only slows the client */ }
+    }
     const setupMs = performance.now() - t0
     const publisherOf = (j: number): HeliaNode => n[1 + (j % (o.nodes - 1))] as HeliaNode
     // keys first, so a publish is timed without creating its key
     const keyErrors = new Errors()
     await pool(o.names, 8, async j => { await publisherOf(j).keychain.generateKey(`bench-${j}`).catch(err => { keyErrors.add(err) }) })
     const keys: Array<PublicKey | undefined> = new Array<PublicKey | undefined>(o.names).fill(undefined)
-    const resolvers: Record<Who, HeliaNode> = { member: n[0] as HeliaNode, client: c }
+    const resolvers: Partial<Record<Who, HeliaNode>> & { member: HeliaNode } = { member: n[0] as HeliaNode, ...(client !== undefined ? { client } : {}) }
     const resolveWith = async (node: HeliaNode, j: number, nocache: boolean, timeoutMs: number): Promise<{ value: string, sequence: bigint | undefined, own: number }> => {
       const key = keys[j]
       if (key === undefined) throw new Error(`name ${j} was not published`)
@@ -282,7 +320,7 @@ async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[]): Promise<
         ms: ms(setupMs),
         settled: net.report.settled,
         routingTables: `${Math.min(...net.report.routingTableSizes)}–${Math.max(...net.report.routingTableSizes)}`,
-        clientRoutingTable: routingTableOf(c.libp2p.services.dht).size,
+        clientRoutingTable: client !== undefined ? routingTableOf(client.libp2p.services.dht).size : undefined,
         keyErrors: keyErrors.list(),
         stack: '@helia/ipns 10.1.0: ipns(components) over js-libp2p 3 + @libp2p/kad-dht 16.4, routing = libp2p.contentRouting, the same loopback settings'
       },
@@ -291,7 +329,16 @@ async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[]): Promise<
         keys[j] = r.publicKey as unknown as PublicKey
         return { sequence: r.record.sequence ?? -1n }
       },
-      resolve: async (who, j, nocache, timeoutMs) => await resolveWith(resolvers[who], j, nocache, timeoutMs),
+      resolve: async (who, j, nocache, timeoutMs) => {
+        const resolver = resolvers[who]
+        if (resolver === undefined) throw new Error(`no ${who} resolver`)
+        return await resolveWith(resolver, j, nocache, timeoutMs)
+      },
+      peerIds: n.map(x => x.peerId),
+      memberView: async () => ({
+        connections: resolvers.member.libp2p.getConnections().map(c => ({ peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString() })),
+        routingTable: routingTableOf(resolvers.member.libp2p.services.dht).size
+      }),
       sameName: async (count, j) => {
         const node = resolvers.member
         const gets0 = node.routingCalls.get
@@ -328,7 +375,7 @@ export const HELIA_REFERENCE_NOTES = {
 }
 
 /** sample i's stacks, the first one alternating */
-const inTurn = <T>(xs: T[], i: number): T[] => i % 2 === 0 ? xs : [...xs].reverse()
+export const inTurn = <T>(xs: T[], i: number): T[] => i % 2 === 0 ? xs : [...xs].reverse()
 
 export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
   const o: Required<IpnsBenchOptions> = {
