@@ -5,6 +5,7 @@
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
 import { benchIpns } from './ipns.js'
+import { benchIpnsSlow } from './ipns-slow.js'
 import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
@@ -20,4 +21,5 @@ if (want('timeouts')) result.timeouts = await benchTimeouts()
 if (want('verify')) result.verify = await benchVerify()
 if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
+if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
