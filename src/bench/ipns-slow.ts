@@ -42,7 +42,7 @@
  */
 import { availableParallelism } from 'node:os'
 import net from 'node:net'
-import { FreezableProxy, tcpPort } from './tcp-proxy.js'
+import { FreezableProxy, listenLoopback, tcpPort } from './tcp-proxy.js'
 import { Errors, bounded, cidFor, errName, heliaStack, inTurn, load1m, ms, pool, swarmbusStack } from './ipns.js'
 import { round, summarize } from './stats.js'
 import type { IpnsBenchOptions, Rec, Stack, StackExtras } from './ipns.js'
@@ -57,11 +57,7 @@ const portOf = (addr: string): number => { try { return tcpPort(addr) } catch { 
 /** a TCP port on 127.0.0.1 free right now (for a node that must listen where its proxy already points) */
 async function freePort (): Promise<number> {
   const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => { resolve() })
-  })
-  const port = (server.address() as net.AddressInfo).port
+  const port = await listenLoopback(server)
   await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   return port
 }

@@ -58,6 +58,15 @@ class Lane {
   }
 }
 
+/** Listen on a free port of 127.0.0.1; resolves with the port. */
+export async function listenLoopback (server: net.Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => { resolve() })
+  })
+  return (server.address() as net.AddressInfo).port
+}
+
 export class FreezableProxy {
   private readonly server: net.Server
   private readonly pairs: Array<[net.Socket, net.Socket]> = []
@@ -82,11 +91,7 @@ export class FreezableProxy {
   }
 
   async listen (): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(0, '127.0.0.1', () => { resolve() })
-    })
-    this.port = (this.server.address() as net.AddressInfo).port
+    this.port = await listenLoopback(this.server)
     return this
   }
 

@@ -93,6 +93,7 @@ export async function quiet (node: SwarmNode, timeoutMs = 3_000): Promise<SwarmS
   return last
 }
 
+import { listenLoopback } from '../../src/bench/tcp-proxy.js'
 export { FreezableProxy, tcpPort } from '../../src/bench/tcp-proxy.js'
 
 /**
@@ -112,11 +113,7 @@ export class SilentListener {
   }
 
   async listen (): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(0, '127.0.0.1', () => { resolve() })
-    })
-    this.port = (this.server.address() as net.AddressInfo).port
+    this.port = await listenLoopback(this.server)
     return this
   }
 

@@ -14,34 +14,19 @@ export const MAX_LIST = 10_000
 
 const keyOf = (kind: StoredKind, name: string): Key => new Key(`/swarmbus/ipns/${kind}/${name}`)
 
-interface Row {
-  record: Uint8Array
-  receivedAt: number
-  sequence: bigint
-  key?: string
-  value?: string
-  lifetimeMs?: number
-  ttlMs?: number
-}
+/** what is stored: the entry without its key parts (kind, name), and without absent optional fields (CBOR has no undefined) */
+type Row = Omit<StoredRecord, 'kind' | 'name'>
 
 function toRow (e: StoredRecord): Row {
-  const row: Row = { record: e.record, receivedAt: e.receivedAt, sequence: e.sequence }
-  if (e.key !== undefined) row.key = e.key
-  if (e.value !== undefined) row.value = e.value
-  if (e.lifetimeMs !== undefined) row.lifetimeMs = e.lifetimeMs
-  if (e.ttlMs !== undefined) row.ttlMs = e.ttlMs
-  return row
+  const { kind: _kind, name: _name, ...rest } = e
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Row
 }
 
 function fromRow (kind: StoredKind, name: string, bytes: Uint8Array): StoredRecord {
   const row = decode(bytes, { useMaps: false }) as Row
-  const seq = row.sequence as unknown
-  const entry: StoredRecord = { kind, name, record: row.record, receivedAt: row.receivedAt, sequence: typeof seq === 'bigint' ? seq : BigInt(seq as number) }
-  if (row.key !== undefined) entry.key = row.key
-  if (row.value !== undefined) entry.value = row.value
-  if (row.lifetimeMs !== undefined) entry.lifetimeMs = row.lifetimeMs
-  if (row.ttlMs !== undefined) entry.ttlMs = row.ttlMs
-  return entry
+  // cborg decodes a small integer as a number
+  const seq: unknown = row.sequence
+  return { ...row, kind, name, sequence: typeof seq === 'bigint' ? seq : BigInt(seq as number) }
 }
 
 export interface RecordStoreOps {
