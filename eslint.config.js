@@ -21,7 +21,7 @@ const nondeterminism = {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/', 'src/records/pb/*.ts'] },
+  { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/', 'src/records/pb/*.ts', 'src/actors/swarm/pb/*.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

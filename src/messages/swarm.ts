@@ -69,7 +69,19 @@ declare module './commands.js' {
   }
 }
 
-export interface DhtGetValues { type: 'dht.getValues', key: Uint8Array | string }
+/** the largest `want` of dht.getValues: requests one lookup keeps in flight */
+export const MAX_GET_VALUES_WANT = 32
+
+export interface DhtGetValues {
+  type: 'dht.getValues'
+  key: Uint8Array | string
+  /**
+   * How many values the asker needs (e.g. the IPNS quorum): the lookup keeps
+   * that many requests in flight, 1–32 (default 10). The stream still
+   * delivers every value until the asker leaves it or the lookup ends.
+   */
+  want?: number
+}
 
 declare module './commands.js' {
   interface StreamMap {

@@ -21,6 +21,7 @@ import type { KeyOps } from '../actors/keys/key-ops.js'
 import { verifierActor } from '../actors/verifier/verifier-actor.js'
 import { createInlineVerifier } from '../workers/verify-pool.js'
 import { acquireSharedPool } from './shared-pool.js'
+import { withVerdictCache } from '../workers/verdict-cache.js'
 import { storeActor } from '../actors/store/store-actor.js'
 import { datastoreRecordStore } from '../actors/store/record-store.js'
 import { ipnsActor } from '../actors/ipns/ipns-actor.js'
@@ -156,7 +157,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const shared = verifier
     // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
     const rejected = new RejectionCounter()
-    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now(), rejected), ...options.validators }
+    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(withVerdictCache(shared), () => Date.now(), rejected), ...options.validators }
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
     // as a DHT server, never replace a stored IPNS record with a lower one
     const dhtDatastore = guardIpnsRecords(repo.datastore)

@@ -10,7 +10,7 @@
  * synchronously with node:crypto using the same parameters (SHA-256,
  * IEEE-P1363 r‖s signatures), which gives the same verdicts.
  */
-import { createPublicKey, verify as nodeVerify } from 'node:crypto'
+import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { LRUCache } from 'lru-cache'
 import { defaultEd25519Backend, ed25519Verifier, isEd25519Backend } from './ed25519.js'
@@ -21,6 +21,16 @@ import type { KeyObject } from 'node:crypto'
 export const KEY_TYPES: readonly KeyType[] = ['RSA', 'Ed25519', 'secp256k1', 'ECDSA']
 
 /** One signature check: the raw public key (libp2p `PublicKey.raw`), the signed bytes and the signature. */
+/** A digest naming a check exactly (key type, key, signature, data): equal checks have equal verdicts. */
+export function sigCheckKey (sig: SigCheck): string {
+  const h = createHash('sha256')
+  h.update(sig.keyType)
+  h.update(sig.publicKey)
+  h.update(sig.signature)
+  h.update(sig.data)
+  return h.digest('base64')
+}
+
 export interface SigCheck {
   keyType: KeyType
   /** the key's raw form: 32 bytes for Ed25519, 33 for secp256k1, PKIX DER for RSA and ECDSA */

@@ -13,6 +13,7 @@ import { toString as bytesToString } from 'uint8arrays/to-string'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
+import { MAX_GET_VALUES_WANT } from '../../messages/swarm.js'
 import { MAX_HOPS, resolveMachine } from './resolve-machine.js'
 import { nextSequence, publishMachine } from './publish-machine.js'
 import { validateIpnsCommand } from './validate.js'
@@ -270,7 +271,9 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           }
           counters.dhtQueries++
           const routingKey = parseName(c.name).name.toRoutingKey()
-          f.stream = ctx.stream({ type: 'dht.getValues', key: routingKey }, { deadline: f.deadline },
+          // as many requests in flight as answers needed (own copy included): a
+          // peer that answers without a value makes room for the next one
+          f.stream = ctx.stream({ type: 'dht.getValues', key: routingKey, want: Math.min(MAX_GET_VALUES_WANT, c.quorum) }, { deadline: f.deadline },
             item => ({ type: 'r.value', flight: f.id, hop, value: item.value, from: item.from }),
             result => ({ type: 'r.end', flight: f.id, hop, result }))
           f.subs.add(f.stream)

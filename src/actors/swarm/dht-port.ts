@@ -40,6 +40,8 @@ export interface DhtOpOptions {
   signal: AbortSignal
   /** Receives kad-dht progress events while the operation runs. */
   onProgress?: (event: DhtProgress) => void
+  /** get only: how many values the caller needs; the lookup keeps that many requests in flight */
+  want?: number
 }
 
 export interface DhtGetValue {

@@ -7,15 +7,22 @@
  * own: the swarm actor owns deadlines.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { Libp2pRecord } from '@libp2p/record'
 import { multiaddr } from '@multiformats/multiaddr'
+import { Key } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { DHT_RECORD_PREFIX } from './ipns-dht.js'
+import { libp2pGetValueRpc, PeerGate } from './kad-rpc.js'
+import type { GetValueRpc } from './kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
-import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL } from './libp2p-options.js'
+import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
+import { kadId, LOOKUP_K, lookupValues } from './value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
-import { notFoundError, notStartedError, toPortError } from './port-errors.js'
+import { abortError, notFoundError, notStartedError, toPortError } from './port-errors.js'
 import { drainQuery, queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
@@ -25,7 +32,8 @@ import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from './dht-port.js'
 import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
-import type { QueryEvent } from '@libp2p/kad-dht'
+import type { QueryEvent, Validators } from '@libp2p/kad-dht'
+import type { Datastore } from 'interface-datastore'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type { Libp2pDhtPortOptions } from './libp2p-options.js'
@@ -39,6 +47,10 @@ const MAX_BOOTSTRAP_WAKEUPS = 1_000
 const P2P_CODE = 421
 /** kad-dht tags peers in its routing table with this peer-store tag. */
 const KAD_PEER_TAG = 'kad-peer'
+/** GET_VALUE requests this node keeps open to one peer at once (kad-dht's handler takes 32 inbound streams) */
+const GETS_PER_PEER = 16
+/** GET_VALUE requests waiting for a peer's slot, over all peers */
+const MAX_WAITING_GETS = 8_192
 
 export async function createLibp2pDhtPort (options: Libp2pDhtPortOptions): Promise<DhtPort> {
   const node = await createLibp2p<PortServices>(buildLibp2pOptions(options))
@@ -77,6 +89,12 @@ class Libp2pDhtPort implements DhtPort {
   private readonly kadProtocol: string
   private stopped = false
   private readonly rejections: (() => Record<string, number>) | undefined
+  private readonly valueLookup: 'direct' | 'kad-dht'
+  private readonly validators: Validators
+  private readonly datastore: Datastore
+  private readonly getValueRpc: GetValueRpc
+  private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
+  private readonly mapper: ReturnType<typeof peerInfoMapperFor>
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions) {
     this.node = node
@@ -85,6 +103,12 @@ class Libp2pDhtPort implements DhtPort {
     this.bootstrapAddrs = [...(options.bootstrap ?? [])]
     this.rejections = options.rejections
     this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
+    this.valueLookup = options.valueLookup ?? 'direct'
+    this.validators = options.validators ?? {}
+    this.datastore = options.datastore
+    this.mapper = peerInfoMapperFor(options)
+    const rpc = libp2pGetValueRpc(node, this.kadProtocol)
+    this.getValueRpc = async (peer, addrs, key, signal) => await this.gate.run(peer.toString(), signal, async () => await rpc(peer, addrs, key, signal))
   }
 
   multiaddrs (): string[] {
@@ -109,6 +133,14 @@ class Libp2pDhtPort implements DhtPort {
   }
 
   get (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtGetValue> {
+    if (this.valueLookup === 'direct') {
+      return this.guarded(() => queryStream<DhtGetValue, DhtGetValue>({
+        signal: options.signal,
+        maxResults: MAX_STREAM_RESULTS,
+        start: ctx => this.directValues(key, ctx, options),
+        onEvent: (found, ctx) => { ctx.push(found) }
+      }))
+    }
     // kad-dht's get() holds every VALUE back until the whole query (and its
     // record correction) is over; its onProgress callback sees each VALUE,
     // local hit included, the moment it is validated. Stream from there.
@@ -125,6 +157,64 @@ class Libp2pDhtPort implements DhtPort {
         }
       })
     }))
+  }
+
+  /** this node's own copy first, then the direct lookup's values (value-lookup.ts) */
+  private async * directValues (key: Uint8Array, ctx: QueryContext<DhtGetValue>, options: DhtOpOptions): AsyncGenerator<DhtGetValue> {
+    const onProgress = (event: DhtProgress): void => { if (ctx.isOpen()) options.onProgress?.(event) }
+    const local = await this.localValue(key, ctx.signal)
+    if (local !== undefined) {
+      onProgress({ type: 'kad-dht:query:value', peer: this.peerId, detail: `bytes=${local.byteLength}` })
+      yield { value: local, from: this.peerId }
+    }
+    yield * lookupValues({
+      key,
+      self: this.node.peerId,
+      start: this.routingTable.closestPeers(kadId(key), { count: LOOKUP_K }),
+      rpc: this.getValueRpc,
+      validate: async record => await this.validRecordValue(key, record, ctx.signal),
+      dialable: (id, addrs) => this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`)),
+      signal: ctx.signal,
+      ...(options.want !== undefined ? { width: options.want } : {}),
+      onProgress
+    })
+  }
+
+  /** The record kad-dht stores for key in this node's datastore, if valid (what kad-dht's own get yields first). */
+  private async localValue (key: Uint8Array, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    let stored: Uint8Array
+    try {
+      stored = await this.datastore.get(new Key(`${DHT_RECORD_PREFIX}${uint8ArrayToString(key, 'base32')}`, false), { signal })
+    } catch (err) {
+      if (signal.aborted) throw err
+      return undefined
+    }
+    try {
+      return await this.validRecordValue(key, stored, signal)
+    } catch {
+      if (signal.aborted) throw abortError(signal)
+      // an expired or otherwise invalid copy is not an answer (kad-dht's getLocal skips it alike)
+      return undefined
+    }
+  }
+
+  /** Deserializes a libp2p record for key and checks its value with the key namespace's validator. */
+  private async validRecordValue (key: Uint8Array, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    const record = Libp2pRecord.deserialize(bytes)
+    if (!uint8ArrayEquals(record.key, key)) {
+      const err = new Error('the record answers another key')
+      err.name = 'InvalidRecordError'
+      throw err
+    }
+    const ns = new TextDecoder().decode(key).split('/')[1] ?? ''
+    const validate = this.validators[ns]
+    if (validate === undefined) {
+      const err = new Error(`no validator for record namespace "${ns}"`)
+      err.name = 'InvalidParametersError'
+      throw err
+    }
+    await validate(key, record.value, { signal })
+    return record.value
   }
 
   async provide (cid: string, options: DhtOpOptions): Promise<{ peers: number }> {

@@ -71,6 +71,17 @@ export interface Libp2pDhtPortOptions {
   announce?: string[]
   /** libp2p's connection gater (default: allow everything). Benches and tests use it to keep peers apart. */
   connectionGater?: ConnectionGater
+  /**
+   * How get() finds values: 'direct' (default) walks toward the key with this
+   * port's own GET_VALUE requests (value-lookup.ts); 'kad-dht' runs kad-dht's
+   * query. Kept so tests and benches can compare the two.
+   */
+  valueLookup?: 'direct' | 'kad-dht'
+}
+
+/** The peer-info policy for peers learned over the DHT: keep loopback/private addresses only in testnets. */
+export function peerInfoMapperFor (options: Pick<Libp2pDhtPortOptions, 'loopback' | 'transport'>): typeof passthroughMapper {
+  return options.loopback === true || options.transport === 'memory' ? passthroughMapper : removePrivateAddressesMapper
 }
 
 export interface PortServices extends Record<string, unknown> {
@@ -136,7 +147,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
         // The default strips private (incl. loopback) addresses from peers
         // learned over the DHT and from newly connected peers, so a loopback
         // testnet would never fill a routing table.
-        peerInfoMapper: loopback || transport === 'memory' ? passthroughMapper : removePrivateAddressesMapper,
+        peerInfoMapper: peerInfoMapperFor(options),
         ...(loopback ? LOOPBACK_KAD_TIMEOUTS : {})
       })
     }

@@ -154,7 +154,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             return
           case 'dht.getValues':
             track(id, cmd.type)
-            ctx.pump(p.get(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            ctx.pump(p.get(toKey(cmd.key), { ...opts(id), ...(cmd.want !== undefined ? { want: cmd.want } : {}) }), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
             return
           case 'dht.findProviders':
             track(id, cmd.type, cmd.limit ?? Infinity, true)

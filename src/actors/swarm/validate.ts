@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { failure } from '../../messages/failure.js'
+import { MAX_LOOKUP_WIDTH } from './value-lookup.js'
 import type { Failure } from '../../messages/failure.js'
 import type { SwarmCommand } from './swarm-commands.js'
 
@@ -92,8 +93,15 @@ export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly s
       return undefined
     }
     case 'dht.get':
-    case 'dht.getValues':
       return checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
+    case 'dht.getValues': {
+      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
+      if (k !== undefined) return k
+      if (cmd.want !== undefined && !(Number.isInteger(cmd.want) && cmd.want >= 1 && cmd.want <= MAX_LOOKUP_WIDTH)) {
+        return invalid('want', `want must be an integer from 1 to ${MAX_LOOKUP_WIDTH}`)
+      }
+      return undefined
+    }
     case 'dht.closestPeers':
       return checkKey(cmd.key)
     case 'dht.provide':

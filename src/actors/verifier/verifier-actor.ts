@@ -8,13 +8,13 @@
  * Batches already handed to the pool are never aborted (that would kill a
  * worker thread); an ask that times out simply no longer waits for them.
  */
-import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { finishValidation, prepareRecord } from '../../records/validate.js'
 import type { ActorDefinition, Settled } from '../runtime/actor.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
+import { sigCheckKey } from '../../records/verify.js'
 import type { SigCheck } from '../../records/verify.js'
 import type { PrepareResult, RecordFields } from '../../records/validate.js'
 import type { QueryId } from '../../messages/ids.js'
@@ -45,15 +45,6 @@ interface Waiter { id: QueryId, prepared: PrepareResult & { ok: true } }
 interface Check { key: string, sig: SigCheck, waiters: Waiter[] }
 
 const MAX_WAITERS_PER_CHECK = 10_000
-
-export function checkKey (sig: SigCheck): string {
-  const h = createHash('sha256')
-  h.update(sig.keyType)
-  h.update(sig.publicKey)
-  h.update(sig.signature)
-  h.update(sig.data)
-  return h.digest('base64')
-}
 
 export function toVerified (f: RecordFields): VerifiedRecord {
   return {
@@ -129,7 +120,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
               ctx.fail(id, prepared.error.toFailure())
               return
             }
-            const key = checkKey(prepared.sigCheck)
+            const key = sigCheckKey(prepared.sigCheck)
             const known = cache.get(key)
             if (known !== undefined) {
               hits++

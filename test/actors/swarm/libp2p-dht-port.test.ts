@@ -133,6 +133,42 @@ describe('Libp2pDhtPort on a 6-node loopback TCP testnet', () => {
     expect(firstYield).toBeLessThan(lastResponse)
   })
 
+  it('the direct lookup and kad-dht\'s query find the same values (client node)', async () => {
+    const direct = await startExtra(110, { mode: 'client' })
+    const viaKad = await startExtra(111, { mode: 'client', valueLookup: 'kad-dht' })
+    for (const c of [direct, viaKad]) for (const p of ports) await c.dial(p.multiaddrs()[0] ?? '', { signal: bound() })
+    const k = key('both-ways')
+    await port(1).put(k, enc.encode('same'), { signal: bound() })
+    const a = await collect(direct.get(k, { signal: bound() }))
+    const b = await collect(viaKad.get(k, { signal: bound() }))
+    expect(new Set(a.map(v => v.from))).toEqual(new Set(b.map(v => v.from)))
+    expect(a.map(v => dec.decode(v.value))).toEqual(a.map(() => 'same'))
+    expect(a.length).toBe(ports.length)
+  })
+
+  it('a burst of 80 gets through one peer stays under its 32-stream limit: every get finds the value', async () => {
+    // kad-dht's handler resets inbound streams beyond 32 per connection; the
+    // port keeps at most 16 requests open per peer and queues the rest
+    const lone = await startExtra(112, { mode: 'client' })
+    await lone.dial(port(5).multiaddrs()[0] ?? '', { signal: bound() })
+    const k = key('burst')
+    await port(5).put(k, enc.encode('b'), { signal: bound() })
+    const results = await Promise.all(Array.from({ length: 80 }, async () => await collect(lone.get(k, { signal: bound(), want: 1 }))))
+    expect(results.filter(r => r.some(v => v.from === port(5).peerId))).toHaveLength(80)
+  })
+
+  it('reaches a peer it only learns of from an answer (dialled at the address that answer gave)', async () => {
+    // the client knows one server; the others are named in that server's answer
+    const client = await startExtra(113, { mode: 'client' })
+    await client.dial(port(0).multiaddrs()[0] ?? '', { signal: bound() })
+    const k = key('walk')
+    await port(3).put(k, enc.encode('w'), { signal: bound() })
+    const froms = (await collect(client.get(k, { signal: bound() }))).map(v => v.from)
+    expect(froms).toContain(port(0).peerId)
+    expect(froms.length).toBe(ports.length)
+    expect(client.status().connections).toBe(ports.length)
+  })
+
   it('stops the query when the consumer leaves early', async () => {
     const k = key('early')
     await port(3).put(k, enc.encode('x'), { signal: bound() })
