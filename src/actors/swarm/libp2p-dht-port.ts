@@ -175,7 +175,8 @@ class Libp2pDhtPort implements DhtPort {
       validate: async record => await this.validRecordValue(key, record, ctx.signal),
       dialable: (id, addrs) => this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`)),
       signal: ctx.signal,
-      ...(options.want !== undefined ? { width: options.want } : {}),
+      // the own copy is one of the values wanted: one request fewer in flight
+      ...(options.want !== undefined ? { width: Math.max(1, options.want - (local !== undefined ? 1 : 0)) } : {}),
       onProgress
     })
   }
