@@ -75,7 +75,7 @@ export const rssMB = (): number => round(process.memoryUsage().rss / 2 ** 20, 1)
 export const heapMB = (): number => round(process.memoryUsage().heapUsed / 2 ** 20, 1)
 export const load1m = (): number => round(loadavg()[0] ?? NaN, 2)
 export const ms = (x: number): number => Math.round(x)
-const cpuSince = (c: NodeJS.CpuUsage): number => { const d = process.cpuUsage(c); return (d.user + d.system) / 1000 }
+export const cpuSince = (c: NodeJS.CpuUsage): number => { const d = process.cpuUsage(c); return (d.user + d.system) / 1000 }
 export const errName = (err: unknown): string => err instanceof Error ? `${err.name}: ${err.message.slice(0, 120)}` : String(err)
 
 /** CPU the process burns with nothing asked of it (timers, kad-dht upkeep), in % of one core */

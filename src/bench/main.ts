@@ -6,6 +6,7 @@ import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
+import { benchIpnsSpread } from './ipns-spread.js'
 import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
@@ -22,4 +23,5 @@ if (want('verify')) result.verify = await benchVerify()
 if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
+if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
