@@ -20,7 +20,11 @@
  *   any ask); Helia through name.resolve without nocache (its local store,
  *   which checks the signature on every hit);
  * - wall and CPU time of 100 concurrent uncached resolves of 100 distinct
- *   names from the member (twice per stack, in the order A B B A);
+ *   names from the member (twice per stack, in the order A B B A), and what
+ *   a resolve heard: values from peers and failed requests, per resolve
+ *   (kad-dht's handler resets inbound streams beyond 32 per connection, and
+ *   kad-dht's client does not hold back: in a burst most of Helia's requests
+ *   are reset, so it does less work and weighs fewer answers);
  * - DHT queries caused by concurrent uncached resolves of one name: swarmbus
  *   from swarm.status (the swarm actor's dht.getValues counter) for 1,000;
  *   Helia (no single flight: one whole kad-dht GET per resolve) counted at
@@ -130,6 +134,8 @@ export interface Stack {
   resolve (who: Who, j: number, nocache: boolean, timeoutMs: number): Promise<{ value: string, sequence: bigint | undefined, source?: string, own: number }>
   /** the bus floor next to a cached resolve (swarmbus only) */
   ping?: () => Promise<void>
+  /** the member resolver's DHT answers so far: values from peers, and requests that failed (reset, refused, timed out) */
+  answers: () => { values: number, errors: number }
   /** n concurrent uncached resolves of name j: how many DHT queries they caused */
   sameName (n: number, j: number): Promise<Rec>
   /** the testnet's peer ids, by index */
@@ -186,10 +192,16 @@ export async function swarmbusStack (o: Required<IpnsBenchOptions>, values: stri
     // events (the swarm actor forwards the first 64 of a query; a count of
     // every answer of a 20-node query would be cut short, so none is made)
     const own: Record<Who, number> = { member: 0, client: 0 }
+    const memberAnswers = { values: 0, errors: 0 }
     for (const who of ['member', 'client'] as const) {
       const node = resolvers[who]
       if (node === undefined) continue
-      node.on('progress', e => { if (e.type === 'kad-dht:query:value' && e.detail?.peer === node.peerId) own[who]++ })
+      node.on('progress', e => {
+        if (e.type === 'kad-dht:query:value' && e.detail?.peer === node.peerId) own[who]++
+        if (who !== 'member') return
+        if (e.type === 'kad-dht:query:value' && e.detail?.peer !== node.peerId) memberAnswers.values++
+        if (e.type === 'kad-dht:query:query-error') memberAnswers.errors++
+      })
     }
     const stopAll = async (): Promise<void> => { await Promise.allSettled([client?.stop(), net.stop()]) }
     return {
@@ -215,6 +227,7 @@ export async function swarmbusStack (o: Required<IpnsBenchOptions>, values: stri
         return { value: r.value, sequence: r.sequence, source: r.source, own: own[who] - before }
       },
       ping: async () => { await resolvers.member.ask({ type: 'system.ping' }) },
+      answers: () => ({ ...memberAnswers }),
       peerIds: n.map(x => x.peerId),
       memberView: async () => ({
         connections: (await resolvers.member.ask({ type: 'swarm.peers' })).peers,
@@ -299,6 +312,7 @@ export async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[], ex
     await pool(o.names, 8, async j => { await publisherOf(j).keychain.generateKey(`bench-${j}`).catch(err => { keyErrors.add(err) }) })
     const keys: Array<PublicKey | undefined> = new Array<PublicKey | undefined>(o.names).fill(undefined)
     const resolvers: Partial<Record<Who, HeliaNode>> & { member: HeliaNode } = { member: n[0] as HeliaNode, ...(client !== undefined ? { client } : {}) }
+    const memberAnswers = { values: 0, errors: 0 }
     const resolveWith = async (node: HeliaNode, j: number, nocache: boolean, timeoutMs: number): Promise<{ value: string, sequence: bigint | undefined, own: number }> => {
       const key = keys[j]
       if (key === undefined) throw new Error(`name ${j} was not published`)
@@ -306,6 +320,9 @@ export async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[], ex
       const onProgress = (e: { type: string, detail?: unknown }): void => {
         const from = (e.detail as { from?: { toString: () => string } } | undefined)?.from
         if (e.type === 'kad-dht:query:value' && from?.toString() === node.peerId) own++
+        if (node !== resolvers.member) return
+        if (e.type === 'kad-dht:query:value' && from?.toString() !== node.peerId) memberAnswers.values++
+        if (e.type === 'kad-dht:query:query-error') memberAnswers.errors++
       }
       let last: { value: string, sequence: bigint | undefined } | undefined
       for await (const r of node.name.resolve(key.toMultihash(), { nocache, onProgress, signal: AbortSignal.timeout(timeoutMs) })) {
@@ -334,6 +351,7 @@ export async function heliaStack (o: Required<IpnsBenchOptions>, cids: CID[], ex
         if (resolver === undefined) throw new Error(`no ${who} resolver`)
         return await resolveWith(resolver, j, nocache, timeoutMs)
       },
+      answers: () => ({ ...memberAnswers }),
       peerIds: n.map(x => x.peerId),
       memberView: async () => ({
         connections: resolvers.member.libp2p.getConnections().map(c => ({ peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString() })),
@@ -537,6 +555,7 @@ export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
         let wrong = 0
         const t = performance.now()
         const c = process.cpuUsage()
+        const a0 = s.answers()
         await Promise.all(Array.from({ length: o.names }, async (_, j) => {
           try {
             const r = await s.resolve('member', j, true, 90_000)
@@ -545,7 +564,13 @@ export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
             errors.add(err)
           }
         }))
-        runs.get(s)?.push({ wallMs: ms(performance.now() - t), cpuMs: ms(cpuSince(c)), wrong, errors: errors.list(), load1m: load1m() })
+        const wallMs = ms(performance.now() - t)
+        const cpuMs = ms(cpuSince(c))
+        const a1 = s.answers()
+        // what each resolve heard: values from peers, and requests lost (a
+        // burst beyond kad-dht's 32 inbound streams per connection is reset)
+        const perResolve = { peerValues: round((a1.values - a0.values) / o.names, 1), failedRequests: round((a1.errors - a0.errors) / o.names, 1) }
+        runs.get(s)?.push({ wallMs, cpuMs, wrong, errors: errors.list(), load1m: load1m(), perResolve })
       }
       for (const s of stacks) {
         const rs = runs.get(s) ?? []
