@@ -13,6 +13,14 @@ export interface PeerInfo {
 }
 
 export interface DhtPut { type: 'dht.put', key: Uint8Array | string, value: Uint8Array }
+/** the most peers one dht.putTo addresses (k) */
+export const MAX_PUT_TO_PEERS = 20
+/**
+ * Store a value at the named peers only (PUT_VALUE to each, no lookup): what
+ * an IPNS resolve's entry correction sends to the peers that answered with an
+ * older record. This node's own id among them updates its own DHT record store.
+ */
+export interface DhtPutTo { type: 'dht.putTo', key: Uint8Array | string, value: Uint8Array, peers: string[] }
 export interface DhtGet { type: 'dht.get', key: Uint8Array | string }
 export interface DhtProvide { type: 'dht.provide', cid: string }
 export interface DhtFindProviders { type: 'dht.findProviders', cid: string, limit?: number }
@@ -55,6 +63,7 @@ export interface SwarmStatusReply {
 declare module './commands.js' {
   interface CommandMap {
     'dht.put': { command: DhtPut, reply: { peers: number } }
+    'dht.putTo': { command: DhtPutTo, reply: { peers: number } }
     'dht.get': { command: DhtGet, reply: { value: Uint8Array, from: string } }
     'dht.provide': { command: DhtProvide, reply: { peers: number } }
     'dht.findPeer': { command: DhtFindPeer, reply: PeerInfo }

@@ -15,7 +15,7 @@ export const PEER_C = '12D3KooWRndVhVZPCiQwHBBBdg769GyrPUW13zxwqQyf9r3ANaba'
 export const PEER_D = '12D3KooWPT98FXMfDQYavZm66EeVjTqP9Nnehn1gyaydqV8L8BQw'
 export const CID_1 = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 
-export type FakeMethod = 'put' | 'get' | 'provide' | 'findProviders' | 'findPeer' | 'closestPeers' | 'dial' | 'bootstrap'
+export type FakeMethod = 'put' | 'putTo' | 'get' | 'provide' | 'findProviders' | 'findPeer' | 'closestPeers' | 'dial' | 'bootstrap'
 
 export interface FakeCall {
   method: FakeMethod
@@ -26,6 +26,7 @@ export interface FakeCall {
 
 export interface FakeImpl {
   put?: (key: Uint8Array, value: Uint8Array, o: DhtOpOptions) => Promise<{ peers: number }>
+  putTo?: (key: Uint8Array, value: Uint8Array, peers: string[], now: number, o: DhtOpOptions) => Promise<{ peers: number }>
   get?: (key: Uint8Array, o: DhtOpOptions) => AsyncIterable<DhtGetValue>
   provide?: (cid: string, o: DhtOpOptions) => Promise<{ peers: number }>
   findProviders?: (cid: string, o: DhtOpOptions) => AsyncIterable<DhtPeerInfo>
@@ -107,6 +108,11 @@ export class FakeDhtPort implements DhtPort {
   put (key: Uint8Array, value: Uint8Array, o: DhtOpOptions): Promise<{ peers: number }> {
     this.log('put', [key, value], o)
     return this.impl.put?.(key, value, o) ?? Promise.resolve({ peers: 3 })
+  }
+
+  putTo (key: Uint8Array, value: Uint8Array, peers: string[], now: number, o: DhtOpOptions): Promise<{ peers: number }> {
+    this.log('putTo', [key, value, peers], o)
+    return this.impl.putTo?.(key, value, peers, now, o) ?? Promise.resolve({ peers: peers.length })
   }
 
   get (key: Uint8Array, o: DhtOpOptions): AsyncIterable<DhtGetValue> {

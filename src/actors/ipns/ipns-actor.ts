@@ -13,7 +13,7 @@ import { toString as bytesToString } from 'uint8arrays/to-string'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
-import { MAX_GET_VALUES_WANT } from '../../messages/swarm.js'
+import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
 import { MAX_HOPS, resolveMachine } from './resolve-machine.js'
 import { nextSequence, publishMachine } from './publish-machine.js'
 import { validateIpnsCommand } from './validate.js'
@@ -323,9 +323,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
               if (hop.stale.length > 0) {
                 for (let i = 0; i < hop.stale.length; i++) reject('older')
                 counters.corrections++
+                // the best record goes to the peers that answered with an older one, and only to them
                 side(() => {
-                  ctx.ask({ type: 'dht.put', key: parseName(hop.name).name.toRoutingKey(), value: hop.record },
-                    { timeoutMs: 60_000 }, result => ({ type: 'side', what: 'correct', result }))
+                  ctx.ask({ type: 'dht.putTo', key: parseName(hop.name).name.toRoutingKey(), value: hop.record, peers: hop.stale.slice(0, MAX_PUT_TO_PEERS) },
+                    { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'correct', result }))
                 })
               }
             }

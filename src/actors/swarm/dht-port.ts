@@ -74,6 +74,12 @@ export interface DhtPort {
   /** Store a value at the closest peers; resolves with how many peers accepted it. */
   put(key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }>
   /**
+   * Store a value at these peers only (base58 ids; this node's own id: its own
+   * record store, stamped received at `now`, ms since the epoch), no lookup;
+   * resolves with how many accepted it.
+   */
+  putTo(key: Uint8Array, value: Uint8Array, peers: string[], now: number, options: DhtOpOptions): Promise<{ peers: number }>
+  /**
    * Stream every validated value for key as it arrives (not buffered until the
    * query ends): this node's own copy first when it has one (`from` = own id),
    * then one per peer that returned one. Ends when the query ends.

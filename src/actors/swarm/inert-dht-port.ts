@@ -16,6 +16,7 @@ export class InertDhtPort implements DhtPort {
   constructor (readonly peerId: string, private readonly addrs: string[] = []) {}
   multiaddrs (): string[] { return [...this.addrs] }
   put (): Promise<{ peers: number }> { return never() }
+  putTo (): Promise<{ peers: number }> { return never() }
   get (): AsyncIterable<DhtGetValue> { return silent() }
   provide (): Promise<{ peers: number }> { return never() }
   findProviders (): AsyncIterable<DhtPeerInfo> { return silent() }

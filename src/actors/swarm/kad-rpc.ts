@@ -28,6 +28,9 @@ export interface GetValueAnswer {
 /** Sends GET_VALUE for key to a peer (its id, or the addresses to dial it at) and reads the answer. */
 export type GetValueRpc = (peer: PeerId, addrs: Multiaddr[], key: Uint8Array, signal: AbortSignal) => Promise<GetValueAnswer>
 
+/** Sends PUT_VALUE (a serialized libp2p Record) to a connected or known peer; resolves with the record the peer echoed back, if any. */
+export type PutValueRpc = (peer: PeerId, key: Uint8Array, record: Uint8Array, signal: AbortSignal) => Promise<Uint8Array | undefined>
+
 type PbCodec = Parameters<ReturnType<typeof pbStream>['pb']>[0]
 /** the generated codec, typed for the stream helper (protons' output is typed for an older runtime) */
 const messageCodec: PbCodec = {
@@ -35,22 +38,38 @@ const messageCodec: PbCodec = {
   decode: (data: Uint8Array | { subarray: () => Uint8Array }): Message => Message.decode(data instanceof Uint8Array ? data : data.subarray())
 } as unknown as PbCodec
 
+/** One request, one answer, over a fresh stream of the DHT protocol. */
+interface Request { type: MessageType, key: Uint8Array, record?: Uint8Array }
+
+async function exchange (node: Libp2p, protocol: string, target: PeerId | Multiaddr[], request: Request, signal: AbortSignal): Promise<Message> {
+  const stream = await node.dialProtocol(target, protocol, { signal })
+  try {
+    const messages = pbStream(stream, { maxDataLength: MAX_ANSWER_BYTES }).pb(messageCodec)
+    await messages.write({ ...request, closer: [] }, { signal })
+    const answer = await messages.read({ signal }) as Message
+    await stream.close({ signal })
+    return answer
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}
+
 export function libp2pGetValueRpc (node: Libp2p, protocol: string): GetValueRpc {
   return async (peer, addrs, key, signal) => {
     // a peer we are connected to (or know in the peer store) is dialled by id;
     // one only named in an answer, at the addresses that answer gave
     const target = addrs.length > 0 && node.getConnections(peer).length === 0 ? addrs : peer
-    const stream = await node.dialProtocol(target, protocol, { signal })
-    try {
-      const messages = pbStream(stream, { maxDataLength: MAX_ANSWER_BYTES }).pb(messageCodec)
-      await messages.write({ type: MessageType.GET_VALUE, key, closer: [] }, { signal })
-      const answer = await messages.read({ signal }) as Message
-      await stream.close({ signal })
-      return { ...(answer.record !== undefined ? { record: answer.record } : {}), closer: answer.closer }
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
-    }
+    const answer = await exchange(node, protocol, target, { type: MessageType.GET_VALUE, key }, signal)
+    return { ...(answer.record !== undefined ? { record: answer.record } : {}), closer: answer.closer }
+  }
+}
+
+export function libp2pPutValueRpc (node: Libp2p, protocol: string): PutValueRpc {
+  return async (peer, key, record, signal) => {
+    // kad-dht's handler answers a PUT_VALUE it stored with the request itself
+    const answer = await exchange(node, protocol, peer, { type: MessageType.PUT_VALUE, key, record }, signal)
+    return answer.record
   }
 }
 

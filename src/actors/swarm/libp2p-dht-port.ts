@@ -15,8 +15,8 @@ import { CID } from 'multiformats/cid'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DHT_RECORD_PREFIX } from './ipns-dht.js'
-import { libp2pGetValueRpc, PeerGate } from './kad-rpc.js'
-import type { GetValueRpc } from './kad-rpc.js'
+import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from './kad-rpc.js'
+import type { GetValueRpc, PutValueRpc } from './kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
 import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
@@ -93,6 +93,7 @@ class Libp2pDhtPort implements DhtPort {
   private readonly validators: Validators
   private readonly datastore: Datastore
   private readonly getValueRpc: GetValueRpc
+  private readonly putValueRpc: PutValueRpc
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
 
@@ -109,6 +110,8 @@ class Libp2pDhtPort implements DhtPort {
     this.mapper = peerInfoMapperFor(options)
     const rpc = libp2pGetValueRpc(node, this.kadProtocol)
     this.getValueRpc = async (peer, addrs, key, signal) => await this.gate.run(peer.toString(), signal, async () => await rpc(peer, addrs, key, signal))
+    const put = libp2pPutValueRpc(node, this.kadProtocol)
+    this.putValueRpc = async (peer, key, record, signal) => await this.gate.run(peer.toString(), signal, async () => await put(peer, key, record, signal))
   }
 
   multiaddrs (): string[] {
@@ -130,6 +133,40 @@ class Libp2pDhtPort implements DhtPort {
       }
     })
     return { peers: acked.size }
+  }
+
+  async putTo (key: Uint8Array, value: Uint8Array, peers: string[], now: number, options: DhtOpOptions): Promise<{ peers: number }> {
+    this.assertRunning()
+    const { signal } = options
+    const ids = peers.map(p => parsed('peer id', () => peerIdFromString(p)))
+    const validate = this.validators[new TextDecoder().decode(key).split('/')[1] ?? '']
+    if (validate === undefined) throw parsed('key', () => { throw new Error('no validator for its namespace') })
+    // a record this node would refuse is not sent to anyone
+    try {
+      await validate(key, value, { signal })
+    } catch (err) {
+      throw toPortError(err, signal)
+    }
+    // a server stamps the record with its own time received; `now` is for our own store
+    const record = new Libp2pRecord(key, value, new Date(now)).serialize()
+    const acked = await raceAbort(Promise.all(ids.map(async id => {
+      try {
+        if (id.equals(this.node.peerId)) {
+          await this.datastore.put(new Key(`${DHT_RECORD_PREFIX}${uint8ArrayToString(key, 'base32')}`, false), record, { signal })
+          return true
+        }
+        options.onProgress?.({ type: 'kad-dht:query:send-query', peer: id.toString(), detail: 'PUT_VALUE' })
+        const echoed = await this.putValueRpc(id, key, record, signal)
+        const ok = echoed !== undefined && uint8ArrayEquals(Libp2pRecord.deserialize(echoed).value, value)
+        options.onProgress?.({ type: 'kad-dht:query:peer-response', peer: id.toString(), detail: `PUT_VALUE${ok ? ' record' : ''}` })
+        return ok
+      } catch (err) {
+        // one peer's refusal (an older-record guard, a reset) is that peer's answer, not the call's
+        if (!signal.aborted) options.onProgress?.({ type: 'kad-dht:query:query-error', peer: id.toString(), detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
+        return false
+      }
+    })), signal).catch((err: unknown) => { throw toPortError(err, signal) })
+    return { peers: acked.filter(Boolean).length }
   }
 
   get (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtGetValue> {

@@ -132,6 +132,10 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             track(id, cmd.type)
             ctx.pipe(p.put(toKey(cmd.key), cmd.value, opts(id)), result => ({ type: 'op.done', id, result }), id)
             return
+          case 'dht.putTo':
+            track(id, cmd.type)
+            ctx.pipe(p.putTo(toKey(cmd.key), cmd.value, cmd.peers, ctx.clock.now(), opts(id)), result => ({ type: 'op.done', id, result }), id)
+            return
           case 'dht.provide':
             track(id, cmd.type)
             ctx.pipe(p.provide(cmd.cid, opts(id)), result => ({ type: 'op.done', id, result }), id)
@@ -263,6 +267,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             ctx.reply(id, status(result.value as DhtPortStatus))
             return
           case 'dht.put':
+          case 'dht.putTo':
           case 'dht.provide': {
             const peers = (result.value as { peers: number }).peers
             if (peers === 0) ctx.fail(id, failure('failed', `${p.type}: no peer accepted it (is the routing table empty?)`))

@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { failure } from '../../messages/failure.js'
+import { MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
 import { MAX_LOOKUP_WIDTH } from './value-lookup.js'
 import type { Failure } from '../../messages/failure.js'
 import type { SwarmCommand } from './swarm-commands.js'
@@ -90,6 +91,18 @@ export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly s
       if (k !== undefined) return k
       if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
       if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
+      return undefined
+    }
+    case 'dht.putTo': {
+      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
+      if (k !== undefined) return k
+      if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
+      if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
+      if (!Array.isArray(cmd.peers) || cmd.peers.length === 0 || cmd.peers.length > MAX_PUT_TO_PEERS) return invalid('peers', `peers must list 1 to ${MAX_PUT_TO_PEERS} peer ids`)
+      for (const peer of cmd.peers) {
+        const bad = checkPeerId(peer)
+        if (bad !== undefined) return invalid('peers', `peers: ${bad.message}`)
+      }
       return undefined
     }
     case 'dht.get':

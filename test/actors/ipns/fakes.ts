@@ -20,7 +20,7 @@ import type { Failure } from '../../../src/messages/failure.js'
 import type { KeyInfo, KeyList } from '../../../src/messages/keys.js'
 import type { CreatedRecordReply, RecordCreate, RecordVerify, VerifiedRecord } from '../../../src/messages/records.js'
 import type { StoredRecord, StoreGet, StoreList, StorePut } from '../../../src/messages/store.js'
-import type { DhtGetValues, DhtPut } from '../../../src/messages/swarm.js'
+import type { DhtGetValues, DhtPut, DhtPutTo } from '../../../src/messages/swarm.js'
 import type { SimHarness } from '../../helpers/sim.js'
 
 export type FakeMode = 'prompt' | 'never' | 'slow'
@@ -64,7 +64,7 @@ export interface World {
     getValues: Array<{ id: string, name: string, at: number }>
     cancels: Array<{ actor: string, id: string, type: string }>
     verifies: Array<{ id: string, name: string }>
-    puts: Array<{ name: string, value: Uint8Array }>
+    puts: Array<{ name: string, value: Uint8Array, peers?: string[] }>
     storeGets: Array<{ kind: string, name: string }>
     storePuts: StoredRecord[]
     creates: RecordCreate[]
@@ -134,11 +134,11 @@ function timers (ctx: ActorContext<Timed>, world: World): { at: (id: string, ms:
 
 // the fake messages carry closures: fine here, these fakes are never traced to a file or replayed
 
-export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut, Timed> {
+export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut | DhtPutTo, Timed> {
   const delay = delayIn(world)
-  return defineActor<DhtGetValues | DhtPut, Timed>({
+  return defineActor<DhtGetValues | DhtPut | DhtPutTo, Timed>({
     name: 'swarm',
-    commands: ['dht.put'],
+    commands: ['dht.put', 'dht.putTo'],
     streams: ['dht.getValues'],
     start: ctx => {
       const t = timers(ctx, world)
@@ -163,8 +163,8 @@ export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut,
           types.set(id, command.type)
           const key = typeof command.key === 'string' ? new TextEncoder().encode(command.key) : command.key
           const name = nameFromRoutingKey(key).format('base36')
-          if (command.type === 'dht.put') {
-            world.log.puts.push({ name, value: command.value })
+          if (command.type === 'dht.put' || command.type === 'dht.putTo') {
+            world.log.puts.push({ name, value: command.value, ...(command.type === 'dht.putTo' ? { peers: command.peers } : {}) })
             t.at(id, delay(3), () => {
               if (world.putFailure !== undefined) ctx.fail(id, world.putFailure)
               else ctx.reply(id, { peers: world.putPeers })

@@ -69,9 +69,10 @@ describe('IPNS actor: resolve', () => {
     expect(world.log.verifies).toHaveLength(2)
     // kept in the repo as a resolved record
     expect(world.store.get(`resolved|${A}`)).toMatchObject({ kind: 'resolved', name: A, sequence: 3n, record: best })
-    // entry correction: the best record goes back to the DHT
+    // entry correction: the best record goes to the peers that answered with the older one, and only to them
     expect(world.log.puts).toHaveLength(1)
     expect(world.log.puts[0]?.value).toEqual(best)
+    expect(world.log.puts[0]?.peers).toEqual(['p2', 'p4'])
     const s = r.ipnsStatus()
     expect(s).toMatchObject({ resolves: 1, shared: 0, dhtQueries: 1, corrections: 1, inFlight: 0, cached: 1, maxHops: MAX_HOPS })
     expect(s.rejected).toEqual({ older: 2 })

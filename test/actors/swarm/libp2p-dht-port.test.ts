@@ -186,6 +186,27 @@ describe('Libp2pDhtPort on a 6-node loopback TCP testnet', () => {
     expect(client.status().connections).toBe(ports.length)
   })
 
+  it('putTo stores at exactly the named peers (itself included when named), without a lookup', async () => {
+    const k = key('put-to')
+    const sent: string[] = []
+    const r = await port(0).putTo(k, enc.encode('only-here'), [port(1).peerId, port(0).peerId], Date.now(), {
+      signal: bound(),
+      onProgress: e => { if (e.type === 'kad-dht:query:send-query') sent.push(e.peer ?? '') }
+    })
+    expect(r.peers).toBe(2)
+    expect(sent).toEqual([port(1).peerId])
+    // each holder's own copy is the first value its get yields; a peer not named holds none
+    const firstFrom = async (i: number): Promise<string | undefined> => (await collect(port(i).get(k, { signal: bound() }), 1))[0]?.from
+    expect(await firstFrom(1)).toBe(port(1).peerId)
+    expect(await firstFrom(0)).toBe(port(0).peerId)
+    expect(await firstFrom(3)).not.toBe(port(3).peerId)
+    // a value the namespace refuses is sent to nobody
+    await expect(port(0).putTo(k, enc.encode('invalid!'), [port(2).peerId], Date.now(), { signal: bound() })).rejects.toThrow('marked invalid')
+    // a peer that cannot be reached is a peer that did not accept it
+    const ghost = peerIdFromPrivateKey(await ed25519KeyFromSeed(testSeed('ghost', 7))).toString()
+    expect((await port(0).putTo(k, enc.encode('again'), [ghost, port(1).peerId], Date.now(), { signal: bound() })).peers).toBe(1)
+  })
+
   it('stops the query when the consumer leaves early', async () => {
     const k = key('early')
     await port(3).put(k, enc.encode('x'), { signal: bound() })

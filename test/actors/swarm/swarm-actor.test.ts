@@ -66,6 +66,7 @@ function rig (port = new FakeDhtPort(), options: Partial<SwarmActorOptions> = {}
 function hangingPort (): FakeDhtPort {
   return new FakeDhtPort(PEER_A, {
     put: async (_k, _v, o) => await untilAborted(o.signal),
+    putTo: async (_k, _v, _p, _n, o) => await untilAborted(o.signal),
     provide: async (_c, o) => await untilAborted(o.signal),
     findPeer: async (_p, o) => await untilAborted(o.signal),
     dial: async (_a, o) => await untilAborted(o.signal),
@@ -89,6 +90,7 @@ describe('swarm actor: commands map to DhtPort calls', () => {
   const cases: Array<{ cmd: BaseCommand, method: FakeMethod, args: unknown[], stream?: boolean }> = [
     { cmd: { type: 'dht.put', key: '/swarmbus/a', value: new Uint8Array([9]) } as BaseCommand, method: 'put', args: [utf8.encode('/swarmbus/a'), new Uint8Array([9])] },
     { cmd: { type: 'dht.put', key: new Uint8Array([1, 2]), value: new Uint8Array(0) } as BaseCommand, method: 'put', args: [new Uint8Array([1, 2]), new Uint8Array(0)] },
+    { cmd: { type: 'dht.putTo', key: '/swarmbus/a', value: new Uint8Array([9]), peers: [PEER_C] } as BaseCommand, method: 'putTo', args: [utf8.encode('/swarmbus/a'), new Uint8Array([9]), [PEER_C]] },
     { cmd: { type: 'dht.get', key: '/swarmbus/a' } as BaseCommand, method: 'get', args: [utf8.encode('/swarmbus/a')] },
     { cmd: { type: 'dht.provide', cid: CID_1 } as BaseCommand, method: 'provide', args: [CID_1] },
     { cmd: { type: 'dht.findPeer', peerId: PEER_C } as BaseCommand, method: 'findPeer', args: [PEER_C] },
@@ -219,6 +221,17 @@ describe('swarm actor: validation', () => {
       const err = await rejection(drainStream(streamAny(r.system, { type: 'dht.findProviders', cid: CID_1, limit } as BaseCommand)))
       expect(err.name).toBe('InvalidCommandError')
       expect((err as Error & { field: string }).field).toBe('limit')
+      await r.settle(2)
+      expect(r.port.calls).toEqual([])
+    })
+  }
+
+  for (const peers of [[], ['not-a-peer'], Array.from({ length: 21 }, () => PEER_C), 'x']) {
+    it(`rejects dht.putTo peers ${JSON.stringify(peers).slice(0, 30)} naming 'peers', and the port is never called`, async () => {
+      const r = rig()
+      const err = await rejection(askAny(r.system, { type: 'dht.putTo', key: '/swarmbus/a', value: new Uint8Array([1]), peers } as BaseCommand))
+      expect(err.name).toBe('InvalidCommandError')
+      expect((err as Error & { field: string }).field).toBe('peers')
       await r.settle(2)
       expect(r.port.calls).toEqual([])
     })
