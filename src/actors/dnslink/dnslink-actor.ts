@@ -7,7 +7,10 @@
  *
  * Deadlines: a lookup gets the time left until the deadline of the ask that
  * started it (DnsOps turns that into timeout and tries), and the lookup is
- * cancelled when every ask waiting on it has been settled from outside.
+ * cancelled when every ask waiting on it has been settled from outside. An
+ * ask that joined with a later deadline is not failed by the first asker's
+ * timeout: the lookup is tried again for the asks whose deadlines are later
+ * (at most MAX_LOOKUP_RETRIES times), up to the latest of them.
  */
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
@@ -28,6 +31,8 @@ export const DEFAULT_DNSLINK_TTL_MS = 60_000
 export const DEFAULT_DNSLINK_MAX_TTL_MS = 3_600_000
 export const DEFAULT_DNSLINK_CACHE_SIZE = 1_024
 export const DEFAULT_DNSLINK_MAX_LOOKUPS = 256
+/** lookups tried again, per flight, for asks that joined with a later deadline than the one that timed out */
+export const MAX_LOOKUP_RETRIES = 2
 
 /** The actor's settings: plain data (a node records them in its trace header for replay). */
 export interface DnsLinkSettings {
@@ -61,10 +66,11 @@ interface Flight {
   seq: number
   domain: string
   stage: Stage
-  /** asks waiting on this lookup */
-  subs: Set<QueryId>
-  /** deadline of the ask that started it */
+  /** asks waiting on this lookup, with their deadlines */
+  subs: Map<QueryId, number>
+  /** the deadline the running lookup works to: the one of the ask that started it (or, after a retry, the latest waiting) */
   deadline: number
+  retries: number
   abort: AbortController
 }
 
@@ -109,7 +115,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
       const query = (f: Flight): void => {
         const name = f.stage === 'dnslink' ? DNSLINK_PREFIX + f.domain : f.domain
         const timeoutMs = f.deadline - ctx.clock.now()
-        const owner = f.subs.values().next().value
+        const owner = f.subs.keys().next().value
         queries++
         ctx.progress({ type: 'dnslink:resolve:query', ...(owner !== undefined ? { id: owner } : {}), detail: { domain: f.domain, name } })
         const { domain, seq: flight, stage } = f
@@ -118,14 +124,33 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
         ctx.pipe(work, result => ({ type: 'answer', domain, flight, stage, result }), owner)
       }
 
-      const finish = (f: Flight): Set<QueryId> => {
+      const finish = (f: Flight): QueryId[] => {
         flights.delete(f.domain)
-        for (const id of f.subs) flightOf.delete(id)
-        return f.subs
+        for (const id of f.subs.keys()) flightOf.delete(id)
+        return [...f.subs.keys()]
       }
 
       const failAll = (f: Flight, why: Failure): void => {
+        if (why.kind === 'timeout' && retryForLater(f, why)) return
         for (const id of finish(f)) ctx.fail(id, why)
+      }
+
+      /** a lookup timed out by its deadline: asks with later deadlines get another one */
+      const retryForLater = (f: Flight, why: Failure): boolean => {
+        if (f.retries >= MAX_LOOKUP_RETRIES) return false
+        const later = [...f.subs.values()].filter(d => d > f.deadline)
+        if (later.length === 0) return false
+        for (const [id, d] of f.subs) {
+          if (d > f.deadline) continue
+          f.subs.delete(id)
+          flightOf.delete(id)
+          ctx.fail(id, why)
+        }
+        f.deadline = Math.max(...later)
+        f.retries++
+        f.seq = ++seq
+        query(f)
+        return true
       }
 
       const succeed = (f: Flight, value: string, answer: TxtAnswer): void => {
@@ -169,7 +194,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
             if (f === undefined || f.seq !== m.flight || f.stage !== m.stage) return // cancelled or stale
             if (m.result.ok) {
               const link = selectDnsLink(m.result.value.records)
-              ctx.progress({ type: 'dnslink:resolve:answer', ...(f.subs.size > 0 ? { id: f.subs.values().next().value as QueryId } : {}), detail: { domain: f.domain, stage: f.stage, records: m.result.value.records.length, link: link ?? null } })
+              ctx.progress({ type: 'dnslink:resolve:answer', ...(f.subs.size > 0 ? { id: f.subs.keys().next().value as QueryId } : {}), detail: { domain: f.domain, stage: f.stage, records: m.result.value.records.length, link: link ?? null } })
               if (link !== undefined) succeed(f, link, m.result.value)
               else noLink(f)
               return
@@ -198,7 +223,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
           misses++
           const joined = flights.get(domain)
           if (joined !== undefined) {
-            joined.subs.add(id)
+            joined.subs.set(id, deadline)
             flightOf.set(id, domain)
             return
           }
@@ -206,7 +231,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
             ctx.fail(id, failure('overloaded', `the DNSLink actor runs ${maxLookups} lookups already`))
             return
           }
-          const f: Flight = { seq: ++seq, domain, stage: 'dnslink', subs: new Set([id]), deadline, abort: new AbortController() }
+          const f: Flight = { seq: ++seq, domain, stage: 'dnslink', subs: new Map([[id, deadline]]), deadline, retries: 0, abort: new AbortController() }
           flights.set(domain, f)
           flightOf.set(id, domain)
           query(f)

@@ -279,6 +279,24 @@ describe('dnslink.resolve against a DNS server on 127.0.0.1', () => {
     expect(dns.count('_dnslink.none.test')).toBe(0)
   })
 
+  it('an ask that joined with a later deadline is not failed by the first asker\'s timeout: the lookup is tried again for it', async () => {
+    const { dns, system } = await setup()
+    dns.mode = 'silent'
+    dns.setTxt('_dnslink.late.test', [`dnslink=/ipfs/${CID_A}`])
+    const t0 = performance.now()
+    const early = errorOf(system.ask({ type: 'dnslink.resolve', domain: 'late.test' }, { timeoutMs: 300 }))
+    const late = system.ask({ type: 'dnslink.resolve', domain: 'late.test' }, { timeoutMs: 5_000 })
+    // the first lookup's one try was dropped; the server answers from now on
+    await new Promise(resolve => { setTimeout(resolve, 100) })
+    dns.mode = 'answer'
+    const err = await early
+    expect(err.name).toBe('TimeoutError')
+    expect(err.message).toContain('no answer')
+    expect(await late).toMatchObject({ value: `/ipfs/${CID_A}`, source: 'dns' })
+    expect(performance.now() - t0).toBeLessThan(2_000)
+    expect(dns.queries.filter(q => q.name === '_dnslink.late.test')).toHaveLength(2)
+  })
+
   it('cancels the lookup when every asker gave up (abort), and later asks still work', async () => {
     const { dns, system } = await setup()
     dns.mode = 'silent'
