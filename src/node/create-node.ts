@@ -154,10 +154,12 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ? createInlineVerifier()
       : options.verifier === undefined || options.verifier === 'pool' ? acquireSharedPool() : options.verifier
     const ownsVerifier = typeof options.verifier !== 'object'
-    const shared = verifier
+    // one verdict per distinct signature for this node: kad-dht's validator sees
+    // each peer's copy of a record, the verifier actor the record once more
+    const shared = withVerdictCache(verifier)
     // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
     const rejected = new RejectionCounter()
-    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(withVerdictCache(shared), () => Date.now(), rejected), ...options.validators }
+    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now(), rejected), ...options.validators }
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
     // as a DHT server, never replace a stored IPNS record with a lower one
     const dhtDatastore = guardIpnsRecords(repo.datastore)
