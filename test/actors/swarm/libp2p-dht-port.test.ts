@@ -110,7 +110,7 @@ describe('Libp2pDhtPort on a 6-node loopback TCP testnet', () => {
     expect(froms.length).toBeGreaterThanOrEqual(5)
   })
 
-  it('yields a peer\'s value while kad-dht is still querying (client node, no local copy)', async () => {
+  it('yields a peer\'s value while the lookup is still running (client node, no local copy)', async () => {
     const client = await startExtra(100, { mode: 'client' })
     for (const p of ports) await client.dial(p.multiaddrs()[0] ?? '', { signal: bound() })
     expect(client.status().mode).toBe('client')
