@@ -79,6 +79,20 @@ function checkNamespace (key: Uint8Array | string, namespaces: readonly string[]
 }
 
 /** The validator of swarm commands for a node whose DHT accepts these record namespaces. */
+/** a record key: well formed and, when the node's namespaces are given, in one of them */
+function checkStoredKey (key: Uint8Array | string, namespaces: readonly string[] | undefined): Failure | undefined {
+  return checkKey(key) ?? (namespaces === undefined ? undefined : checkNamespace(key, namespaces))
+}
+
+/** a record to store: its key, and a value of at most MAX_VALUE_BYTES */
+function checkRecord (key: Uint8Array | string, value: unknown, namespaces: readonly string[] | undefined): Failure | undefined {
+  const k = checkStoredKey(key, namespaces)
+  if (k !== undefined) return k
+  if (!(value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
+  if (value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
+  return undefined
+}
+
 export function swarmValidator (namespaces: readonly string[]): (cmd: SwarmCommand) => Failure | undefined {
   return cmd => validateSwarmCommand(cmd, namespaces)
 }
@@ -86,18 +100,11 @@ export function swarmValidator (namespaces: readonly string[]): (cmd: SwarmComma
 export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly string[]): Failure | undefined {
   if (typeof cmd !== 'object' || cmd === null) return invalid('command', 'command must be an object')
   switch (cmd.type) {
-    case 'dht.put': {
-      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
-      if (k !== undefined) return k
-      if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
-      if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
-      return undefined
-    }
+    case 'dht.put':
+      return checkRecord(cmd.key, cmd.value, namespaces)
     case 'dht.putTo': {
-      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
-      if (k !== undefined) return k
-      if (!(cmd.value instanceof Uint8Array)) return invalid('value', 'value must be a Uint8Array')
-      if (cmd.value.byteLength > MAX_VALUE_BYTES) return invalid('value', `value is larger than ${MAX_VALUE_BYTES} bytes`)
+      const r = checkRecord(cmd.key, cmd.value, namespaces)
+      if (r !== undefined) return r
       if (!Array.isArray(cmd.peers) || cmd.peers.length === 0 || cmd.peers.length > MAX_PUT_TO_PEERS) return invalid('peers', `peers must list 1 to ${MAX_PUT_TO_PEERS} peer ids`)
       for (const peer of cmd.peers) {
         const bad = checkPeerId(peer)
@@ -106,9 +113,9 @@ export function validateSwarmCommand (cmd: SwarmCommand, namespaces?: readonly s
       return undefined
     }
     case 'dht.get':
-      return checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
+      return checkStoredKey(cmd.key, namespaces)
     case 'dht.getValues': {
-      const k = checkKey(cmd.key) ?? (namespaces === undefined ? undefined : checkNamespace(cmd.key, namespaces))
+      const k = checkStoredKey(cmd.key, namespaces)
       if (k !== undefined) return k
       if (cmd.want !== undefined && !(Number.isInteger(cmd.want) && cmd.want >= 1 && cmd.want <= MAX_LOOKUP_WIDTH)) {
         return invalid('want', `want must be an integer from 1 to ${MAX_LOOKUP_WIDTH}`)
