@@ -37,6 +37,24 @@ export interface ConnectionInfo {
   direction: 'inbound' | 'outbound'
 }
 
+export interface DhtRequestStats {
+  /** streams opened for our requests */
+  streamsOpened: number
+  /** requests sent on a stream that had carried one before */
+  streamsReused: number
+  /** reused streams that failed at once and were replaced by a fresh one */
+  streamsRetried: number
+  /** streams idle in the pool now */
+  streamsIdle: number
+  /** requests open now */
+  open: number
+  /** requests waiting for a peer's slot now */
+  waiting: number
+}
+
+/** kad-dht's reads of peers through the port's cache (peer-info-cache.ts) */
+export interface PeerInfoCacheStats { hits: number, misses: number, invalidations: number, size: number }
+
 export interface SwarmStatusReply {
   peerId: string
   multiaddrs: string[]
@@ -45,6 +63,10 @@ export interface SwarmStatusReply {
   routingTableSize: number
   /** records the DHT's validators refused (peers' answers and PUTs), by namespace/rule, e.g. 'ipns/expired' */
   recordsRejected: Record<string, number>
+  /** our own DHT requests (value lookups, dht.putTo): streams opened and reused, requests open and waiting (absent without libp2p) */
+  dhtRequests?: DhtRequestStats
+  /** kad-dht's reads of the peers it names in answers, served by the port's cache (absent when off) */
+  peerInfoCache?: PeerInfoCacheStats
   /** asks the swarm actor is serving now (each with its own deadline) */
   pendingQueries: number
   /** libp2p operations still running (an answered or cancelled query stays here until libp2p has stopped it) */

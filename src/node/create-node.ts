@@ -163,7 +163,10 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
     // as a DHT server, never replace a stored IPNS record with a lower one
     const dhtDatastore = guardIpnsRecords(repo.datastore)
+    // the real clock, for the actor system and the port's caches and idle streams
+    const clock = new RealClock()
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
+      clock,
       datastore: dhtDatastore,
       privateKey,
       transport,
@@ -181,7 +184,6 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)
     const openKeys = async (): Promise<KeyOps> => keystoreOps(await Keystore.open(repo.datastore, privateKey, passphrase))
     port = await makePort()
-    const clock = new RealClock()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
     const startedAt = clock.now()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }

@@ -16,6 +16,9 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DHT_RECORD_PREFIX } from './ipns-dht.js'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from './kad-rpc.js'
+import { KadStreamPool } from './kad-stream-pool.js'
+import type { CachedPeerStore } from './peer-info-cache.js'
+import { RealClock } from '../../platform/real-clock.js'
 import type { GetValueRpc, PutValueRpc } from './kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
@@ -59,9 +62,13 @@ const GETS_PER_PEER = 24
 const MAX_WAITING_GETS = 8_192
 
 export async function createLibp2pDhtPort (options: Libp2pDhtPortOptions): Promise<DhtPort> {
-  const node = await createLibp2p<PortServices>(buildLibp2pOptions(options))
+  let cache: CachedPeerStore | undefined
+  const node = await createLibp2p<PortServices>(buildLibp2pOptions({
+    ...options,
+    onPeerInfoCache: store => { cache = store; options.onPeerInfoCache?.(store) }
+  }))
   try {
-    return new Libp2pDhtPort(node, routingTableOf(node.services.dht), options)
+    return new Libp2pDhtPort(node, routingTableOf(node.services.dht), options, cache)
   } catch (err) {
     await node.stop()
     throw err
@@ -101,9 +108,10 @@ class Libp2pDhtPort implements DhtPort {
   private readonly getValueRpc: GetValueRpc
   private readonly putValueRpc: PutValueRpc
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
+  private readonly streams: KadStreamPool
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
 
-  constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions) {
+  constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions, private readonly peerInfoCache: CachedPeerStore | undefined) {
     this.node = node
     this.routingTable = routingTable
     this.peerId = node.peerId.toString()
@@ -114,10 +122,10 @@ class Libp2pDhtPort implements DhtPort {
     this.validators = options.validators ?? {}
     this.datastore = options.datastore
     this.mapper = peerInfoMapperFor(options)
-    const rpc = libp2pGetValueRpc(node, this.kadProtocol)
-    this.getValueRpc = async (peer, addrs, key, signal) => await this.gate.run(peer.toString(), signal, async () => await rpc(peer, addrs, key, signal))
-    const put = libp2pPutValueRpc(node, this.kadProtocol)
-    this.putValueRpc = async (peer, key, record, signal) => await this.gate.run(peer.toString(), signal, async () => await put(peer, key, record, signal))
+    // our GET_VALUE and PUT_VALUE requests: through the per-peer gate, on reused streams
+    this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, options.clock ?? new RealClock())
+    this.getValueRpc = libp2pGetValueRpc(node, this.streams)
+    this.putValueRpc = libp2pPutValueRpc(this.streams)
   }
 
   multiaddrs (): string[] {
@@ -387,13 +395,16 @@ class Libp2pDhtPort implements DhtPort {
       connections: this.node.getConnections().length,
       routingTableSize: this.routingTable.size,
       mode: this.node.services.dht.getMode(),
-      ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {})
+      ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
+      dhtRequests: this.streams.stats(),
+      ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {})
     }
   }
 
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.streams.close()
     await this.node.stop()
   }
 

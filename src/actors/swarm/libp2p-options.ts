@@ -15,6 +15,10 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { RealClock } from '../../platform/real-clock.js'
+import { withPeerInfoCache } from './peer-info-cache.js'
+import type { CachedPeerStore, PeerInfoCacheLimits } from './peer-info-cache.js'
+import type { Clock } from '../runtime/clock.js'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
 import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
@@ -77,6 +81,15 @@ export interface Libp2pDhtPortOptions {
    * query. Kept so tests and benches can compare the two.
    */
   valueLookup?: 'direct' | 'kad-dht'
+  /**
+   * kad-dht reads the peers it names in answers through a read cache
+   * (peer-info-cache.ts); `false` turns it off (benches compare the two).
+   */
+  peerInfoCache?: PeerInfoCacheLimits | false
+  /** Time for the port's caches and idle streams; default the real clock. */
+  clock?: Clock
+  /** Receives kad-dht's cached peer store once libp2p builds it (status, tests). */
+  onPeerInfoCache?: (store: CachedPeerStore) => void
 }
 
 /** The peer-info policy for peers learned over the DHT: keep loopback/private addresses only in testnets. */
@@ -105,6 +118,10 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     throw new RangeError(transport === 'memory' ? 'a memory-transport port needs listen: [\'/memory/<name>\']' : 'a TCP port needs at least one listen address (e.g. /ip4/127.0.0.1/tcp/0)')
   }
   const loopback = options.loopback === true
+  const cacheLimits = options.peerInfoCache ?? {}
+  const clock = options.clock ?? new RealClock()
+  const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> =>
+    cacheLimits === false ? factory : withPeerInfoCache(factory, clock, cacheLimits, options.onPeerInfoCache)
   for (const ns of Object.keys(options.validators ?? {})) {
     if (options.selectors?.[ns] === undefined) {
       // kad-dht 16.4's get() asks the selector even for a single record and
@@ -135,7 +152,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({
+      dht: withCache(kadDHT({
         protocol: options.kadProtocol ?? DEFAULT_KAD_PROTOCOL,
         clientMode: (options.mode ?? 'server') === 'client',
         validators: options.validators ?? {},
@@ -149,7 +166,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
         // testnet would never fill a routing table.
         peerInfoMapper: peerInfoMapperFor(options),
         ...(loopback ? LOOPBACK_KAD_TIMEOUTS : {})
-      })
+      }))
     }
   }
 }

@@ -189,6 +189,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           connections: s.connections,
           routingTableSize: s.routingTableSize,
           recordsRejected: s.recordsRejected ?? {},
+          ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
+          ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),
           pendingQueries: pending.size,
           runningQueries: running,
           heldCommands: held.length,
