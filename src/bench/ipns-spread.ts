@@ -119,8 +119,13 @@ export async function openBenchNode (stack: StackLabel, seed: number): Promise<B
         return { value: r.value, sequence: r.sequence, source: r.source }
       },
       dhtCalls: async () => {
-        const swarm = (await node.ask({ type: 'swarm.status' }, { timeoutMs: 10_000 })).actors.find(a => a.name === 'swarm')
-        return Object.fromEntries(Object.entries(swarm?.commands ?? {}).filter(([k]) => k.startsWith('dht.')).map(([k, c]) => [k, c.served + c.failed]))
+        const status = await node.ask({ type: 'swarm.status' }, { timeoutMs: 10_000 })
+        const swarm = status.actors.find(a => a.name === 'swarm')
+        const r = status.dhtRequests
+        return {
+          ...Object.fromEntries(Object.entries(swarm?.commands ?? {}).filter(([k]) => k.startsWith('dht.')).map(([k, c]) => [k, c.served + c.failed])),
+          ...(r !== undefined ? { 'streams.opened': r.streamsOpened, 'streams.reused': r.streamsReused, 'streams.retried': r.streamsRetried } : {})
+        }
       },
       stop: async () => { await node.stop() }
     }
@@ -370,7 +375,7 @@ export async function benchIpnsSpread (options: IpnsSpreadBenchOptions = {}): Pr
     notes: {
       cpuMs: 'process.cpuUsage (user + system, worker threads included) while the phase ran; resolver = the bench process, children = each child process',
       eventLoopActiveMs: 'performance.eventLoopUtilization().active of each process\'s main thread while the round ran: wall time its event loop was busy, including time it waited for a core on a loaded host, so not CPU time; near wallMs means that process was the bottleneck',
-      resolverDhtCalls: 'DHT operations the resolver asked for during the phase: swarmbus, its swarm actor\'s dht.* commands (dht.getValues: one lookup); Helia, @helia/ipns\'s routing calls (routing.get: one whole kad-dht GET)',
+      resolverDhtCalls: 'DHT operations the resolver asked for during the phase: swarmbus, its swarm actor\'s dht.* commands (dht.getValues: one lookup) and the streams its DHT requests opened, reused, and retried fresh after a reused one failed (streams.*); Helia, @helia/ipns\'s routing calls (routing.get: one whole kad-dht GET)',
       oneProcessReference: 'the issue: @helia/ipns 100 concurrent distinct resolves took 12.7 s with the 20 nodes in one process, 8.1 s with them over 2 processes'
     }
   }

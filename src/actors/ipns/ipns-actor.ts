@@ -9,7 +9,6 @@
  */
 import { LRUCache } from 'lru-cache'
 import { assign, createActor } from 'xstate'
-import { toString as bytesToString } from 'uint8arrays/to-string'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
@@ -475,7 +474,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           case 'r.value':
             // an answer of an earlier hop's query, already queued when that query was stopped
             if (m.hop !== f.hop) return
-            send({ type: 'VALUE', key: bytesToString(m.value, 'base64'), value: m.value, from: m.from })
+            send({ type: 'VALUE', key: base64Of(m.value), value: m.value, from: m.from })
             return
           case 'r.end':
             if (m.hop !== f.hop) return
@@ -495,7 +494,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             f.localPending--
             if (m.result.ok) {
               const rec = (m.result.value as StoredRecord).record
-              f.machine.send({ type: 'VALUE', key: bytesToString(rec, 'base64'), value: rec, from: 'local' })
+              f.machine.send({ type: 'VALUE', key: base64Of(rec), value: rec, from: 'local' })
             }
             if (f.localPending === 0) f.machine.send({ type: 'QUERY_END' })
             settleResolve(f)
@@ -557,3 +556,12 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
 }
 
 export type { PublishContext }
+
+/**
+ * A record's identity among the values of one resolve: its bytes in unpadded
+ * base64 (multibase 'm' without the prefix), by Node's native encoder; the JS
+ * one cost ~2 % of a resolver's CPU.
+ */
+function base64Of (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64').replace(/=+$/, '')
+}

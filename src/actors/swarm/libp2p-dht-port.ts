@@ -17,6 +17,8 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DHT_RECORD_PREFIX } from './ipns-dht.js'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from './kad-rpc.js'
 import { KadStreamPool } from './kad-stream-pool.js'
+import { AnswerTimes } from './answer-times.js'
+import type { Clock } from '../runtime/clock.js'
 import type { CachedPeerStore } from './peer-info-cache.js'
 import { RealClock } from '../../platform/real-clock.js'
 import type { GetValueRpc, PutValueRpc } from './kad-rpc.js'
@@ -109,6 +111,8 @@ class Libp2pDhtPort implements DhtPort {
   private readonly putValueRpc: PutValueRpc
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
   private readonly streams: KadStreamPool
+  private readonly clock: Clock
+  private readonly answerTimes = new AnswerTimes()
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions, private readonly peerInfoCache: CachedPeerStore | undefined) {
@@ -123,8 +127,16 @@ class Libp2pDhtPort implements DhtPort {
     this.datastore = options.datastore
     this.mapper = peerInfoMapperFor(options)
     // our GET_VALUE and PUT_VALUE requests: through the per-peer gate, on reused streams
-    this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, options.clock ?? new RealClock())
-    this.getValueRpc = libp2pGetValueRpc(node, this.streams)
+    this.clock = options.clock ?? new RealClock()
+    this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, this.clock)
+    const getValue = libp2pGetValueRpc(node, this.streams)
+    // every answer's time feeds the lookups' hedge (answer-times.ts)
+    this.getValueRpc = async (peer, addrs, key, signal) => {
+      const t0 = this.clock.now()
+      const answer = await getValue(peer, addrs, key, signal)
+      this.answerTimes.record(this.clock.now() - t0)
+      return answer
+    }
     this.putValueRpc = libp2pPutValueRpc(this.streams)
   }
 
@@ -225,8 +237,10 @@ class Libp2pDhtPort implements DhtPort {
       validate: async record => await this.validRecordValue(key, record, ctx.signal),
       dialable: (id, addrs) => this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`)),
       signal: ctx.signal,
-      // the own copy is one of the values wanted: one request fewer in flight
-      ...(options.want !== undefined ? { width: Math.max(1, options.want - (local !== undefined ? 1 : 0)) } : {}),
+      // the own copy is one of the values wanted: one request fewer in flight,
+      // and no more peers asked than values still wanted
+      ...(options.want !== undefined ? { width: Math.max(1, options.want - (local !== undefined ? 1 : 0)), values: Math.max(1, options.want - (local !== undefined ? 1 : 0)) } : {}),
+      hedge: { ms: this.answerTimes.hedgeMs(), clock: this.clock },
       onProgress
     })
   }

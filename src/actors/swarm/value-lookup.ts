@@ -12,6 +12,13 @@
  * answered or failed. The caller stops it earlier by leaving the stream
  * (its signal aborts every open request).
  *
+ * With `values` (how many values the asker needs from peers) it never asks
+ * more peers than could still be needed: requests in flight stay within
+ * values still missing, so when every peer holds the record exactly `values`
+ * requests are sent. With `hedge`, a request unanswered after hedge.ms()
+ * stops holding its slot: the next peer is asked too (a slow or silent peer
+ * does not hold the lookup up; its late answer still counts).
+ *
  * What it does not do, on purpose: peers named in answers are kept in the
  * lookup's own candidate list only, not pushed into kad-dht's routing table
  * and libp2p's peer store (kad-dht does that for each of the ≤ 20 peers of
@@ -27,6 +34,7 @@ import { MAX_GET_VALUES_WANT } from '../../messages/swarm.js'
 import { Wakeup } from './wakeup.js'
 import type { DhtGetValue, DhtProgress } from './dht-port.js'
 import type { GetValueAnswer, GetValueRpc } from './kad-rpc.js'
+import type { Clock, TimerId } from '../runtime/clock.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -49,6 +57,10 @@ export interface ValueLookupInit {
   signal: AbortSignal
   /** requests in flight at once (default 10, at most 32) */
   width?: number
+  /** values wanted from peers: once that many arrived no more peers are asked (default: no limit) */
+  values?: number
+  /** when to give up waiting on one request and ask the next peer besides (needs the clock) */
+  hedge?: { ms: number, clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'> }
   maxQueries?: number
   maxCandidates?: number
   onProgress?: (event: DhtProgress) => void
@@ -59,6 +71,8 @@ interface Candidate {
   kad: Uint8Array
   addrs: Multiaddr[]
   state: 'new' | 'asking' | 'answered' | 'failed'
+  /** when it was asked (hedge clock), while asking */
+  askedAt?: number
 }
 
 /** a request's end: its answer and, when it carried a record, the record's value or why it is invalid */
@@ -108,8 +122,36 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
   const wake = new Wakeup()
   const onAbort = (): void => { wake.wake() }
   signal.addEventListener('abort', onAbort, { once: true })
+  // requests still open when the lookup ends (enough values, or the caller
+  // left) are aborted with it
+  const ended = new AbortController()
+  const requestSignal = AbortSignal.any([signal, ended.signal])
   let inFlight = 0
   let queries = 0
+  let found = 0
+  const wanted = init.values ?? Infinity
+  const hedge = init.hedge
+  const asking = new Set<Candidate>()
+  let hedgeTimer: TimerId | undefined
+  /**
+   * requests that hold a slot: those in flight, less those unanswered for
+   * hedge.ms (arming a wake-up for the next one due), and answers not yet
+   * looked at (one may be a value)
+   */
+  const holding = (): number => {
+    if (hedge === undefined) return inFlight + outcomes.length
+    const now = hedge.clock.now()
+    let overdue = 0
+    let nextDue = Infinity
+    for (const c of asking) {
+      const due = (c.askedAt ?? now) + hedge.ms
+      if (due <= now) overdue++
+      else nextDue = Math.min(nextDue, due)
+    }
+    if (hedgeTimer !== undefined) hedge.clock.clearTimer(hedgeTimer)
+    hedgeTimer = nextDue === Infinity ? undefined : hedge.clock.setTimer(nextDue, () => { hedgeTimer = undefined; wake.wake() })
+    return inFlight - overdue + outcomes.length
+  }
 
   /** the closest candidate not asked yet among the k closest that have not failed */
   const next = (): Candidate | undefined => {
@@ -123,12 +165,14 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
   }
   const ask = (c: Candidate): void => {
     c.state = 'asking'
+    if (hedge !== undefined) c.askedAt = hedge.clock.now()
+    asking.add(c)
     inFlight++
     queries++
     onProgress?.({ type: 'kad-dht:query:send-query', peer: c.id.toString(), detail: 'GET_VALUE' })
     // answers are checked as they come, side by side (the checks of an IPNS
     // record run in the verifier pool)
-    init.rpc(c.id, c.addrs, init.key, signal).then(async answer => {
+    init.rpc(c.id, c.addrs, init.key, requestSignal).then(async answer => {
       if (answer.record === undefined) {
         outcomes.push({ peer: c, answer })
         return
@@ -139,21 +183,22 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
         outcomes.push({ peer: c, answer, invalid })
       }
     }, (error: unknown) => { outcomes.push({ peer: c, error }) }
-    ).finally(() => { inFlight--; wake.wake() })
+    ).finally(() => { inFlight--; asking.delete(c); wake.wake() })
   }
 
   try {
     while (true) {
       signal.throwIfAborted()
-      while (inFlight < width && queries < maxQueries) {
+      while (queries < maxQueries && holding() < Math.min(width, wanted - found)) {
         const c = next()
         if (c === undefined) break
         ask(c)
       }
       if (inFlight === 0 && outcomes.length === 0) return
-      while (outcomes.length === 0) {
+      if (outcomes.length === 0) {
+        // an answer, a failure, or a request turning overdue (hedge)
         await wake.wait()
-        signal.throwIfAborted()
+        continue
       }
       for (const outcome of outcomes.splice(0)) {
         const { peer } = outcome
@@ -184,12 +229,16 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
         }
         const value = outcome.value
         if (value === undefined) continue
+        found++
         onProgress?.({ type: 'kad-dht:query:value', peer: peer.id.toString(), detail: `bytes=${value.byteLength}` })
         yield { value, from: peer.id.toString() }
       }
+      if (found >= wanted) return
     }
   } finally {
     signal.removeEventListener('abort', onAbort)
+    ended.abort()
+    if (hedgeTimer !== undefined) hedge?.clock.clearTimer(hedgeTimer)
   }
 }
 

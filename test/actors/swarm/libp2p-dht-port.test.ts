@@ -146,21 +146,26 @@ describe('Libp2pDhtPort on a 6-node loopback TCP testnet', () => {
     expect(a.length).toBe(ports.length)
   })
 
-  it('want: as many requests in flight as values wanted, the own copy counted', async () => {
+  it('want: as many requests as values wanted, the own copy counted, and no more', async () => {
     const k = key('want')
     await port(0).put(k, enc.encode('w'), { signal: bound() })
     let open = 0
     let most = 0
+    let sent = 0
     const got: string[] = []
     const onProgress = (e: DhtProgress): void => {
-      if (e.type === 'kad-dht:query:send-query') most = Math.max(most, ++open)
+      if (e.type === 'kad-dht:query:send-query') { sent++; most = Math.max(most, ++open) }
       if (e.type === 'kad-dht:query:peer-response' || e.type === 'kad-dht:query:query-error') open--
     }
-    // port(2) holds a copy: it is the first value, so want 3 keeps 2 requests in flight
+    // port(2) holds a copy: it is the first value, so want 3 keeps 2 requests
+    // in flight, and every peer holds one: 2 requests in all, 3 values
     for await (const v of port(2).get(k, { signal: bound(), want: 3, onProgress })) got.push(v.from)
     expect(got[0]).toBe(port(2).peerId)
-    expect(got).toHaveLength(ports.length)
+    expect(got).toHaveLength(3)
     expect(most).toBe(2)
+    expect(sent).toBe(2)
+    // without want, the lookup asks every peer
+    expect(await collect(port(2).get(k, { signal: bound() }))).toHaveLength(ports.length)
   })
 
   it('a burst of 80 gets through one peer stays under its 32-stream limit: every get finds the value', async () => {

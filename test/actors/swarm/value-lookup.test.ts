@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519KeyFromSeed } from '../../../src/actors/swarm/libp2p-options.js'
+import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
 import { compareDistance, kadId, LOOKUP_K, lookupValues } from '../../../src/actors/swarm/value-lookup.js'
 import type { DhtGetValue, DhtProgress } from '../../../src/actors/swarm/dht-port.js'
 import type { GetValueAnswer } from '../../../src/actors/swarm/kad-rpc.js'
@@ -168,5 +169,67 @@ describe('lookupValues', () => {
     controller.abort(Object.assign(new Error('deadline'), { name: 'AbortError' }))
     await expect(run).rejects.toThrow('deadline')
     expect(calls.every(c => c.signal.aborted)).toBe(true)
+  })
+
+  it('values: asks no more peers than values still wanted, replaces only answers without one, then ends', async () => {
+    const [self, ...others] = await peers(31)
+    const sorted = byDistance(others)
+    // every peer holds the record but the 2nd and 4th closest
+    const holders = new Set(sorted.filter((_, i) => i !== 1 && i !== 3).map(p => p.toString()))
+    const net = networkRpc(others, holders)
+    const values = await collect(lookupValues({ key: KEY, self: self as PeerId, start: others, rpc: net.rpc, validate, dialable: () => [], signal: AbortSignal.timeout(5_000), width: 5, values: 5 }))
+    expect(values).toHaveLength(5)
+    // 5 holders among the 7 closest: exactly those 7 were asked
+    expect(new Set(net.asked)).toEqual(new Set(sorted.slice(0, 7).map(p => p.toString())))
+    expect(net.asked).toHaveLength(7)
+  })
+
+  it('values: requests still open when enough values are in are aborted', async () => {
+    const [self, ...others] = await peers(10)
+    const { calls, rpc } = manualRpc()
+    const run = collect(lookupValues({ key: KEY, self: self as PeerId, start: others, rpc, validate, dialable: () => [], signal: AbortSignal.timeout(5_000), width: 3, values: 2 }))
+    await new Promise(resolve => setImmediate(resolve))
+    // at most `values` requests go out although width allows 3
+    expect(calls).toHaveLength(2)
+    calls[0]?.answer({ record: enc.encode('a'), closer: [] })
+    await new Promise(resolve => setImmediate(resolve))
+    calls[1]?.answer({ closer: [] })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(calls).toHaveLength(3)
+    calls[2]?.answer({ record: enc.encode('b'), closer: [] })
+    expect((await run).map(v => dec.decode(v.value))).toEqual(['a', 'b'])
+    expect(calls).toHaveLength(3)
+  })
+
+  it('hedge: a request unanswered after hedge.ms stops holding its slot, and its late answer still counts', async () => {
+    const [self, ...others] = await peers(10)
+    const sorted = byDistance(others)
+    const { calls, rpc } = manualRpc()
+    const clock = new SimulatedClock(0)
+    const values: string[] = []
+    const run = (async () => {
+      for await (const v of lookupValues({ key: KEY, self: self as PeerId, start: others, rpc, validate, dialable: () => [], signal: AbortSignal.timeout(5_000), width: 2, values: 3, hedge: { ms: 100, clock } })) values.push(dec.decode(v.value))
+    })()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(calls.map(c => c.peer)).toEqual(sorted.slice(0, 2).map(p => p.toString()))
+    clock.advance(50)
+    calls[0]?.answer({ record: enc.encode('a'), closer: [] })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(calls).toHaveLength(3) // the closest answered at 50 ms: its slot goes to the 3rd
+    clock.advance(49)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(calls).toHaveLength(3) // the 2nd is not late yet (asked at 0, due at 100)
+    clock.advance(1)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(calls).toHaveLength(4) // now it is: a 4th peer asked besides it
+    expect(calls[3]?.peer).toBe(sorted[3]?.toString())
+    expect(calls[1]?.signal.aborted).toBe(false)
+    calls[1]?.answer({ record: enc.encode('late'), closer: [] })
+    calls[2]?.answer({ record: enc.encode('c'), closer: [] })
+    await run
+    expect(values.sort()).toEqual(['a', 'c', 'late'])
+    // the 4th request was still open when the 3rd value arrived: aborted
+    expect(calls[3]?.signal.aborted).toBe(true)
+    expect(calls).toHaveLength(4)
   })
 })
