@@ -17,7 +17,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DHT_RECORD_PREFIX } from './ipns-dht.js'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from './kad-rpc.js'
 import { KadStreamPool } from './kad-stream-pool.js'
-import { AnswerTimes } from './answer-times.js'
+import { PeerLiveness } from './peer-liveness.js'
 import type { Clock } from '../runtime/clock.js'
 import type { CachedPeerStore } from './peer-info-cache.js'
 import { RealClock } from '../../platform/real-clock.js'
@@ -112,7 +112,7 @@ class Libp2pDhtPort implements DhtPort {
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
   private readonly streams: KadStreamPool
   private readonly clock: Clock
-  private readonly answerTimes = new AnswerTimes()
+  private readonly liveness: PeerLiveness
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions, private readonly peerInfoCache: CachedPeerStore | undefined) {
@@ -130,12 +130,19 @@ class Libp2pDhtPort implements DhtPort {
     this.clock = options.clock ?? new RealClock()
     this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, this.clock)
     const getValue = libp2pGetValueRpc(node, this.streams)
-    // every answer's time feeds the lookups' hedge (answer-times.ts)
+    // which peers answer: the lookups' hedge (peer-liveness.ts)
+    this.liveness = new PeerLiveness(() => this.clock.now())
     this.getValueRpc = async (peer, addrs, key, signal) => {
+      this.liveness.opened(peer)
       const t0 = this.clock.now()
-      const answer = await getValue(peer, addrs, key, signal)
-      this.answerTimes.record(this.clock.now() - t0)
-      return answer
+      let ms: number | undefined
+      try {
+        const answer = await getValue(peer, addrs, key, signal)
+        ms = this.clock.now() - t0
+        return answer
+      } finally {
+        this.liveness.closed(peer, ms)
+      }
     }
     this.putValueRpc = libp2pPutValueRpc(this.streams)
   }
@@ -240,7 +247,7 @@ class Libp2pDhtPort implements DhtPort {
       // the own copy is one of the values wanted: one request fewer in flight,
       // and no more peers asked than values still wanted
       ...(options.want !== undefined ? { width: Math.max(1, options.want - (local !== undefined ? 1 : 0)), values: Math.max(1, options.want - (local !== undefined ? 1 : 0)) } : {}),
-      hedge: { ms: this.answerTimes.hedgeMs(), clock: this.clock },
+      hedge: { stallMs: this.liveness.stallMs(), progressAt: peer => this.liveness.progressAt(peer), clock: this.clock },
       onProgress
     })
   }

@@ -15,9 +15,10 @@
  * With `values` (how many values the asker needs from peers) it never asks
  * more peers than could still be needed: requests in flight stay within
  * values still missing, so when every peer holds the record exactly `values`
- * requests are sent. With `hedge`, a request unanswered after hedge.ms()
- * stops holding its slot: the next peer is asked too (a slow or silent peer
- * does not hold the lookup up; its late answer still counts).
+ * requests are sent. With `hedge`, a request to a peer that has answered
+ * none of our requests for hedge.stallMs stops holding its slot: the next
+ * peer is asked too (a frozen or badly slowed peer does not hold the lookup
+ * up; its late answer still counts).
  *
  * What it does not do, on purpose: peers named in answers are kept in the
  * lookup's own candidate list only, not pushed into kad-dht's routing table
@@ -59,8 +60,12 @@ export interface ValueLookupInit {
   width?: number
   /** values wanted from peers: once that many arrived no more peers are asked (default: no limit) */
   values?: number
-  /** when to give up waiting on one request and ask the next peer besides (needs the clock) */
-  hedge?: { ms: number, clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'> }
+  /**
+   * Stop waiting on a request, and ask the next peer besides, once its peer
+   * has made no progress (peer-liveness.ts: answered none of our requests)
+   * for `stallMs`, counted from the request's start at the earliest.
+   */
+  hedge?: { stallMs: number, progressAt: (peer: PeerId) => number | undefined, clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'> }
   maxQueries?: number
   maxCandidates?: number
   onProgress?: (event: DhtProgress) => void
@@ -134,8 +139,8 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
   const asking = new Set<Candidate>()
   let hedgeTimer: TimerId | undefined
   /**
-   * requests that hold a slot: those in flight, less those unanswered for
-   * hedge.ms (arming a wake-up for the next one due), and answers not yet
+   * requests that hold a slot: those in flight, less those to a stalled peer
+   * (arming a wake-up for when the next one may be), and answers not yet
    * looked at (one may be a value)
    */
   const holding = (): number => {
@@ -144,7 +149,8 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
     let overdue = 0
     let nextDue = Infinity
     for (const c of asking) {
-      const due = (c.askedAt ?? now) + hedge.ms
+      const asked = c.askedAt ?? now
+      const due = Math.max(asked, hedge.progressAt(c.id) ?? asked) + hedge.stallMs
       if (due <= now) overdue++
       else nextDue = Math.min(nextDue, due)
     }

@@ -1,0 +1,74 @@
+/**
+ * Which peers are stalled: they have our GET_VALUE requests open and have
+ * answered none of them for a while. The value lookups use it to stop
+ * waiting on such a peer (value-lookup.ts, `hedge`).
+ *
+ * Why per peer and not per request: under a burst every answer is slow
+ * (requests queue at both ends), so a request's age says little; but a peer
+ * that is only busy keeps answering something, while a frozen or badly slowed
+ * one answers nothing. A peer counts as making progress when a request to it
+ * starts with none open, and whenever it answers one.
+ *
+ * How long "a while" is follows how fast peers answer here: four times the
+ * median time of the last 64 answers, within 100 ms … 1 s (750 ms until 8
+ * answers are in). On loopback that is the 100 ms floor when idle; under a
+ * burst, when answers queue, it grows toward 1 s; across the internet it
+ * follows the round trips.
+ *
+ * Bounded: an entry exists only while the peer has requests open (the gate
+ * bounds those), and is dropped with the last one; 64 answer times.
+ */
+import type { PeerId } from '@libp2p/interface'
+
+export const STALL = { initialMs: 750, minMs: 100, maxMs: 1_000, factor: 4, samples: 64, minSamples: 8 }
+
+interface Entry { open: number, progressAt: number }
+
+export class PeerLiveness {
+  private readonly peers = new Map<string, Entry>()
+  private readonly times: number[] = []
+  private nextTime = 0
+
+  constructor (private readonly now: () => number) {}
+
+  /** a request to peer starts */
+  opened (peer: PeerId): void {
+    const key = peer.toString()
+    const e = this.peers.get(key)
+    if (e === undefined) this.peers.set(key, { open: 1, progressAt: this.now() })
+    else e.open++
+  }
+
+  /** a request to peer ended: answered after `ms` (progress), or not (ms undefined) */
+  closed (peer: PeerId, ms: number | undefined): void {
+    const key = peer.toString()
+    const e = this.peers.get(key)
+    if (e === undefined) return
+    if (ms !== undefined) {
+      e.progressAt = this.now()
+      if (ms >= 0) {
+        this.times[this.nextTime] = ms
+        this.nextTime = (this.nextTime + 1) % STALL.samples
+      }
+    }
+    if (--e.open <= 0) this.peers.delete(key)
+  }
+
+  /** how long a peer with requests open may answer nothing before it counts as stalled */
+  stallMs (): number {
+    if (this.times.length < STALL.minSamples) return STALL.initialMs
+    const sorted = [...this.times].sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)] as number
+    return Math.min(STALL.maxMs, Math.max(STALL.minMs, STALL.factor * median))
+  }
+
+  /** when peer last made progress while it has requests open (undefined: none open) */
+  progressAt (peer: PeerId): number | undefined {
+    return this.peers.get(peer.toString())?.progressAt
+  }
+
+  /** peers with requests open, for tests */
+  get size (): number {
+    return this.peers.size
+  }
+}
