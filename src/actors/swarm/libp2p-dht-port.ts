@@ -18,9 +18,9 @@ import { DHT_RECORD_PREFIX } from './ipns-dht.js'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from './kad-rpc.js'
 import { KadStreamPool } from './kad-stream-pool.js'
 import { PeerLiveness } from './peer-liveness.js'
+import { RealClock } from '../../platform/real-clock.js'
 import type { Clock } from '../runtime/clock.js'
 import type { CachedPeerStore } from './peer-info-cache.js'
-import { RealClock } from '../../platform/real-clock.js'
 import type { GetValueRpc, PutValueRpc } from './kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
@@ -236,6 +236,7 @@ class Libp2pDhtPort implements DhtPort {
       onProgress({ type: 'kad-dht:query:value', peer: this.peerId, detail: `bytes=${local.byteLength}` })
       yield { value: local, from: this.peerId }
     }
+    const fromPeers = options.want !== undefined ? Math.max(1, options.want - (local !== undefined ? 1 : 0)) : undefined
     yield * lookupValues({
       key,
       self: this.node.peerId,
@@ -246,7 +247,7 @@ class Libp2pDhtPort implements DhtPort {
       signal: ctx.signal,
       // the own copy is one of the values wanted: one request fewer in flight,
       // and no more peers asked than values still wanted
-      ...(options.want !== undefined ? { width: Math.max(1, options.want - (local !== undefined ? 1 : 0)), values: Math.max(1, options.want - (local !== undefined ? 1 : 0)) } : {}),
+      ...(fromPeers !== undefined ? { width: fromPeers, values: fromPeers } : {}),
       hedge: { stallMs: this.liveness.stallMs(), progressAt: peer => this.liveness.progressAt(peer), clock: this.clock },
       onProgress
     })

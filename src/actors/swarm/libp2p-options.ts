@@ -83,7 +83,7 @@ export interface Libp2pDhtPortOptions {
   valueLookup?: 'direct' | 'kad-dht'
   /**
    * kad-dht reads the peers it names in answers through a read cache
-   * (peer-info-cache.ts); `false` turns it off (benches compare the two).
+   * (peer-info-cache.ts): limits, or `false` to read the peer store itself.
    */
   peerInfoCache?: PeerInfoCacheLimits | false
   /** Time for the port's caches and idle streams; default the real clock. */

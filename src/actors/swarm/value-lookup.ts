@@ -131,11 +131,11 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
   // left) are aborted with it
   const ended = new AbortController()
   const requestSignal = AbortSignal.any([signal, ended.signal])
-  let inFlight = 0
   let queries = 0
   let found = 0
   const wanted = init.values ?? Infinity
   const hedge = init.hedge
+  /** the requests in flight */
   const asking = new Set<Candidate>()
   let hedgeTimer: TimerId | undefined
   /**
@@ -144,7 +144,7 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
    * looked at (one may be a value)
    */
   const holding = (): number => {
-    if (hedge === undefined) return inFlight + outcomes.length
+    if (hedge === undefined) return asking.size + outcomes.length
     const now = hedge.clock.now()
     let overdue = 0
     let nextDue = Infinity
@@ -156,7 +156,7 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
     }
     if (hedgeTimer !== undefined) hedge.clock.clearTimer(hedgeTimer)
     hedgeTimer = nextDue === Infinity ? undefined : hedge.clock.setTimer(nextDue, () => { hedgeTimer = undefined; wake.wake() })
-    return inFlight - overdue + outcomes.length
+    return asking.size - overdue + outcomes.length
   }
 
   /** the closest candidate not asked yet among the k closest that have not failed */
@@ -173,7 +173,6 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
     c.state = 'asking'
     if (hedge !== undefined) c.askedAt = hedge.clock.now()
     asking.add(c)
-    inFlight++
     queries++
     onProgress?.({ type: 'kad-dht:query:send-query', peer: c.id.toString(), detail: 'GET_VALUE' })
     // answers are checked as they come, side by side (the checks of an IPNS
@@ -189,7 +188,7 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
         outcomes.push({ peer: c, answer, invalid })
       }
     }, (error: unknown) => { outcomes.push({ peer: c, error }) }
-    ).finally(() => { inFlight--; asking.delete(c); wake.wake() })
+    ).finally(() => { asking.delete(c); wake.wake() })
   }
 
   try {
@@ -200,7 +199,7 @@ export async function * lookupValues (init: ValueLookupInit): AsyncGenerator<Dht
         if (c === undefined) break
         ask(c)
       }
-      if (inFlight === 0 && outcomes.length === 0) return
+      if (asking.size === 0 && outcomes.length === 0) return
       if (outcomes.length === 0) {
         // an answer, a failure, or a request turning overdue (hedge)
         await wake.wait()
