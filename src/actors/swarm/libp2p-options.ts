@@ -16,6 +16,7 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { RealClock } from '../../platform/real-clock.js'
+import { keyCachingNoiseCrypto } from './noise-crypto.js'
 import { withPeerInfoCache } from './peer-info-cache.js'
 import type { CachedPeerStore, PeerInfoCacheLimits } from './peer-info-cache.js'
 import type { Clock } from '../runtime/clock.js'
@@ -138,7 +139,8 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     addresses: { listen, ...(options.announce !== undefined ? { announce: options.announce } : {}) },
     ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
     transports: [transport === 'tcp' ? tcp() : memory()],
-    connectionEncrypters: [noise()],
+    // noise's own cipher and handshake, with one key object per session key (noise-crypto.ts)
+    connectionEncrypters: [noise({ crypto: keyCachingNoiseCrypto() })],
     streamMuxers: [yamux()],
     connectionManager: loopback ? { allow: LOOPBACK_ALLOW } : {},
     // The connection monitor pings every connection every 10 s over
