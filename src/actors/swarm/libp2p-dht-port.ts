@@ -53,13 +53,18 @@ const P2P_CODE = 421
 /** kad-dht tags peers in its routing table with this peer-store tag. */
 const KAD_PEER_TAG = 'kad-peer'
 /**
- * DHT requests of ours open to one peer at once. kad-dht's handler takes 32
- * inbound streams per connection and resets the rest; 8 are left for kad-dht's
- * own traffic on that connection (pings, refresh lookups). Requests beyond it
- * wait: in a burst they wait longest behind a slow peer (ipns-slow, 100
- * concurrent resolves, one run each: 7.8 s at 16, 7.4 s at 24, 6.2 s at 28).
+ * DHT requests of ours open to one peer at once, each on its own stream;
+ * more wait in order for one to finish. kad-dht's handler takes 32 inbound
+ * streams per connection and resets the rest. Fewer is cheaper: a burst opens
+ * up to this many fresh streams to every peer it asks, and a fresh stream
+ * costs both ends more than the request (docs/libp2p-notes.md). More helps
+ * only when a peer is slow to answer rather than busy. 100 concurrent
+ * resolves, 20 nodes in one process, cold streams (medians of 7 bursts, runs
+ * in one batch): 1.73 s at 24, 1.53 s at 16, 1.53 s at 12; with 2 slow and 2
+ * frozen peers of 20 (ipns-slow, first burst) 1.49 s at 24, 1.78 s at 12,
+ * 2.21 s at 8. go-libp2p's client sends one request at a time per peer.
  */
-const GETS_PER_PEER = 24
+const GETS_PER_PEER = 12
 /** GET_VALUE requests waiting for a peer's slot, over all peers */
 const MAX_WAITING_GETS = 8_192
 

@@ -170,7 +170,7 @@ describe('Libp2pDhtPort on a 6-node loopback TCP testnet', () => {
 
   it('a burst of 80 gets through one peer stays under its 32-stream limit: every get finds the value', async () => {
     // kad-dht's handler resets inbound streams beyond 32 per connection; the
-    // port keeps at most 24 requests open per peer and queues the rest
+    // port keeps at most 12 requests open per peer and queues the rest
     const lone = await startExtra(112, { mode: 'client' })
     await lone.dial(port(5).multiaddrs()[0] ?? '', { signal: bound() })
     const k = key('burst')
