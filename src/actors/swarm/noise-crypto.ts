@@ -19,6 +19,9 @@
  * KeyObject. An entry lives as long as noise holds that array; the bytes are
  * compared on every use, so a key array rewritten in place is never
  * encrypted with under its old key.
+ *
+ * Node only, like the rest of the runtime: Electron's Node has no
+ * chacha20-poly1305, and noise's own fallback for it is not kept here.
  */
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
@@ -81,9 +84,10 @@ export function keyCachingNoiseCrypto (): KeyCachingNoiseCrypto {
       const decipher = createDecipheriv(CIPHER, keyObject(k), nonce, { authTagLength: TAG_BYTES })
       decipher.setAAD(ad, { plaintextLength: bodyBytes })
       decipher.setAuthTag(input.subarray(bodyBytes))
-      // final() throws when the tag does not verify
-      const parts = [decipher.update(input.subarray(0, bodyBytes)), decipher.final()]
-      return Buffer.concat(parts)
+      const plain = decipher.update(input.subarray(0, bodyBytes))
+      // final() throws when the tag does not verify; it returns no bytes (a stream cipher)
+      const rest = decipher.final()
+      return rest.byteLength === 0 ? plain : Buffer.concat([plain, rest])
     }
   }
 }

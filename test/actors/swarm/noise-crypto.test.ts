@@ -41,7 +41,7 @@ describe('keyCachingNoiseCrypto', () => {
     expect(bytes(c.chaCha20Poly1305Decrypt(sealedList, nonce(7), ad, k))).toEqual(Uint8Array.from(plain))
   })
 
-  it('refuses a tampered ciphertext, a wrong nonce and a wrong key, on both ciphers', () => {
+  it('refuses a tampered body or tag, other associated data, a wrong nonce and a wrong key, on both ciphers', () => {
     const c = keyCachingNoiseCrypto()
     const k = randomBytes(32)
     const ad = new Uint8Array(0)
@@ -50,6 +50,10 @@ describe('keyCachingNoiseCrypto', () => {
       const flipped = Uint8Array.from(sealed)
       flipped[5] = (flipped[5] ?? 0) ^ 1
       expect(() => c.chaCha20Poly1305Decrypt(flipped, nonce(1), ad, k)).toThrow()
+      const badTag = Uint8Array.from(sealed)
+      badTag[badTag.length - 1] = (badTag[badTag.length - 1] ?? 0) ^ 1
+      expect(() => c.chaCha20Poly1305Decrypt(badTag, nonce(1), ad, k)).toThrow()
+      expect(() => c.chaCha20Poly1305Decrypt(sealed, nonce(1), new Uint8Array([1]), k)).toThrow()
       expect(() => c.chaCha20Poly1305Decrypt(sealed, nonce(2), ad, k)).toThrow()
       expect(() => c.chaCha20Poly1305Decrypt(sealed, nonce(1), ad, randomBytes(32))).toThrow()
     }
@@ -59,8 +63,8 @@ describe('keyCachingNoiseCrypto', () => {
     const c = keyCachingNoiseCrypto()
     const k = randomBytes(32)
     const plain = randomBytes(2_000)
-    for (let i = 0; i < 10; i++) c.chaCha20Poly1305Encrypt(plain, nonce(i), new Uint8Array(0), k)
-    expect(c.stats()).toEqual({ keysMade: 1, keysReused: 9 })
+    for (let i = 0; i < 10; i++) c.chaCha20Poly1305Decrypt(c.chaCha20Poly1305Encrypt(plain, nonce(i), new Uint8Array(0), k), nonce(i), new Uint8Array(0), k)
+    expect(c.stats()).toEqual({ keysMade: 1, keysReused: 19 })
 
     k.set(randomBytes(32))
     const sealed = bytes(c.chaCha20Poly1305Encrypt(plain, nonce(0), new Uint8Array(0), k))
