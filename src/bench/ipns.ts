@@ -556,14 +556,8 @@ export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
     // compiling its code paths and growing the heap, whichever stack runs
     // it), then A B B A
     {
-      const runs = new Map<Stack, Rec[]>(stacks.map(s => [s, []]))
-      const warmUpWallMs: Record<string, number> = {}
-      for (const s of stacks) {
-        const t = performance.now()
-        await Promise.all(Array.from({ length: o.names }, async (_, j) => { await s.resolve('member', j, true, 90_000).catch(() => {}) }))
-        warmUpWallMs[s.label] = ms(performance.now() - t)
-      }
-      for (const s of [...stacks, ...[...stacks].reverse()]) {
+      // one burst of resolves of every name from the member; with a quorum, swarmbus only
+      const burst = async (s: Stack, quorum?: number): Promise<Rec> => {
         const errors = new Errors()
         let wrong = 0
         const t = performance.now()
@@ -571,7 +565,7 @@ export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
         const a0 = s.answers()
         await Promise.all(Array.from({ length: o.names }, async (_, j) => {
           try {
-            const r = await s.resolve('member', j, true, 90_000)
+            const r = await s.resolve('member', j, true, 90_000, quorum)
             if (r.value !== values[j] || r.sequence !== sequences.get(s)?.[j]) wrong++
           } catch (err) {
             errors.add(err)
@@ -583,50 +577,30 @@ export async function benchIpns (options: IpnsBenchOptions = {}): Promise<Rec> {
         // what each resolve heard: values from peers, and requests lost (a
         // burst beyond kad-dht's 32 inbound streams per connection is reset)
         const perResolve = { peerValues: round((a1.values - a0.values) / o.names, 1), failedRequests: round((a1.errors - a0.errors) / o.names, 1) }
-        runs.get(s)?.push({ wallMs, cpuMs, wrong, errors: errors.list(), load1m: load1m(), perResolve })
+        return { wallMs, cpuMs, wrong, errors: errors.list(), load1m: load1m(), perResolve }
       }
+      const mean = (rs: Rec[], k: string): number => ms(rs.reduce((a, r) => a + (r[k] as number), 0) / Math.max(1, rs.length))
+
+      const warmUpWallMs = new Map<Stack, unknown>()
+      for (const s of stacks) warmUpWallMs.set(s, (await burst(s)).wallMs)
+      const runs = new Map<Stack, Rec[]>(stacks.map(s => [s, []]))
+      for (const s of [...stacks, ...[...stacks].reverse()]) runs.get(s)?.push(await burst(s))
       for (const s of stacks) {
         const rs = runs.get(s) ?? []
-        put(s, 'concurrentDistinct', {
-          resolves: o.names,
-          meanWallMs: ms(rs.reduce((a, r) => a + (r.wallMs as number), 0) / Math.max(1, rs.length)),
-          meanCpuMs: ms(rs.reduce((a, r) => a + (r.cpuMs as number), 0) / Math.max(1, rs.length)),
-          runs: rs,
-          warmUpWallMs: warmUpWallMs[s.label]
-        })
+        put(s, 'concurrentDistinct', { resolves: o.names, meanWallMs: mean(rs, 'wallMs'), meanCpuMs: mean(rs, 'cpuMs'), runs: rs, warmUpWallMs: warmUpWallMs.get(s) })
       }
+
       // the same burst with swarmbus weighing as many values per resolve as
       // Helia's did above (its own copy and the peers' answers that got
       // through), so the two do equal work: twice, after the A B B A
       const he = stacks.find(s => s.label === 'helia')
       const sb = stacks.find(s => s.label === 'swarmbus')
       const heRuns = he !== undefined ? runs.get(he) ?? [] : []
-      if (he !== undefined && sb !== undefined && heRuns.length > 0) {
+      if (sb !== undefined && heRuns.length > 0) {
         const heValues = heRuns.reduce((a, r) => a + ((r.perResolve as Rec).peerValues as number), 0) / heRuns.length + 1
         const quorum = Math.max(1, Math.round(heValues))
-        const eq: Rec[] = []
-        for (let i = 0; i < 2; i++) {
-          const errors = new Errors()
-          let wrong = 0
-          const t = performance.now()
-          const a0 = sb.answers()
-          await Promise.all(Array.from({ length: o.names }, async (_, j) => {
-            try {
-              const r = await sb.resolve('member', j, true, 90_000, quorum)
-              if (r.value !== values[j] || r.sequence !== sequences.get(sb)?.[j]) wrong++
-            } catch (err) {
-              errors.add(err)
-            }
-          }))
-          const a1 = sb.answers()
-          eq.push({ wallMs: ms(performance.now() - t), wrong, errors: errors.list(), load1m: load1m(), perResolve: { peerValues: round((a1.values - a0.values) / o.names, 1) } })
-        }
-        put(sb, 'concurrentDistinctAtHeliasAnswers', {
-          quorum,
-          heliaValuesPerResolve: round(heValues, 1),
-          meanWallMs: ms(eq.reduce((a, r) => a + (r.wallMs as number), 0) / eq.length),
-          runs: eq
-        })
+        const eq = [await burst(sb, quorum), await burst(sb, quorum)]
+        put(sb, 'concurrentDistinctAtHeliasAnswers', { quorum, heliaValuesPerResolve: round(heValues, 1), meanWallMs: mean(eq, 'wallMs'), runs: eq })
       }
     }
     load.afterConcurrent = load1m()
@@ -678,7 +652,7 @@ function report (o: Required<IpnsBenchOptions>, out: Record<string, Rec>, machin
           helia: at(he, 'concurrentDistinct', 'meanWallMs'),
           heliaOverSwarmbus: ratio(at(he, 'concurrentDistinct', 'meanWallMs'), at(sb, 'concurrentDistinctAtHeliasAnswers', 'meanWallMs'))
         },
-        concurrentDistinct100AgainstReference: { swarmbus: conc, reference: HELIA_REFERENCE_NOTES.concurrentDistinct100Ms, referenceOverSwarmbus: `${ratio(12_000, conc)}–${ratio(14_000, conc)}`, target: '>= 5 (the issue: 100 concurrent distinct resolves at least 5× faster than ≈ 12–14 s)' },
+        concurrentDistinct100AgainstReference: o.nodes !== 20 || o.names !== 100 ? { note: `the reference is 100 resolves on 20 nodes; this run: ${o.names} on ${o.nodes}` } : { swarmbus: conc, reference: HELIA_REFERENCE_NOTES.concurrentDistinct100Ms, referenceOverSwarmbus: `${ratio(12_000, conc)}–${ratio(14_000, conc)}`, target: '>= 5 (the issue: 100 concurrent distinct resolves at least 5× faster than ≈ 12–14 s)' },
         dhtQueriesPerConcurrentResolveOfOneName: { swarmbus: round(at(sb, 'concurrentSameName', 'dhtQueries') / o.sameName, 4), helia: round(at(he, 'concurrentSameName', 'dhtQueries') / o.heliaSameName, 2) }
       }
     : {
@@ -690,7 +664,8 @@ function report (o: Required<IpnsBenchOptions>, out: Record<string, Rec>, machin
       }
   const targets = {
     cachedP50AtMost20us: cachedP50 <= 20,
-    concurrentDistinctAtLeast5xFasterThanReference: conc * 5 <= 12_000,
+    // the reference is 100 resolves on 20 nodes: other sizes are not compared with it
+    ...(o.nodes === 20 && o.names === 100 ? { concurrentDistinctAtLeast5xFasterThanReference: conc * 5 <= 12_000 } : {}),
     ...(he !== undefined
       ? {
           uncachedP95AtMostHalfOfHelia: uncachedP95 <= 0.5 * at(he, 'uncachedResolve', 'member', 'ms', 'p95'),
