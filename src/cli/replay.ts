@@ -3,9 +3,11 @@
  * with the recorded inputs and reports whether the outputs are the same.
  * Exit 0 identical, 1 diverged, 2 the trace could not be read.
  */
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parse, UsageError } from './args.js'
 import { compact, differences, errorLine, fmtMs } from './format.js'
-import type { NodeReplayReport } from '../index.js'
+import type { NodeReplayOptions, NodeReplayReport } from '../index.js'
 
 export const summary = 'replay a recorded trace and report the first divergence'
 
@@ -15,16 +17,23 @@ Replays a trace recorded by a node (createNode({ trace: FILE }) or
 'swarmbus demo --trace FILE'): the same actors on a simulated clock, fed the
 recorded inputs, must produce the recorded outputs in the same order.
 
+A node that ran extension actors (node.spawn) needs them on replay too:
+--actors names a JavaScript module whose default export is a function
+(header) => ActorDefinition[] (or an array of definitions), the same
+actors the recording node spawned.
+
 Exit codes: 0 identical, 1 diverged (the first divergence is shown with its
-sequence number), 2 the trace could not be read.
+sequence number, the recorded event beside the replayed one), 2 the trace
+or the actors module could not be read.
 
 Options:
+  --actors MODULE      extension actors to spawn beside the built-in ones
   --json               print one JSON object
   -h, --help           show this help
 `
 
 export async function run (argv: string[]): Promise<number> {
-  const { values, positionals } = parse('replay', argv, { json: { type: 'boolean' } }, 1)
+  const { values, positionals } = parse('replay', argv, { json: { type: 'boolean' }, actors: { type: 'string' } }, 1)
   if (values.help === true) {
     process.stdout.write(help)
     return 0
@@ -37,7 +46,8 @@ export async function run (argv: string[]): Promise<number> {
   let report: NodeReplayReport
   try {
     const { replayNodeTraceFile } = await import('../index.js')
-    report = await replayNodeTraceFile(file)
+    const options: NodeReplayOptions = typeof values.actors === 'string' ? { extraActors: await loadActors(values.actors) } : {}
+    report = await replayNodeTraceFile(file, options)
   } catch (err) {
     const message = `cannot replay ${file}: ${errorLine(err)}`
     if (json) process.stdout.write(JSON.stringify({ ok: false, file, error: message }) + '\n')
@@ -74,8 +84,8 @@ export async function run (argv: string[]): Promise<number> {
   } else {
     lines.push(`${file}: DIVERGED at seq ${d.seq}: ${d.reason}`)
     if (d.expected !== undefined || d.actual !== undefined) {
-      lines.push(`  expected: ${d.expected === undefined ? '(nothing)' : compact(strip(d.expected))}`)
-      lines.push(`  actual:   ${d.actual === undefined ? '(nothing)' : compact(strip(d.actual))}`)
+      lines.push(`  recorded: ${d.expected === undefined ? '(nothing)' : compact(strip(d.expected))}`)
+      lines.push(`  replayed: ${d.actual === undefined ? '(nothing)' : compact(strip(d.actual))}`)
       if (d.expected !== undefined && d.actual !== undefined) {
         for (const diff of differences(strip(d.expected), strip(d.actual))) lines.push(`  differs:  ${diff}`)
       }
@@ -84,4 +94,20 @@ export async function run (argv: string[]): Promise<number> {
   }
   process.stdout.write(lines.join('\n') + '\n')
   return report.ok ? 0 : 1
+}
+
+type ExtraActors = NonNullable<NodeReplayOptions['extraActors']>
+
+/** The --actors module: its default export (or `actors`), a function of the header or an array. */
+async function loadActors (path: string): Promise<ExtraActors> {
+  let mod: { default?: unknown, actors?: unknown }
+  try {
+    mod = await import(pathToFileURL(resolve(path)).href) as { default?: unknown, actors?: unknown }
+  } catch (err) {
+    throw new Error(`cannot load the actors module ${path}: ${errorLine(err)}`, { cause: err })
+  }
+  const exported = mod.default ?? mod.actors
+  if (typeof exported === 'function') return exported as ExtraActors
+  if (Array.isArray(exported)) return () => exported as ReturnType<ExtraActors>
+  throw new Error(`the actors module ${path} exports no default function or array of actor definitions`)
 }

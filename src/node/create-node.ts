@@ -163,10 +163,14 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
     // as a DHT server, never replace a stored IPNS record with a lower one
     const dhtDatastore = guardIpnsRecords(repo.datastore)
-    // the real clock, for the actor system and the port's caches and idle streams
+    // the actor system's clock: its timer firings are inputs of the trace, by id
     const clock = new RealClock()
+    // the port's own clock (caches, idle streams, lookup hedges): its timers are
+    // libp2p's side of the replay boundary and must not take ids from the
+    // system's sequence, or a replay (which has no port) sees other timer ids
+    const portClock = new RealClock()
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
-      clock,
+      clock: portClock,
       datastore: dhtDatastore,
       privateKey,
       transport,

@@ -207,7 +207,10 @@ describe('demo --trace, then replay', () => {
     const human = await cli(['replay', bad])
     expect(human.code).toBe(1)
     expect(human.stdout).toContain(`DIVERGED at seq ${ev.seq}: the output differs`)
-    expect(human.stdout).toMatch(/expected: .*"tampered":true/)
+    // the recorded event beside the replayed one
+    expect(human.stdout).toMatch(/recorded: .*"tampered":true/)
+    expect(human.stdout).toMatch(/replayed: .*"type":"settle"/)
+    expect(human.stdout).not.toMatch(/replayed: .*"tampered"/)
 
     const json = await cli(['replay', bad, '--json'])
     expect(json.code).toBe(1)
@@ -215,6 +218,22 @@ describe('demo --trace, then replay', () => {
     expect(out.ok).toBe(false)
     expect(out.divergence.seq).toBe(ev.seq)
     expect(out.divergence.differences.some(d => d.startsWith('value.tampered'))).toBe(true)
+  })
+
+  it('reports an input the replay cannot apply with the recorded input and what the replay had', async () => {
+    const lines = (await readFile(trace, 'utf8')).split('\n')
+    const i = lines.findIndex(l => l.includes('"dir":"in"') && l.includes('"type":"timer"'))
+    expect(i).toBeGreaterThan(0)
+    const ev = JSON.parse(lines[i] as string) as { seq: number, timer: number }
+    ev.timer = 987_654
+    lines[i] = JSON.stringify(ev)
+    const bad = join(dir, 'bad-timer.jsonl')
+    await writeFile(bad, lines.join('\n'))
+    const human = await cli(['replay', bad])
+    expect(human.code).toBe(1)
+    expect(human.stdout).toContain(`DIVERGED at seq ${ev.seq}: input could not be applied: timer 987654 is not set`)
+    expect(human.stdout).toMatch(/recorded: .*"timer":987654/)
+    expect(human.stdout).toMatch(/replayed: .*"timersSet":\[/)
   })
 
   it('an unreadable trace exits 2', async () => {

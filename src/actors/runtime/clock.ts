@@ -50,6 +50,11 @@ export class SimulatedClock implements Clock {
     return this.timers.size
   }
 
+  /** ids of the timers waiting, in the order they were set */
+  timerIds (): TimerId[] {
+    return [...this.timers.keys()]
+  }
+
   /** the earliest timer's time, or undefined */
   nextTimerAt (): number | undefined {
     let min: number | undefined

@@ -98,7 +98,8 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
     if (!stepTo(ev.d, ev.seq)) break
     clock.set(ev.t)
     if (!apply(system, clock, ev)) {
-      divergence = { seq: ev.seq, reason: `input could not be applied: ${describeInput(ev)}` }
+      // the recorded input beside what the replay had at that point
+      divergence = { seq: ev.seq, reason: `input could not be applied: ${describeInput(ev)}`, expected: ev, actual: replayState(system, clock, ev) }
       break
     }
   }
@@ -154,5 +155,14 @@ function describeInput (ev: TraceInput): string {
     case 'abort': return `abort ${ev.id}`
     case 'external': return `external message for ${ev.actor}`
     case 'timer': return `timer ${ev.timer} is not set`
+  }
+}
+
+/** What the replay had where a recorded input could not be applied. */
+function replayState (system: ActorSystem, clock: SimulatedClock, ev: TraceInput): Record<string, unknown> {
+  switch (ev.type) {
+    case 'timer': return { timersSet: clock.timerIds().slice(0, 32), deliveries: system.deliveries, t: clock.now() }
+    case 'ask': return { note: "the replay's id source issued a different query id", deliveries: system.deliveries }
+    default: return { deliveries: system.deliveries }
   }
 }
