@@ -66,7 +66,7 @@ export async function run (argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({
       ok: report.ok,
       file,
-      header: { version: report.header.version, seed: report.header.seed, startedAt: report.header.startedAt, peerId: typeof peerId === 'string' ? peerId : null },
+      header: { version: report.header.version, seed: report.header.seed, startedAt: report.header.startedAt, wallAt: report.header.wallAt ?? report.header.startedAt, peerId: typeof peerId === 'string' ? peerId : null },
       inputs: report.inputs,
       outputs: report.outputs,
       deliveries: report.deliveries,
@@ -77,7 +77,7 @@ export async function run (argv: string[]): Promise<number> {
   }
   const lines: string[] = []
   const counts = `${report.inputs.toLocaleString('en-US')} inputs, ${report.outputs.toLocaleString('en-US')} outputs, ${report.deliveries.toLocaleString('en-US')} deliveries`
-  const recorded = `recorded by ${typeof peerId === 'string' ? peerId : 'an unknown node'} (seed ${report.header.seed}) at ${new Date(report.header.startedAt).toISOString()}`
+  const recorded = `recorded by ${typeof peerId === 'string' ? peerId : 'an unknown node'} (seed ${report.header.seed}) at ${new Date(report.header.wallAt ?? report.header.startedAt).toISOString()}`
   if (d === undefined) {
     lines.push(`${file}: identical — ${counts} replayed in ${fmtMs(ms)} ms`)
     lines.push(`  ${recorded}`)

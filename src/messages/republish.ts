@@ -36,7 +36,7 @@ export interface RepublishFailure {
 }
 
 export interface RepublishReply {
-  /** clock time (ms) the run started and ended */
+  /** wall-clock dates (ms since the epoch) the run started and ended */
   startedAt: number
   finishedAt: number
   republished: RepublishedName[]
@@ -44,7 +44,7 @@ export interface RepublishReply {
   skipped: number
   /** names that failed this run; each is tried again on the next run */
   failed: RepublishFailure[]
-  /** clock time (ms) of the next scheduled check */
+  /** wall-clock date (ms since the epoch) of the next scheduled check */
   next: number
 }
 
@@ -69,7 +69,7 @@ export interface RepublishStatus {
   concurrency: number
   intervalMs: number
   thresholdMs: number
-  /** clock time (ms) of the next scheduled check, if one is set */
+  /** wall-clock date (ms since the epoch) of the next scheduled check, if one is set */
   nextRunAt: number | null
   lastRun: RepublishRunSummary | null
   /** runs finished since this actor started */

@@ -11,7 +11,7 @@ export interface StoredRecord {
   /** IPNS name, base36 (k51…) */
   name: string
   record: Uint8Array
-  /** clock time (ms) the record was stored */
+  /** wall-clock date (ms since the epoch) the record was stored */
   receivedAt: number
   /** the record's sequence, as stored alongside for listing */
   sequence: bigint

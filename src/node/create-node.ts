@@ -119,7 +119,7 @@ export interface SwarmNode {
   stop(): Promise<void>
 }
 
-async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, config: Record<string, unknown>): Promise<{ sink?: TraceSink, close: () => Promise<void> }> {
+async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, wallAt: number, config: Record<string, unknown>): Promise<{ sink?: TraceSink, close: () => Promise<void> }> {
   if (trace === undefined) return { close: async () => {} }
   if (typeof trace !== 'string') return { sink: trace, close: async () => {} }
   // a trace holds the node's records and requests: only its owner reads it
@@ -131,7 +131,7 @@ async function openTrace (trace: string | TraceSink | undefined, seed: number, s
   })
   let failed: Error | undefined
   out.on('error', err => { failed = err })
-  const recorder = new TraceRecorder({ seed, startedAt, config, write: line => { if (failed === undefined) out.write(line + '\n') } })
+  const recorder = new TraceRecorder({ seed, startedAt, wallAt, config, write: line => { if (failed === undefined) out.write(line + '\n') } })
   return {
     sink: recorder,
     close: async () => { await new Promise<void>(resolve => { out.end(resolve) }) }
@@ -159,12 +159,15 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const shared = withVerdictCache(verifier)
     // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
     const rejected = new RejectionCounter()
-    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => Date.now(), rejected), ...options.validators }
+    // the validator runs inside libp2p, outside any turn; it reads the same wall
+    // clock as the actors (the system's, once it exists)
+    let wallNow = (): number => clock.wall()
+    const validators = { ...defaultValidators(), [IPNS_NAMESPACE]: ipnsValidator(shared, () => wallNow(), rejected), ...options.validators }
     const selectors = { ...defaultSelectors(), [IPNS_NAMESPACE]: ipnsSelector, ...options.selectors }
-    // as a DHT server, never replace a stored IPNS record with a lower one
-    const dhtDatastore = guardIpnsRecords(repo.datastore)
     // the actor system's clock: its timer firings are inputs of the trace, by id
     const clock = new RealClock()
+    // as a DHT server, never replace a stored IPNS record with a lower one
+    const dhtDatastore = guardIpnsRecords(repo.datastore)
     // the port's own clock (caches, idle streams, lookup hedges): its timers are
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
@@ -190,8 +193,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     port = await makePort()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
     const startedAt = clock.now()
+    const wallAt = clock.wall()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
-    trace = await openTrace(options.trace, seed, startedAt, {
+    trace = await openTrace(options.trace, seed, startedAt, wallAt, {
       peerId: port.peerId,
       actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink'],
       ipns: options.ipns ?? {},
@@ -202,11 +206,13 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     })
     const system = new ActorSystem({
       clock,
+      wallOffset: wallAt - startedAt,
       seed,
       ...systemConfig,
       yieldToHost: fn => { setImmediate(fn) },
       ...(trace.sink !== undefined ? { trace: trace.sink } : {})
     })
+    wallNow = () => system.wall()
     system.spawn(systemActor())
     system.spawn(swarmActor({ port, createPort: makePort, namespaces: Object.keys(validators) }))
     system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))

@@ -1,5 +1,7 @@
 /**
- * The real clock: wall time in fractional milliseconds and host timers.
+ * The real clock: monotonic time (performance.now(): fractional ms since the
+ * process started; never steps), wall time (Date.now(): the epoch, follows
+ * the host's clock steps) and host timers, which run on monotonic time.
  * It lives outside src/actors/ because it is the one place allowed to touch
  * ambient time; actors only ever see the Clock interface.
  */
@@ -8,10 +10,13 @@ import type { Clock, TimerId } from '../actors/runtime/clock.js'
 export class RealClock implements Clock {
   private nextId = 1
   private readonly handles = new Map<TimerId, NodeJS.Timeout>()
-  private readonly origin = performance.timeOrigin
 
   now (): number {
-    return this.origin + performance.now()
+    return performance.now()
+  }
+
+  wall (): number {
+    return Date.now()
   }
 
   setTimer (at: number, fn: () => void): TimerId {

@@ -7,6 +7,8 @@
  * hops are cached until received + TTL (bounded LRU). Every transition goes to
  * the trace and, as ipns:publish:* / ipns:resolve:* progress, to the host.
  */
+import { expired, expiryIn, NEVER, sooner } from '../runtime/expiry.js'
+import type { Expiry } from '../runtime/expiry.js'
 import { LRUCache } from 'lru-cache'
 import { assign, createActor } from 'xstate'
 import { defineActor } from '../runtime/actor.js'
@@ -64,10 +66,10 @@ export type IpnsMsg =
   | { type: 'p.put', flight: string, result: Settled<unknown> }
   | { type: 'side', what: string, result: Settled<unknown> }
 
-interface CacheEntry { hop: HopResult, expiresAt: number }
+interface CacheEntry { hop: HopResult, expiresAt: Expiry }
 
 /** a whole answer, for repeats of the same resolve: names are the hops it went through */
-interface AnswerEntry { reply: ResolveReply, expiresAt: number, names: string[] }
+interface AnswerEntry { reply: ResolveReply, expiresAt: Expiry, names: string[] }
 
 interface ResolveFlight {
   kind: 'resolve'
@@ -83,7 +85,7 @@ interface ResolveFlight {
   hop: number
   /** the answer cache key, and the earliest expiry and the names of the hops so far */
   answerKey: string | undefined
-  expiresAt: number
+  expiresAt: Expiry
   names: string[]
   localPending: number
   cancelSoft: (() => void) | undefined
@@ -162,25 +164,23 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       const fresh = (name: string): HopResult | undefined => {
         const e = cache.get(name)
         if (e === undefined) return undefined
-        if (ctx.clock.now() >= e.expiresAt) {
+        if (expired(ctx.clock, e.expiresAt)) {
           cache.delete(name)
           return undefined
         }
         return { ...e.hop, source: 'cache', stale: [] }
       }
 
-      /** cache a hop; returns until when it is fresh */
-      const remember = (hop: HopResult): number => {
-        const now = ctx.clock.now()
-        const ttlMs = Number(hop.fields.ttl / 1_000_000n)
-        const expiresAt = Math.min(now + ttlMs, hop.fields.validityMs)
-        if (expiresAt > now) cache.set(hop.name, { hop, expiresAt })
+      /** cache a hop for its TTL, never past its record's EOL (a date); returns until when it is fresh */
+      const remember = (hop: HopResult): Expiry => {
+        const expiresAt = expiryIn(ctx.clock, Number(hop.fields.ttl / 1_000_000n), hop.fields.validityMs)
+        if (!expired(ctx.clock, expiresAt)) cache.set(hop.name, { hop, expiresAt })
         return expiresAt
       }
 
       /** a hop of a flight was resolved: its freshness bounds the whole answer's */
-      const hopDone = (f: ResolveFlight, name: string, expiresAt: number): void => {
-        if (expiresAt < f.expiresAt) f.expiresAt = expiresAt
+      const hopDone = (f: ResolveFlight, name: string, expiresAt: Expiry): void => {
+        f.expiresAt = sooner(f.expiresAt, expiresAt)
         if (f.names.length < 64) f.names.push(name)
       }
 
@@ -212,7 +212,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const snap = f.machine.getSnapshot()
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
-        if (result !== undefined && f.answerKey !== undefined && f.expiresAt > ctx.clock.now()) {
+        if (result !== undefined && f.answerKey !== undefined && !expired(ctx.clock, f.expiresAt)) {
           answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
         }
         for (const w of f.waiters) {
@@ -227,7 +227,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         if (answerKey !== undefined && cmd.nocache !== true) {
           const hit = answers.get(answerKey)
           if (hit !== undefined) {
-            if (ctx.clock.now() < hit.expiresAt) {
+            if (!expired(ctx.clock, hit.expiresAt)) {
               counters.resolves++
               counters.cacheHits++
               ctx.reply(id, hit.reply)
@@ -256,7 +256,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const f: ResolveFlight = {
           kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Set([id]),
           deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
-          answerKey, expiresAt: Infinity, names: []
+          answerKey, expiresAt: NEVER, names: []
         }
         const startQuery = (c: ResolveContext): void => {
           f.hop = c.hops
@@ -316,7 +316,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
               hopDone(f, hop.name, remember(hop))
               if (hop.source !== 'dht') return
               side(() => {
-                ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.now(), sequence: hop.fields.sequence } },
+                ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
                   { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
               })
               if (hop.stale.length > 0) {
@@ -415,7 +415,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             store: ({ context }) => {
               const c = context.created
               if (c === undefined) return
-              const entry: StoredRecord = { kind: 'published', name: c.name, record: c.record, receivedAt: ctx.clock.now(), sequence: c.sequence, key: context.key, value: context.value }
+              const entry: StoredRecord = { kind: 'published', name: c.name, record: c.record, receivedAt: ctx.clock.wall(), sequence: c.sequence, key: context.key, value: context.value }
               if (context.lifetimeMs !== undefined) entry.lifetimeMs = context.lifetimeMs
               if (context.ttlMs !== undefined) entry.ttlMs = context.ttlMs
               ask({ type: 'store.put', entry }, result => ({ type: 'p.stored', flight: id, result }))
@@ -503,7 +503,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             if (m.hop !== f.hop) return
             if (m.result.ok) {
               const link = m.result.value as DnsLinkReply
-              hopDone(f, f.machine.getSnapshot().context.name, ctx.clock.now() + link.ttlMs)
+              hopDone(f, f.machine.getSnapshot().context.name, expiryIn(ctx.clock, link.ttlMs))
               send({ type: 'DNSLINK', value: link.value, ttlMs: link.ttlMs })
             } else {
               send({ type: 'DNSLINK_FAILED', failure: m.result.failure })

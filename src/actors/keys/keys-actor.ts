@@ -90,7 +90,7 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
           case 'key.remove': run(id, [c.name], async k => await k.remove(c.name), o); return
           case 'key.export': run(id, [], async k => ({ name: c.name, data: await k.export(c.name, c.passphrase) }), o); return
           case 'key.import': run(id, [c.name], async k => await k.import(c.name, c.data, c.passphrase), o); return
-          case 'record.create': run(id, [], async k => await k.createRecord(c, ctx.clock.now()), o)
+          case 'record.create': run(id, [], async k => await k.createRecord(c, ctx.clock.wall()), o)
         }
       }
 

@@ -172,16 +172,18 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         const key = reason in failures || Object.keys(failures).length < MAX_REASONS ? reason : 'other'
         failures[key] = (failures[key] ?? 0) + 1
       }
-      const due = (eol: number | undefined, now: number): boolean => eol === undefined || eol - thresholdMs <= now
+      /** due for re-signing: its EOL (a date) is within the threshold of `wall`, the wall clock now */
+      const due = (eol: number | undefined, wall: number): boolean => eol === undefined || eol - thresholdMs <= wall
       const pendingList = (): PendingName[] => [...pending].slice(0, MAX_PENDING).map(([name, reason]) => ({ name, reason }))
 
       // ─────────────────────────── schedule ───────────────────────────
 
+      /** the next check at `at` on the monotonic clock; reported as a date (nextRunAt, wall) */
       const setTimer = (at: number): void => {
         cancelTimer?.()
         const gen = ++timerGen
         const now = ctx.clock.now()
-        nextRunAt = at
+        nextRunAt = ctx.clock.wall() + Math.max(0, at - now)
         cancelTimer = ctx.after(Math.max(0, at - now), { type: 'tick', gen })
       }
 
@@ -195,9 +197,11 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
           return
         }
         let at = now + jittered()
+        // a record's EOL is a date: how far away it is, on the wall clock, is how long to wait
+        const wall = ctx.clock.wall()
         for (const eol of eols.values()) {
           if (eol === undefined) continue
-          const dueAt = eol - thresholdMs
+          const dueAt = now + (eol - thresholdMs - wall)
           if (dueAt > now && dueAt < at) at = dueAt
         }
         setTimer(at)
@@ -219,7 +223,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         cancelTimer = undefined
         nextRunAt = null
         const r: Run = {
-          n: ++runs, trigger, force, startedAt: ctx.clock.now(), waiters: new Set(waiters), phase: 'listing',
+          n: ++runs, trigger, force, startedAt: ctx.clock.wall(), waiters: new Set(waiters), phase: 'listing',
           listed: undefined, keys: undefined, keysDone: false, queue: [], inFlight: new Map(),
           republished: [], failed: [], skipped: 0, lastProgressAt: ctx.clock.now(), cancelStall: undefined
         }
@@ -239,7 +243,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
 
       const onListed = (r: Run): void => {
         if (r.listed === undefined || !r.keysDone) return
-        const now = ctx.clock.now()
+        const now = ctx.clock.wall()
         scan(r.listed)
         // pending names whose record is gone from the store are dropped
         const listedNames = new Set(r.listed.map(e => e.name))
@@ -313,7 +317,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
           return
         }
         const e = result.value as StoredRecord
-        const now = ctx.clock.now()
+        const now = ctx.clock.wall()
         const eol = recordEolMs(e.record)
         eols.set(name, eol)
         if (!r.force && retries.get(name) !== true && !due(eol, now)) {
@@ -362,7 +366,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         for (const id of r.inFlight.values()) ctx.cancel(id)
         r.inFlight.clear()
         retries.clear()
-        const finishedAt = ctx.clock.now()
+        const finishedAt = ctx.clock.wall()
         lastRun = { trigger: r.trigger, startedAt: r.startedAt, finishedAt, republished: r.republished.length, skipped: r.skipped, failed: r.failed.length }
         totals.republished += r.republished.length
         totals.skipped += r.skipped
@@ -449,7 +453,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       const booted = (): void => {
         if (--bootAwaiting > 0) return
         ready = true
-        const now = ctx.clock.now()
+        const now = ctx.clock.wall()
         if (queued.length > 0) {
           const next = queued
           queued = []

@@ -35,7 +35,13 @@ export type Settled<T> = { ok: true, value: T } | { ok: false, failure: Failure 
 export interface AskOptions {
   /** relative deadline; the system default applies when absent */
   timeoutMs?: number
-  /** absolute deadline on the system clock; wins over timeoutMs */
+  /**
+   * Absolute deadline; wins over timeoutMs. From the host (node.ask,
+   * system.ask): a date, ms since the epoch (`Date.now() + 5_000`), taken
+   * onto the monotonic clock once, so a later step of the host's clock does
+   * not move it. Inside an actor (ctx.ask): a time on ctx.clock.now(), the
+   * monotonic clock, such as the envelope's `deadline`.
+   */
   deadline?: number
   signal?: AbortSignal
 }

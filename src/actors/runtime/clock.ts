@@ -3,14 +3,25 @@
  * interface, so the same code runs on real time or on a simulated clock (tests,
  * replay). Timer ids are issued in call order, which makes them stable across
  * a recording and its replay.
+ *
+ * Two notions of time:
+ * - `now()` is monotonic: it never jumps, and timers, deadlines and durations
+ *   are measured on it. Its origin is arbitrary (the process start, say).
+ * - `wall()` is the date: milliseconds since the Unix epoch, following the
+ *   host's clock steps (NTP, a user setting the time, a laptop waking from
+ *   sleep). Everything that is a date uses it: record validity (EOL), created
+ *   and received stamps, cache expiry by TTL against a record's EOL, dates
+ *   shown to users.
  */
 
 export type TimerId = number
 
 export interface Clock {
-  /** milliseconds (may be fractional) */
+  /** monotonic milliseconds (may be fractional): timers and durations */
   now(): number
-  /** Call fn once when now() >= at. Returns an id for clearTimer. */
+  /** wall time: milliseconds since the Unix epoch, following clock steps: dates */
+  wall(): number
+  /** Call fn once when now() >= at (monotonic). Returns an id for clearTimer. */
   setTimer(at: number, fn: () => void): TimerId
   clearTimer(id: TimerId): void
 }
@@ -24,15 +35,37 @@ interface SimTimer { id: TimerId, at: number, fn: () => void }
  */
 export class SimulatedClock implements Clock {
   private t: number
+  /** wall() - now(): changed by stepWall / sleep, as a host's clock steps */
+  private wallOffset: number
   private nextId = 1
   private readonly timers = new Map<TimerId, SimTimer>()
 
-  constructor (start = 0) {
+  /** `start`: the monotonic time; `wallStart`: the wall time then (default the same number) */
+  constructor (start = 0, wallStart = start) {
     this.t = start
+    this.wallOffset = wallStart - start
   }
 
   now (): number {
     return this.t
+  }
+
+  wall (): number {
+    return this.t + this.wallOffset
+  }
+
+  /** The host's clock is stepped (NTP, a user): wall time jumps by deltaMs (either way), monotonic time does not. */
+  stepWall (deltaMs: number): void {
+    this.wallOffset += deltaMs
+  }
+
+  /**
+   * The machine sleeps for ms and wakes: wall time moves on by ms, monotonic
+   * time and timers do not (Linux's CLOCK_MONOTONIC, which Node's timers and
+   * performance.now() run on, stops during suspend).
+   */
+  sleep (ms: number): void {
+    this.wallOffset += ms
   }
 
   setTimer (at: number, fn: () => void): TimerId {

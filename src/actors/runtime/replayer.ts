@@ -66,9 +66,10 @@ function sortKeys (v: unknown): unknown {
 
 export async function replayTrace (options: ReplayOptions): Promise<ReplayReport> {
   const { header, events } = options
-  const clock = new SimulatedClock(header.startedAt)
+  const wallAt = header.wallAt ?? header.startedAt
+  const clock = new SimulatedClock(header.startedAt, wallAt)
   const collector = new Collector()
-  const system = new ActorSystem({ ...options.system, clock, seed: header.seed, manual: true, trace: collector })
+  const system = new ActorSystem({ ...options.system, clock, seed: header.seed, manual: true, trace: collector, wallOffset: wallAt - header.startedAt })
   options.build(system, header)
 
   const inputs = events.filter((e): e is TraceInput & { seq: number, t: number, d: number, dir: 'in' } => e.dir === 'in')
@@ -146,6 +147,9 @@ function apply (system: ActorSystem, clock: SimulatedClock, ev: TraceInput): boo
       return true
     case 'timer':
       return clock.fire(ev.timer)
+    case 'wall':
+      system.setWallOffset(ev.offset)
+      return true
   }
 }
 
@@ -155,6 +159,7 @@ function describeInput (ev: TraceInput): string {
     case 'abort': return `abort ${ev.id}`
     case 'external': return `external message for ${ev.actor}`
     case 'timer': return `timer ${ev.timer} is not set`
+    case 'wall': return 'wall clock step'
   }
 }
 

@@ -52,6 +52,12 @@ export interface SystemOptions {
   yieldToHost?: (fn: () => void) => void
   /** replay mode: nothing runs by itself; the replayer steps the system and injects inputs */
   manual?: boolean
+  /**
+   * wall() − now() at the start (default: read from the clock). A replay
+   * passes the recording's; later changes of the offset (clock steps) are
+   * inputs of the trace.
+   */
+  wallOffset?: number
   trace?: TraceSink
 }
 
@@ -116,6 +122,9 @@ class Cell {
   }
 }
 
+/** how far wall() − now() may drift before the system takes the new offset (Date.now() has 1 ms steps; NTP slews ≤ 0.5 ms/s) */
+export const WALL_TOLERANCE_MS = 10
+
 const CANCEL_ERRORS: Record<CancelReason, (m: string) => Error> = {
   timeout: m => new TimeoutError(m),
   aborted: m => new AbortError(m),
@@ -136,22 +145,32 @@ export class ActorSystem {
   private drainScheduled = false
   private stopped = false
   private readonly progressListeners = new Set<(e: ProgressEvent) => void>()
-  private readonly opts: Required<Omit<SystemOptions, 'trace' | 'ids' | 'seed' | 'clock'>>
+  private readonly opts: Required<Omit<SystemOptions, 'trace' | 'ids' | 'seed' | 'clock' | 'wallOffset'>>
   private readonly trace: TraceSink | undefined
   /** mailbox deliveries so far (the replay position) */
   deliveries = 0
   /** the time of the current turn (a delivery, a host call, an external completion, a timer) */
   private frozen: number | undefined
+  /**
+   * wall() − now() as the actors see it. Sampled at the start of each turn;
+   * a change beyond WALL_TOLERANCE_MS (the host's clock was stepped, or the
+   * machine slept) is taken and recorded as a `wall` input, so every wall
+   * reading inside the system is now() + this offset and a replay reads the
+   * same dates.
+   */
+  private wallOffset: number
   private readonly base: Clock
 
   constructor (options: SystemOptions) {
     this.trace = options.trace
     this.base = options.clock
+    this.wallOffset = options.wallOffset ?? options.clock.wall() - options.clock.now()
     // Actors see time through this facade: one reading per turn, so a replay
     // that sets the clock to each recorded turn's time sees exactly the same
     // values; timer firings are inputs of the trace.
     this.clock = {
       now: () => this.frozen ?? this.base.now(),
+      wall: () => (this.frozen ?? this.base.now()) + this.wallOffset,
       setTimer: (at, fn) => {
         const id: number = this.base.setTimer(at, () => {
           this.turn(() => {
@@ -183,10 +202,41 @@ export class ActorSystem {
     return this.frozen ?? this.base.now()
   }
 
+  /** The current turn's wall time (ms since the epoch). */
+  wall (): number {
+    return this.now() + this.wallOffset
+  }
+
+  /** wall() − now() as the actors see it now. */
+  get wallClockOffset (): number {
+    return this.wallOffset
+  }
+
+  /**
+   * Read the time for a new turn, and take a step of the wall clock against
+   * the monotonic one: recorded as an input at the current delivery count.
+   */
+  private freeze (): number {
+    const t = this.base.now()
+    if (!this.opts.manual) {
+      const offset = this.base.wall() - t
+      if (Math.abs(offset - this.wallOffset) > WALL_TOLERANCE_MS) {
+        this.wallOffset = offset
+        this.trace?.input({ type: 'wall', offset }, t, this.deliveries)
+      }
+    }
+    return t
+  }
+
+  /** Replay: the wall clock moved against the monotonic one (a recorded `wall` input). */
+  setWallOffset (offset: number): void {
+    this.wallOffset = offset
+  }
+
   /** Run fn as one turn: the clock reads the same value throughout. */
   private turn<T> (fn: () => T): T {
     if (this.frozen !== undefined) return fn()
-    this.frozen = this.base.now()
+    this.frozen = this.freeze()
     try {
       return fn()
     } finally {
@@ -249,7 +299,7 @@ export class ActorSystem {
         this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject)
         return
       }
-      this.frozen = this.base.now()
+      this.frozen = this.freeze()
       try {
         this.open(command, 'once', undefined, options, 'host', undefined, undefined, resolve as (v: unknown) => void, reject)
       } finally {
@@ -284,7 +334,8 @@ export class ActorSystem {
    */
   private open (
     command: BaseCommand, port: 'once' | 'stream', sink: Sink | undefined, options: AskOptions, from: Sender,
-    asker: Cell | undefined, forcedId?: QueryId, resolve?: (v: unknown) => void, rejectHost?: (e: Error) => void
+    asker: Cell | undefined, forcedId?: QueryId, resolve?: (v: unknown) => void, rejectHost?: (e: Error) => void,
+    monotonicDeadline = false
   ): QueryId {
     const id = forcedId ?? this.ids.next()
     const now = this.now()
@@ -296,7 +347,11 @@ export class ActorSystem {
     }
     const type = typeof command === 'object' && command !== null ? command.type : undefined
     const route = typeof type === 'string' ? this.routes.get(type) : undefined
-    let deadline = options.deadline ?? now + (options.timeoutMs ?? this.opts.defaultTimeoutMs)
+    // a host's absolute deadline is a date: taken onto the monotonic clock once,
+    // so a later step of the wall clock does not move it (an actor's is monotonic already)
+    let deadline = options.deadline === undefined
+      ? now + (options.timeoutMs ?? this.opts.defaultTimeoutMs)
+      : from === 'host' && !monotonicDeadline ? now + (options.deadline - (now + this.wallOffset)) : options.deadline
     if (from === 'host' && !this.opts.manual) {
       const recorded = route?.cell.def.redact?.(command) ?? command
       const ask: TraceInput = { type: 'ask', id, to: route?.cell.def.name ?? '', port, command: recorded, deadline }
@@ -435,9 +490,10 @@ export class ActorSystem {
       const sysMsg = cell.mailbox.takeSystem()
       const env = sysMsg === undefined ? cell.mailbox.takeUser() : undefined
       if (sysMsg === undefined && env === undefined) continue
-      this.deliveries++
+      // the turn's time first: a wall step found here is an input before this delivery
       const outer = this.frozen
-      if (outer === undefined) this.frozen = this.base.now()
+      if (outer === undefined) this.frozen = this.freeze()
+      this.deliveries++
       try {
         if (sysMsg !== undefined) this.deliverSystem(cell, sysMsg)
         else this.deliverCommand(cell, env as Envelope)
@@ -724,7 +780,8 @@ export class ActorSystem {
     if (id !== recordedId) return false
     const options: AskOptions = { deadline }
     if (aborted) options.signal = AbortSignal.abort()
-    this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, options, 'host', undefined, id))
+    // the recorded deadline is on the monotonic clock already
+    this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, options, 'host', undefined, id, undefined, undefined, true))
     return true
   }
 

@@ -7,13 +7,22 @@
  */
 import type { Failure } from '../../messages/failure.js'
 
-export const TRACE_VERSION = 1
+/**
+ * 2: `t`, `startedAt` and deadlines are monotonic; the header's `wallAt` and
+ * `wall` inputs give the wall clock. 1: one clock (wall and monotonic alike).
+ */
+export const TRACE_VERSION = 2
+/** versions a replay reads */
+export const TRACE_VERSIONS_READ: readonly number[] = [1, 2]
 
 export interface TraceHeader {
   type: 'header'
   version: number
   seed: number
+  /** the system's monotonic clock when recording started (ms); replay starts its clock here */
   startedAt: number
+  /** the wall clock at startedAt (ms since the epoch); absent in version 1, where it is startedAt */
+  wallAt?: number
   config: Record<string, unknown>
 }
 
@@ -23,6 +32,8 @@ export type TraceInput =
   | { type: 'abort', id: string }
   | { type: 'external', actor: string, incarnation: number, msg: unknown, owner?: string }
   | { type: 'timer', timer: number }
+  /** the wall clock stepped against the monotonic one: wall() = now() + offset from here on */
+  | { type: 'wall', offset: number }
 
 /** Things the system does, compared on replay. */
 export type TraceOutput =

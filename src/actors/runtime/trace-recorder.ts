@@ -5,12 +5,15 @@
  * `maxEvents`, after which the recorder stops and marks the trace truncated.
  */
 import { toJson } from '../../messages/codec.js'
-import { TRACE_VERSION } from './trace-events.js'
+import { TRACE_VERSION, TRACE_VERSIONS_READ } from './trace-events.js'
 import type { TraceEvent, TraceHeader, TraceInput, TraceOutput, TraceSink } from './trace-events.js'
 
 export interface TraceRecorderOptions {
   seed: number
+  /** the system clock (monotonic) when recording starts */
   startedAt: number
+  /** the wall clock then (ms since the epoch; default startedAt) */
+  wallAt?: number
   config?: Record<string, unknown>
   /** receives each JSONL line (without the newline) */
   write?: (line: string) => void
@@ -33,7 +36,7 @@ export class TraceRecorder implements TraceSink {
     this.write = options.write
     this.keep = options.keep ?? options.write === undefined
     this.maxEvents = options.maxEvents ?? 1_000_000
-    this.header = { type: 'header', version: TRACE_VERSION, seed: options.seed, startedAt: options.startedAt, config: options.config ?? {} }
+    this.header = { type: 'header', version: TRACE_VERSION, seed: options.seed, startedAt: options.startedAt, wallAt: options.wallAt ?? options.startedAt, config: options.config ?? {} }
     this.write?.(JSON.stringify(toJson(this.header)))
   }
 
@@ -83,7 +86,7 @@ export function parseTrace (text: string): { header: TraceHeader, events: TraceE
     if (i === 0) {
       const h = obj as TraceHeader
       if (h.type !== 'header') throw new SyntaxError('trace line 1: the first line must be the header')
-      if (h.version !== TRACE_VERSION) throw new SyntaxError(`trace version ${String(h.version)} is not supported (this build reads ${TRACE_VERSION})`)
+      if (!TRACE_VERSIONS_READ.includes(h.version)) throw new SyntaxError(`trace version ${String(h.version)} is not supported (this build reads ${TRACE_VERSIONS_READ.join(' and ')})`)
       header = h
       return
     }

@@ -134,7 +134,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             return
           case 'dht.putTo':
             track(id, cmd.type)
-            ctx.pipe(p.putTo(toKey(cmd.key), cmd.value, cmd.peers, ctx.clock.now(), opts(id)), result => ({ type: 'op.done', id, result }), id)
+            ctx.pipe(p.putTo(toKey(cmd.key), cmd.value, cmd.peers, ctx.clock.wall(), opts(id)), result => ({ type: 'op.done', id, result }), id)
             return
           case 'dht.provide':
             track(id, cmd.type)

@@ -115,7 +115,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           if (msg.kind === 'cancel') return
           if (msg.kind === 'command') {
             const { id, command } = msg.env
-            const prepared = prepareRecord(command.name, command.record, ctx.clock.now())
+            const prepared = prepareRecord(command.name, command.record, ctx.clock.wall())
             if (!prepared.ok) {
               ctx.fail(id, prepared.error.toFailure())
               return

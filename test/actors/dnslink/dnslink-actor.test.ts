@@ -23,6 +23,7 @@ class ShiftedClock implements Clock {
   private readonly real = new RealClock()
   offset = 0
   now (): number { return this.real.now() + this.offset }
+  wall (): number { return this.real.wall() + this.offset }
   setTimer (at: number, fn: () => void): TimerId { return this.real.setTimer(at - this.offset, fn) }
   clearTimer (id: TimerId): void { this.real.clearTimer(id) }
 }

@@ -302,7 +302,7 @@ export function fakeKeys (world: World): ActorDefinition<KeyList | RecordCreate,
               return
             }
             const sequence = BigInt(c.sequence ?? 0)
-            const f = fields(c.value, sequence, { validityMs: ctx.clock.now() + (c.lifetimeMs ?? 48 * 3_600_000), ttlMs: c.ttlMs ?? 300_000 })
+            const f = fields(c.value, sequence, { validityMs: ctx.clock.wall() + (c.lifetimeMs ?? 48 * 3_600_000), ttlMs: c.ttlMs ?? 300_000 })
             const bytes = record(world, `${key.ipnsName}:${sequence}:${c.value}`, f)
             const reply: CreatedRecordReply = { name: key.ipnsName, record: bytes, value: c.value, sequence, validity: f.validity }
             ctx.reply(id, reply)
