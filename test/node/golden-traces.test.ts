@@ -96,6 +96,24 @@ describe('golden traces from real testnet runs', () => {
     })
   }
 
+  it('a version 1 trace (one clock for dates and timers, recorded before the wall clock was split off) still replays', async () => {
+    const file = join(DIR, 'v1', 'put-get.jsonl')
+    const { header } = parseTrace(readFileSync(file, 'utf8'))
+    expect(header.version).toBe(1)
+    expect(header.wallAt).toBeUndefined()
+    const report = await replayNodeTraceFile(file)
+    expect(report.divergence).toBeUndefined()
+    expect(report.ok).toBe(true)
+  })
+
+  it('the golden traces are of the current format (version 2, with the wall clock in the header)', () => {
+    for (const g of GOLDEN) {
+      const { header } = parseTrace(readFileSync(join(DIR, g.file), 'utf8'))
+      expect(header.version, g.file).toBe(2)
+      expect(header.wallAt, g.file).toBeGreaterThan(1_700_000_000_000)
+    }
+  })
+
   it('put-get: changing the peer count of the put reply is caught at that settle', async () => {
     const { lines, events } = read('put-get.jsonl')
     const putIds = new Set(events.flatMap(e => e.dir === 'in' && e.type === 'ask' && (e.command as { type: string }).type === 'dht.put' ? [e.id] : []))
