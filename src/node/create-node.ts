@@ -4,14 +4,14 @@
  * the actor system with its built-in actors (system, swarm, keys, verifier,
  * store, ipns, dnslink, republisher), and optionally a trace of everything.
  */
-import { createWriteStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { createLibp2pDhtPort } from '../actors/swarm/libp2p-dht-port.js'
 import { defaultSelectors, defaultValidators } from '../actors/swarm/namespaces.js'
 import { swarmActor } from '../actors/swarm/swarm-actor.js'
 import { systemActor } from '../actors/system/system-actor.js'
 import { ActorSystem } from '../actors/runtime/system.js'
-import { TraceRecorder } from '../actors/runtime/trace-recorder.js'
+import { openTraceFile } from './trace-file.js'
+import type { TraceFile, TraceFileStatus } from './trace-file.js'
 import { RealClock } from '../platform/real-clock.js'
 import { loadIdentity, openRepo } from './repo.js'
 import { keysActor } from '../actors/keys/keys-actor.js'
@@ -70,6 +70,12 @@ export interface NodeOptions {
   defaultTimeoutMs?: number
   /** record a trace: a file path (JSONL) or a sink */
   trace?: string | TraceSink
+  /**
+   * a trace file's bound on lines waiting for the disk (default 32 MiB):
+   * past it the recording is cut with a `truncated` marker (reason
+   * 'buffer-full'), never silently; see traceStatus() and docs/replay.md
+   */
+  traceBufferBytes?: number
   /** extra DHT record namespaces (`/<ns>/…`) beside the built-in `swarmbus` one */
   validators?: Validators
   selectors?: Selectors
@@ -116,26 +122,20 @@ export interface SwarmNode {
   spawn<C extends BaseCommand, I>(def: ActorDefinition<C, I>): void
   /** the node's actor system (status, dead letters) */
   readonly system: ActorSystem
+  /**
+   * the trace file being written (createNode({ trace: path })): events so
+   * far, bytes waiting for the disk, and whether the recording was cut short
+   * (its buffer filled, or the file could not be written); undefined without one
+   */
+  traceStatus(): TraceFileStatus | undefined
   stop(): Promise<void>
 }
 
-async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, wallAt: number, config: Record<string, unknown>): Promise<{ sink?: TraceSink, close: () => Promise<void> }> {
+async function openTrace (trace: string | TraceSink | undefined, seed: number, startedAt: number, wallAt: number, config: Record<string, unknown>, now: () => number, maxBufferBytes: number | undefined): Promise<{ sink?: TraceSink, file?: TraceFile, close: () => Promise<void> }> {
   if (trace === undefined) return { close: async () => {} }
   if (typeof trace !== 'string') return { sink: trace, close: async () => {} }
-  // a trace holds the node's records and requests: only its owner reads it
-  const out = createWriteStream(trace, { flags: 'w', mode: 0o600 })
-  // an unwritable path must fail createNode, not crash the host later
-  await new Promise<void>((resolve, reject) => {
-    out.once('open', () => { resolve() })
-    out.once('error', err => { reject(new Error(`cannot write the trace to ${trace}: ${err.message}`, { cause: err })) })
-  })
-  let failed: Error | undefined
-  out.on('error', err => { failed = err })
-  const recorder = new TraceRecorder({ seed, startedAt, wallAt, config, write: line => { if (failed === undefined) out.write(line + '\n') } })
-  return {
-    sink: recorder,
-    close: async () => { await new Promise<void>(resolve => { out.end(resolve) }) }
-  }
+  const file = await openTraceFile({ path: trace, seed, startedAt, wallAt, config, now, ...(maxBufferBytes !== undefined ? { maxBufferBytes } : {}) })
+  return { sink: file.recorder, file, close: async () => { await file.close() } }
 }
 
 export async function createNode (options: NodeOptions = {}): Promise<SwarmNode> {
@@ -203,7 +203,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
       system: systemConfig
-    })
+    }, () => clock.now(), options.traceBufferBytes)
     const system = new ActorSystem({
       clock,
       wallOffset: wallAt - startedAt,
@@ -236,6 +236,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       }) as SwarmNode['on'],
       spawn: def => { system.spawn(def) },
       system,
+      traceStatus: () => trace?.file?.status(),
       stop: async () => {
         stopping ??= (async () => {
           await system.stop()

@@ -26,6 +26,8 @@ export interface TraceHeader {
   config: Record<string, unknown>
 }
 
+export type TruncateReason = 'max-events' | 'buffer-full' | 'write-failed'
+
 /** Things that come from outside the replay boundary. */
 export type TraceInput =
   | { type: 'ask', id: string, to: string, port: 'once' | 'stream', command: unknown, deadline: number, aborted?: boolean }
@@ -45,8 +47,13 @@ export type TraceOutput =
   | { type: 'progress', event: unknown }
   | { type: 'crash', actor: string, error: string }
   | { type: 'transition', actor: string, machine: string, id: string, state: string, event: string }
-  /** the recorder stopped here (maxEvents): nothing after it was recorded */
-  | { type: 'truncated', maxEvents: number }
+  /**
+   * the recorder stopped here: nothing after it was recorded. `reason`:
+   * 'max-events' (the recording reached maxEvents), 'buffer-full' (the
+   * writer fell further behind than its buffer allows), 'write-failed' (the
+   * file could not be written); absent in older traces, meaning 'max-events'
+   */
+  | { type: 'truncated', maxEvents: number, reason?: TruncateReason }
 
 export type TraceEvent =
   | (TraceInput & { seq: number, t: number, d: number, dir: 'in' })

@@ -6,7 +6,7 @@
  */
 import { toJson } from '../../messages/codec.js'
 import { TRACE_VERSION, TRACE_VERSIONS_READ } from './trace-events.js'
-import type { TraceEvent, TraceHeader, TraceInput, TraceOutput, TraceSink } from './trace-events.js'
+import type { TraceEvent, TraceHeader, TraceInput, TraceOutput, TraceSink, TruncateReason } from './trace-events.js'
 
 export interface TraceRecorderOptions {
   seed: number
@@ -15,8 +15,12 @@ export interface TraceRecorderOptions {
   /** the wall clock then (ms since the epoch; default startedAt) */
   wallAt?: number
   config?: Record<string, unknown>
-  /** receives each JSONL line (without the newline) */
-  write?: (line: string) => void
+  /**
+   * receives each JSONL line (without the newline); returning false means the
+   * line could not be taken (a full buffer): the recording is cut there
+   * with a `truncated` marker (reason 'buffer-full') in that line's place
+   */
+  write?: (line: string) => boolean | undefined | void
   /** keep events in memory (default true when there is no writer) */
   keep?: boolean
   /** stop recording after this many events (default 1,000,000) */
@@ -27,8 +31,11 @@ export class TraceRecorder implements TraceSink {
   readonly header: TraceHeader
   readonly events: TraceEvent[] = []
   truncated = false
+  /** why it stopped, once truncated */
+  truncatedBy: TruncateReason | undefined
   private seq = 0
-  private readonly write: ((line: string) => void) | undefined
+  private written = 0
+  private readonly write: ((line: string) => boolean | undefined | void) | undefined
   private readonly keep: boolean
   private readonly maxEvents: number
 
@@ -48,19 +55,40 @@ export class TraceRecorder implements TraceSink {
     this.add({ ...(toJson(ev) as TraceOutput), seq: ++this.seq, t, dir: 'out' })
   }
 
+  /** events recorded so far (the marker of a truncated trace included) */
+  get recorded (): number {
+    return this.written
+  }
+
+  /**
+   * Stop recording here and say why in the trace itself (one `truncated`
+   * marker, the last line): a replay then compares up to here only. Later
+   * events are counted in `seq` but not kept. A second call does nothing.
+   */
+  truncate (reason: TruncateReason, t: number): void {
+    if (this.truncated) return
+    this.truncated = true
+    this.truncatedBy = reason
+    const marker: TraceEvent = { type: 'truncated', maxEvents: this.maxEvents, reason, seq: ++this.seq, t, dir: 'out' }
+    this.written++
+    if (this.keep) this.events.push(marker)
+    this.write?.(JSON.stringify(marker))
+  }
+
   private add (ev: TraceEvent): void {
+    if (this.truncated) return
     if (this.seq > this.maxEvents) {
-      if (!this.truncated) {
-        // say so in the trace itself: a replay then compares up to here only
-        this.truncated = true
-        const marker: TraceEvent = { type: 'truncated', maxEvents: this.maxEvents, seq: this.seq, t: ev.t, dir: 'out' }
-        if (this.keep) this.events.push(marker)
-        this.write?.(JSON.stringify(marker))
-      }
+      this.seq--
+      this.truncate('max-events', ev.t)
       return
     }
+    if (this.write?.(JSON.stringify(ev)) === false) {
+      this.seq--
+      this.truncate('buffer-full', ev.t)
+      return
+    }
+    this.written++
     if (this.keep) this.events.push(ev)
-    this.write?.(JSON.stringify(ev))
   }
 
   /** The whole trace as JSONL text (needs keep). */
