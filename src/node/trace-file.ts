@@ -62,6 +62,8 @@ export async function openTraceFile (options: TraceFileOptions): Promise<TraceFi
   let peak = 0
   let blocked = false
   let error: Error | undefined
+  // assigned once below; the closures before it read it (the recorder's constructor already writes the header)
+  // eslint-disable-next-line prefer-const
   let recorder: TraceRecorder | undefined
 
   const cut = (reason: TruncateReason): void => { recorder?.truncate(reason, options.now()) }

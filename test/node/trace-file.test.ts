@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { constants, existsSync } from 'node:fs'
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -37,7 +37,7 @@ async function stalledFifo (): Promise<{ path: string, reader: FileHandle, readA
     const chunks: Buffer[] = []
     const buf = Buffer.alloc(1 << 16)
     for (;;) {
-      let n = 0
+      let n: number
       try {
         n = (await reader.read(buf, 0, buf.length, null)).bytesRead
       } catch (err) {
