@@ -39,7 +39,7 @@ export type {
 export type { Envelope } from './messages/envelope.js'
 export type { Failure, FailureKind } from './messages/failure.js'
 export {
-  AbortError, FailedError, InvalidCommandError, InvalidRecordError, NotFoundError, OverloadedError,
+  AbortError, BootstrapError, FailedError, InvalidCommandError, InvalidRecordError, NotFoundError, OverloadedError,
   StoppedError, SwarmbusError, TimeoutError
 } from './messages/errors.js'
 export { encode as encodeJson, decode as decodeJson, toJson, fromJson } from './messages/codec.js'
@@ -51,5 +51,6 @@ export type * from './messages/store.js'
 export type * from './messages/ipns.js'
 export type * from './messages/dnslink.js'
 export type * from './messages/republish.js'
+export type { BootstrapRetryOptions } from './actors/swarm/bootstrap-joiner.js'
 export type { DnsOps } from './actors/dnslink/dns-ops.js'
 export type { DnsLinkSettings } from './actors/dnslink/dnslink-actor.js'

@@ -29,7 +29,7 @@ const MAX_TIMEOUT_MS = 600_000
 const JOIN_MAX_MS = 20_000
 /** once the routing table has a peer, wait at most this long for the other connected peers to enter it */
 const SETTLE_MS = 500
-/** swarm.bootstrap again this often while no connection is open */
+/** the node tries swarm.bootstrap again this often while it reached no peer */
 const REBOOTSTRAP_MS = 1_000
 /** the ipns actor's bound on lifetimeMs and ttlMs (src/actors/ipns/validate.ts) */
 /** the ipns actor's bounds on quorum (src/actors/ipns/validate.ts) */
@@ -229,7 +229,10 @@ async function openNode (repo: string, passphrase: string | undefined, net: Netw
           mode: 'client' as const,
           loopback: net.loopback,
           bootstrap: net.bootstrap,
+          // a testnet may still be starting: join() waits (bounded) while the node keeps trying
+          bootstrapRetry: { firstMs: REBOOTSTRAP_MS, maxMs: REBOOTSTRAP_MS },
           // bounds createNode's own swarm.bootstrap
+          bootstrapTimeoutMs: Math.min(net.timeoutMs, JOIN_MAX_MS),
           defaultTimeoutMs: Math.min(net.timeoutMs, JOIN_MAX_MS)
         })
   })
@@ -244,7 +247,6 @@ async function openNode (repo: string, passphrase: string | undefined, net: Netw
  */
 async function join (node: SwarmNode, net: Network, started: number, until: number): Promise<{ routingTableSize: number, connections: number, ms: number }> {
   const t0 = performance.now()
-  let lastBootstrap = t0
   let firstPeerAt: number | undefined
   for (;;) {
     const left = until - performance.now()
@@ -263,14 +265,11 @@ async function join (node: SwarmNode, net: Network, started: number, until: numb
     if (performance.now() >= until) {
       const { TimeoutError } = await import('../index.js')
       throw new TimeoutError(`joined no peer ${formatDuration(performance.now() - started)} after the start: the routing table is empty ` +
-        `(${s.connections} connection${s.connections === 1 ? '' : 's'}; bootstrap ${net.bootstrap.join(', ')})`)
+        `(${s.connections} connection${s.connections === 1 ? '' : 's'}; bootstrap ${net.bootstrap.join(', ')}` +
+        `${s.bootstrap.lastError !== undefined ? `; ${s.bootstrap.lastError}` : ''}; ${s.bootstrap.retries} retr${s.bootstrap.retries === 1 ? 'y' : 'ies'})`)
     }
-    if (s.connections === 0 && performance.now() - lastBootstrap >= REBOOTSTRAP_MS) {
-      lastBootstrap = performance.now()
-      await node.ask({ type: 'swarm.bootstrap' }, { timeoutMs: Math.max(1, until - performance.now()) }).catch(() => {})
-    } else {
-      await sleep(Math.max(1, Math.min(50, until - performance.now())))
-    }
+    // the node itself tries the bootstrap peers again every REBOOTSTRAP_MS while it reached none
+    await sleep(Math.max(1, Math.min(50, until - performance.now())))
   }
 }
 

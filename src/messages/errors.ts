@@ -114,3 +114,17 @@ export function errorToFailure (err: unknown): Failure {
   }
   return failure('failed', String(err))
 }
+
+/**
+ * createNode was given bootstrap peers and reached none of them within its
+ * bootstrap deadline. `failures` names each address with its error; pass
+ * `bootstrapRetry` to createNode to start alone and keep trying instead.
+ */
+export class BootstrapError extends Error {
+  override readonly name = 'BootstrapError'
+  readonly failures: ReadonlyArray<{ addr: string, error: string }>
+  constructor (message: string, failures: ReadonlyArray<{ addr: string, error: string }>, options?: { cause?: unknown }) {
+    super(message, options)
+    this.failures = failures
+  }
+}

@@ -29,6 +29,35 @@ export interface DhtClosestPeers { type: 'dht.closestPeers', key: Uint8Array | s
 export interface SwarmDial { type: 'swarm.dial', multiaddr: string }
 export interface SwarmPeers { type: 'swarm.peers' }
 export interface SwarmBootstrap { type: 'swarm.bootstrap' }
+
+/** a bootstrap peer the node could not reach, and why */
+export interface BootstrapFailure { addr: string, error: string }
+
+export interface BootstrapReply {
+  /** bootstrap peers dialled */
+  connected: number
+  routingTableSize: number
+  /** the bootstrap peers that could not be reached, each with its error */
+  failed: BootstrapFailure[]
+}
+
+/** How the node's joining of the network stands (the `bootstrap` section of swarm.status). */
+export interface BootstrapStatus {
+  /**
+   * 'idle' (no bootstrap run yet, or none configured), 'joined' (the last run
+   * reached a peer), 'alone' (it reached none and the node does not retry),
+   * 'retrying' (waiting for the next try), 'trying' (a background try runs)
+   */
+  state: 'idle' | 'joined' | 'alone' | 'retrying' | 'trying'
+  /** background tries so far */
+  retries: number
+  /** peers the last run reached */
+  connected: number
+  /** why the last run reached none */
+  lastError?: string
+  /** date (ms since the epoch) of the next background try */
+  nextRetryAt?: number
+}
 export interface SwarmStatus { type: 'swarm.status' }
 
 export interface ConnectionInfo {
@@ -73,6 +102,8 @@ export interface SwarmStatusReply {
   runningQueries: number
   /** commands held while the libp2p node (re)starts */
   heldCommands: number
+  /** how joining the network stands: the last bootstrap run and any background retries */
+  bootstrap: BootstrapStatus
   /** every actor of the node with mailbox depth, pending asks and per-type counters */
   actors: ActorStatus[]
   deadLetters: { total: number, byReason: Record<string, number> }
@@ -91,7 +122,7 @@ declare module './commands.js' {
     'dht.findPeer': { command: DhtFindPeer, reply: PeerInfo }
     'swarm.dial': { command: SwarmDial, reply: { peerId: string } }
     'swarm.peers': { command: SwarmPeers, reply: { peers: ConnectionInfo[] } }
-    'swarm.bootstrap': { command: SwarmBootstrap, reply: { connected: number, routingTableSize: number } }
+    'swarm.bootstrap': { command: SwarmBootstrap, reply: BootstrapReply }
     'swarm.status': { command: SwarmStatus, reply: SwarmStatusReply }
   }
   interface StreamMap {

@@ -37,6 +37,9 @@ import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
 import type { DhtPort } from '../actors/swarm/dht-port.js'
+import type { BootstrapRetryOptions } from '../actors/swarm/bootstrap-joiner.js'
+import { checkBootstrapRetry, noPeerReason } from '../actors/swarm/bootstrap-joiner.js'
+import { BootstrapError } from '../messages/errors.js'
 import type { TraceSink } from '../actors/runtime/trace-events.js'
 import type { AskCommand, AskType, BaseCommand, ItemOf, ReplyOf, StreamCommand, StreamType } from '../messages/commands.js'
 import type { Selectors, Validators } from '@libp2p/kad-dht'
@@ -57,8 +60,22 @@ export interface NodeOptions {
    * tests that must keep some peers from dialling or accepting others
    */
   connectionGater?: ConnectionGater
-  /** peers (multiaddrs with /p2p/…) that swarm.bootstrap dials; the node bootstraps on start when given */
+  /**
+   * peers (multiaddrs with /p2p/…) that swarm.bootstrap dials; the node
+   * bootstraps on start when given, and createNode fails with a
+   * BootstrapError naming each peer's error if it reaches none of them
+   * within `bootstrapTimeoutMs` (unless `bootstrapRetry`)
+   */
   bootstrap?: string[]
+  /** how long createNode's bootstrap may take (default 10 s) */
+  bootstrapTimeoutMs?: number
+  /**
+   * start even when bootstrap reaches no peer, and keep trying in the
+   * background (waits doubling from 1 s to 60 s, 10 s per try, or what you
+   * give), visible in swarm.status.bootstrap and as swarm:bootstrap:*
+   * progress events; default off: such a node fails createNode
+   */
+  bootstrapRetry?: boolean | BootstrapRetryOptions
   /** deterministic identity (for a new repo) and seeded randomness */
   seed?: number
   transport?: 'tcp' | 'memory'
@@ -139,6 +156,10 @@ async function openTrace (trace: string | TraceSink | undefined, seed: number, s
 }
 
 export async function createNode (options: NodeOptions = {}): Promise<SwarmNode> {
+  if (typeof options.bootstrapRetry === 'object') checkBootstrapRetry(options.bootstrapRetry)
+  if (options.bootstrapTimeoutMs !== undefined && !(Number.isFinite(options.bootstrapTimeoutMs) && options.bootstrapTimeoutMs > 0)) {
+    throw new RangeError('bootstrapTimeoutMs must be a positive number of ms')
+  }
   const transport = options.transport ?? 'tcp'
   const repo = await openRepo(options.repo ?? 'memory')
   let port: DhtPort | undefined
@@ -192,6 +213,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const openKeys = async (): Promise<KeyOps> => keystoreOps(await Keystore.open(repo.datastore, privateKey, passphrase))
     port = await makePort()
     const seed = options.seed ?? randomBytes(4).readUInt32LE(0)
+    const bootstrapRetry = options.bootstrapRetry === true ? {} : options.bootstrapRetry === false ? undefined : options.bootstrapRetry
     const startedAt = clock.now()
     const wallAt = clock.wall()
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
@@ -202,6 +224,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       dnslink: dnsSettings,
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
+      ...(bootstrapRetry !== undefined ? { bootstrapRetry } : {}),
       system: systemConfig
     }, () => clock.now(), options.traceBufferBytes)
     const system = new ActorSystem({
@@ -214,7 +237,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     })
     wallNow = () => system.wall()
     system.spawn(systemActor())
-    system.spawn(swarmActor({ port, createPort: makePort, namespaces: Object.keys(validators) }))
+    system.spawn(swarmActor({ port, createPort: makePort, namespaces: Object.keys(validators), ...(bootstrapRetry !== undefined ? { bootstrapRetry } : {}) }))
     system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))
     system.spawn(verifierActor({ verifier: shared }))
     system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
@@ -248,7 +271,26 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       }
     }
     if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
-      await node.ask({ type: 'swarm.bootstrap' }).catch(() => {})
+      const timeoutMs = options.bootstrapTimeoutMs ?? 10_000
+      let reached = 0
+      let why: string
+      let cause: unknown
+      let failures: Array<{ addr: string, error: string }> = []
+      try {
+        const r = await node.ask({ type: 'swarm.bootstrap' }, { timeoutMs })
+        reached = r.connected
+        failures = r.failed
+        why = noPeerReason(r.failed)
+      } catch (err) {
+        cause = err
+        why = `the bootstrap failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
+        failures = options.bootstrap.map(addr => ({ addr, error: why }))
+      }
+      // a node that reaches none of its bootstrap peers says so, unless it was told to start alone and keep trying
+      if (reached === 0 && bootstrapRetry === undefined) {
+        await node.stop()
+        throw new BootstrapError(`createNode: ${why} within ${timeoutMs} ms (pass bootstrapRetry to start alone and keep trying)`, failures, { cause })
+      }
     }
     return node
   } catch (err) {

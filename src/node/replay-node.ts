@@ -22,6 +22,7 @@ import type { IpnsActorOptions } from '../actors/ipns/ipns-actor.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { inertRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
+import type { BootstrapRetryOptions } from '../actors/swarm/bootstrap-joiner.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 
 /** verdicts come from the trace on replay: this verifier never answers */
@@ -42,7 +43,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, dnslink?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, dnslink?: unknown, bootstrapRetry?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -53,7 +54,13 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
     build: system => {
       system.spawn(systemActor())
       const namespaces = Array.isArray(config.namespaces) ? config.namespaces.filter((n): n is string => typeof n === 'string') : undefined
-      system.spawn(swarmActor({ port: new InertDhtPort(peerId), restartPort: () => new InertDhtPort(peerId), ...(namespaces !== undefined ? { namespaces } : {}) }))
+      const bootstrapRetry = typeof config.bootstrapRetry === 'object' && config.bootstrapRetry !== null ? config.bootstrapRetry as BootstrapRetryOptions : undefined
+      system.spawn(swarmActor({
+        port: new InertDhtPort(peerId),
+        restartPort: () => new InertDhtPort(peerId),
+        ...(namespaces !== undefined ? { namespaces } : {}),
+        ...(bootstrapRetry !== undefined ? { bootstrapRetry } : {})
+      }))
       if (actors.includes('keys')) system.spawn(keysActor({ ops: inertKeyOps, open: async () => inertKeyOps, reopen: () => inertKeyOps }))
       if (actors.includes('verifier')) system.spawn(verifierActor({ verifier: inertVerifier }))
       if (actors.includes('store')) system.spawn(storeActor({ ops: inertRecordStore }))

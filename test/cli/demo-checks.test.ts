@@ -49,7 +49,7 @@ function fakeLib (fault: Fault): { lib: Lib, stopped: () => number } {
     }
     const status = (): SwarmStatusReply => ({
       peerId, multiaddrs, mode: 'server', connections: IDS.length - 1, routingTableSize: IDS.length - 1, recordsRejected: {},
-      pendingQueries: fault === 'leaks-pending' ? pending : 0, runningQueries: 0, heldCommands: 0,
+      pendingQueries: fault === 'leaks-pending' ? pending : 0, runningQueries: 0, heldCommands: 0, bootstrap: { state: 'joined', retries: 0, connected: 1 },
       actors: [{ name: 'swarm', state: 'running', mailbox: { depth: 0, systemDepth: 0, capacity: 16 }, pending: 0, restarts: 0, commands: { 'dht.put': { served: 1, failed: 0, meanMs: 1, maxMs: 1 } } }],
       deadLetters: { total: 0, byReason: {} }, openPorts: 1
     })

@@ -33,7 +33,7 @@ export interface FakeImpl {
   findPeer?: (peerId: string, o: DhtOpOptions) => Promise<DhtPeerInfo>
   closestPeers?: (key: Uint8Array, o: DhtOpOptions) => AsyncIterable<DhtPeerInfo>
   dial?: (multiaddr: string, o: DhtOpOptions) => Promise<{ peerId: string }>
-  bootstrap?: (o: DhtOpOptions) => Promise<{ connected: number, routingTableSize: number }>
+  bootstrap?: (o: DhtOpOptions) => Promise<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }>
   connections?: () => DhtConnection[]
   status?: () => DhtPortStatus
 }
@@ -150,7 +150,7 @@ export class FakeDhtPort implements DhtPort {
     return this.impl.connections?.() ?? [{ peerId: PEER_B, remoteAddr: '/ip4/127.0.0.1/tcp/4002', direction: 'outbound' }]
   }
 
-  bootstrap (o: DhtOpOptions): Promise<{ connected: number, routingTableSize: number }> {
+  bootstrap (o: DhtOpOptions): Promise<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }> {
     this.log('bootstrap', [], o)
     return this.impl.bootstrap?.(o) ?? Promise.resolve({ connected: 1, routingTableSize: this.routingTableSize })
   }

@@ -96,16 +96,6 @@ describe('golden traces from real testnet runs', () => {
     })
   }
 
-  it('a version 1 trace (one clock for dates and timers, recorded before the wall clock was split off) still replays', async () => {
-    const file = join(DIR, 'v1', 'put-get.jsonl')
-    const { header } = parseTrace(readFileSync(file, 'utf8'))
-    expect(header.version).toBe(1)
-    expect(header.wallAt).toBeUndefined()
-    const report = await replayNodeTraceFile(file)
-    expect(report.divergence).toBeUndefined()
-    expect(report.ok).toBe(true)
-  })
-
   it('the golden traces are of the current format (version 2, with the wall clock in the header)', () => {
     for (const g of GOLDEN) {
       const { header } = parseTrace(readFileSync(join(DIR, g.file), 'utf8'))

@@ -108,7 +108,7 @@ export interface DhtPort {
   /** Currently open connections. */
   connections(): DhtConnection[]
   /** Dial the configured bootstrap peers and refresh the routing table. */
-  bootstrap(options: DhtOpOptions): Promise<{ connected: number; routingTableSize: number }>
+  bootstrap(options: DhtOpOptions): Promise<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }>
   status(): DhtPortStatus
 
   stop(): Promise<void>

@@ -394,15 +394,17 @@ class Libp2pDhtPort implements DhtPort {
     }))
   }
 
-  async bootstrap (options: DhtOpOptions): Promise<{ connected: number, routingTableSize: number }> {
+  async bootstrap (options: DhtOpOptions): Promise<{ connected: number, routingTableSize: number, failed: Array<{ addr: string, error: string }> }> {
     this.assertRunning()
     const { signal } = options
     const dialled = await Promise.allSettled(this.bootstrapAddrs.map(async addr => this.dial(addr, options)))
     if (signal.aborted) throw toPortError(undefined, signal)
     const peers = new Set<string>()
-    for (const result of dialled) {
+    const failed: Array<{ addr: string, error: string }> = []
+    dialled.forEach((result, i) => {
       if (result.status === 'fulfilled') peers.add(result.value.peerId)
-    }
+      else failed.push({ addr: this.bootstrapAddrs[i] ?? '', error: errorText(result.reason) })
+    })
     if (peers.size > 0) {
       await this.untilBootstrapPeersSettled([...peers].map(p => peerIdFromString(p)), signal)
       // refresh: a lookup of our own id fills the routing table with the
@@ -412,7 +414,7 @@ class Libp2pDhtPort implements DhtPort {
         start: ctx => this.node.services.dht.getClosestPeers(this.node.peerId.toMultihash().bytes, this.routing(ctx, options.onProgress))
       })
     }
-    return { connected: peers.size, routingTableSize: this.routingTable.size }
+    return { connected: peers.size, routingTableSize: this.routingTable.size, failed }
   }
 
   status (): DhtPortStatus {
@@ -529,4 +531,19 @@ function pushNew (seen: Set<string>, info: DhtPeerInfo, ctx: QueryContext<DhtPee
   if (seen.has(info.peerId) || seen.size >= MAX_STREAM_RESULTS) return
   seen.add(info.peerId)
   ctx.push(info)
+}
+
+/** an error's name and message, and its causes' (a dial's AggregateError names each address tried) */
+function errorText (err: unknown): string {
+  const parts: string[] = []
+  let e: unknown = err
+  for (let depth = 0; depth < 4 && e !== undefined; depth++) {
+    if (e instanceof AggregateError && e.errors.length > 0) {
+      parts.push(`${e.name}: ${e.message} [${e.errors.slice(0, 4).map(x => x instanceof Error ? `${x.name}: ${x.message}` : String(x)).join('; ')}]`)
+      break
+    }
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+    e = e instanceof Error ? e.cause : undefined
+  }
+  return parts.join(' ← ').slice(0, 500)
 }

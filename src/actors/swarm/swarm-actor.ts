@@ -12,6 +12,8 @@ import { REPUBLISHER_ACTOR } from '../republisher/republisher-actor.js'
 import { failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
+import { bootstrapJoiner } from './bootstrap-joiner.js'
+import type { BootstrapMsg, BootstrapRetryOptions } from './bootstrap-joiner.js'
 import type { ActorContext, ActorDefinition, Incoming, Settled } from '../runtime/actor.js'
 import type { DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { SwarmCommand } from './swarm-commands.js'
@@ -46,6 +48,8 @@ export interface SwarmActorOptions {
   mailboxCapacity?: number
   /** record namespaces the node's DHT validates; dht.put/get keys outside them are rejected before libp2p */
   namespaces?: readonly string[]
+  /** keep trying to join in the background after a bootstrap that reached no peer (default: no retries) */
+  bootstrapRetry?: BootstrapRetryOptions
 }
 
 /** The swarm actor's own messages: plain data, recorded in traces. */
@@ -55,6 +59,7 @@ export type SwarmMsg =
   | { type: 'op.end', id: QueryId, result: Settled<number> }
   | { type: 'op.progress', id: QueryId, event: DhtProgress }
   | { type: 'port.ready', result: Settled<string> }
+  | { type: 'boot', msg: BootstrapMsg }
 
 interface Pending {
   id: QueryId
@@ -94,6 +99,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       let port: DhtPort | undefined = initial
       initial = undefined
       const pending = new Map<QueryId, Pending>()
+      const joiner = bootstrapJoiner<SwarmMsg>(ctx, options.bootstrapRetry, () => port, msg => ({ type: 'boot', msg }))
       const held: Array<Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }> = []
       let running = 0
 
@@ -194,6 +200,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           pendingQueries: pending.size,
           runningQueries: running,
           heldCommands: held.length,
+          bootstrap: joiner.status(),
           actors: sys.actors,
           deadLetters: sys.deadLetters,
           openPorts: sys.openPorts,
@@ -253,6 +260,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         if (p === undefined) return
         pending.delete(id)
         if (!result.ok) {
+          if (p.type === 'swarm.bootstrap') joiner.ran({ error: result.failure.message })
           ctx.fail(id, result.failure)
           return
         }
@@ -268,6 +276,12 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           case 'swarm.status':
             ctx.reply(id, status(result.value as DhtPortStatus))
             return
+          case 'swarm.bootstrap': {
+            const v = result.value as { connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }
+            joiner.ran(v)
+            ctx.reply(id, { connected: v.connected, routingTableSize: v.routingTableSize, failed: v.failed ?? [] })
+            return
+          }
           case 'dht.put':
           case 'dht.putTo':
           case 'dht.provide': {
@@ -288,6 +302,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
               onCommand(msg)
               return
             case 'cancel':
+              // a bootstrap whose ask ran out of time (or was aborted) reached no one as far as anyone waited
+              if (pending.get(msg.id)?.type === 'swarm.bootstrap') joiner.ran({ error: `the bootstrap was cut short (${msg.reason})` })
               pending.delete(msg.id)
               return
             case 'internal': {
@@ -302,6 +318,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
                 case 'op.end':
                   onEnd(m.id, m.result)
                   return
+                case 'boot':
+                  joiner.receive(m.msg)
+                  return
                 case 'op.progress':
                   if (pending.has(m.id)) ctx.progress({ type: m.event.type, id: m.id, detail: { ...m.event } })
                   return
@@ -314,8 +333,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             }
           }
         },
-        status: () => ({ pendingQueries: pending.size, runningQueries: running, heldCommands: held.length }),
+        status: () => ({ pendingQueries: pending.size, runningQueries: running, heldCommands: held.length, bootstrap: joiner.status() }),
         stop: async () => {
+          joiner.stop()
           const p = port
           port = undefined
           if (p !== undefined) {

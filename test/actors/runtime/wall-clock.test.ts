@@ -10,7 +10,7 @@ import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
 import { expired, expiryIn, sooner } from '../../../src/actors/runtime/expiry.js'
 import { replayTrace } from '../../../src/actors/runtime/replayer.js'
 import { ActorSystem, WALL_TOLERANCE_MS } from '../../../src/actors/runtime/system.js'
-import { TraceRecorder } from '../../../src/actors/runtime/trace-recorder.js'
+import { parseTrace, TraceRecorder } from '../../../src/actors/runtime/trace-recorder.js'
 import { askAny, errorOf, harness, RecordingTrace } from '../../helpers/sim.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
@@ -146,6 +146,34 @@ describe('the wall clock beside the monotonic one', () => {
     const without = recorder.events.filter(e => e !== wallInputs[1])
     const broken = await replayTrace({ header: recorder.header, events: without, build: s => { s.spawn(clockActor()) } })
     expect(broken.ok).toBe(false)
+  })
+})
+
+describe('traces of version 1 (one clock for dates and timers)', () => {
+  it('still replay: their wall clock is their one clock', async () => {
+    // a version 1 recording: one clock, epoch-like, so wall() read the same as now()
+    const clock = new SimulatedClock(WALL0, WALL0)
+    const recorder = new TraceRecorder({ seed: 3, startedAt: clock.now(), wallAt: clock.wall() })
+    const system = new ActorSystem({ clock, trace: recorder, seed: 3 })
+    system.spawn(clockActor())
+    const h = harness(system, clock, new RecordingTrace())
+    const read = askAny(system, { type: 'clock.read' })
+    const waited = askAny(system, wait(250))
+    await h.run()
+    await expect(read).resolves.toEqual({ now: WALL0, wall: WALL0, deadline: WALL0 + 30_000 })
+    await waited
+    await system.stop()
+    const v1 = recorder.toJsonl().split('\n').map((line, i) => {
+      if (i !== 0) return line
+      const header = JSON.parse(line) as Record<string, unknown>
+      delete header.wallAt
+      return JSON.stringify({ ...header, version: 1 })
+    }).join('\n')
+    const { header, events } = parseTrace(v1)
+    expect(header.version).toBe(1)
+    const report = await replayTrace({ header, events, build: s => { s.spawn(clockActor()) } })
+    expect(report.divergence).toBeUndefined()
+    expect(report.ok).toBe(true)
   })
 })
 

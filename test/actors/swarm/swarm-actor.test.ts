@@ -135,7 +135,7 @@ describe('swarm actor: commands map to DhtPort calls', () => {
     await expect(r.system.ask({ type: 'dht.provide', cid: CID_1 })).resolves.toEqual({ peers: 3 })
     await expect(r.system.ask({ type: 'dht.findPeer', peerId: PEER_C })).resolves.toEqual({ peerId: PEER_C, multiaddrs: ['/ip4/127.0.0.1/tcp/4002'] })
     await expect(r.system.ask({ type: 'swarm.dial', multiaddr: ADDR_B })).resolves.toEqual({ peerId: PEER_B })
-    await expect(r.system.ask({ type: 'swarm.bootstrap' })).resolves.toEqual({ connected: 1, routingTableSize: 3 })
+    await expect(r.system.ask({ type: 'swarm.bootstrap' })).resolves.toEqual({ connected: 1, routingTableSize: 3, failed: [] })
     await expect(r.system.ask({ type: 'swarm.peers' })).resolves.toEqual({ peers: [{ peerId: PEER_B, remoteAddr: '/ip4/127.0.0.1/tcp/4002', direction: 'outbound' }] })
     expect(await drainStream(r.system.stream({ type: 'dht.findProviders', cid: CID_1 }))).toEqual([{ peerId: PEER_B, multiaddrs: [] }])
     expect(await drainStream(r.system.stream({ type: 'dht.closestPeers', key: 'k' }))).toEqual([{ peerId: PEER_B, multiaddrs: [] }, { peerId: PEER_C, multiaddrs: [] }])
