@@ -58,6 +58,27 @@ describe('dnslink.resolve on a node', () => {
     expect(report.header.config.actors).toContain('dnslink')
   })
 
+  it('over DNS-over-HTTPS the reply carries the record\'s TTL, the trace records it, and the replay gives the same', async () => {
+    const dns = await startDnsServer()
+    cleanups.push(async () => { await dns.close() })
+    const dir = await mkdtemp(join(tmpdir(), 'swarmbus-dnslink-doh-'))
+    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+    const trace = join(dir, 'trace.jsonl')
+    dns.setTxt('_dnslink.doh.test', [`dnslink=/ipfs/${CID}`], 90)
+    const n = await node({ dns: { servers: [dns.doh], minTtlMs: 1_000 }, trace })
+    expect(await n.ask({ type: 'dnslink.resolve', domain: 'doh.test' })).toEqual({ value: `/ipfs/${CID}`, ttlMs: 90_000, source: 'dns', from: '_dnslink.doh.test' })
+    const hit = await n.ask({ type: 'dnslink.resolve', domain: 'doh.test' })
+    expect(hit.source).toBe('cache')
+    expect(hit.ttlMs).toBeLessThanOrEqual(90_000)
+    await n.stop()
+    const { events } = parseTrace(await readFile(trace, 'utf8'))
+    expect(JSON.stringify(events.filter(e => e.dir === 'in' && e.type === 'external' && e.actor === 'dnslink'))).toContain('"ttlMs":90000')
+    const report = await replayNodeTraceFile(trace)
+    expect(report.divergence).toBeUndefined()
+    expect(report.ok).toBe(true)
+    expect(report.header.config).toMatchObject({ dnslink: { minTtlMs: 1_000 } })
+  })
+
   it('refuses a malformed DNS server address or setting when the node is created', async () => {
     await expect(createNode({ transport: 'memory', verifier: 'inline', dns: { servers: ['not an address'] } })).rejects.toThrow()
     await expect(createNode({ transport: 'memory', verifier: 'inline', dns: { ttlMs: -1 } })).rejects.toThrow(RangeError)
