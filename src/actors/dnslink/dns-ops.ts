@@ -226,13 +226,13 @@ function sourcesOf (servers: string[]): Source[] {
 export function nodeDnsOps (options: NodeDnsOptions = {}): DnsOps {
   const sources = sourcesOf([...(options.servers ?? [])])
   return {
-    lookupTxt: async (domain, options) => {
+    lookupTxt: async (domain, lookup) => {
       const name = domain.endsWith('.') ? domain.slice(0, -1) : domain
       let last: unknown
       for (const source of sources) {
-        if (options.signal.aborted) throw new AbortError(`DNS lookup of ${name} cancelled`)
+        if (lookup.signal.aborted) throw new AbortError(`DNS lookup of ${name} cancelled`)
         try {
-          return await source.lookup(name, options)
+          return await source.lookup(name, lookup)
         } catch (err) {
           if (err instanceof NotFoundError || err instanceof AbortError) throw err
           last = err
