@@ -20,6 +20,33 @@ const nondeterminism = {
   ]
 }
 
+// One owner: only src/actors/swarm/ builds, holds and calls the libp2p node
+// (src/node/ wires it; docs/architecture.md, "One owner"). Everywhere else in
+// src/ and examples/, libp2p packages are refused, except this allow-list:
+// - @libp2p/crypto (and its subpaths): key generation, key codecs, signature
+//   checks — pure functions on bytes, used by the keystore, the record code
+//   and the CLI; no node, no network;
+// - @libp2p/interface as `import type` only: the key and key-type types those
+//   functions take and return (a value import would be code from the node's
+//   world; none is needed).
+// Tests, benchmarks (src/bench/ builds a Helia stack to compare against) and
+// scripts are exempt.
+const libp2pOwner = {
+  '@typescript-eslint/no-restricted-imports': ['error', {
+    patterns: [
+      {
+        regex: '^(libp2p|@chainsafe/libp2p-[^/]+|@libp2p/(?!crypto(/|$)|interface$)[^/]+)(/.*)?$',
+        message: 'libp2p belongs to src/actors/swarm/ (and its wiring in src/node/): reach the network through the swarm actor, or see the allow-list in eslint.config.js.'
+      },
+      {
+        regex: '^@libp2p/interface$',
+        allowTypeImports: true,
+        message: '@libp2p/interface outside src/actors/swarm/ and src/node/: type imports only.'
+      }
+    ]
+  }]
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/', 'src/records/pb/*.ts', 'src/actors/swarm/pb/*.ts'] },
   js.configs.recommended,
@@ -36,6 +63,11 @@ export default tseslint.config(
     files: ['src/actors/**/*.ts', 'examples/**/*.ts'],
     ignores: ['examples/**/*.test.ts'],
     rules: nondeterminism
+  },
+  {
+    files: ['src/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['src/actors/swarm/**', 'src/node/**', 'src/bench/**'],
+    rules: libp2pOwner
   },
   {
     files: ['**/*.js'],

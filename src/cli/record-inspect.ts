@@ -4,16 +4,19 @@
  * (named by the record layer's code, in its validation order) and the rest
  * is still read, so a broken record shows what it can. The signature is
  * never checked here: that is `record verify --name`.
+ *
+ * The rules and their messages are the record layer's (src/records: the
+ * checks prepareRecord runs, one by one); this file only reads the fields out
+ * and formats what those checks report.
  */
-import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import * as cborg from 'cborg'
-import { equals } from 'uint8arrays/equals'
 import { decodeRecordData } from '../records/cbor.js'
-import { decodeEntry, MAX_RECORD_SIZE } from '../records/codec.js'
+import { decodeEntry } from '../records/codec.js'
 import { nameFromPublicKey } from '../records/name.js'
 import { IpnsEntry } from '../records/pb/ipns.js'
-import { recordPublicKey, rsaModulusBits, MIN_RSA_BITS } from '../records/record-key.js'
+import { embeddedPublicKey, recordPublicKey } from '../records/record-key.js'
 import { nsToMs, parseRfc3339 } from '../records/rfc3339.js'
+import { checkNotExpired, checkRecordSize, checkValidityType, decodeValidity, missingParts, v1v2Differences } from '../records/validate.js'
 import { decodeValue } from '../records/value.js'
 import type { IpnsName } from '../records/name.js'
 import type { RecordData } from '../records/cbor.js'
@@ -98,8 +101,19 @@ const codeOf = (err: unknown, fallback: string): string => {
 export function inspectRecord (bytes: Uint8Array, now: number, name?: IpnsName): Inspection {
   const problems: Problem[] = []
   const add = (code: string, message: string): void => { problems.push({ code, message }) }
+  /** runs one of the record layer's checks; its failure is a problem, and the inspection goes on */
+  const attempt = <T>(check: () => T, fallback: string): T | undefined => {
+    try {
+      return check()
+    } catch (err) {
+      add(codeOf(err, fallback), messageOf(err))
+      return undefined
+    }
+  }
+  /** a check that returns nothing: whether it passed */
+  const passes = (check: () => void, fallback: string): boolean => attempt(() => { check(); return true }, fallback) === true
   const out: Inspection = { size: bytes.byteLength, ok: false, problems, fields: [], hasPubKey: false, hasV1Signature: false, signatureV2Length: 0, dataLength: 0 }
-  if (bytes.byteLength > MAX_RECORD_SIZE) add('too-large', `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_SIZE}`)
+  passes(() => { checkRecordSize(bytes) }, 'too-large')
 
   let entry: IpnsEntry
   try {
@@ -125,22 +139,18 @@ export function inspectRecord (bytes: Uint8Array, now: number, name?: IpnsName):
     out.v1 = v1
   }
 
-  if (out.signatureV2Length === 0) add('missing-signature-v2', 'record has no signatureV2')
-  if (out.dataLength === 0) add('missing-data', 'record has no data')
+  for (const missing of missingParts(entry)) add(missing.code, missing.message)
 
   // the key: embedded, else inlined in --name
   let key: PublicKey | undefined
   if (out.hasPubKey) {
-    try {
-      key = publicKeyFromProtobuf(entry.pubKey as Uint8Array)
+    key = attempt(() => embeddedPublicKey(entry.pubKey as Uint8Array), 'bad-pubkey')
+    if (key !== undefined) {
       out.keyType = key.type
       out.keySource = 'pubKey'
       const own = nameFromPublicKey(key)
       out.name = own.format('base36')
       out.peerId = own.format('base58btc')
-      if (key.type === 'RSA' && rsaModulusBits(key) < MIN_RSA_BITS) add('bad-pubkey', `RSA key of ${rsaModulusBits(key)} bits is below the ${MIN_RSA_BITS}-bit minimum`)
-    } catch (err) {
-      add('bad-pubkey', `embedded pubKey is not a libp2p public key: ${messageOf(err)}`)
     }
   }
   if (name !== undefined) {
@@ -180,30 +190,17 @@ export function inspectRecord (bytes: Uint8Array, now: number, name?: IpnsName):
     out.sequence = data.sequence
     out.ttl = data.ttl
     out.validityType = data.validityType
-    if (entry.signatureV1 !== undefined || entry.value !== undefined) {
-      const differ: string[] = []
-      const empty = new Uint8Array(0)
-      if (!equals(entry.value ?? empty, data.value)) differ.push('value')
-      if (!equals(entry.validity ?? empty, data.validity)) differ.push('validity')
-      const pbType = entry.validityType === undefined || entry.validityType === IpnsEntry.ValidityType.EOL ? 0n : -1n
-      if (pbType !== data.validityType) differ.push('validityType')
-      if ((entry.sequence ?? 0n) !== data.sequence) differ.push('sequence')
-      if ((entry.ttl ?? 0n) !== data.ttl) differ.push('ttl')
-      if (differ.length > 0) add('v1-v2-mismatch', `the protobuf ${differ.join(', ')} differ${differ.length === 1 ? 's' : ''} from the CBOR data`)
-    }
-    if (data.validityType !== 0n) add('unknown-validity-type', `ValidityType ${data.validityType} is not 0 (EOL)`)
-    const validity = text(data.validity)
-    if (validity === undefined) {
-      add('bad-validity', 'Validity is not UTF-8 text')
-    } else {
+    // every field that differs, where validation stops at the first
+    const differ = v1v2Differences(entry, data)
+    if (differ.length > 0) add('v1-v2-mismatch', `the protobuf ${differ.join(', ')} differ${differ.length === 1 ? 's' : ''} from the CBOR data`)
+    passes(() => { checkValidityType(data) }, 'unknown-validity-type')
+    const validity = attempt(() => decodeValidity(data.validity), 'bad-validity')
+    if (validity !== undefined) {
       out.validity = validity
-      try {
-        const ns = parseRfc3339(validity)
+      const ns = attempt(() => parseRfc3339(validity), 'bad-validity')
+      if (ns !== undefined) {
         out.validityMs = nsToMs(ns)
-        out.expired = ns < BigInt(Math.floor(now)) * 1_000_000n
-        if (out.expired) add('expired', `record expired at ${validity}`)
-      } catch (err) {
-        add(codeOf(err, 'bad-validity'), messageOf(err))
+        out.expired = !passes(() => { checkNotExpired(validity, ns, now) }, 'expired')
       }
     }
   }

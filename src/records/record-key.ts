@@ -15,18 +15,28 @@ import type { PublicKey, RSAPublicKey } from '@libp2p/interface'
 /** go-libp2p refuses smaller RSA keys (MinRsaKeyBits); so do we. */
 export const MIN_RSA_BITS = 2048
 
+/**
+ * The key a record embeds (its `pubKey` field), whatever name it is for.
+ * Throws InvalidRecordError bad-pubkey: not a libp2p public key, or an RSA key
+ * below MIN_RSA_BITS.
+ */
+export function embeddedPublicKey (embedded: Uint8Array): PublicKey {
+  let key: PublicKey
+  try {
+    key = publicKeyFromProtobuf(embedded)
+  } catch (err) {
+    throw recordError('bad-pubkey', `embedded pubKey is not a libp2p public key: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (key.type === 'RSA' && rsaModulusBits(key) < MIN_RSA_BITS) {
+    throw recordError('bad-pubkey', `RSA key of ${rsaModulusBits(key)} bits is below the ${MIN_RSA_BITS}-bit minimum`)
+  }
+  return key
+}
+
 /** Throws InvalidRecordError: bad-pubkey, key-mismatch or missing-pubkey. */
 export function recordPublicKey (name: IpnsName, embedded: Uint8Array | undefined): PublicKey {
   if (embedded !== undefined && embedded.byteLength > 0) {
-    let key: PublicKey
-    try {
-      key = publicKeyFromProtobuf(embedded)
-    } catch (err) {
-      throw recordError('bad-pubkey', `embedded pubKey is not a libp2p public key: ${err instanceof Error ? err.message : String(err)}`)
-    }
-    if (key.type === 'RSA' && rsaModulusBits(key) < MIN_RSA_BITS) {
-      throw recordError('bad-pubkey', `RSA key of ${rsaModulusBits(key)} bits is below the ${MIN_RSA_BITS}-bit minimum`)
-    }
+    const key = embeddedPublicKey(embedded)
     if (!keyHashesToName(key, name)) throw recordError('key-mismatch', 'embedded pubKey does not hash to the name')
     return key
   }

@@ -101,22 +101,25 @@ export function validateRecord (name: NameInput, bytes: Uint8Array, now: number,
 function prepare (nameInput: NameInput, bytes: Uint8Array, now: number): { sigCheck: SigCheck, fields: RecordFields } {
   const name = toIpnsName(nameInput)
   if (!(bytes instanceof Uint8Array)) throw recordError('bad-protobuf', 'record must be bytes')
-  if (bytes.byteLength > MAX_RECORD_SIZE) throw recordError('too-large', `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_SIZE}`)
+  checkRecordSize(bytes)
   const entry = decodeEntry(bytes)
-  if (entry.signatureV2 === undefined || entry.signatureV2.byteLength === 0) throw recordError('missing-signature-v2', 'record has no signatureV2')
-  if (entry.data === undefined || entry.data.byteLength === 0) throw recordError('missing-data', 'record has no data')
+  const [missing] = missingParts(entry)
+  if (missing !== undefined) throw missing
+  // missingParts found both
+  const signatureV2 = entry.signatureV2 as Uint8Array
+  const dataBytes = entry.data as Uint8Array
   const key = recordPublicKey(name, entry.pubKey)
-  const data = decodeRecordData(entry.data)
+  const data = decodeRecordData(dataBytes)
   const value = decodeValue(data.value)
   const hasV1Signature = entry.signatureV1 !== undefined && entry.signatureV1.byteLength > 0
-  if (entry.signatureV1 !== undefined || entry.value !== undefined) checkV1MatchesV2(entry, data)
-  if (data.validityType !== 0n) throw recordError('unknown-validity-type', `ValidityType ${data.validityType} is not 0 (EOL)`)
+  const [differs] = v1v2Differences(entry, data)
+  if (differs !== undefined) throw recordError('v1-v2-mismatch', V1_MISMATCH[differs])
+  checkValidityType(data)
   const validity = decodeValidity(data.validity)
   const validityNs = parseRfc3339(validity)
-  const nowNs = BigInt(Math.floor(now)) * 1_000_000n
-  if (validityNs < nowNs) throw recordError('expired', `record expired at ${validity}`)
+  checkNotExpired(validity, validityNs, now)
   return {
-    sigCheck: { keyType: key.type, publicKey: key.raw, data: concat([SIGNATURE_V2_PREFIX, entry.data]), signature: entry.signatureV2 },
+    sigCheck: { keyType: key.type, publicKey: key.raw, data: concat([SIGNATURE_V2_PREFIX, dataBytes]), signature: signatureV2 },
     fields: {
       value,
       sequence: data.sequence,
@@ -132,24 +135,69 @@ function prepare (nameInput: NameInput, bytes: Uint8Array, now: number): { sigCh
   }
 }
 
+/*
+ * The rules one by one, for tools that report every fault of a record
+ * rather than the first (the CLI's `record inspect`). prepare() applies them
+ * in its order and throws the first failure.
+ */
+
+/** Throws InvalidRecordError too-large past MAX_RECORD_SIZE. */
+export function checkRecordSize (bytes: Uint8Array): void {
+  if (bytes.byteLength > MAX_RECORD_SIZE) throw recordError('too-large', `record is ${bytes.byteLength} bytes, more than ${MAX_RECORD_SIZE}`)
+}
+
+/** What a record lacks of the V2 parts every record needs, in check order: missing-signature-v2, missing-data. */
+export function missingParts (entry: IpnsEntry): InvalidRecordError[] {
+  const missing: InvalidRecordError[] = []
+  if (entry.signatureV2 === undefined || entry.signatureV2.byteLength === 0) missing.push(recordError('missing-signature-v2', 'record has no signatureV2'))
+  if (entry.data === undefined || entry.data.byteLength === 0) missing.push(recordError('missing-data', 'record has no data'))
+  return missing
+}
+
+export type V1Field = 'value' | 'validity' | 'validityType' | 'sequence' | 'ttl'
+
+const V1_MISMATCH: Record<V1Field, string> = {
+  value: 'protobuf value differs from CBOR Value',
+  validity: 'protobuf validity differs from CBOR Validity',
+  validityType: 'protobuf validityType differs from CBOR ValidityType',
+  sequence: 'protobuf sequence differs from CBOR Sequence',
+  ttl: 'protobuf ttl differs from CBOR TTL'
+}
+
 /**
  * Spec: if signatureV1 or value is present, the protobuf copies of value,
  * validity, validityType, sequence and ttl must equal the CBOR fields. An
- * absent protobuf field counts as its default (empty / 0), as boxo's getters do.
+ * absent protobuf field counts as its default (empty / 0), as boxo's getters
+ * do. The fields that differ, in that order; none for a record without V1
+ * fields.
  */
-function checkV1MatchesV2 (entry: IpnsEntry, data: RecordData): void {
+export function v1v2Differences (entry: IpnsEntry, data: RecordData): V1Field[] {
+  if (entry.signatureV1 === undefined && entry.value === undefined) return []
   const empty = new Uint8Array(0)
-  if (!equals(entry.value ?? empty, data.value)) throw recordError('v1-v2-mismatch', 'protobuf value differs from CBOR Value')
-  if (!equals(entry.validity ?? empty, data.validity)) throw recordError('v1-v2-mismatch', 'protobuf validity differs from CBOR Validity')
+  const differ: V1Field[] = []
+  if (!equals(entry.value ?? empty, data.value)) differ.push('value')
+  if (!equals(entry.validity ?? empty, data.validity)) differ.push('validity')
   const pbValidityType = entry.validityType === undefined || entry.validityType === IpnsEntry.ValidityType.EOL ? 0n : -1n
-  if (pbValidityType !== data.validityType) throw recordError('v1-v2-mismatch', 'protobuf validityType differs from CBOR ValidityType')
-  if ((entry.sequence ?? 0n) !== data.sequence) throw recordError('v1-v2-mismatch', 'protobuf sequence differs from CBOR Sequence')
-  if ((entry.ttl ?? 0n) !== data.ttl) throw recordError('v1-v2-mismatch', 'protobuf ttl differs from CBOR TTL')
+  if (pbValidityType !== data.validityType) differ.push('validityType')
+  if ((entry.sequence ?? 0n) !== data.sequence) differ.push('sequence')
+  if ((entry.ttl ?? 0n) !== data.ttl) differ.push('ttl')
+  return differ
+}
+
+/** Throws InvalidRecordError unknown-validity-type unless ValidityType is 0 (EOL). */
+export function checkValidityType (data: RecordData): void {
+  if (data.validityType !== 0n) throw recordError('unknown-validity-type', `ValidityType ${data.validityType} is not 0 (EOL)`)
+}
+
+/** Throws InvalidRecordError expired when the EOL (`validityNs`, as written: `validity`) is before `now` (ms). */
+export function checkNotExpired (validity: string, validityNs: bigint, now: number): void {
+  if (validityNs < BigInt(Math.floor(now)) * 1_000_000n) throw recordError('expired', `record expired at ${validity}`)
 }
 
 const ascii = new TextDecoder('utf-8', { fatal: true })
 
-function decodeValidity (bytes: Uint8Array): string {
+/** The Validity bytes as text; throws InvalidRecordError bad-validity when they are not UTF-8. */
+export function decodeValidity (bytes: Uint8Array): string {
   try {
     return ascii.decode(bytes)
   } catch {

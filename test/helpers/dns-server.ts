@@ -1,6 +1,8 @@
 /**
- * A real DNS server for tests: UDP on 127.0.0.1 (a free port), packets
- * encoded and decoded with dns-packet, answering from a zone the test sets.
+ * A real DNS server for tests: UDP on 127.0.0.1 (a free port), and
+ * DNS-over-HTTPS (RFC 8484 GET and POST, plain HTTP on another free port of
+ * 127.0.0.1), packets encoded and decoded with dns-packet, both answering
+ * from one zone the test sets, with the TTL it sets.
  *
  * - a name with TXT records answers them (a record longer than 255 bytes is
  *   sent as several character-strings, as real zones do)
@@ -9,6 +11,8 @@
  * - `mode = 'silent'` drops every query; `'servfail'` answers SERVFAIL
  */
 import { createSocket } from 'node:dgram'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { decode, encode, AUTHORITATIVE_ANSWER, RECURSION_AVAILABLE } from 'dns-packet'
 import type { Answer, DecodedPacket } from 'dns-packet'
 
@@ -18,8 +22,10 @@ export interface TestDnsServer {
   readonly port: number
   /** `127.0.0.1:<port>`, for node:dns setServers / createNode({ dns: { servers } }) */
   readonly server: string
+  /** `http://127.0.0.1:<port>/dns-query`: the same zone over DNS-over-HTTPS (RFC 8484) */
+  readonly doh: string
   mode: DnsServerMode
-  /** every query received, in order: name (lower case, no trailing dot) and type */
+  /** every query received (UDP and DoH), in order: name (lower case, no trailing dot) and type */
   readonly queries: Array<{ name: string, type: string }>
   /** TXT records of a name (replacing any), with a TTL in seconds (default 60) */
   setTxt(name: string, records: string[], ttl?: number): void
@@ -49,18 +55,19 @@ export async function startDnsServer (): Promise<TestDnsServer> {
 
   const state: { mode: DnsServerMode } = { mode: 'answer' }
 
-  socket.on('message', (msg, rinfo) => {
+  /** the reply to a query packet, or undefined when there is none to send (silent, undecodable) */
+  const answer = (msg: Buffer): Buffer | undefined => {
     let q: DecodedPacket
     try {
       q = decode(msg)
     } catch {
-      return
+      return undefined
     }
     const question = q.questions?.[0]
-    if (question === undefined) return
+    if (question === undefined) return undefined
     const name = norm(question.name)
     queries.push({ name, type: question.type })
-    if (state.mode === 'silent') return
+    if (state.mode === 'silent') return undefined
     let flags = AUTHORITATIVE_ANSWER | RECURSION_AVAILABLE | ((q.flags ?? 0) & 0x0100)
     const answers: Answer[] = []
     if (state.mode === 'servfail') {
@@ -73,9 +80,41 @@ export async function startDnsServer (): Promise<TestDnsServer> {
         for (const r of entry.records) answers.push({ type: 'TXT', class: 'IN', name: question.name, ttl: entry.ttl, data: chunks(r) })
       }
     }
-    const reply = encode({ type: 'response', id: q.id ?? 0, flags, questions: q.questions ?? [], answers })
-    socket.send(reply, rinfo.port, rinfo.address)
+    return encode({ type: 'response', id: q.id ?? 0, flags, questions: q.questions ?? [], answers })
+  }
+
+  socket.on('message', (msg, rinfo) => {
+    const reply = answer(msg)
+    if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address)
   })
+
+  // DNS-over-HTTPS: GET /dns-query?dns=<base64url> or POST /dns-query with the packet
+  const http = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const reply = (packet: Buffer): void => {
+      const out = answer(packet)
+      // silent: never answer (the client's signal ends the request)
+      if (out === undefined) return
+      res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': out.byteLength })
+      res.end(out)
+    }
+    if (url.pathname !== '/dns-query') {
+      res.writeHead(404).end()
+    } else if (req.method === 'GET') {
+      reply(Buffer.from(url.searchParams.get('dns') ?? '', 'base64url'))
+    } else if (req.method === 'POST') {
+      const parts: Buffer[] = []
+      req.on('data', (b: Buffer) => parts.push(b))
+      req.on('end', () => { reply(Buffer.concat(parts)) })
+    } else {
+      res.writeHead(405).end()
+    }
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(0, '127.0.0.1', () => { http.off('error', reject); resolve() })
+  })
+  const httpPort = (http.address() as AddressInfo).port
 
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject)
@@ -87,6 +126,7 @@ export async function startDnsServer (): Promise<TestDnsServer> {
   return {
     port,
     server: `127.0.0.1:${port}`,
+    doh: `http://127.0.0.1:${httpPort}/dns-query`,
     get mode () { return state.mode },
     set mode (m: DnsServerMode) { state.mode = m },
     queries,
@@ -94,7 +134,10 @@ export async function startDnsServer (): Promise<TestDnsServer> {
     remove: name => { zone.delete(norm(name)) },
     count: name => queries.filter(q => q.name === norm(name)).length,
     close: async () => {
-      closed ??= new Promise<void>(resolve => { socket.close(() => { resolve() }) })
+      closed ??= Promise.all([
+        new Promise<void>(resolve => { socket.close(() => { resolve() }) }),
+        new Promise<void>(resolve => { http.closeAllConnections(); http.close(() => { resolve() }) })
+      ]).then(() => {})
       await closed
     }
   }

@@ -12,7 +12,9 @@ import { encodeEntry } from '../../src/records/codec.js'
 import { generateEd25519Signer } from '../../src/records/ed25519.js'
 import { VALIDATION_ERROR_CODES } from '../../src/records/errors.js'
 import { nameFromPublicKey } from '../../src/records/name.js'
-import { checkRecord, finishValidation, prepareRecord, validateRecord } from '../../src/records/validate.js'
+import { checkRecord, finishValidation, missingParts, prepareRecord, v1v2Differences, validateRecord } from '../../src/records/validate.js'
+import { decodeEntry } from '../../src/records/codec.js'
+import { decodeRecordData } from '../../src/records/cbor.js'
 import { verifySignature } from '../../src/records/verify.js'
 import { forgeRecord } from './helpers.js'
 import type { RecordSigner } from '../../src/records/signer.js'
@@ -158,6 +160,22 @@ describe('validateRecord', () => {
       { value: undefined, signatureV1: Uint8Array.from([1]) }
     ]
     for (const pb of overrides) expect(codeOf(name, await forgeRecord(signer, { pb }))).toBe('v1-v2-mismatch')
+  })
+
+  it('v1v2Differences names every differing copy in order; validation reports the first', async () => {
+    const bytes = await forgeRecord(signer, { pb: { sequence: 2n, ttl: 1n, value: text('/ipfs/bafkqaddwgevxmmraojswg33smp') } })
+    const entry = decodeEntry(bytes)
+    expect(v1v2Differences(entry, decodeRecordData(entry.data ?? new Uint8Array()))).toEqual(['value', 'sequence', 'ttl'])
+    const r = checkRecord(name, bytes, NOW)
+    expect(r.ok ? undefined : r.error.message).toBe('protobuf value differs from CBOR Value')
+    const v2only = decodeEntry(await forgeRecord(signer, { v1: false }))
+    expect(v1v2Differences(v2only, decodeRecordData(v2only.data ?? new Uint8Array()))).toEqual([])
+  })
+
+  it('missingParts lists both missing V2 parts; validation reports the first', () => {
+    const bare = encodeEntry({ value: text('/ipfs/bafkqaddwgevxmmraojswg33smq') })
+    expect(missingParts(decodeEntry(bare)).map(e => e.code)).toEqual(['missing-signature-v2', 'missing-data'])
+    expect(codeOf(name, bare)).toBe('missing-signature-v2')
   })
 
   it('applies the V1/V2 check when only `value` is present, and reads absent copies as defaults', async () => {

@@ -1,23 +1,38 @@
 /**
  * What the DNSLink actor needs from the outside world: one TXT lookup. A live
- * node uses node:dns (a `Resolver` from node:dns/promises, on the servers it
- * is given or the system's); a replay uses inertDnsOps, since every answer
- * comes from the trace instead.
+ * node uses nodeDnsOps on the servers it is given, in the order given:
+ *
+ * - a DNS-over-HTTPS URL (`https://…/dns-query`, RFC 8484) is asked through
+ *   @multiformats/dns's `dnsOverHttps` resolver (the package Helia uses), and
+ *   the answer carries its TTL (the smallest of the answer's records, a CNAME
+ *   chain included);
+ * - plain addresses (`127.0.0.1`, `127.0.0.1:5353`, `[::1]:5353`; or none at
+ *   all: the system's) are asked through node:dns (a `Resolver` from
+ *   node:dns/promises, c-ares), which reports no TTL.
+ *
+ * A replay uses inertDnsOps, since every answer comes from the trace instead.
  *
  * Deadlines. node:dns (c-ares) has no per-query deadline, only a timeout per
  * try and a number of tries per server, and Node checks c-ares timeouts on a
  * timer that ticks every min(timeout, 1 s): a try ends between `timeout` and
  * `timeout + min(timeout, 1 s)` after it started. lookupPlan picks the
  * timeout and tries so that even that late end stays inside the time the
- * caller gives; the caller's signal cancels the query outright.
+ * caller gives; the caller's signal cancels the query outright. A
+ * DNS-over-HTTPS request has no timer of its own (none may be set here): the
+ * caller's signal, which fires when every ask waiting on it is settled,
+ * ends it.
  */
 import { Resolver } from 'node:dns/promises'
+import { RecordType } from '@multiformats/dns'
+import { dnsOverHttps } from '@multiformats/dns/resolvers'
 import { AbortError, FailedError, NotFoundError, TimeoutError } from '../../messages/errors.js'
+import type { Answer, DNSResponse } from '@multiformats/dns'
+import type { DNSResolver } from '@multiformats/dns/resolvers'
 
 export interface TxtAnswer {
   /** the TXT records of the name, each one's character-strings joined */
   records: string[]
-  /** TTL of the answer in ms, when the lookup knows it (node:dns does not) */
+  /** TTL of the answer in ms, when the lookup knows it (DNS-over-HTTPS does, node:dns does not) */
   ttlMs?: number
 }
 
@@ -40,8 +55,11 @@ export interface DnsOps {
 
 export interface NodeDnsOptions {
   /**
-   * DNS servers, as node:dns `setServers` takes them: `'127.0.0.1'`,
-   * `'127.0.0.1:5353'`, `'[::1]:5353'`. Default: the system's (resolv.conf).
+   * DNS servers, tried in this order until one answers: DNS-over-HTTPS URLs
+   * (`'https://dns.example/dns-query'`; answers with TTLs) and plain
+   * addresses as node:dns `setServers` takes them (`'127.0.0.1'`,
+   * `'127.0.0.1:5353'`, `'[::1]:5353'`; answers without TTLs). Default: the
+   * system's (resolv.conf), through node:dns.
    */
   servers?: string[]
 }
@@ -89,17 +107,22 @@ function toError (err: unknown, name: string, servers: string[], timeoutMs: numb
   return new FailedError(`DNS lookup of ${name} failed: ${err instanceof Error ? err.message : String(err)}`)
 }
 
-/** TXT lookups through node:dns. Throws (at once) if a server address is malformed. */
-export function nodeDnsOps (options: NodeDnsOptions = {}): DnsOps {
-  const servers = [...(options.servers ?? [])]
+/** one place to ask: a DoH server, or every plain server at once (c-ares goes through them itself) */
+interface Source {
+  where: string
+  lookup: (name: string, options: TxtLookupOptions) => Promise<TxtAnswer>
+}
+
+const isUrl = (server: string): boolean => /^https?:\/\//i.test(server)
+
+function caresSource (servers: string[]): Source {
   // validate now: setServers throws on a malformed address
   const probe = new Resolver()
   if (servers.length > 0) probe.setServers(servers)
   const serverCount = probe.getServers().length
-
   return {
-    lookupTxt: async (name, { timeoutMs, signal }) => {
-      if (signal.aborted) throw new AbortError(`DNS lookup of ${name} cancelled`)
+    where: servers.length > 0 ? servers.join(', ') : 'the system resolver',
+    lookup: async (name, { timeoutMs, signal }) => {
       const plan = lookupPlan(timeoutMs, serverCount)
       if (plan === undefined) throw new TimeoutError(`DNS lookup of ${name}: no time left (${Math.max(0, Math.round(timeoutMs))} ms)`)
       const resolver = new Resolver({ timeout: plan.timeoutMs, maxTimeout: plan.timeoutMs, tries: plan.tries })
@@ -108,13 +131,114 @@ export function nodeDnsOps (options: NodeDnsOptions = {}): DnsOps {
       signal.addEventListener('abort', cancel, { once: true })
       try {
         // absolute (trailing dot): no search domains from resolv.conf
-        const txt = await resolver.resolveTxt(name.endsWith('.') ? name : `${name}.`)
+        const txt = await resolver.resolveTxt(`${name}.`)
         return { records: txt.map(chunks => chunks.join('')) }
       } catch (err) {
         throw toError(err, name, servers, timeoutMs)
       } finally {
         signal.removeEventListener('abort', cancel)
       }
+    }
+  }
+}
+
+const utf8 = new TextDecoder()
+
+/**
+ * A TXT answer's text, its character-strings joined. @multiformats/dns hands
+ * a wire-format TXT record over as the decoded character-strings (an array of
+ * bytes, whatever its `Answer` type says), a JSON one as a quoted string.
+ */
+export function txtData (data: unknown): string {
+  if (Array.isArray(data)) return data.map(chunk => (chunk instanceof Uint8Array ? utf8.decode(chunk) : String(chunk))).join('')
+  if (data instanceof Uint8Array) return utf8.decode(data)
+  const text = String(data)
+  const quoted = [...text.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(m => (m[1] ?? '').replace(/\\(.)/g, '$1'))
+  return quoted.length > 0 ? quoted.join('') : text
+}
+
+/**
+ * The TXT records of a DNS response and its TTL in ms: the smallest TTL
+ * among its answers (a CNAME that led to the TXT records bounds it too).
+ * NotFoundError when it holds no TXT record (NXDOMAIN or no data: the
+ * RFC 8484 resolver of @multiformats/dns does not keep the response code, so
+ * a server failure answered over DNS-over-HTTPS looks the same).
+ */
+export function txtAnswerOf (response: DNSResponse, name: string, where: string): TxtAnswer {
+  if (response.Status !== 0) {
+    if (response.Status === 3) throw new NotFoundError(`no TXT record at ${name} (NXDOMAIN from ${where})`)
+    throw new FailedError(`DNS lookup of ${name} at ${where} failed: response code ${response.Status}`)
+  }
+  const answers: Answer[] = response.Answer
+  const txt = answers.filter(a => a.type === RecordType.TXT)
+  if (txt.length === 0) throw new NotFoundError(`no TXT record at ${name} (empty answer from ${where})`)
+  const ttls = answers.map(a => a.TTL).filter(t => Number.isFinite(t) && t >= 0)
+  return { records: txt.map(a => txtData(a.data)), ...(ttls.length > 0 ? { ttlMs: Math.min(...ttls) * 1000 } : {}) }
+}
+
+function dohSource (url: string): Source {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (err) {
+    throw new TypeError(`dnslink: ${url} is not a DNS-over-HTTPS URL`, { cause: err })
+  }
+  // one resolver per server for the node's life: it queues its requests (4 at once)
+  const resolve: DNSResolver = dnsOverHttps(parsed.href)
+  return {
+    where: parsed.href,
+    lookup: async (name, { signal }) => {
+      let response: DNSResponse
+      try {
+        response = await resolve(name, { types: [RecordType.TXT], signal })
+      } catch (err) {
+        if (signal.aborted) throw new AbortError(`DNS lookup of ${name} cancelled`, { cause: err })
+        throw new FailedError(`DNS lookup of ${name} at ${parsed.href} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      }
+      return txtAnswerOf(response, name, parsed.href)
+    }
+  }
+}
+
+/** plain addresses together, where the first of them stands; each URL where it stands */
+function sourcesOf (servers: string[]): Source[] {
+  const plain = servers.filter(s => !isUrl(s))
+  const sources: Source[] = []
+  let caresAt = -1
+  for (const server of servers) {
+    if (isUrl(server)) sources.push(dohSource(server))
+    else if (caresAt < 0) {
+      caresAt = sources.length
+      sources.push(caresSource(plain))
+    }
+  }
+  if (sources.length === 0) sources.push(caresSource([]))
+  return sources
+}
+
+/**
+ * TXT lookups on the given servers (see NodeDnsOptions), each source tried in
+ * turn: the first answer wins, a not-found is final (a server said the name
+ * has none), a timeout or a failure moves on to the next and, when it was the
+ * last, is the lookup's error. Throws (at once) if a server address or URL is
+ * malformed.
+ */
+export function nodeDnsOps (options: NodeDnsOptions = {}): DnsOps {
+  const sources = sourcesOf([...(options.servers ?? [])])
+  return {
+    lookupTxt: async (domain, lookup) => {
+      const name = domain.endsWith('.') ? domain.slice(0, -1) : domain
+      let last: unknown
+      for (const source of sources) {
+        if (lookup.signal.aborted) throw new AbortError(`DNS lookup of ${name} cancelled`)
+        try {
+          return await source.lookup(name, lookup)
+        } catch (err) {
+          if (err instanceof NotFoundError || err instanceof AbortError) throw err
+          last = err
+        }
+      }
+      throw last instanceof Error ? last : new FailedError(`DNS lookup of ${name} failed`, { cause: last })
     }
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The DNSLink actor serves `dnslink.resolve`: a domain's /ipfs/ or /ipns/
  * link from its `_dnslink.<domain>` TXT records, or — when that name has
- * none and the fallback is on — from the bare domain's, with a TTL cache in
- * front. Every DNS lookup is async work whose answer re-enters as a message;
+ * none and the fallback is on — from the bare domain's, with an LRU cache in
+ * front whose entries live as long as their record's TTL says (bounded by
+ * minTtlMs / maxTtlMs), on the injected clock. Every DNS lookup is async work whose answer re-enters as a message;
  * concurrent resolves of one domain share one lookup (single flight).
  *
  * Deadlines: a lookup gets the time left until the deadline of the ask that
@@ -15,7 +16,7 @@
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { checkDomain, DNSLINK_PREFIX, selectDnsLink } from './parse.js'
-import { TtlCache } from './ttl-cache.js'
+import { LRUCache } from 'lru-cache'
 import type { ActorDefinition, Settled } from '../runtime/actor.js'
 import type { DnsOps, TxtAnswer } from './dns-ops.js'
 import type { Failure } from '../../messages/failure.js'
@@ -27,6 +28,8 @@ export const DNSLINK_ACTOR = 'dnslink'
 
 /** TTL of an answer whose lookup reports none (node:dns never does): 1 min */
 export const DEFAULT_DNSLINK_TTL_MS = 60_000
+/** floor under a TTL a lookup reports: 0 (a record's TTL of 0 is not cached) */
+export const DEFAULT_DNSLINK_MIN_TTL_MS = 0
 /** cap on a TTL a lookup reports: 1 h */
 export const DEFAULT_DNSLINK_MAX_TTL_MS = 3_600_000
 export const DEFAULT_DNSLINK_CACHE_SIZE = 1_024
@@ -38,6 +41,8 @@ export const MAX_LOOKUP_RETRIES = 2
 export interface DnsLinkSettings {
   /** how long an answer is cached when the lookup reports no TTL, ms (default 60 s; 0: no caching) */
   ttlMs?: number
+  /** lower bound on a TTL the lookup reports, ms (default 0: the record's word) */
+  minTtlMs?: number
   /** upper bound on a TTL the lookup reports, ms (default 1 h) */
   maxTtlMs?: number
   /** cached domains (default 1,024) */
@@ -87,7 +92,9 @@ function nonNegative (name: string, v: number | undefined, fallback: number, int
 
 export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<DnsLinkCommand, DnsLinkMsg> {
   const defaultTtl = nonNegative('ttlMs', options.ttlMs, DEFAULT_DNSLINK_TTL_MS)
+  const minTtl = nonNegative('minTtlMs', options.minTtlMs, DEFAULT_DNSLINK_MIN_TTL_MS)
   const maxTtl = nonNegative('maxTtlMs', options.maxTtlMs, DEFAULT_DNSLINK_MAX_TTL_MS)
+  if (minTtl > maxTtl) throw new RangeError('dnslink: minTtlMs must not exceed maxTtlMs')
   const cacheSize = nonNegative('cacheSize', options.cacheSize, DEFAULT_DNSLINK_CACHE_SIZE, true)
   const maxLookups = Math.max(1, nonNegative('maxLookups', options.maxLookups, DEFAULT_DNSLINK_MAX_LOOKUPS, true))
   const fallback = options.bareDomainFallback ?? true
@@ -104,7 +111,11 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
       return undefined
     },
     start: ctx => {
-      const cache = new TtlCache<Cached>(cacheSize)
+      // the actor's clock (one reading per turn), no timers: ttlResolution 0
+      // and no autopurge; an expired entry goes when read or evicted
+      const cache = cacheSize > 0
+        ? new LRUCache<string, Cached>({ max: cacheSize, ttl: maxTtl > 0 ? maxTtl : 1, ttlResolution: 0, perf: { now: () => ctx.clock.now() } })
+        : undefined
       const flights = new Map<string, Flight>()
       const flightOf = new Map<QueryId, string>()
       let seq = 0
@@ -155,9 +166,9 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
 
       const succeed = (f: Flight, value: string, answer: TxtAnswer): void => {
         const from = f.stage === 'dnslink' ? DNSLINK_PREFIX + f.domain : f.domain
-        const ttlMs = answer.ttlMs !== undefined && Number.isFinite(answer.ttlMs) ? Math.min(Math.max(0, answer.ttlMs), maxTtl) : defaultTtl
-        if (ttlMs > 0) cache.set(f.domain, { value, from }, ctx.clock.now() + ttlMs)
-        else cache.delete(f.domain)
+        const ttlMs = answer.ttlMs !== undefined && Number.isFinite(answer.ttlMs) ? Math.min(Math.max(minTtl, answer.ttlMs), maxTtl) : defaultTtl
+        if (ttlMs > 0) cache?.set(f.domain, { value, from }, { ttl: ttlMs })
+        else cache?.delete(f.domain)
         const reply: DnsLinkReply = { value, ttlMs, source: 'dns', from }
         for (const id of finish(f)) ctx.reply(id, { ...reply })
       }
@@ -211,14 +222,16 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
             return
           }
           const domain = check.domain
-          const now = ctx.clock.now()
-          if (c.nocache !== true) {
-            const hit = cache.get(domain, now)
-            if (hit !== undefined) {
+          if (c.nocache !== true && cache !== undefined) {
+            const hit = cache.get(domain)
+            // fresh while now < stored + TTL (lru-cache itself keeps an entry through now = stored + TTL)
+            const left = cache.getRemainingTTL(domain)
+            if (hit !== undefined && left > 0) {
               hits++
-              ctx.reply(id, { value: hit.value.value, ttlMs: Math.max(0, Math.ceil(hit.expiresAt - now)), source: 'cache', from: hit.value.from } satisfies DnsLinkReply)
+              ctx.reply(id, { value: hit.value, ttlMs: Math.ceil(left), source: 'cache', from: hit.from } satisfies DnsLinkReply)
               return
             }
+            if (hit !== undefined) cache.delete(domain)
           }
           misses++
           const joined = flights.get(domain)
@@ -236,7 +249,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
           flightOf.set(id, domain)
           query(f)
         },
-        status: () => ({ cached: cache.size, lookups: flights.size, hits, misses, queries }),
+        status: () => ({ cached: cache?.size ?? 0, lookups: flights.size, hits, misses, queries }),
         stop: () => {
           for (const f of flights.values()) f.abort.abort()
           flights.clear()

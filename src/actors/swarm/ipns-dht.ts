@@ -10,6 +10,8 @@ import { Libp2pRecord } from '@libp2p/record'
 import { prepareRecord } from '../../records/validate.js'
 import { compareRecords, selectRecord } from '../../records/select.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
+import { KeyedLock } from './keyed-lock.js'
+import type { KeyedLockLimits } from './keyed-lock.js'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore, Key } from 'interface-datastore'
 
@@ -68,19 +70,32 @@ function ipnsValueOf (stored: Uint8Array): { key: Uint8Array, value: Uint8Array 
  * A datastore whose put of a DHT IPNS record fails (LowerSequenceError) when
  * the record already stored for that name ranks higher (sequence, then EOL).
  * Everything else passes straight through.
+ *
+ * The read, the comparison and the write of one key run as one critical
+ * section (a KeyedLock per guard): two PUT_VALUEs of the same name cannot
+ * both read the old record and then write in the wrong order, so the
+ * higher-ranked record is what stays, whatever the interleaving. Puts of
+ * different keys do not wait for each other. The lock is bounded
+ * (`limits`: 4 096 keys busy, 64 puts per key by default); a put beyond
+ * either fails with OverloadedError without touching the store.
  */
-export function guardIpnsRecords (inner: Datastore): Datastore {
-  const put = async (key: Key, value: Uint8Array, options?: Parameters<Datastore['put']>[2]): Promise<Key> => {
-    if (key.toString().startsWith(DHT_RECORD_PREFIX)) {
-      const incoming = ipnsValueOf(value)
-      if (incoming !== undefined && await inner.has(key)) {
-        const current = ipnsValueOf(await inner.get(key))
-        if (current !== undefined && compareRecords(incoming.value, current.value) < 0) {
-          throw new LowerSequenceError('refusing to replace a stored IPNS record with a lower-ranked one')
-        }
+export function guardIpnsRecords (inner: Datastore, limits?: KeyedLockLimits): Datastore {
+  const lock = new KeyedLock(limits)
+  const guardedPut = async (key: Key, value: Uint8Array, incoming: Uint8Array, options?: Parameters<Datastore['put']>[2]): Promise<Key> => {
+    options?.signal?.throwIfAborted()
+    if (await inner.has(key, options)) {
+      const current = ipnsValueOf(await inner.get(key, options))
+      if (current !== undefined && compareRecords(incoming, current.value) < 0) {
+        throw new LowerSequenceError('refusing to replace a stored IPNS record with a lower-ranked one')
       }
     }
     return await inner.put(key, value, options)
+  }
+  const put = async (key: Key, value: Uint8Array, options?: Parameters<Datastore['put']>[2]): Promise<Key> => {
+    const name = key.toString()
+    const incoming = name.startsWith(DHT_RECORD_PREFIX) ? ipnsValueOf(value) : undefined
+    if (incoming === undefined) return await inner.put(key, value, options)
+    return await lock.run(name, async () => await guardedPut(key, value, incoming.value, options))
   }
   return new Proxy(inner, {
     get (target, prop, receiver) {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { dnslinkActor } from '../../../src/actors/dnslink/dnslink-actor.js'
 import { nodeDnsOps } from '../../../src/actors/dnslink/dns-ops.js'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
+import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
 import { RealClock } from '../../../src/platform/real-clock.js'
 import { startDnsServer } from '../../helpers/dns-server.js'
 import type { DnsLinkSettings } from '../../../src/actors/dnslink/dnslink-actor.js'
@@ -31,14 +32,14 @@ class ShiftedClock implements Clock {
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-async function setup (settings: DnsLinkSettings & { ops?: DnsOps, servers?: string[] } = {}): Promise<{ dns: TestDnsServer, system: ActorSystem, clock: ShiftedClock }> {
+async function setup (settings: DnsLinkSettings & { ops?: DnsOps, servers?: string[], doh?: boolean } = {}): Promise<{ dns: TestDnsServer, system: ActorSystem, clock: ShiftedClock }> {
   const dns = await startDnsServer()
   cleanups.push(async () => { await dns.close() })
   const clock = new ShiftedClock()
   const system = new ActorSystem({ clock, defaultTimeoutMs: 5_000 })
   cleanups.push(async () => { await system.stop() })
-  const { ops, servers, ...rest } = settings
-  system.spawn(dnslinkActor({ ops: ops ?? nodeDnsOps({ servers: servers ?? [dns.server] }), ...rest }))
+  const { ops, servers, doh, ...rest } = settings
+  system.spawn(dnslinkActor({ ops: ops ?? nodeDnsOps({ servers: servers ?? [doh === true ? dns.doh : dns.server] }), ...rest }))
   return { dns, system, clock }
 }
 
@@ -198,13 +199,49 @@ describe('dnslink.resolve against a DNS server on 127.0.0.1', () => {
     expect((await system0.ask({ type: 'dnslink.resolve', domain: 'a.test' })).source).toBe('dns')
   })
 
-  it('takes the TTL a lookup reports (capped by maxTtlMs) over the default', async () => {
-    const dnsTtl: DnsOps = { lookupTxt: async () => ({ records: [`dnslink=/ipfs/${CID_A}`], ttlMs: 5_000 }) }
-    const { system } = await setup({ ops: dnsTtl, ttlMs: 60_000 })
-    expect((await system.ask({ type: 'dnslink.resolve', domain: 'a.test' })).ttlMs).toBe(5_000)
-    const long: DnsOps = { lookupTxt: async () => ({ records: [`dnslink=/ipfs/${CID_A}`], ttlMs: 86_400_000 }) }
-    const { system: capped } = await setup({ ops: long, maxTtlMs: 600_000 })
-    expect((await capped.ask({ type: 'dnslink.resolve', domain: 'a.test' })).ttlMs).toBe(600_000)
+  it('over DNS-over-HTTPS a cache entry lives as long as its record\'s TTL says, on the simulated clock', async () => {
+    const dns = await startDnsServer()
+    cleanups.push(async () => { await dns.close() })
+    const clock = new SimulatedClock(1_000_000)
+    const system = new ActorSystem({ clock, defaultTimeoutMs: 5_000 })
+    cleanups.push(async () => { await system.stop() })
+    system.spawn(dnslinkActor({ ops: nodeDnsOps({ servers: [dns.doh] }), ttlMs: 60_000 }))
+    dns.setTxt('_dnslink.ttl.test', [`dnslink=/ipfs/${CID_A}`], 7)
+    const ask = async (): Promise<{ source: string, ttlMs: number, value: string }> => await system.ask({ type: 'dnslink.resolve', domain: 'ttl.test' })
+    // the record says 7 s, not the 60 s default
+    expect(await ask()).toMatchObject({ source: 'dns', ttlMs: 7_000 })
+    dns.setTxt('_dnslink.ttl.test', [`dnslink=/ipfs/${CID_B}`], 3)
+    clock.advance(6_999)
+    expect(await ask()).toMatchObject({ source: 'cache', ttlMs: 1, value: `/ipfs/${CID_A}` })
+    expect(dns.count('_dnslink.ttl.test')).toBe(1)
+    // at received + TTL it is gone: DNS again, with the new record's TTL
+    clock.advance(1)
+    expect(await ask()).toMatchObject({ source: 'dns', ttlMs: 3_000, value: `/ipfs/${CID_B}` })
+    clock.advance(2_999)
+    expect((await ask()).source).toBe('cache')
+    clock.advance(1)
+    expect((await ask()).source).toBe('dns')
+    expect(dns.count('_dnslink.ttl.test')).toBe(3)
+    // a record's TTL of 0: not cached
+    dns.setTxt('_dnslink.zero.test', [`dnslink=/ipfs/${CID_A}`], 0)
+    expect(await system.ask({ type: 'dnslink.resolve', domain: 'zero.test' })).toMatchObject({ source: 'dns', ttlMs: 0 })
+    expect((await system.ask({ type: 'dnslink.resolve', domain: 'zero.test' })).source).toBe('dns')
+  })
+
+  it('bounds a record\'s TTL by minTtlMs and maxTtlMs; over plain UDP (no TTL) the default applies', async () => {
+    const bounds = { minTtlMs: 5_000, maxTtlMs: 600_000, ttlMs: 42_000 }
+    const { dns, system, clock } = await setup({ ...bounds, doh: true })
+    dns.setTxt('_dnslink.short.test', [`dnslink=/ipfs/${CID_A}`], 1)
+    dns.setTxt('_dnslink.long.test', [`dnslink=/ipfs/${CID_A}`], 86_400)
+    expect(await system.ask({ type: 'dnslink.resolve', domain: 'short.test' })).toMatchObject({ source: 'dns', ttlMs: 5_000 })
+    clock.offset += 4_000
+    expect((await system.ask({ type: 'dnslink.resolve', domain: 'short.test' })).source).toBe('cache')
+    expect(await system.ask({ type: 'dnslink.resolve', domain: 'long.test' })).toMatchObject({ source: 'dns', ttlMs: 600_000 })
+    // plain UDP through node:dns: no TTL, the configured default
+    const { dns: udp, system: plain } = await setup(bounds)
+    udp.setTxt('_dnslink.long.test', [`dnslink=/ipfs/${CID_A}`], 86_400)
+    expect(await plain.ask({ type: 'dnslink.resolve', domain: 'long.test' })).toMatchObject({ source: 'dns', ttlMs: 42_000 })
+    expect(() => dnslinkActor({ ops: nodeDnsOps({ servers: [dns.doh] }), minTtlMs: 10, maxTtlMs: 5 })).toThrow(RangeError)
   })
 
   it('shares one DNS lookup among concurrent resolves of a domain', async () => {

@@ -12,6 +12,7 @@ import { replayNodeTraceFile } from '../../../src/node/replay-node.js'
 import { parseTrace } from '../../../src/actors/runtime/trace-recorder.js'
 import { startDnsServer } from '../../helpers/dns-server.js'
 import type { SwarmNode } from '../../../src/node/create-node.js'
+import type { TestDnsServer } from '../../helpers/dns-server.js'
 
 const CID = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
 
@@ -24,13 +25,18 @@ async function node (options: Parameters<typeof createNode>[0]): Promise<SwarmNo
   return n
 }
 
+/** a DNS server on 127.0.0.1 and a trace file in a temp dir, both gone after the test */
+async function dnsAndTrace (): Promise<{ dns: TestDnsServer, trace: string }> {
+  const dns = await startDnsServer()
+  cleanups.push(async () => { await dns.close() })
+  const dir = await mkdtemp(join(tmpdir(), 'swarmbus-dnslink-'))
+  cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+  return { dns, trace: join(dir, 'trace.jsonl') }
+}
+
 describe('dnslink.resolve on a node', () => {
   it('resolves, caches and fails through node.ask, and the trace replays identically', async () => {
-    const dns = await startDnsServer()
-    cleanups.push(async () => { await dns.close() })
-    const dir = await mkdtemp(join(tmpdir(), 'swarmbus-dnslink-'))
-    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
-    const trace = join(dir, 'trace.jsonl')
+    const { dns, trace } = await dnsAndTrace()
     dns.setTxt('_dnslink.site.test', ['v=spf1 -all', `dnslink=/ipfs/${CID}/www`])
     dns.setTxt('legacy.test', [`dnslink=/ipfs/${CID}`])
 
@@ -56,6 +62,23 @@ describe('dnslink.resolve on a node', () => {
     expect(report.ok).toBe(true)
     expect(report.header.config).toMatchObject({ dnslink: { ttlMs: 120_000 } })
     expect(report.header.config.actors).toContain('dnslink')
+  })
+
+  it('over DNS-over-HTTPS the reply carries the record\'s TTL, the trace records it, and the replay gives the same', async () => {
+    const { dns, trace } = await dnsAndTrace()
+    dns.setTxt('_dnslink.doh.test', [`dnslink=/ipfs/${CID}`], 90)
+    const n = await node({ dns: { servers: [dns.doh], minTtlMs: 1_000 }, trace })
+    expect(await n.ask({ type: 'dnslink.resolve', domain: 'doh.test' })).toEqual({ value: `/ipfs/${CID}`, ttlMs: 90_000, source: 'dns', from: '_dnslink.doh.test' })
+    const hit = await n.ask({ type: 'dnslink.resolve', domain: 'doh.test' })
+    expect(hit.source).toBe('cache')
+    expect(hit.ttlMs).toBeLessThanOrEqual(90_000)
+    await n.stop()
+    const { events } = parseTrace(await readFile(trace, 'utf8'))
+    expect(JSON.stringify(events.filter(e => e.dir === 'in' && e.type === 'external' && e.actor === 'dnslink'))).toContain('"ttlMs":90000')
+    const report = await replayNodeTraceFile(trace)
+    expect(report.divergence).toBeUndefined()
+    expect(report.ok).toBe(true)
+    expect(report.header.config).toMatchObject({ dnslink: { minTtlMs: 1_000 } })
   })
 
   it('refuses a malformed DNS server address or setting when the node is created', async () => {

@@ -1,9 +1,8 @@
-/** The pure parts of DNSLink: domain checks, record selection, lookup timing plan, the TTL cache. */
+/** The pure parts of DNSLink: domain checks, record selection, lookup timing plan. (The cache is the actor's: dnslink-actor.test.ts.) */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { checkDomain, parseDnsLinkRecord, selectDnsLink } from '../../../src/actors/dnslink/parse.js'
 import { lookupPlan } from '../../../src/actors/dnslink/dns-ops.js'
-import { TtlCache } from '../../../src/actors/dnslink/ttl-cache.js'
 
 const CID_A = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
 const CID_B = 'QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR'
@@ -76,23 +75,5 @@ describe('lookupPlan', () => {
     // with time to spare, a lost UDP packet gets retransmitted
     expect(lookupPlan(30_000, 1)).toEqual({ timeoutMs: 5_000, tries: 3 })
     expect(lookupPlan(1_000, 1)).toEqual({ timeoutMs: 475, tries: 1 })
-  })
-})
-
-describe('TtlCache', () => {
-  it('expires on the given clock and evicts the least recently used', () => {
-    const c = new TtlCache<string>(2)
-    c.set('a', 'A', 100)
-    c.set('b', 'B', 100)
-    expect(c.get('a', 50)?.value).toBe('A')
-    c.set('c', 'C', 100) // evicts b (a was used)
-    expect(c.get('b', 50)).toBeUndefined()
-    expect(c.get('a', 50)?.value).toBe('A')
-    expect(c.get('c', 100)).toBeUndefined() // expired at its time, and dropped
-    expect(c.size).toBe(1)
-    const none = new TtlCache<string>(0)
-    none.set('a', 'A', 100)
-    expect(none.get('a', 0)).toBeUndefined()
-    expect(() => new TtlCache(-1)).toThrow(RangeError)
   })
 })

@@ -128,6 +128,92 @@ describe('guardIpnsRecords on a MemoryDatastore', () => {
   })
 })
 
+/**
+ * A MemoryDatastore whose every call takes a few ms, as a disk store's does:
+ * without the guard's per-key lock, two puts of one name both read the old
+ * record before either writes, and the lower may be written last.
+ */
+class SlowDatastore extends MemoryDatastore {
+  private turn = 0
+  private async pause (): Promise<void> {
+    // 1–7 ms, a fixed pattern so runs are comparable
+    const ms = 1 + ((this.turn++ * 5) % 7)
+    await new Promise(resolve => setTimeout(resolve, ms))
+  }
+
+  override async has (key: Key): Promise<boolean> { await this.pause(); return super.has(key) }
+  override async get (key: Key): Promise<Uint8Array> { await this.pause(); return super.get(key) }
+  override async put (key: Key, value: Uint8Array): Promise<Key> { await this.pause(); return super.put(key, value) }
+}
+
+/** every order of 1…n, from a fixed seed (n! is too many past n = 5) */
+function orders (n: number, count: number): number[][] {
+  let s = 0x9e3779b9
+  const next = (): number => { s = (s * 1664525 + 1013904223) >>> 0; return s }
+  return Array.from({ length: count }, () => {
+    const a = Array.from({ length: n }, (_, i) => i + 1)
+    for (let i = a.length - 1; i > 0; i--) { const j = next() % (i + 1); [a[i], a[j]] = [a[j] ?? 0, a[i] ?? 0] }
+    return a
+  })
+}
+
+describe('guardIpnsRecords under concurrent puts of one name', () => {
+  it('two puts started together: the higher sequence stays, the lower is refused (fails without the per-key lock)', async () => {
+    for (const [first, second] of [[7, 5], [5, 7]] as const) {
+      const inner = new SlowDatastore()
+      const ds = guardIpnsRecords(inner)
+      const base = await ipnsRecord(3)
+      const k = dhtKey(base.routingKey)
+      await ds.put(k, wrap(base.routingKey, base.value))
+      const a = await ipnsRecord(first)
+      const b = await ipnsRecord(second)
+      const outcomes = await Promise.allSettled([ds.put(k, wrap(a.routingKey, a.value)), ds.put(k, wrap(b.routingKey, b.value))])
+      expect(await storedSequence(inner, base.routingKey)).toBe(7n)
+      // the put of 5 fails only when it comes after 7
+      const refused = outcomes.filter(o => o.status === 'rejected')
+      expect(refused.length).toBe(first === 7 ? 1 : 0)
+      for (const o of refused) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(LowerSequenceError)
+    }
+  })
+
+  it('eight sequences in 12 orders at once: the highest always stays and the stored sequence never goes down', async () => {
+    const records = await Promise.all(Array.from({ length: 8 }, async (_, i) => await ipnsRecord(i + 1)))
+    for (const order of orders(8, 12)) {
+      const inner = new SlowDatastore()
+      const ds = guardIpnsRecords(inner)
+      const k = dhtKey(records[0]?.routingKey ?? new Uint8Array())
+      const seen: bigint[] = []
+      const outcomes = await Promise.allSettled(order.map(async seq => {
+        const r = records[seq - 1]
+        if (r === undefined) throw new Error('no record')
+        await ds.put(k, wrap(r.routingKey, r.value))
+        seen.push(sequenceIn(await inner.get(k)) ?? -1n)
+      }))
+      expect(await storedSequence(inner, records[0]?.routingKey ?? new Uint8Array())).toBe(8n)
+      // each accepted put saw the store at a sequence no lower than the one before
+      expect([...seen].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))).toEqual(seen)
+      // a put is refused exactly when a higher one came before it
+      const expectedRefused = order.filter((seq, i) => order.slice(0, i).some(p => p > seq)).length
+      const refused = outcomes.filter(o => o.status === 'rejected')
+      expect(refused.length).toBe(expectedRefused)
+      for (const o of refused) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(LowerSequenceError)
+    }
+  })
+
+  it('puts beyond the per-key bound fail with OverloadedError and leave the store alone', async () => {
+    const inner = new SlowDatastore()
+    const ds = guardIpnsRecords(inner, { maxPerKey: 2 })
+    const rs = await Promise.all([1, 2, 3].map(async seq => await ipnsRecord(seq)))
+    const k = dhtKey(rs[0]?.routingKey ?? new Uint8Array())
+    const outcomes = await Promise.allSettled(rs.map(async r => await ds.put(k, wrap(r.routingKey, r.value))))
+    expect(outcomes.map(o => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+    expect(((outcomes[2] as PromiseRejectedResult).reason as Error).name).toBe('OverloadedError')
+    expect(await storedSequence(inner, rs[0]?.routingKey ?? new Uint8Array())).toBe(2n)
+    // non-IPNS keys never queue
+    await Promise.all([1, 2, 3].map(async i => await ds.put(new Key(`/swarmbus/x/${i}`), new Uint8Array([i]))))
+  })
+})
+
 describe('as a DHT server on loopback: a lower sequence does not replace a higher one', () => {
   const validators = { ipns: ipnsValidator(createInlineVerifier(), () => Date.now()) }
   const selectors = { ipns: ipnsSelector }
@@ -179,6 +265,29 @@ describe('as a DHT server on loopback: a lower sequence does not replace a highe
     const values: Array<{ from: string, sequence: bigint | undefined }> = []
     for await (const v of putter.get(r3.routingKey, { signal: bound() })) values.push({ from: v.from, sequence: selectionKey(v.value)?.sequence })
     expect(values).toContainEqual({ from: guarded.peerId, sequence: 5n })
+  }, 60_000)
+
+  it('concurrent PUT_VALUEs from six kad-dht clients to one server: the highest sequence stays, in every round', async () => {
+    const serverStore = new SlowDatastore()
+    const server = await port(10, guardIpnsRecords(serverStore))
+    const clients = await Promise.all(Array.from({ length: 6 }, async (_, i) => await port(11 + i, new MemoryDatastore())))
+    for (const c of clients) await c.dial(server.multiaddrs()[0] ?? '', { signal: bound() })
+    const records = await Promise.all(Array.from({ length: 6 }, async (_, i) => await ipnsRecord(i + 1, { value: `/ipfs/bafkqaaa/rpc/${i + 1}` })))
+    const routingKey = records[0]?.routingKey ?? new Uint8Array()
+    for (const [round, order] of orders(6, 4).entries()) {
+      if (round > 0) await serverStore.delete(dhtKey(routingKey))
+      // client i sends the sequence order[i], all at once, straight to the server (no lookup)
+      const acks = await Promise.all(order.map(async (seq, i) => {
+        const r = records[seq - 1]
+        const c = clients[i]
+        if (r === undefined || c === undefined) throw new Error('missing')
+        return { seq, peers: (await c.putTo(r.routingKey, r.value, [server.peerId], Date.now(), { signal: bound() })).peers }
+      }))
+      expect(await storedSequence(serverStore, routingKey)).toBe(6n)
+      // the server acknowledged exactly the puts that no higher one preceded in its lock
+      const accepted = acks.filter(a => a.peers === 1).map(a => a.seq)
+      expect(accepted).toContain(6)
+    }
   }, 60_000)
 
   it('createNode wires the guard: a node holding 5 refuses a put of 3 through another node', async () => {
