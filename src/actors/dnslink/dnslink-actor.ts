@@ -82,6 +82,12 @@ interface Flight {
 interface Cached {
   value: string
   from: string
+  /**
+   * the wall-clock date the TTL ends: lru-cache counts the TTL on the
+   * monotonic clock, which stands still while the machine sleeps; a DNS
+   * answer must not outlive its TTL by the calendar either
+   */
+  staleAt: number
 }
 
 function nonNegative (name: string, v: number | undefined, fallback: number, integer = false): number {
@@ -167,7 +173,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
       const succeed = (f: Flight, value: string, answer: TxtAnswer): void => {
         const from = f.stage === 'dnslink' ? DNSLINK_PREFIX + f.domain : f.domain
         const ttlMs = answer.ttlMs !== undefined && Number.isFinite(answer.ttlMs) ? Math.min(Math.max(minTtl, answer.ttlMs), maxTtl) : defaultTtl
-        if (ttlMs > 0) cache?.set(f.domain, { value, from }, { ttl: ttlMs })
+        if (ttlMs > 0) cache?.set(f.domain, { value, from, staleAt: ctx.clock.wall() + ttlMs }, { ttl: ttlMs })
         else cache?.delete(f.domain)
         const reply: DnsLinkReply = { value, ttlMs, source: 'dns', from }
         for (const id of finish(f)) ctx.reply(id, { ...reply })
@@ -225,7 +231,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
           if (c.nocache !== true && cache !== undefined) {
             const hit = cache.get(domain)
             // fresh while now < stored + TTL (lru-cache itself keeps an entry through now = stored + TTL)
-            const left = cache.getRemainingTTL(domain)
+            const left = hit === undefined ? 0 : Math.min(cache.getRemainingTTL(domain), hit.staleAt - ctx.clock.wall())
             if (hit !== undefined && left > 0) {
               hits++
               ctx.reply(id, { value: hit.value, ttlMs: Math.ceil(left), source: 'cache', from: hit.from } satisfies DnsLinkReply)

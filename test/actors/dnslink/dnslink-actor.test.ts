@@ -228,6 +228,28 @@ describe('dnslink.resolve against a DNS server on 127.0.0.1', () => {
     expect((await system.ask({ type: 'dnslink.resolve', domain: 'zero.test' })).source).toBe('dns')
   })
 
+  it('a cache entry does not outlive its TTL by the calendar: a sleep or a step forward ends it, a step backward does not stretch it', async () => {
+    const dns = await startDnsServer()
+    cleanups.push(async () => { await dns.close() })
+    const clock = new SimulatedClock(1_000, Date.UTC(2026, 11, 3))
+    const system = new ActorSystem({ clock, defaultTimeoutMs: 5_000 })
+    cleanups.push(async () => { await system.stop() })
+    system.spawn(dnslinkActor({ ops: nodeDnsOps({ servers: [dns.doh] }) }))
+    dns.setTxt('_dnslink.sleep.test', [`dnslink=/ipfs/${CID_A}`], 60)
+    const ask = async (): Promise<{ source: string, ttlMs: number }> => await system.ask({ type: 'dnslink.resolve', domain: 'sleep.test' })
+    expect((await ask()).source).toBe('dns')
+    expect((await ask()).source).toBe('cache')
+    clock.sleep(3 * 3_600_000) // monotonic time stands still while the machine sleeps
+    expect((await ask()).source).toBe('dns')
+    clock.stepWall(61_000)
+    expect((await ask()).source).toBe('dns')
+    clock.stepWall(-3_600_000)
+    clock.advance(30_000)
+    expect(await ask()).toMatchObject({ source: 'cache', ttlMs: 30_000 })
+    clock.advance(30_000)
+    expect((await ask()).source).toBe('dns')
+  })
+
   it('bounds a record\'s TTL by minTtlMs and maxTtlMs; over plain UDP (no TTL) the default applies', async () => {
     const bounds = { minTtlMs: 5_000, maxTtlMs: 600_000, ttlMs: 42_000 }
     const { dns, system, clock } = await setup({ ...bounds, doh: true })
