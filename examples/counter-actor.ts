@@ -15,7 +15,7 @@
  * See docs/adding-an-actor.md for the walk-through.
  */
 import { defineActor, InvalidCommandError, NotFoundError, OverloadedError } from 'swarmbus'
-import type { ActorDefinition, BaseCommand, DhtPut, Failure, ReplyOf, Settled } from 'swarmbus'
+import type { ActorDefinition, BaseCommand, Delivery, DhtPut, Failure, ReplyOf, ReplyPort, Settled } from 'swarmbus'
 
 // ───────────────────────────── protocol ─────────────────────────────
 
@@ -99,9 +99,11 @@ export interface CounterOptions {
 
 /** The actor's own messages. Plain data only: they are recorded in traces. */
 export type CounterMsg =
-  | { type: 'published', id: string, name: string, value: number, key: string, result: Settled<unknown> }
+  | { type: 'published', id: string, name: string, value: number, key: string, result: Settled<ReplyOf<'dht.put'>> }
 
 interface Publishing {
+  /** the port of the counter.publish being served: typed, it only takes a CounterPublished */
+  port: ReplyPort<CounterPublish>
   /** the query id of the ask this actor made to the swarm */
   inner: string
 }
@@ -131,37 +133,42 @@ export function counterActor (options: CounterOptions = {}): ActorDefinition<Cou
       /** outer query id → the swarm ask serving it */
       const publishing = new Map<string, Publishing>()
 
-      const onCommand = (id: string, cmd: CounterCommand, deadline: number): void => {
-        switch (cmd.type) {
+      // msg.type narrows the command and its typed reply port together
+      const onCommand = (msg: Delivery<CounterCommand>): void => {
+        const { id, deadline } = msg.env
+        switch (msg.type) {
           case 'counter.add': {
+            const cmd = msg.command
             const current = counters.get(cmd.name)
             if (current === undefined && counters.size >= maxCounters) {
-              ctx.fail(id, new OverloadedError(`the counter actor keeps ${maxCounters} counters already`).toFailure())
+              msg.port.fail(new OverloadedError(`the counter actor keeps ${maxCounters} counters already`).toFailure())
               return
             }
             const value = (current ?? 0) + cmd.by
             if (!Number.isSafeInteger(value)) {
-              ctx.fail(id, invalid('by', `counter '${cmd.name}' would leave the safe integer range`))
+              msg.port.fail(invalid('by', `counter '${cmd.name}' would leave the safe integer range`))
               return
             }
             counters.set(cmd.name, value)
-            ctx.reply(id, { name: cmd.name, value } satisfies CounterValue)
+            msg.port.reply({ name: cmd.name, value })
             return
           }
           case 'counter.get': {
+            const cmd = msg.command
             const value = counters.get(cmd.name)
-            if (value === undefined) ctx.fail(id, new NotFoundError(`no counter named '${cmd.name}'`).toFailure())
-            else ctx.reply(id, { name: cmd.name, value } satisfies CounterValue)
+            if (value === undefined) msg.port.fail(new NotFoundError(`no counter named '${cmd.name}'`).toFailure())
+            else msg.port.reply({ name: cmd.name, value })
             return
           }
           case 'counter.publish': {
+            const cmd = msg.command
             const value = counters.get(cmd.name)
             if (value === undefined) {
-              ctx.fail(id, new NotFoundError(`no counter named '${cmd.name}'`).toFailure())
+              msg.port.fail(new NotFoundError(`no counter named '${cmd.name}'`).toFailure())
               return
             }
             if (publishing.size >= maxPublishing) {
-              ctx.fail(id, new OverloadedError(`${maxPublishing} publishes are in flight already`).toFailure())
+              msg.port.fail(new OverloadedError(`${maxPublishing} publishes are in flight already`).toFailure())
               return
             }
             const key = `/swarmbus/counter/${cmd.name}`
@@ -173,36 +180,38 @@ export function counterActor (options: CounterOptions = {}): ActorDefinition<Cou
             // checks the fields of the DhtPut and infers the reply type.
             const put: DhtPut = { type: 'dht.put', key, value: utf8.encode(JSON.stringify({ name: cmd.name, value })) }
             const inner = ctx.ask(put, { deadline }, result => ({ type: 'published', id, name: cmd.name, value, key, result }))
-            publishing.set(id, { inner })
+            publishing.set(id, { port: msg.port, inner })
             return
           }
           case 'counter.list': {
+            const { prefix } = msg.command
             for (const [name, value] of counters) {
-              if (cmd.prefix !== undefined && !name.startsWith(cmd.prefix)) continue
+              if (prefix !== undefined && !name.startsWith(prefix)) continue
               // false: the consumer went away or fell too far behind (the port is failed for us)
-              if (!ctx.next(id, { name, value } satisfies CounterValue)) return
+              if (!msg.port.next({ name, value })) return
             }
-            ctx.end(id)
+            msg.port.end()
           }
         }
       }
 
       const onPublished = (m: CounterMsg): void => {
         // the outer ask may have timed out or been aborted meanwhile
-        if (!publishing.delete(m.id)) return
+        const p = publishing.get(m.id)
+        if (p === undefined) return
+        publishing.delete(m.id)
         if (!m.result.ok) {
-          ctx.fail(m.id, m.result.failure)
+          p.port.fail(m.result.failure)
           return
         }
-        const { peers } = m.result.value as ReplyOf<'dht.put'>
-        ctx.reply(m.id, { name: m.name, value: m.value, key: m.key, peers } satisfies CounterPublished)
+        p.port.reply({ name: m.name, value: m.value, key: m.key, peers: m.result.value.peers })
       }
 
       return {
         receive: msg => {
           switch (msg.kind) {
             case 'command':
-              onCommand(msg.env.id, msg.env.command, msg.env.deadline)
+              onCommand(msg)
               return
             case 'cancel': {
               // the asker's deadline passed or it aborted: stop the work serving it

@@ -20,8 +20,8 @@ export type { NodeReplayOptions, NodeReplayReport } from './node/replay-node.js'
 
 export { defineActor } from './actors/runtime/actor.js'
 export type {
-  ActorBehavior, ActorContext, ActorDefinition, AskOptions, Cancel, CancelReason, Incoming,
-  ProgressEvent, Settled, SupervisionPolicy
+  ActorBehavior, ActorContext, ActorDefinition, AskOptions, Cancel, CancelReason, Delivery, Incoming, ItemFor,
+  ProgressEvent, ReplyFor, ReplyPort, Settled, SupervisionPolicy
 } from './actors/runtime/actor.js'
 export type { DeadLetter, DeadLetterReason } from './actors/runtime/dead-letters.js'
 export type { Clock } from './actors/runtime/clock.js'

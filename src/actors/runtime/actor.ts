@@ -25,8 +25,45 @@ export interface Cancel {
   reason: CancelReason
 }
 
+/** The reply a command is answered with: from the CommandMap; `unknown` for a command no map declares (an untyped extension); never for a stream. */
+export type ReplyFor<C extends BaseCommand> = C['type'] extends AskType ? ReplyOf<C['type']> : C['type'] extends StreamType ? never : unknown
+/** The item a stream command yields: from the StreamMap; `unknown` for an undeclared command; never for a one-shot command. */
+export type ItemFor<C extends BaseCommand> = C['type'] extends StreamType ? ItemOf<C['type']> : C['type'] extends AskType ? never : unknown
+
+/**
+ * The reply port of one delivered command, typed by that command: a reply of
+ * the wrong shape does not compile. Settling goes through the system's port
+ * table, so a port still settles exactly once (a second settle returns false
+ * and is a `late-settle` dead letter). Keep it (in a map keyed by `id`) to
+ * answer later, when the work serving the command completes.
+ */
+export interface ReplyPort<C extends BaseCommand = BaseCommand> {
+  readonly id: QueryId
+  /** answer a one-shot command */
+  reply(value: ReplyFor<C>): boolean
+  /** settle with a failure (one-shot or stream) */
+  fail(failure: Failure): boolean
+  /** one item of a stream; false if it is closed or its consumer fell too far behind (then it is failed) */
+  next(item: ItemFor<C>): boolean
+  /** end a stream normally */
+  end(): boolean
+  /** is the port still open? */
+  isOpen(): boolean
+  /** fires when the port is settled from outside (deadline, the asker's abort, stop) */
+  signal(): AbortSignal
+}
+
+/**
+ * A command delivered to an actor, with its typed reply port. A union over
+ * the actor's commands, discriminated by `type` (the command's type):
+ * `switch (msg.type)` narrows `command`, `env` and `port` together.
+ */
+export type Delivery<C extends BaseCommand> = C extends BaseCommand
+  ? { kind: 'command', type: C['type'], command: C, env: Envelope<C>, port: ReplyPort<C> }
+  : never
+
 export type Incoming<C extends BaseCommand, I> =
-  | { kind: 'command', env: Envelope<C> }
+  | Delivery<C>
   | Cancel
   | { kind: 'internal', msg: I }
 

@@ -5,6 +5,7 @@ import type { Incoming } from './actor.js'
 import type { BaseCommand } from '../../messages/commands.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { QueryId } from '../../messages/ids.js'
+import { DeliveredPort } from './reply-port.js'
 import { PortTable } from './port-table.js'
 import type { Cell, SystemMsg } from './cell.js'
 
@@ -92,7 +93,7 @@ export abstract class Scheduler extends PortTable {
     }
     entry.delivered = true
     if (this.trace !== undefined) this.out({ type: 'deliver', actor: cell.def.name, kind: 'command', id: env.id, what: env.command.type })
-    this.receive(cell, { kind: 'command', env })
+    this.receive(cell, { kind: 'command', type: env.command.type, command: env.command, env, port: new DeliveredPort(cell.ctx, env.id) })
   }
 
   protected deliverSystem (cell: Cell, sm: SystemMsg<unknown>): void {

@@ -5,16 +5,20 @@
  */
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
-import type { ActorDefinition, Settled } from '../runtime/actor.js'
+import type { ActorDefinition, ReplyPort, Settled } from '../runtime/actor.js'
 import type { RecordStoreOps } from './record-store.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { StoreGet, StoreList, StorePut } from '../../messages/store.js'
+import type { StoredRecord, StoreGet, StoreList, StorePut } from '../../messages/store.js'
 import '../../messages/store.js'
 
 export const STORE_ACTOR = 'store'
 
 export type StoreCommand = StorePut | StoreGet | StoreList
-export type StoreMsg = { type: 'done', id: QueryId, result: Settled<unknown> }
+/** completions of the datastore work, one kind per command, so each answers its own command's reply type */
+export type StoreMsg =
+  | { type: 'put.done', id: QueryId, result: Settled<true> }
+  | { type: 'get.done', id: QueryId, result: Settled<StoredRecord> }
+  | { type: 'list.done', id: QueryId, result: Settled<StoredRecord[]> }
 
 const KINDS = new Set(['published', 'resolved'])
 const NAME_RE = /^[a-z0-9]{10,128}$/
@@ -42,28 +46,63 @@ export function storeActor (options: { ops: RecordStoreOps, maxPending?: number 
     },
     start: ctx => {
       let pending = 0
+      // the ports waiting for their datastore work, by command: each keeps its reply type
+      const puts = new Map<QueryId, ReplyPort<StorePut>>()
+      const gets = new Map<QueryId, ReplyPort<StoreGet>>()
+      const lists = new Map<QueryId, ReplyPort<StoreList>>()
+      /** the port of a completion (still kept after a cancel: a late answer is a dead letter, as for any actor) */
+      const take = <P>(ports: Map<QueryId, P>, id: QueryId): P | undefined => {
+        const port = ports.get(id)
+        ports.delete(id)
+        return port
+      }
       return {
         receive: msg => {
           if (msg.kind === 'cancel') return
           if (msg.kind === 'internal') {
             pending--
             const m = msg.msg
-            if (m.result.ok) ctx.reply(m.id, m.result.value)
-            else ctx.fail(m.id, m.result.failure)
+            switch (m.type) {
+              case 'put.done': {
+                const port = take(puts, m.id)
+                if (m.result.ok) port?.reply({ stored: true })
+                else port?.fail(m.result.failure)
+                return
+              }
+              case 'get.done': {
+                const port = take(gets, m.id)
+                if (m.result.ok) port?.reply(m.result.value)
+                else port?.fail(m.result.failure)
+                return
+              }
+              case 'list.done': {
+                const port = take(lists, m.id)
+                if (m.result.ok) port?.reply({ entries: m.result.value })
+                else port?.fail(m.result.failure)
+                return
+              }
+            }
             return
           }
-          const { id, command: c } = msg.env
+          const id = msg.port.id
           if (pending >= maxPending) {
-            ctx.fail(id, failure('overloaded', `the store runs ${maxPending} operations already`))
+            msg.port.fail(failure('overloaded', `the store runs ${maxPending} operations already`))
             return
           }
           pending++
-          const work: Promise<unknown> = c.type === 'store.put'
-            ? options.ops.put(c.entry).then(() => ({ stored: true as const }))
-            : c.type === 'store.get'
-              ? options.ops.get(c.kind, c.name)
-              : options.ops.list(c.kind).then(entries => ({ entries }))
-          ctx.pipe(work, result => ({ type: 'done', id, result }), id)
+          switch (msg.type) {
+            case 'store.put':
+              puts.set(id, msg.port)
+              ctx.pipe(options.ops.put(msg.command.entry).then(() => true as const), result => ({ type: 'put.done', id, result }), id)
+              return
+            case 'store.get':
+              gets.set(id, msg.port)
+              ctx.pipe(options.ops.get(msg.command.kind, msg.command.name), result => ({ type: 'get.done', id, result }), id)
+              return
+            case 'store.list':
+              lists.set(id, msg.port)
+              ctx.pipe(options.ops.list(msg.command.kind), result => ({ type: 'list.done', id, result }), id)
+          }
         },
         status: () => ({ pending })
       }

@@ -16,9 +16,9 @@ export function systemActor (): ReturnType<typeof defineActor<SystemPing>> {
     name: SYSTEM_ACTOR,
     commands: ['system.ping'],
     mailbox: { capacity: 16_384 },
-    start: ctx => ({
+    start: () => ({
       receive: msg => {
-        if (msg.kind === 'command') ctx.reply(msg.env.id, EMPTY)
+        if (msg.kind === 'command') msg.port.reply(EMPTY)
       }
     })
   })
