@@ -7,6 +7,7 @@ import type { ActorContext, AskOptions, Settled } from './actor.js'
 import type { TraceInput } from './trace-events.js'
 import type { BaseCommand } from '../../messages/commands.js'
 import type { QueryId } from '../../messages/ids.js'
+import { invariant, MAX_TIMERS_PER_ACTOR } from './invariant.js'
 import { Supervision } from './supervision.js'
 import type { Cell } from './cell.js'
 
@@ -106,6 +107,7 @@ export abstract class ContextMaker extends Supervision {
         })()
       },
       after: (delayMs, msg) => {
+        invariant(cell.timers.size < MAX_TIMERS_PER_ACTOR, () => `'${name}' has ${MAX_TIMERS_PER_ACTOR} timers set (ctx.after) and none fired`)
         const timer = sys.clock.setTimer(sys.clock.now() + delayMs, () => {
           cell.timers.delete(timer)
           sys.injectInternal(cell, inc, msg, undefined)

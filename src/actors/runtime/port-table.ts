@@ -10,6 +10,7 @@ import type { BaseCommand } from '../../messages/commands.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { Failure, FailureKind } from '../../messages/failure.js'
 import type { QueryId, Sender } from '../../messages/ids.js'
+import { invariant } from './invariant.js'
 import { SystemBase } from './system-base.js'
 import type { SystemOptions } from './system-base.js'
 import type { Cell, PortEntry, Sink, SystemMsg } from './cell.js'
@@ -111,6 +112,9 @@ export abstract class PortTable extends SystemBase {
     this.ports.set(id, entry)
     cell.open++
     this.sweeper.add(entry)
+    // the table and the heap stay within their bounds (the heap: about twice the open ports, see deadline-sweeper.ts)
+    invariant(this.ports.size <= this.opts.maxOpenPorts, () => `${this.ports.size} ports open, more than maxOpenPorts ${this.opts.maxOpenPorts}`)
+    invariant(this.sweeper.heapSize <= 2 * this.ports.size + 66, () => `the deadline heap holds ${this.sweeper.heapSize} entries for ${this.ports.size} open ports`)
     const signal = options.signal
     if (signal !== undefined) {
       const onAbort = (): void => { this.hostCancel(id) }

@@ -6,6 +6,7 @@ import type { BaseCommand } from '../../messages/commands.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { QueryId } from '../../messages/ids.js'
 import { DeliveredPort } from './reply-port.js'
+import { InvariantError } from './invariant.js'
 import { PortTable } from './port-table.js'
 import type { Cell, SystemMsg } from './cell.js'
 
@@ -71,10 +72,27 @@ export abstract class Scheduler extends PortTable {
       } finally {
         this.frozen = outer
       }
+      this.checkCell(cell)
       if (!cell.mailbox.empty) this.enqueueCell(cell)
       return true
     }
     return false
+  }
+
+  /**
+   * The bounds a cell must keep, checked after each of its deliveries
+   * (cheap: a few comparisons); a broken one crashes the actor.
+   */
+  protected checkCell (cell: Cell): void {
+    if (cell.state !== 'running') return
+    const m = cell.mailbox
+    const broken =
+      m.depth > m.limits.capacity ? `mailbox holds ${m.depth} commands, more than its ${m.limits.capacity}`
+        : m.systemDepth > m.limits.systemCapacity ? `system lane holds ${m.systemDepth}, more than its ${m.limits.systemCapacity}`
+          : cell.open < 0 ? `serves ${cell.open} open ports`
+            : cell.outgoing.size > this.opts.maxOpenPorts ? `has ${cell.outgoing.size} asks open, more than the system's ${this.opts.maxOpenPorts} ports`
+              : undefined
+    if (broken !== undefined) this.crash(cell, new InvariantError(`invariant broken: '${cell.def.name}' ${broken}`))
   }
 
   /** Messages waiting in all mailboxes. */
