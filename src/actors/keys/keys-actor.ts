@@ -9,12 +9,13 @@
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { validateKeyCommand } from './validate.js'
-import type { ActorDefinition, Settled } from '../runtime/actor.js'
+import type { ActorDefinition, Delivery, ReplyPort, Settled } from '../runtime/actor.js'
+import type { ReplyOf } from '../../messages/commands.js'
 import type { Failure } from '../../messages/failure.js'
 import type { KeyOps } from './key-ops.js'
-import type { KeyExport, KeyGenerate, KeyImport, KeyList, KeyRemove, KeyRename } from '../../messages/keys.js'
+import type { KeyExport, KeyGenerate, KeyImport, KeyInfo, KeyList, KeyRemove, KeyRename } from '../../messages/keys.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { RecordCreate } from '../../messages/records.js'
+import type { CreatedRecordReply, RecordCreate } from '../../messages/records.js'
 import '../../messages/keys.js'
 import '../../messages/records.js'
 
@@ -24,9 +25,19 @@ export const REDACTED = '<redacted>'
 
 export type KeyCommand = KeyGenerate | KeyList | KeyRename | KeyRemove | KeyExport | KeyImport | RecordCreate
 
+/** the commands answered with a KeyInfo */
+type InfoCommand = KeyGenerate | KeyRename | KeyRemove | KeyImport
+
+/**
+ * The keystore's completions, one kind per reply type, each carrying the
+ * reply itself: the port waiting for it takes exactly that type.
+ */
 export type KeysMsg =
   | { type: 'ready', result: Settled<boolean> }
-  | { type: 'done', id: QueryId, names: string[], result: Settled<unknown> }
+  | { type: 'listed', id: QueryId, names: string[], result: Settled<ReplyOf<'key.list'>> }
+  | { type: 'info', id: QueryId, names: string[], result: Settled<KeyInfo> }
+  | { type: 'exported', id: QueryId, names: string[], result: Settled<ReplyOf<'key.export'>> }
+  | { type: 'signed', id: QueryId, names: string[], result: Settled<CreatedRecordReply> }
 
 export interface KeysActorOptions {
   /** the keystore, already open, for the first incarnation (createNode opens it to fail fast on a wrong passphrase) */
@@ -60,48 +71,82 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
     start: ctx => {
       let ops: KeyOps | undefined = initial
       initial = undefined
-      const held: Array<{ id: QueryId, command: KeyCommand }> = []
+      const held: Array<Delivery<KeyCommand>> = []
       const busy = new Set<string>()
       let pending = 0
       let openFailure: Failure | undefined
+      // the ports waiting for keystore work, by the type of their reply
+      const lists = new Map<QueryId, ReplyPort<KeyList>>()
+      const infos = new Map<QueryId, ReplyPort<InfoCommand>>()
+      const exports = new Map<QueryId, ReplyPort<KeyExport>>()
+      const signs = new Map<QueryId, ReplyPort<RecordCreate>>()
       if (ops === undefined && options.reopen !== undefined) opened = options.reopen()
       else if (ops === undefined) ctx.pipe(options.open().then(o => { opened = o; return true }), result => ({ type: 'ready', result }))
 
-      const run = (id: QueryId, names: string[], work: (o: KeyOps) => Promise<unknown>, o: KeyOps): void => {
+      /** take the names (a name being changed is busy) and a slot, or fail the port; true: go ahead */
+      const admit = (port: ReplyPort, names: string[]): boolean => {
         const clash = names.find(n => busy.has(n))
         if (clash !== undefined) {
-          ctx.fail(id, failure('failed', `key '${clash}' is busy: another command is changing it`))
-          return
+          port.fail(failure('failed', `key '${clash}' is busy: another command is changing it`))
+          return false
         }
         if (pending >= maxPending) {
-          ctx.fail(id, failure('overloaded', `the keystore runs ${maxPending} operations already`))
-          return
+          port.fail(failure('overloaded', `the keystore runs ${maxPending} operations already`))
+          return false
         }
         for (const n of names) busy.add(n)
         pending++
-        ctx.pipe(work(o), result => ({ type: 'done', id, names, result }), id)
+        return true
       }
 
-      const serve = (id: QueryId, c: KeyCommand, o: KeyOps): void => {
-        switch (c.type) {
-          case 'key.list': run(id, [], async k => ({ keys: await k.list() }), o); return
-          case 'key.generate': run(id, [c.name], async k => await k.generate(c.name, c.keyType, c.bits), o); return
-          case 'key.rename': run(id, [c.from, c.to], async k => await k.rename(c.from, c.to), o); return
-          case 'key.remove': run(id, [c.name], async k => await k.remove(c.name), o); return
-          case 'key.export': run(id, [], async k => ({ name: c.name, data: await k.export(c.name, c.passphrase) }), o); return
-          case 'key.import': run(id, [c.name], async k => await k.import(c.name, c.data, c.passphrase), o); return
-          case 'record.create': run(id, [], async k => await k.createRecord(c, ctx.clock.wall()), o)
+      const info = (d: Delivery<InfoCommand>, names: string[], work: Promise<KeyInfo>): void => {
+        if (!admit(d.port, names)) return
+        const id = d.port.id
+        infos.set(id, d.port)
+        ctx.pipe(work, result => ({ type: 'info', id, names, result }), id)
+      }
+
+      const serve = (d: Delivery<KeyCommand>, k: KeyOps): void => {
+        const id = d.port.id
+        switch (d.type) {
+          case 'key.list':
+            if (!admit(d.port, [])) return
+            lists.set(id, d.port)
+            ctx.pipe(k.list().then(keys => ({ keys })), result => ({ type: 'listed', id, names: [], result }), id)
+            return
+          case 'key.generate': { const c = d.command; info(d, [c.name], k.generate(c.name, c.keyType, c.bits)); return }
+          case 'key.rename': { const c = d.command; info(d, [c.from, c.to], k.rename(c.from, c.to)); return }
+          case 'key.remove': { const c = d.command; info(d, [c.name], k.remove(c.name)); return }
+          case 'key.import': { const c = d.command; info(d, [c.name], k.import(c.name, c.data, c.passphrase)); return }
+          case 'key.export': {
+            if (!admit(d.port, [])) return
+            const c = d.command
+            exports.set(id, d.port)
+            ctx.pipe(k.export(c.name, c.passphrase).then(data => ({ name: c.name, data })), result => ({ type: 'exported', id, names: [], result }), id)
+            return
+          }
+          case 'record.create':
+            if (!admit(d.port, [])) return
+            signs.set(id, d.port)
+            ctx.pipe(k.createRecord(d.command, ctx.clock.wall()), result => ({ type: 'signed', id, names: [], result }), id)
         }
+      }
+
+      /** answer the port waiting in `ports` (a cancelled one too: its late answer is a dead letter, as for any actor) */
+      const answer = <C extends KeyCommand>(ports: Map<QueryId, ReplyPort<C>>, id: QueryId, result: Settled<Parameters<ReplyPort<C>['reply']>[0]>): void => {
+        const port = ports.get(id)
+        ports.delete(id)
+        if (result.ok) port?.reply(result.value)
+        else port?.fail(result.failure)
       }
 
       return {
         receive: msg => {
           if (msg.kind === 'command') {
-            const { id, command } = msg.env
-            if (ops !== undefined) serve(id, command, ops)
-            else if (openFailure !== undefined) ctx.fail(id, openFailure)
-            else if (held.length >= maxHeld) ctx.fail(id, failure('overloaded', 'the keystore is opening and holds too many commands'))
-            else held.push({ id, command })
+            if (ops !== undefined) serve(msg, ops)
+            else if (openFailure !== undefined) msg.port.fail(openFailure)
+            else if (held.length >= maxHeld) msg.port.fail(failure('overloaded', 'the keystore is opening and holds too many commands'))
+            else held.push(msg)
             return
           }
           if (msg.kind === 'cancel') return // the result, when it comes, finds the port closed
@@ -110,18 +155,24 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
             if (!m.result.ok || opened === undefined) {
               // not a crash: the keystore cannot open (wrong passphrase, bad
               // repo) and every command says why
-              openFailure = m.result.ok ? failure('failed', 'the keystore did not open') : m.result.failure
-              for (const h of held.splice(0)) ctx.fail(h.id, openFailure)
+              const why = m.result.ok ? failure('failed', 'the keystore did not open') : m.result.failure
+              openFailure = why
+              for (const h of held.splice(0)) h.port.fail(why)
               return
             }
-            ops = opened
-            for (const h of held.splice(0)) if (ctx.isOpen(h.id)) serve(h.id, h.command, ops)
+            const o = opened
+            ops = o
+            for (const h of held.splice(0)) if (h.port.isOpen()) serve(h, o)
             return
           }
           pending--
           for (const n of m.names) busy.delete(n)
-          if (m.result.ok) ctx.reply(m.id, m.result.value)
-          else ctx.fail(m.id, m.result.failure)
+          switch (m.type) {
+            case 'listed': answer(lists, m.id, m.result); return
+            case 'info': answer(infos, m.id, m.result); return
+            case 'exported': answer(exports, m.id, m.result); return
+            case 'signed': answer(signs, m.id, m.result)
+          }
         },
         status: () => ({ pending, held: held.length, busy: busy.size })
       }
