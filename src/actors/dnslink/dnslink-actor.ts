@@ -17,7 +17,7 @@ import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { checkDomain, DNSLINK_PREFIX, selectDnsLink } from './parse.js'
 import { LRUCache } from 'lru-cache'
-import type { ActorDefinition, Settled } from '../runtime/actor.js'
+import type { ActorDefinition, ReplyPort, Settled } from '../runtime/actor.js'
 import type { DnsOps, TxtAnswer } from './dns-ops.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
@@ -67,12 +67,15 @@ type Stage = 'dnslink' | 'bare'
 
 export type DnsLinkMsg = { type: 'answer', domain: string, flight: number, stage: Stage, result: Settled<TxtAnswer> }
 
+/** an ask waiting on a lookup: its typed port and its deadline */
+interface Sub { port: ReplyPort<DnsLinkResolve>, deadline: number }
+
 interface Flight {
   seq: number
   domain: string
   stage: Stage
   /** asks waiting on this lookup, with their deadlines */
-  subs: Map<QueryId, number>
+  subs: Map<QueryId, Sub>
   /** the deadline the running lookup works to: the one of the ask that started it (or, after a retry, the latest waiting) */
   deadline: number
   retries: number
@@ -141,27 +144,27 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
         ctx.pipe(work, result => ({ type: 'answer', domain, flight, stage, result }), owner)
       }
 
-      const finish = (f: Flight): QueryId[] => {
+      const finish = (f: Flight): Sub[] => {
         flights.delete(f.domain)
         for (const id of f.subs.keys()) flightOf.delete(id)
-        return [...f.subs.keys()]
+        return [...f.subs.values()]
       }
 
       const failAll = (f: Flight, why: Failure): void => {
         if (why.kind === 'timeout' && retryForLater(f, why)) return
-        for (const id of finish(f)) ctx.fail(id, why)
+        for (const sub of finish(f)) sub.port.fail(why)
       }
 
       /** a lookup timed out by its deadline: asks with later deadlines get another one */
       const retryForLater = (f: Flight, why: Failure): boolean => {
         if (f.retries >= MAX_LOOKUP_RETRIES) return false
-        const later = [...f.subs.values()].filter(d => d > f.deadline)
+        const later = [...f.subs.values()].map(sub => sub.deadline).filter(d => d > f.deadline)
         if (later.length === 0) return false
-        for (const [id, d] of f.subs) {
-          if (d > f.deadline) continue
+        for (const [id, sub] of f.subs) {
+          if (sub.deadline > f.deadline) continue
           f.subs.delete(id)
           flightOf.delete(id)
-          ctx.fail(id, why)
+          sub.port.fail(why)
         }
         f.deadline = Math.max(...later)
         f.retries++
@@ -176,7 +179,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
         if (ttlMs > 0) cache?.set(f.domain, { value, from, staleAt: ctx.clock.wall() + ttlMs }, { ttl: ttlMs })
         else cache?.delete(f.domain)
         const reply: DnsLinkReply = { value, ttlMs, source: 'dns', from }
-        for (const id of finish(f)) ctx.reply(id, { ...reply })
+        for (const sub of finish(f)) sub.port.reply({ ...reply })
       }
 
       const noLink = (f: Flight): void => {
@@ -221,10 +224,11 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
             return
           }
 
-          const { id, command: c, deadline } = msg.env
+          const { port, command: c } = msg
+          const { id, deadline } = msg.env
           const check = checkDomain(c.domain)
           if (!check.ok) {
-            ctx.fail(id, failure('invalid', check.reason, { field: 'domain' }))
+            port.fail(failure('invalid', check.reason, { field: 'domain' }))
             return
           }
           const domain = check.domain
@@ -234,7 +238,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
             const left = hit === undefined ? 0 : Math.min(cache.getRemainingTTL(domain), hit.staleAt - ctx.clock.wall())
             if (hit !== undefined && left > 0) {
               hits++
-              ctx.reply(id, { value: hit.value, ttlMs: Math.ceil(left), source: 'cache', from: hit.from } satisfies DnsLinkReply)
+              port.reply({ value: hit.value, ttlMs: Math.ceil(left), source: 'cache', from: hit.from })
               return
             }
             if (hit !== undefined) cache.delete(domain)
@@ -242,15 +246,15 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
           misses++
           const joined = flights.get(domain)
           if (joined !== undefined) {
-            joined.subs.set(id, deadline)
+            joined.subs.set(id, { port, deadline })
             flightOf.set(id, domain)
             return
           }
           if (flights.size >= maxLookups) {
-            ctx.fail(id, failure('overloaded', `the DNSLink actor runs ${maxLookups} lookups already`))
+            port.fail(failure('overloaded', `the DNSLink actor runs ${maxLookups} lookups already`))
             return
           }
-          const f: Flight = { seq: ++seq, domain, stage: 'dnslink', subs: new Map([[id, deadline]]), deadline, retries: 0, abort: new AbortController() }
+          const f: Flight = { seq: ++seq, domain, stage: 'dnslink', subs: new Map([[id, { port, deadline }]]), deadline, retries: 0, abort: new AbortController() }
           flights.set(domain, f)
           flightOf.set(id, domain)
           query(f)
