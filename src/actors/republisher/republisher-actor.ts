@@ -23,15 +23,17 @@ import { defineActor } from '../runtime/actor.js'
 import { createRng } from '../runtime/rng.js'
 import { failure } from '../../messages/failure.js'
 import { MAX_PENDING } from './republish-state.js'
+import { republishSettings } from './republish-options.js'
+import type { RepublisherOptions } from './republish-options.js'
+import type { Queued, RepublishMsg, Run } from './republish-run.js'
+export type { RepublishMsg } from './republish-run.js'
 import { recordEolMs, storedValue } from './stored.js'
-import type { ActorContext, ActorDefinition, Settled } from '../runtime/actor.js'
+import type { ActorContext, ActorDefinition, ReplyPort, Settled } from '../runtime/actor.js'
 import type { Rng } from '../runtime/rng.js'
 import type { RepublishStateOps, PendingName } from './republish-state.js'
 import type { Failure } from '../../messages/failure.js'
-import type { QueryId } from '../../messages/ids.js'
 import type { PublishReply } from '../../messages/ipns.js'
-import type { KeyInfo } from '../../messages/keys.js'
-import type { IpnsRepublish, RepublishedName, RepublishFailure, RepublishReply, RepublishRunSummary, RepublishStatus } from '../../messages/republish.js'
+import type { IpnsRepublish, RepublishReply, RepublishRunSummary, RepublishStatus } from '../../messages/republish.js'
 import type { StoredRecord } from '../../messages/store.js'
 import '../../messages/ipns.js'
 import '../../messages/keys.js'
@@ -39,29 +41,7 @@ import '../../messages/republish.js'
 import '../../messages/store.js'
 
 export const REPUBLISHER_ACTOR = 'republisher'
-
-const HOUR = 3_600_000
-
-export interface RepublisherOptions {
-  /** time between checks (default 1 h), before jitter */
-  intervalMs?: number
-  /** republish a record once its EOL is this close (default 24 h) */
-  thresholdMs?: number
-  /** the interval varies by ± this fraction, drawn from the seeded rng (default 0.1) */
-  jitter?: number
-  /** republishes in flight at once (default 4) */
-  concurrency?: number
-  /** delay of the first run after a start when something is due (default 60 s: lets the node join the DHT first) */
-  startDelayMs?: number
-  /** deadline of one ipns.publish (default 2 min) */
-  publishTimeoutMs?: number
-  /** DHT peers a put must reach to count as done (default 1) */
-  minPeers?: number
-  /** a run that makes no progress for this long is abandoned, its names left pending (default publishTimeoutMs + 1 min) */
-  stallMs?: number
-  /** ipns.republish asks waiting at once (default 64) */
-  maxWaiters?: number
-}
+export type { RepublisherOptions } from './republish-options.js'
 
 export interface RepublisherDeps {
   /** where pending names are kept across restarts */
@@ -70,70 +50,10 @@ export interface RepublisherDeps {
 
 export type RepublishCommand = IpnsRepublish
 
-export type RepublishMsg =
-  | { type: 'boot' }
-  | { type: 'boot.list', result: Settled<unknown> }
-  | { type: 'boot.state', result: Settled<unknown> }
-  | { type: 'tick', gen: number }
-  | { type: 'run.list', run: number, result: Settled<unknown> }
-  | { type: 'run.keys', run: number, result: Settled<unknown> }
-  | { type: 'run.marked', run: number, result: Settled<unknown> }
-  | { type: 'run.saved', run: number, result: Settled<unknown> }
-  | { type: 'run.stall', run: number, at: number }
-  | { type: 'item.entry', run: number, name: string, result: Settled<unknown> }
-  | { type: 'item.published', run: number, name: string, result: Settled<unknown> }
-  | { type: 'side.saved', result: Settled<unknown> }
-
-interface Candidate {
-  name: string
-  /** pending from an earlier run (republished whatever its EOL) */
-  retry: boolean
-}
-
-interface Run {
-  n: number
-  trigger: string
-  force: boolean
-  startedAt: number
-  waiters: Set<QueryId>
-  phase: 'listing' | 'marking' | 'publishing' | 'saving'
-  listed: StoredRecord[] | undefined
-  /** ipnsName → key names; undefined when key.list failed */
-  keys: Map<string, string[]> | undefined
-  keysDone: boolean
-  queue: Candidate[]
-  /** name → the ask serving it now */
-  inFlight: Map<string, QueryId>
-  republished: RepublishedName[]
-  failed: RepublishFailure[]
-  skipped: number
-  lastProgressAt: number
-  cancelStall: (() => void) | undefined
-}
-
-interface Queued { id: QueryId, force: boolean }
-
 const MAX_REASONS = 32
 
-function positive (name: string, v: number | undefined, dflt: number, min = 1): number {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new RangeError(`republish.${name} must be a number ≥ ${min}`)
-  return v
-}
-
 export function republisherActor (options: RepublisherOptions & RepublisherDeps): ActorDefinition<RepublishCommand, RepublishMsg> {
-  const intervalMs = positive('intervalMs', options.intervalMs, HOUR, 1000)
-  if (intervalMs > 2 ** 31 - 1) throw new RangeError('republish.intervalMs must be at most 2^31 - 1 ms (about 24 days)')
-  const thresholdMs = positive('thresholdMs', options.thresholdMs, 24 * HOUR, 0)
-  const jitter = options.jitter ?? 0.1
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) throw new RangeError('republish.jitter must be in [0, 1)')
-  const concurrency = positive('concurrency', options.concurrency, 4)
-  if (!Number.isInteger(concurrency) || concurrency > 256) throw new RangeError('republish.concurrency must be an integer from 1 to 256')
-  const startDelayMs = positive('startDelayMs', options.startDelayMs, 60_000, 0)
-  const publishTimeoutMs = positive('publishTimeoutMs', options.publishTimeoutMs, 120_000)
-  const minPeers = positive('minPeers', options.minPeers, 1, 0)
-  const stallMs = positive('stallMs', options.stallMs, publishTimeoutMs + 60_000)
-  const maxWaiters = positive('maxWaiters', options.maxWaiters, 64)
+  const { intervalMs, thresholdMs, jitter, concurrency, startDelayMs, publishTimeoutMs, minPeers, stallMs, maxWaiters } = republishSettings(options)
   const stateOps = options.state
 
   return defineActor<RepublishCommand, RepublishMsg>({
@@ -218,12 +138,12 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         if (r.cancelStall === undefined) r.cancelStall = ctx.after(stallMs, { type: 'run.stall', run: r.n, at: r.lastProgressAt + stallMs })
       }
 
-      const startRun = (trigger: string, force: boolean, waiters: QueryId[]): void => {
+      const startRun = (trigger: string, force: boolean, waiters: Array<ReplyPort<IpnsRepublish>>): void => {
         cancelTimer?.()
         cancelTimer = undefined
         nextRunAt = null
         const r: Run = {
-          n: ++runs, trigger, force, startedAt: ctx.clock.wall(), waiters: new Set(waiters), phase: 'listing',
+          n: ++runs, trigger, force, startedAt: ctx.clock.wall(), waiters: new Map(waiters.map(w => [w.id, w])), phase: 'listing',
           listed: undefined, keys: undefined, keysDone: false, queue: [], inFlight: new Map(),
           republished: [], failed: [], skipped: 0, lastProgressAt: ctx.clock.now(), cancelStall: undefined
         }
@@ -236,7 +156,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
 
       const failRun = (r: Run, f: Failure): void => {
         count('store')
-        for (const w of r.waiters) ctx.fail(w, f)
+        for (const w of r.waiters.values()) w.fail(f)
         r.waiters.clear()
         endRun(r)
       }
@@ -272,7 +192,8 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
 
       const pump = (r: Run): void => {
         while (r.inFlight.size < concurrency && r.queue.length > 0) {
-          const c = r.queue.shift() as Candidate
+          const c = r.queue.shift()
+          if (c === undefined) break
           const id = ctx.ask({ type: 'store.get', kind: 'published', name: c.name }, { timeoutMs: 30_000 },
             result => ({ type: 'item.entry', run: r.n, name: c.name, result }))
           r.inFlight.set(c.name, id)
@@ -304,7 +225,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         return e.key !== undefined && names.includes(e.key) ? e.key : names[0]
       }
 
-      const onEntry = (r: Run, name: string, result: Settled<unknown>): void => {
+      const onEntry = (r: Run, name: string, result: Settled<StoredRecord>): void => {
         if (!result.ok) {
           if (result.failure.kind === 'not-found') {
             // removed from the store since the listing: nothing to keep alive
@@ -316,7 +237,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
           }
           return
         }
-        const e = result.value as StoredRecord
+        const e = result.value
         const now = ctx.clock.wall()
         const eol = recordEolMs(e.record)
         eols.set(name, eol)
@@ -344,12 +265,12 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         r.inFlight.set(name, id)
       }
 
-      const onPublished = (r: Run, name: string, result: Settled<unknown>): void => {
+      const onPublished = (r: Run, name: string, result: Settled<PublishReply>): void => {
         if (!result.ok) {
           itemFailed(r, name, result.failure.code ?? result.failure.kind, result.failure.message)
           return
         }
-        const reply = result.value as PublishReply
+        const reply = result.value
         eols.set(name, recordEolMs(reply.record))
         if (reply.peers < minPeers) {
           itemFailed(r, name, 'no-peers', `the record reached ${reply.peers} DHT peers, fewer than ${minPeers}`)
@@ -375,7 +296,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         const next = queued
         queued = []
         if (next.length > 0) {
-          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.id))
+          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.port))
         } else {
           schedule(false)
         }
@@ -384,7 +305,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
             startedAt: r.startedAt, finishedAt, republished: r.republished, skipped: r.skipped, failed: r.failed,
             next: nextRunAt ?? finishedAt
           }
-          for (const w of r.waiters) ctx.reply(w, reply)
+          for (const w of r.waiters.values()) w.reply(reply)
         }
         ctx.progress({ type: 'ipns:republish:end', detail: { ...lastRun } })
       }
@@ -397,14 +318,14 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
               failRun(r, failure(m.result.failure.kind, `could not list the published records: ${m.result.failure.message}`))
               return
             }
-            r.listed = (m.result.value as { entries: StoredRecord[] }).entries
+            r.listed = m.result.value.entries
             onListed(r)
             return
           case 'run.keys':
             r.keysDone = true
             if (m.result.ok) {
               r.keys = new Map()
-              for (const k of (m.result.value as { keys: KeyInfo[] }).keys) {
+              for (const k of m.result.value.keys) {
                 const list = r.keys.get(k.ipnsName)
                 if (list === undefined) r.keys.set(k.ipnsName, [k.name])
                 else list.push(k.name)
@@ -457,7 +378,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         if (queued.length > 0) {
           const next = queued
           queued = []
-          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.id))
+          startRun(next.some(q => q.force) ? 'command-force' : 'command', next.some(q => q.force), next.map(q => q.port))
           return
         }
         let soon = bootListFailed || pending.size > 0
@@ -486,22 +407,22 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       return {
         receive: msg => {
           if (msg.kind === 'command') {
-            const { id, command } = msg.env
+            const { port, command } = msg
             const force = command.force === true
             const waiting = queued.length + (run?.waiters.size ?? 0)
             if (waiting >= maxWaiters) {
-              ctx.fail(id, failure('overloaded', `${maxWaiters} republish requests are waiting already`))
+              port.fail(failure('overloaded', `${maxWaiters} republish requests are waiting already`))
               return
             }
             // join the run going on when it does what was asked; else run again after it
-            if (run !== undefined && (run.force || !force) && run.phase === 'listing') run.waiters.add(id)
-            else if (run !== undefined || !ready) queued.push({ id, force })
-            else startRun(force ? 'command-force' : 'command', force, [id])
+            if (run !== undefined && (run.force || !force) && run.phase === 'listing') run.waiters.set(port.id, port)
+            else if (run !== undefined || !ready) queued.push({ port, force })
+            else startRun(force ? 'command-force' : 'command', force, [port])
             return
           }
           if (msg.kind === 'cancel') {
             run?.waiters.delete(msg.id)
-            queued = queued.filter(q => q.id !== msg.id)
+            queued = queued.filter(q => q.port.id !== msg.id)
             return
           }
           const m = msg.msg
@@ -511,7 +432,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
               ctx.pipe(stateOps.load(), result => ({ type: 'boot.state', result }))
               return
             case 'boot.list':
-              if (m.result.ok) scan((m.result.value as { entries: StoredRecord[] }).entries)
+              if (m.result.ok) scan(m.result.value.entries)
               else {
                 bootListFailed = true
                 count('store')
@@ -519,7 +440,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
               booted()
               return
             case 'boot.state':
-              if (m.result.ok) for (const p of m.result.value as PendingName[]) pending.set(p.name, p.reason)
+              if (m.result.ok) for (const p of m.result.value) pending.set(p.name, p.reason)
               else count('state')
               booted()
               return
@@ -536,7 +457,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
               if (run !== undefined && m.run === run.n) onRunMsg(run, m)
           }
         },
-        status: () => status() as unknown as Record<string, unknown>,
+        status: () => ({ ...status() }),
         stop: () => {
           cancelTimer?.()
           run?.cancelStall?.()
