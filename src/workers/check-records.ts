@@ -11,13 +11,13 @@
  * it.
  */
 import { defaultEd25519Backend, isEd25519Backend } from '../records/ed25519.js'
-import { isRecordErrorCode } from '../records/errors.js'
+import { isRecordErrorCode, recordError } from '../records/errors.js'
 import { expiryError, inspectRecord } from '../records/validate.js'
 import { verifySignature } from '../records/verify.js'
 import { decodeRecordBatch, encodeVerdicts } from './record-codec.js'
 import { importEd25519Keys, verifyEd25519WithKey } from './ed25519-keys.js'
 import type { Ed25519Backend } from '../records/ed25519.js'
-import type { InspectResult } from '../records/validate.js'
+import type { InspectResult, ValidationResult } from '../records/validate.js'
 import type { SigCheck } from '../records/verify.js'
 import type { RecordItem, RecordVerdict } from './record-codec.js'
 import type { BatchVerifier, RecordChecker } from './verify-pool.js'
@@ -61,6 +61,20 @@ export async function checkRecordItems (items: ReadonlyArray<RecordItem | undefi
     ? verifyEd25519WithKey(keys[k++], c.publicKey, c.data, c.signature)
     : verifySignature(c, chosen))
   return assemble(inspected, signatures)
+}
+
+/**
+ * The verdict at time `now` (ms): exactly what validateRecord(name, record, now)
+ * gives — undefined when the signature was not checked and the record is not
+ * expired at `now` (check it again).
+ */
+export function verdictAt (v: RecordVerdict, now: number): ValidationResult | undefined {
+  if (!v.ok) return { ok: false, error: recordError(v.code, v.message) }
+  const expired = expiryError(v.fields, now)
+  if (expired !== undefined) return { ok: false, error: expired }
+  if (v.signature === null) return undefined
+  if (!v.signature) return { ok: false, error: recordError('bad-signature', 'signatureV2 does not verify') }
+  return { ok: true, fields: v.fields }
 }
 
 /** The worker's task: a request buffer in, a verdicts buffer out. Never throws. */

@@ -55,6 +55,8 @@ export interface VerifyPoolOptions {
   batchSize?: number
   /** tasks that may wait for a thread (default 1,024); beyond it calls fail with OverloadedError */
   maxQueue?: number
+  /** nice value of the worker threads, 0 (the default: as the event loop) to 19 (the lowest); Linux applies it per thread */
+  nice?: number
   /** path or file URL of the built worker (default: resolveVerifyWorker()) */
   workerFile?: string
 }
@@ -99,6 +101,7 @@ export class VerifyPool implements BatchVerifier {
   readonly backend: Ed25519Backend
   readonly batchSize: number
   readonly maxQueue: number
+  readonly nice: number
   readonly #pool: Piscina<VerifyTask, ArrayBuffer>
   #destroyed = false
   #pending = 0
@@ -109,7 +112,10 @@ export class VerifyPool implements BatchVerifier {
     this.batchSize = Math.min(positiveInteger(options.batchSize ?? DEFAULT_POOL_BATCH_SIZE, 'batchSize'), MAX_BATCH_ENTRIES)
     this.maxQueue = nonNegativeInteger(options.maxQueue ?? DEFAULT_POOL_MAX_QUEUE, 'maxQueue')
     this.backend = options.backend ?? defaultEd25519Backend()
+    this.nice = nonNegativeInteger(options.nice ?? 0, 'nice')
+    if (this.nice > 19) throw new RangeError('nice must be from 0 to 19')
     this.#pool = new Piscina<VerifyTask, ArrayBuffer>({
+      workerData: { nice: this.nice },
       filename: options.workerFile ?? resolveVerifyWorker(),
       minThreads: this.threads,
       maxThreads: this.threads,

@@ -17,9 +17,8 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
-import { recordError } from '../../records/errors.js'
-import { expiryError, inspectRecord } from '../../records/validate.js'
-import { recordChecker } from '../../workers/check-records.js'
+import { inspectRecord } from '../../records/validate.js'
+import { recordChecker, verdictAt } from '../../workers/check-records.js'
 import type { ActorDefinition, Settled } from '../runtime/actor.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
 import type { RecordItem, RecordVerdict } from '../../workers/record-codec.js'
@@ -116,15 +115,10 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
 
       /** settles the ask from a verdict; false when the verdict cannot answer it (signature not checked, not expired) */
       const answer = (w: Waiter, v: RecordVerdict): boolean => {
-        if (!v.ok) {
-          ctx.fail(w.id, failure('invalid-record', v.message, { code: v.code }))
-          return true
-        }
-        const expired = expiryError(v.fields, w.at)
-        if (expired !== undefined) ctx.fail(w.id, expired.toFailure())
-        else if (v.signature === null) return false
-        else if (!v.signature) ctx.fail(w.id, recordError('bad-signature', 'signatureV2 does not verify').toFailure())
-        else ctx.reply(w.id, toVerified(v.fields))
+        const r = verdictAt(v, w.at)
+        if (r === undefined) return false
+        if (r.ok) ctx.reply(w.id, toVerified(r.fields))
+        else ctx.fail(w.id, r.error.toFailure())
         return true
       }
 
