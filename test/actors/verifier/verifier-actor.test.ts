@@ -5,6 +5,7 @@ import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { verifierActor } from '../../../src/actors/verifier/verifier-actor.js'
 import { RealClock } from '../../../src/platform/real-clock.js'
 import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
+import type { Clock } from '../../../src/actors/runtime/clock.js'
 import { createInlineVerifier, VerifyPool } from '../../../src/workers/verify-pool.js'
 import { createNode } from '../../../src/node/create-node.js'
 import type { BatchVerifier } from '../../../src/workers/verify-pool.js'
@@ -24,7 +25,7 @@ function counting (inner: BatchVerifier = createInlineVerifier()): BatchVerifier
   }
 }
 
-function system (opts: VerifierActorOptions, clock = new RealClock()): ActorSystem {
+function system (opts: VerifierActorOptions, clock: Clock = new RealClock()): ActorSystem {
   const s = new ActorSystem({ clock })
   systems.push(s)
   s.spawn(verifierActor(opts))
