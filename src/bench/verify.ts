@@ -10,7 +10,8 @@
  * on the same records on one thread — for the default pool (one thread per
  * core but one) and for one thread per core at a lower priority (nice 10).
  * `idle_probe` is the same probe with nothing to do: the floor the machine's
- * other load sets.
+ * other load sets. `resolves_on_20_node_testnet`: the same probe while 100
+ * concurrent uncached resolves run on a 20-node loopback testnet.
  *
  * Then the older figures: Ed25519 verifications/s on the main thread (noble,
  * native with key objects reused), through the Piscina pool (2 threads) at
@@ -29,6 +30,7 @@ import { prepareRecord } from '../records/validate.js'
 import { defaultPoolThreads, VerifyPool } from '../workers/verify-pool.js'
 import { startLoopProbe } from './loop-probe.js'
 import { benchUserPath, distinctRecords } from './verify-path.js'
+import { benchResolvesLoop } from './verify-resolves.js'
 import type { Ed25519Backend } from '../records/ed25519.js'
 import type { SigCheck } from '../records/verify.js'
 
@@ -141,6 +143,7 @@ async function userPath (): Promise<Record<string, unknown>> {
 export async function benchVerify (): Promise<object> {
   const loadBefore = round(loadavg()[0]!, 2)
   const user = await userPath()
+  const resolves = await benchResolvesLoop()
   const checks = await makeChecks()
   const noble = mainThreadRate(checks, 'noble', 300)
   const native = mainThreadRate(checks, 'native', 6_000)
@@ -168,6 +171,7 @@ export async function benchVerify (): Promise<object> {
 
   return {
     user_path: user,
+    resolves_on_20_node_testnet: resolves,
     ed25519_verifications_per_s: { noble_main_thread: noble, native_main_thread: native, pool_2_threads: pool },
     pool_batch_256_vs_native: round(pool.batch_256 / native, 2),
     event_loop_delay_during_20000_verifications: { through_pool: throughPool, main_thread_chunks_of_100: onMainThread },
