@@ -55,7 +55,11 @@ export interface VerifyPoolOptions {
   batchSize?: number
   /** tasks that may wait for a thread (default 1,024); beyond it calls fail with OverloadedError */
   maxQueue?: number
-  /** nice value of the worker threads, 0 (the default: as the event loop) to 19 (the lowest); Linux applies it per thread */
+  /**
+   * nice value of the worker threads, 0 (as the event loop) to 19 (the
+   * lowest); default 10, so the kernel serves the event loop first when both
+   * want a core. Linux applies it per thread; 0 keeps the default priority.
+   */
   nice?: number
   /** path or file URL of the built worker (default: resolveVerifyWorker()) */
   workerFile?: string
@@ -73,6 +77,8 @@ export interface VerifyPoolStats {
 
 export const DEFAULT_POOL_BATCH_SIZE = 256
 export const DEFAULT_POOL_MAX_QUEUE = 1024
+/** measured: at nice 0 the loop's p99 delay through node.ask was 5.9–13.7 ms, at 10 it was 3.1–4.6 ms (docs/benchmarks.md) */
+export const DEFAULT_POOL_NICE = 10
 
 /** One thread per core but one: the event loop keeps a core to itself. */
 export function defaultPoolThreads (cores: number = availableParallelism()): number {
@@ -112,7 +118,7 @@ export class VerifyPool implements BatchVerifier {
     this.batchSize = Math.min(positiveInteger(options.batchSize ?? DEFAULT_POOL_BATCH_SIZE, 'batchSize'), MAX_BATCH_ENTRIES)
     this.maxQueue = nonNegativeInteger(options.maxQueue ?? DEFAULT_POOL_MAX_QUEUE, 'maxQueue')
     this.backend = options.backend ?? defaultEd25519Backend()
-    this.nice = nonNegativeInteger(options.nice ?? 0, 'nice')
+    this.nice = nonNegativeInteger(options.nice ?? DEFAULT_POOL_NICE, 'nice')
     if (this.nice > 19) throw new RangeError('nice must be from 0 to 19')
     this.#pool = new Piscina<VerifyTask, ArrayBuffer>({
       workerData: { nice: this.nice },
