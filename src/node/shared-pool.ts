@@ -1,21 +1,24 @@
 /**
  * One verify pool per process, shared by every node in it (a testnet of 20
  * nodes must not start 40 worker threads). Reference-counted: the threads stop
- * when the last node using them stops.
+ * when the last node using them stops. Its size and priority are the pool's
+ * defaults: one thread per core but one (defaultPoolThreads()), at nice 10.
  */
 import { createVerifyPool } from '../workers/verify-pool.js'
-import type { BatchVerifier, VerifyPool } from '../workers/verify-pool.js'
+import type { BatchVerifier, VerifyPool, VerifyPoolStats } from '../workers/verify-pool.js'
 
 let pool: VerifyPool | undefined
 let users = 0
 
-export function acquireSharedPool (): BatchVerifier {
+export function acquireSharedPool (): BatchVerifier & { stats: () => VerifyPoolStats } {
   pool ??= createVerifyPool()
   users++
   let released = false
   const shared = pool
   return {
     verifyBatch: async checks => await shared.verifyBatch(checks),
+    checkRecords: async (items, options) => await shared.checkRecords(items, options),
+    stats: () => shared.stats(),
     destroy: async () => {
       if (released) return
       released = true

@@ -7,7 +7,9 @@
  *   v1-v2-mismatch → unknown-validity-type → bad-validity → expired
  * and hands back the signature check; `verifySignature` (verify.ts) runs it;
  * `finishValidation` turns its verdict into 'bad-signature'. `validateRecord`
- * does all of it inline.
+ * does all of it inline. `inspectRecord` is every check before `expired`: it
+ * does not depend on the time, so its result can be computed on another
+ * thread and cached, with `expiryError` applied at the time of each ask.
  *
  * The spec checks the signature before V1/V2 consistency and expiry. Running it
  * last gives the same verdict for every record (it is invalid if any check
@@ -60,6 +62,9 @@ export type PrepareResult =
   | { ok: false, error: InvalidRecordError }
   | { ok: true, sigCheck: SigCheck, fields: RecordFields }
 
+/** every rule but `expired` and the signature: a pure function of (name, bytes) */
+export type InspectResult = PrepareResult
+
 export type ValidationResult =
   | { ok: false, error: InvalidRecordError }
   | { ok: true, fields: RecordFields }
@@ -70,11 +75,25 @@ export type ValidationResult =
  */
 export function prepareRecord (name: NameInput, bytes: Uint8Array, now: number): PrepareResult {
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds')
+  const inspected = inspectRecord(name, bytes)
+  if (!inspected.ok) return inspected
+  const expired = expiryError(inspected.fields, now)
+  return expired === undefined ? inspected : { ok: false, error: expired }
+}
+
+/** Every check before `expired`, in the same order; never throws. */
+export function inspectRecord (name: NameInput, bytes: Uint8Array): InspectResult {
   try {
-    return { ok: true, ...prepare(name, bytes, now) }
+    return { ok: true, ...inspect(name, bytes) }
   } catch (err) {
     return { ok: false, error: asRecordError(err) }
   }
+}
+
+/** The `expired` rule: the record's EOL is before `now` (ms). */
+export function expiryError (fields: Pick<RecordFields, 'validity' | 'validityNs'>, now: number): InvalidRecordError | undefined {
+  const nowNs = BigInt(Math.floor(now)) * 1_000_000n
+  return fields.validityNs < nowNs ? recordError('expired', `record expired at ${fields.validity}`) : undefined
 }
 
 /** Turns the signature verdict for a prepared record into the final result. */
@@ -98,7 +117,7 @@ export function validateRecord (name: NameInput, bytes: Uint8Array, now: number,
   return result.fields
 }
 
-function prepare (nameInput: NameInput, bytes: Uint8Array, now: number): { sigCheck: SigCheck, fields: RecordFields } {
+function inspect (nameInput: NameInput, bytes: Uint8Array): { sigCheck: SigCheck, fields: RecordFields } {
   const name = toIpnsName(nameInput)
   if (!(bytes instanceof Uint8Array)) throw recordError('bad-protobuf', 'record must be bytes')
   checkRecordSize(bytes)
@@ -117,7 +136,6 @@ function prepare (nameInput: NameInput, bytes: Uint8Array, now: number): { sigCh
   checkValidityType(data)
   const validity = decodeValidity(data.validity)
   const validityNs = parseRfc3339(validity)
-  checkNotExpired(validity, validityNs, now)
   return {
     sigCheck: { keyType: key.type, publicKey: key.raw, data: concat([SIGNATURE_V2_PREFIX, dataBytes]), signature: signatureV2 },
     fields: {
@@ -191,7 +209,8 @@ export function checkValidityType (data: RecordData): void {
 
 /** Throws InvalidRecordError expired when the EOL (`validityNs`, as written: `validity`) is before `now` (ms). */
 export function checkNotExpired (validity: string, validityNs: bigint, now: number): void {
-  if (validityNs < BigInt(Math.floor(now)) * 1_000_000n) throw recordError('expired', `record expired at ${validity}`)
+  const expired = expiryError({ validity, validityNs }, now)
+  if (expired !== undefined) throw expired
 }
 
 const ascii = new TextDecoder('utf-8', { fatal: true })

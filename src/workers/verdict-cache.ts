@@ -63,6 +63,8 @@ export function withVerdictCache (inner: BatchVerifier, options: VerdictCacheOpt
       }
       return await Promise.all(out)
     },
+    // whole records go straight through: their verdicts are cached by the verifier actor
+    ...(inner.checkRecords !== undefined ? { checkRecords: inner.checkRecords.bind(inner) } : {}),
     async destroy (): Promise<void> {
       verdicts.clear()
       await inner.destroy()

@@ -8,11 +8,12 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FailedError, StoppedError } from '../../src/messages/errors.js'
+import { readdirSync, readFileSync } from 'node:fs'
+import { FailedError, OverloadedError, StoppedError } from '../../src/messages/errors.js'
 import { createRecord } from '../../src/records/create.js'
 import { generateEd25519Signer } from '../../src/records/ed25519.js'
 import { prepareRecord } from '../../src/records/validate.js'
-import { createInlineVerifier, resolveVerifyWorker, VerifyPool } from '../../src/workers/verify-pool.js'
+import { createInlineVerifier, defaultPoolThreads, resolveVerifyWorker, VerifyPool } from '../../src/workers/verify-pool.js'
 import { manifest, recordBytes } from '../records/helpers.js'
 import type { SigCheck } from '../../src/records/verify.js'
 
@@ -123,5 +124,55 @@ describe('VerifyPool', () => {
   it('validates its options', () => {
     expect(() => new VerifyPool({ threads: 0 })).toThrow(RangeError)
     expect(() => new VerifyPool({ batchSize: 1.5 })).toThrow(RangeError)
+    expect(() => new VerifyPool({ maxQueue: -1 })).toThrow(RangeError)
+    expect(() => new VerifyPool({ nice: 20 })).toThrow(RangeError)
+  })
+
+  it('sizes itself from the machine: one thread per core but one, at least one', () => {
+    expect([1, 2, 4, 16].map(n => defaultPoolThreads(n))).toEqual([1, 1, 3, 15])
+    const p = new VerifyPool()
+    try {
+      expect(p.threads).toBe(defaultPoolThreads())
+    } finally {
+      void p.destroy()
+    }
+  })
+
+  it('bounds its queue: a call whose tasks do not fit fails with OverloadedError, counted, and later calls get in', async () => {
+    const p = new VerifyPool({ threads: 1, batchSize: 1, maxQueue: 2 })
+    try {
+      const check = known[0]!.check
+      // one task runs and two wait: the pool is full
+      const admitted = [p.verifyBatch([check]), p.verifyBatch([check]), p.verifyBatch([check])]
+      expect(p.stats()).toMatchObject({ pendingTasks: 3, maxQueue: 2, overloaded: 0 })
+      await expect(p.verifyBatch([check])).rejects.toBeInstanceOf(OverloadedError)
+      await expect(p.checkRecords([{ name: 'k51', record: new Uint8Array(1) }])).rejects.toBeInstanceOf(OverloadedError)
+      // a call is refused whole, before any of it runs
+      expect(p.stats()).toMatchObject({ pendingTasks: 3, overloaded: 2 })
+      expect(await Promise.all(admitted)).toEqual([[known[0]!.ok], [known[0]!.ok], [known[0]!.ok]])
+      expect(p.stats().pendingTasks).toBe(0)
+      expect(await p.verifyBatch([check, check, check])).toHaveLength(3)
+      await expect(p.verifyBatch(Array.from({ length: 4 }, () => check))).rejects.toThrow(/verify pool is full/)
+    } finally {
+      await p.destroy()
+    }
+  })
+
+  it.runIf(process.platform === 'linux')('runs its threads at the nice value asked for, and only them', async () => {
+    const niceOf = (): number[] => readdirSync('/proc/self/task').map(t => {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+    })
+    const before = niceOf().filter(n => n === 7).length
+    const p = new VerifyPool({ threads: 2, nice: 7 })
+    try {
+      expect(await p.verifyBatch(known.map(k => k.check))).toEqual(known.map(k => k.ok))
+      // each thread lowers itself when it has loaded the worker: wait for the second one
+      for (let i = 0; i < 100 && niceOf().filter(n => n === 7).length - before < 2; i++) await new Promise(resolve => setTimeout(resolve, 20))
+      expect(niceOf().filter(n => n === 7).length - before).toBe(2)
+      expect(niceOf()[0]).toBe(0) // the main thread is untouched
+    } finally {
+      await p.destroy()
+    }
   })
 })

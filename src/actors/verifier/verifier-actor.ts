@@ -1,22 +1,28 @@
 /**
- * The verifier actor serves record.verify. Everything but the signature is
- * checked in receive (cheap, in the spec's order, on the injected clock);
- * signature checks are queued and sent to the worker pool in batches — when a
- * batch is full or a short delay after its first entry — so the event loop
- * stays responsive. Identical checks are verified once: while one is in
- * flight later asks join it, and verdicts are kept in a bounded LRU.
+ * The verifier actor serves record.verify. `receive` does no per-record
+ * decoding: it names the ask's (name, record) by a digest, answers from a
+ * bounded LRU of verdicts or joins a check already under way, and otherwise
+ * queues the raw bytes. Queued records go to the verifier's checkRecords in
+ * batches — when a batch is full or a short delay after its first record — so
+ * the structural checks (protobuf, CBOR, name and key) and the signature run
+ * on the worker pool, which sends back a compact verdict per record. Only the
+ * `expired` rule is applied here, at the time each ask arrived (it is the one
+ * rule that depends on the clock, and it comes before the signature), so a
+ * cached verdict stays right as time passes.
+ *
  * Batches already handed to the pool are never aborted (that would kill a
  * worker thread); an ask that times out simply no longer waits for them.
  */
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
-import { finishValidation, prepareRecord } from '../../records/validate.js'
+import { inspectRecord } from '../../records/validate.js'
+import { recordChecker, verdictAt } from '../../workers/check-records.js'
 import type { ActorDefinition, Settled } from '../runtime/actor.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
-import { sigCheckKey } from '../../records/verify.js'
-import type { SigCheck } from '../../records/verify.js'
-import type { PrepareResult, RecordFields } from '../../records/validate.js'
+import type { RecordItem, RecordVerdict } from '../../workers/record-codec.js'
+import type { RecordFields } from '../../records/validate.js'
 import type { QueryId } from '../../messages/ids.js'
 import type { RecordVerify, VerifiedRecord } from '../../messages/records.js'
 import '../../messages/records.js'
@@ -25,11 +31,11 @@ export const VERIFIER_ACTOR = 'verifier'
 
 export interface VerifierActorOptions {
   verifier: BatchVerifier
-  /** checks per batch (default 64) */
+  /** records per batch (default 64) */
   batchSize?: number
-  /** flush a partial batch this long after its first check (default 2 ms) */
+  /** flush a partial batch this long after its first record (default 2 ms) */
   flushDelayMs?: number
-  /** checks waiting for a batch (default 20,000); beyond it asks fail with overloaded */
+  /** records waiting for a batch (default 20,000); beyond it asks fail with overloaded */
   maxQueue?: number
   /** batches in the pool at once (default 4) */
   maxInFlight?: number
@@ -37,14 +43,22 @@ export interface VerifierActorOptions {
   cacheSize?: number
 }
 
+/**
+ * `result` holds one verdict per record of the batch (undefined or null: the
+ * worker gave none). Traces recorded before records were checked on the
+ * workers hold a signature verdict (boolean) instead; those still replay.
+ */
 export type VerifierMsg =
   | { type: 'flush' }
-  | { type: 'verdicts', batch: number, result: Settled<boolean[]> }
+  | { type: 'verdicts', batch: number, result: Settled<ReadonlyArray<RecordVerdict | boolean | undefined | null>> }
 
-interface Waiter { id: QueryId, prepared: PrepareResult & { ok: true } }
-interface Check { key: string, sig: SigCheck, waiters: Waiter[] }
+/** an ask and the clock when it arrived (the time its `expired` rule is checked at) */
+interface Waiter { id: QueryId, at: number }
+interface Check { key: string, item: RecordItem, waiters: Waiter[] }
 
 const MAX_WAITERS_PER_CHECK = 10_000
+/** names up to this length are part of a verdict's key as they are; longer ones by digest */
+const MAX_KEYED_NAME = 256
 
 export function toVerified (f: RecordFields): VerifiedRecord {
   return {
@@ -60,11 +74,24 @@ export function toVerified (f: RecordFields): VerifiedRecord {
   }
 }
 
+/** Equal keys mean equal (name, record); the record digest has a fixed length, so the split is unambiguous. */
+export function verdictKey (name: string, record: Uint8Array): string {
+  const n = name.length <= MAX_KEYED_NAME ? `n${name}` : `h${hash('sha256', name, 'base64')}`
+  return `${n} ${hash('sha256', record, 'base64')}`
+}
+
+/** a verdict recorded by an earlier version: the record passed every structural rule then */
+function fromLegacy (item: RecordItem, signature: boolean): RecordVerdict {
+  const r = inspectRecord(item.name, item.record)
+  return r.ok ? { ok: true, fields: r.fields, signature } : { ok: false, code: 'bad-protobuf', message: r.error.message }
+}
+
 export function verifierActor (options: VerifierActorOptions): ActorDefinition<RecordVerify, VerifierMsg> {
   const batchSize = options.batchSize ?? 64
   const flushDelayMs = options.flushDelayMs ?? 2
   const maxQueue = options.maxQueue ?? 20_000
   const maxInFlight = options.maxInFlight ?? 4
+  const check = recordChecker(options.verifier)
   return defineActor<RecordVerify, VerifierMsg>({
     name: VERIFIER_ACTOR,
     commands: ['record.verify'],
@@ -75,7 +102,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
       return undefined
     },
     start: ctx => {
-      const cache = new LRUCache<string, boolean>({ max: options.cacheSize ?? 10_000 })
+      const cache = new LRUCache<string, RecordVerdict>({ max: options.cacheSize ?? 10_000 })
       const queued = new Map<string, Check>() // waiting for a batch, in order
       const inFlight = new Map<number, Check[]>()
       const joinable = new Map<string, Check>() // queued or in flight, by key
@@ -83,12 +110,21 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
       let cancelFlush: (() => void) | undefined
       let verified = 0
       let hits = 0
+      let overloaded = 0
+      let poolOverloaded = 0
 
-      const answer = (w: Waiter, valid: boolean): void => {
-        if (!ctx.isOpen(w.id)) return
-        const r = finishValidation(w.prepared, valid)
+      /** settles the ask from a verdict; false when the verdict cannot answer it (signature not checked, not expired) */
+      const answer = (w: Waiter, v: RecordVerdict): boolean => {
+        const r = verdictAt(v, w.at)
+        if (r === undefined) return false
         if (r.ok) ctx.reply(w.id, toVerified(r.fields))
         else ctx.fail(w.id, r.error.toFailure())
+        return true
+      }
+
+      const refuse = (id: QueryId, message: string): void => {
+        overloaded++
+        ctx.fail(id, failure('overloaded', message))
       }
 
       const flush = (): void => {
@@ -96,18 +132,63 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
         cancelFlush = undefined
         while (queued.size > 0 && inFlight.size < maxInFlight) {
           const batch: Check[] = []
+          let earliest = Number.POSITIVE_INFINITY
           for (const [key, c] of queued) {
             queued.delete(key)
-            // skip checks nobody waits for any more
-            if (c.waiters.some(w => ctx.isOpen(w.id))) batch.push(c)
-            else joinable.delete(key)
+            // skip records nobody waits for any more
+            const open = c.waiters.filter(w => ctx.isOpen(w.id))
+            if (open.length > 0) {
+              batch.push(c)
+              for (const w of open) earliest = Math.min(earliest, w.at)
+            } else joinable.delete(key)
             if (batch.length >= batchSize) break
           }
           if (batch.length === 0) continue
           const id = nextBatch++
           inFlight.set(id, batch)
-          ctx.pipe(options.verifier.verifyBatch(batch.map(c => c.sig)), result => ({ type: 'verdicts', batch: id, result }))
+          ctx.pipe(check(batch.map(c => c.item), { expiryHintMs: earliest }), result => ({ type: 'verdicts', batch: id, result }))
         }
+      }
+
+      const enqueue = (key: string, item: RecordItem, w: Waiter): void => {
+        const joining = joinable.get(key)
+        if (joining !== undefined) {
+          if (joining.waiters.length >= MAX_WAITERS_PER_CHECK) refuse(w.id, `${MAX_WAITERS_PER_CHECK} asks already wait for this record's check`)
+          else joining.waiters.push(w)
+          return
+        }
+        if (queued.size >= maxQueue) {
+          refuse(w.id, `the verifier queue is full (${maxQueue} records)`)
+          return
+        }
+        const c: Check = { key, item, waiters: [w] }
+        queued.set(key, c)
+        joinable.set(key, c)
+        if (queued.size >= batchSize) flush()
+        else if (cancelFlush === undefined) cancelFlush = ctx.after(flushDelayMs, { type: 'flush' })
+      }
+
+      const settleBatch = (batch: readonly Check[], result: VerifierMsg & { type: 'verdicts' }): void => {
+        const r = result.result
+        if (!r.ok && r.failure.kind === 'overloaded') poolOverloaded++
+        batch.forEach((c, i) => {
+          if (joinable.get(c.key) === c) joinable.delete(c.key)
+          const open = c.waiters.filter(w => ctx.isOpen(w.id))
+          if (!r.ok) {
+            const kind = r.failure.kind === 'overloaded' || r.failure.kind === 'stopped' ? r.failure.kind : 'failed'
+            for (const w of open) ctx.fail(w.id, failure(kind, `record check failed: ${r.failure.message}`))
+            return
+          }
+          const raw = r.value[i]
+          const v = typeof raw === 'boolean' ? fromLegacy(c.item, raw) : raw ?? undefined
+          if (v === undefined) {
+            for (const w of open) ctx.fail(w.id, failure('failed', 'record check failed: the worker gave no verdict'))
+            return
+          }
+          verified++
+          cache.set(c.key, v)
+          for (const w of open) if (!answer(w, v)) enqueue(c.key, c.item, w)
+        })
       }
 
       return {
@@ -115,36 +196,16 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           if (msg.kind === 'cancel') return
           if (msg.kind === 'command') {
             const { id, command } = msg.env
-            const prepared = prepareRecord(command.name, command.record, ctx.clock.wall())
-            if (!prepared.ok) {
-              ctx.fail(id, prepared.error.toFailure())
-              return
-            }
-            const key = sigCheckKey(prepared.sigCheck)
+            const key = verdictKey(command.name, command.record)
+            // the ask's date: a record's expiry is judged on the wall clock
+            const waiter = { id, at: ctx.clock.wall() }
             const known = cache.get(key)
-            if (known !== undefined) {
+            if (known !== undefined && answer(waiter, known)) {
               hits++
-              answer({ id, prepared }, known)
               return
             }
-            const joining = joinable.get(key)
-            if (joining !== undefined) {
-              if (joining.waiters.length >= MAX_WAITERS_PER_CHECK) {
-                ctx.fail(id, failure('overloaded', `${MAX_WAITERS_PER_CHECK} asks already wait for this record's check`))
-                return
-              }
-              joining.waiters.push({ id, prepared })
-              return
-            }
-            if (queued.size >= maxQueue) {
-              ctx.fail(id, failure('overloaded', `the verifier queue is full (${maxQueue} checks)`))
-              return
-            }
-            const check: Check = { key, sig: prepared.sigCheck, waiters: [{ id, prepared }] }
-            queued.set(key, check)
-            joinable.set(key, check)
-            if (queued.size >= batchSize) flush()
-            else if (cancelFlush === undefined) cancelFlush = ctx.after(flushDelayMs, { type: 'flush' })
+            // a copy: the caller may reuse its buffer before the batch leaves
+            enqueue(key, { name: command.name, record: command.record.slice() }, waiter)
             return
           }
           const m = msg.msg
@@ -155,17 +216,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           }
           const batch = inFlight.get(m.batch) ?? []
           inFlight.delete(m.batch)
-          batch.forEach((c, i) => {
-            if (joinable.get(c.key) === c) joinable.delete(c.key)
-            if (m.result.ok) {
-              const valid = m.result.value[i] === true
-              cache.set(c.key, valid)
-              verified++
-              for (const w of c.waiters) answer(w, valid)
-            } else {
-              for (const w of c.waiters) if (ctx.isOpen(w.id)) ctx.fail(w.id, failure('failed', `signature check failed: ${m.result.failure.message}`))
-            }
-          })
+          settleBatch(batch, m)
           if (queued.size > 0) flush()
         },
         status: () => {
@@ -174,7 +225,10 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
             inFlightBatches: inFlight.size,
             verified,
             cacheHits: hits,
-            cacheSize: cache.size
+            cacheSize: cache.size,
+            // present once non-zero (status is a recorded output: traces from before these counters still replay)
+            ...(overloaded > 0 ? { overloaded } : {}),
+            ...(poolOverloaded > 0 ? { poolOverloaded } : {})
           }
         }
       }

@@ -4,7 +4,9 @@ import { generateEd25519Signer } from '../../../src/records/ed25519.js'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { verifierActor } from '../../../src/actors/verifier/verifier-actor.js'
 import { RealClock } from '../../../src/platform/real-clock.js'
-import { createInlineVerifier } from '../../../src/workers/verify-pool.js'
+import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
+import type { Clock } from '../../../src/actors/runtime/clock.js'
+import { createInlineVerifier, VerifyPool } from '../../../src/workers/verify-pool.js'
 import { createNode } from '../../../src/node/create-node.js'
 import type { BatchVerifier } from '../../../src/workers/verify-pool.js'
 import type { SigCheck } from '../../../src/records/verify.js'
@@ -23,8 +25,8 @@ function counting (inner: BatchVerifier = createInlineVerifier()): BatchVerifier
   }
 }
 
-function system (opts: VerifierActorOptions): ActorSystem {
-  const s = new ActorSystem({ clock: new RealClock() })
+function system (opts: VerifierActorOptions, clock: Clock = new RealClock()): ActorSystem {
+  const s = new ActorSystem({ clock })
   systems.push(s)
   s.spawn(verifierActor(opts))
   return s
@@ -45,7 +47,7 @@ describe('verifier actor', () => {
     expect(v.ttl).toBe(300_000_000_000n)
   })
 
-  it('fails with InvalidRecordError naming the rule: structure on the main thread, signature in a batch', async () => {
+  it('fails with InvalidRecordError naming the rule; a signature-only verifier is asked only for records that pass the rules before it', async () => {
     const v = counting()
     const s = system({ verifier: v })
     const { name, record } = await freshRecord()
@@ -102,6 +104,54 @@ describe('verifier actor', () => {
     expect(names.filter(n => n === 'TimeoutError')).toHaveLength(3)
     release([true])
     expect(s.openPorts).toBe(0)
+  })
+
+  it('decodes nothing itself: every rule but expiry comes from the checker, so receive stays cheap', async () => {
+    const seen: Array<{ name: string, bytes: number[] }> = []
+    const fields = { value: '/ipfs/bafkqaaa/from-the-checker', sequence: 9n, validity: '2200-01-01T00:00:00Z', validityMs: Date.parse('2200-01-01T00:00:00Z'), validityNs: BigInt(Date.parse('2200-01-01T00:00:00Z')) * 1_000_000n, validityType: 0 as const, ttl: 1n, keyType: 'Ed25519' as const, hasPubKey: false, hasV1Signature: false }
+    const checker: BatchVerifier = {
+      verifyBatch: async () => { throw new Error('not used for whole records') },
+      checkRecords: async items => items.map(i => {
+        seen.push({ name: i.name, bytes: Array.from(i.record) })
+        return i.record[0] === 1 ? { ok: true as const, fields, signature: true } : { ok: false as const, code: 'key-mismatch' as const, message: 'from the checker' }
+      }),
+      destroy: async () => {}
+    }
+    const s = system({ verifier: checker, batchSize: 1 })
+    // bytes no decoder would accept: only the checker's verdicts can answer these
+    expect(await s.ask({ type: 'record.verify', name: 'anything', record: Uint8Array.of(1, 2, 3) })).toMatchObject({ value: '/ipfs/bafkqaaa/from-the-checker', sequence: 9n })
+    await expect(s.ask({ type: 'record.verify', name: 'anything', record: Uint8Array.of(2) })).rejects.toMatchObject({ name: 'InvalidRecordError', code: 'key-mismatch', message: 'from the checker' })
+    expect(seen).toEqual([{ name: 'anything', bytes: [1, 2, 3] }, { name: 'anything', bytes: [2] }])
+  })
+
+  it('applies expiry at each ask\'s time: a cached verdict turns into expired without another check', async () => {
+    const clock = new SimulatedClock(Date.parse('2026-01-01T00:00:00Z'))
+    const v = counting()
+    const s = system({ verifier: v, batchSize: 1 }, clock)
+    const signer = generateEd25519Signer()
+    const r = await createRecord(signer, '/ipfs/bafkqaaa', { now: clock.now(), lifetimeMs: 3_600_000 })
+    const ask = { type: 'record.verify' as const, name: r.name.toString(), record: r.bytes }
+    expect(await s.ask(ask)).toMatchObject({ value: '/ipfs/bafkqaaa' })
+    expect(v.batches).toEqual([1])
+    clock.set(clock.now() + 2 * 3_600_000)
+    await expect(s.ask(ask)).rejects.toMatchObject({ name: 'InvalidRecordError', code: 'expired' })
+    expect(v.batches).toEqual([1])
+    expect(s.status().actors.find(a => a.name === 'verifier')?.detail).toMatchObject({ verified: 1, cacheHits: 1 })
+  })
+
+  it('fails asks with OverloadedError when the pool\'s queue is full, and counts it', async () => {
+    const pool = new VerifyPool({ threads: 1, maxQueue: 0 })
+    try {
+      const s = system({ verifier: pool, batchSize: 1, maxInFlight: 4 })
+      const rs = await Promise.all(Array.from({ length: 4 }, async (_, i) => await freshRecord(i)))
+      const settled = await Promise.allSettled(rs.map(async r => await s.ask({ type: 'record.verify', ...r })))
+      const names = settled.map(x => x.status === 'rejected' ? (x.reason as Error).name : 'ok')
+      expect(names).toEqual(['ok', 'OverloadedError', 'OverloadedError', 'OverloadedError'])
+      expect(s.status().actors.find(a => a.name === 'verifier')?.detail).toMatchObject({ poolOverloaded: 3, verified: 1 })
+      expect(pool.stats().overloaded).toBe(3)
+    } finally {
+      await pool.destroy()
+    }
   })
 
   it('runs on a node through the worker pool, with record.create from the keys actor', async () => {
