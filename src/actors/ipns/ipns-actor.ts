@@ -87,6 +87,8 @@ interface ResolveFlight {
   names: string[]
   localPending: number
   cancelSoft: (() => void) | undefined
+  /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
+  stale: boolean
 }
 
 interface PublishFlight {
@@ -170,11 +172,11 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       }
 
       /** cache a hop; returns until when it is fresh */
-      const remember = (hop: HopResult): number => {
+      const remember = (hop: HopResult, stale: boolean): number => {
         const now = ctx.clock.now()
         const ttlMs = Number(hop.fields.ttl / 1_000_000n)
         const expiresAt = Math.min(now + ttlMs, hop.fields.validityMs)
-        if (expiresAt > now) cache.set(hop.name, { hop, expiresAt })
+        if (expiresAt > now && !stale) cache.set(hop.name, { hop, expiresAt })
         return expiresAt
       }
 
@@ -188,6 +190,13 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       const forgetAnswers = (name: string): void => {
         cache.delete(name)
         for (const [k, a] of answers.entries()) if (a.names.includes(name)) answers.delete(k)
+        // a resolve already running may have read the older record: it must not
+        // cache it, nor answer resolves asked after this publish
+        for (const f of flights.values()) {
+          if (f.kind !== 'resolve' || f.stale || !(f.names.includes(name) || f.machine.getSnapshot().context.name === name)) continue
+          f.stale = true
+          if (groups.get(f.group) === f) groups.delete(f.group)
+        }
       }
 
       // ─────────────────────────── resolve ───────────────────────────
@@ -212,7 +221,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const snap = f.machine.getSnapshot()
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
-        if (result !== undefined && f.answerKey !== undefined && f.expiresAt > ctx.clock.now()) {
+        if (result !== undefined && f.answerKey !== undefined && !f.stale && f.expiresAt > ctx.clock.now()) {
           answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
         }
         for (const w of f.waiters) {
@@ -256,7 +265,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const f: ResolveFlight = {
           kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Set([id]),
           deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
-          answerKey, expiresAt: Infinity, names: []
+          answerKey, expiresAt: Infinity, names: [], stale: false
         }
         const startQuery = (c: ResolveContext): void => {
           f.hop = c.hops
@@ -313,7 +322,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             keep: ({ context }) => {
               const hop = context.hop
               if (hop === undefined) return
-              hopDone(f, hop.name, remember(hop))
+              hopDone(f, hop.name, remember(hop, f.stale))
               if (hop.source !== 'dht') return
               side(() => {
                 ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.now(), sequence: hop.fields.sequence } },
@@ -354,6 +363,8 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
         if (result !== undefined) {
+          // again now that it is acknowledged: a resolve started since the signing may have read the older record
+          forgetAnswers(result.name)
           ctx.reply(f.waiter, result)
         } else {
           ctx.fail(f.waiter, fail ?? failure('failed', 'the publish ended without a result'))
@@ -546,7 +557,15 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           if (f.kind === 'resolve' && m.type.startsWith('r.')) onResolveMsg(f, m as Extract<IpnsMsg, { type: `r.${string}` }>)
           else if (f.kind === 'publish' && m.type.startsWith('p.')) onPublishMsg(f, m as Extract<IpnsMsg, { type: `p.${string}` }>)
         },
-        status: () => ({ ...counters, rejected: { ...rejected }, inFlight: flights.size, cached: cache.size, maxHops: MAX_HOPS }),
+        status: () => {
+          let queued = 0
+          for (const q of queuedPublishes.values()) queued += q.length
+          return {
+            ...counters, rejected: { ...rejected }, inFlight: flights.size, cached: cache.size, maxHops: MAX_HOPS,
+            // what must return to zero when nothing is asked (the IPNS simulation checks it)
+            waiting: waiterFlight.size, groups: groups.size, queuedPublishes: queued, sideTasks
+          }
+        },
         stop: () => {
           for (const f of [...flights.values()]) endFlight(f)
         }
