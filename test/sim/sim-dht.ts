@@ -328,6 +328,7 @@ export class SimDhtPort implements DhtPort {
 
   async * findProviders (_cid: string, o: DhtOpOptions): AsyncGenerator<DhtPeerInfo> {
     if (o.signal.aborted) throw abortError(o.signal)
+    yield * [] // nobody provides anything in this DHT
   }
 
   async findPeer (peerId: string, o: DhtOpOptions): Promise<DhtPeerInfo> {
