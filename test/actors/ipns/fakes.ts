@@ -350,3 +350,16 @@ export function rig (options: IpnsActorOptions = {}, world: World = newWorld(), 
     ipnsStatus: () => system.status().actors.find(a => a.name === 'ipns')?.detail as ReturnType<IpnsRig['ipnsStatus']>
   }
 }
+
+/** Deliver everything and move virtual time, but never past `ms` from now. */
+export async function runFor (h: SimHarness, ms: number): Promise<void> {
+  const end = h.clock.now() + ms
+  for (let i = 0; i < 100_000; i++) {
+    await h.flush()
+    const next = h.clock.nextTimerAt()
+    if (next === undefined || next > end) break
+    h.clock.advanceTo(next)
+  }
+  h.clock.advanceTo(end)
+  await h.flush()
+}

@@ -6,10 +6,10 @@
  * acknowledged — "a resolve here sees the new record at once" (docs/ipns.md).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { answer, keyInfo, record, rig } from './fakes.js'
+import { answer, keyInfo, record, rig, runFor } from './fakes.js'
 import { fields, testName } from './machine-helpers.js'
 import type { IpnsRig } from './fakes.js'
-import type { SimHarness, Tracked } from '../../helpers/sim.js'
+import type { Tracked } from '../../helpers/sim.js'
 import type { ResolveReply } from '../../../src/messages/ipns.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
@@ -21,19 +21,6 @@ afterEach(async () => {
   await live?.system.stop()
   live = undefined
 })
-
-/** Deliver everything and move virtual time, but never past `ms` from now. */
-async function runFor (h: SimHarness, ms: number): Promise<void> {
-  const end = h.clock.now() + ms
-  for (let i = 0; i < 100_000; i++) {
-    await h.flush()
-    const next = h.clock.nextTimerAt()
-    if (next === undefined || next > end) break
-    h.clock.advanceTo(next)
-  }
-  h.clock.advanceTo(end)
-  await h.flush()
-}
 
 const ok = <T>(t: Tracked): T => {
   if (t.outcome?.ok !== true) throw new Error(`expected an answer, got ${t.outcome === undefined ? 'none yet' : t.outcome.error.name}`)
