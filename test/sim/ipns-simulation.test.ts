@@ -133,7 +133,10 @@ function peersOf (rng: Rng, ids: string[]): SimPeer[] {
   return peers
 }
 
-interface Run { violations: string[], asks: number, resolvedOk: number, floorsChecked: number, digest: string }
+/** what the IPNS actor's status counted over the run: the workload reached what it means to test */
+type Counted = Record<string, number>
+
+interface Run { violations: string[], asks: number, resolvedOk: number, floorsChecked: number, counted: Counted, digest: string }
 
 async function simulate (m: SimMaterial, seed: number, full = false): Promise<Run> {
   const rng = createRng(seed)
@@ -366,6 +369,9 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
 
   // everything back to zero
   const status = system.status()
+  const detail = (status.actors.find(a => a.name === 'ipns')?.detail ?? {}) as Record<string, unknown> & { rejected?: Counted }
+  const counted: Counted = { ...detail.rejected }
+  for (const k of ['shared', 'cacheHits', 'corrections', 'dhtQueries']) counted[k] = Number(detail[k] ?? 0)
   if (status.openPorts !== 0) violations.push(`seed ${seed}: ${status.openPorts} ports open after quiet`)
   for (const a of status.actors) {
     if (a.pending !== 0) violations.push(`seed ${seed}: actor ${a.name} has ${a.pending} open asks after quiet`)
@@ -379,7 +385,7 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   if (port.openTimers !== 0) violations.push(`seed ${seed}: the port has ${port.openTimers} requests open after quiet`)
   await system.stop()
   const digest = trace.all === undefined ? '' : JSON.stringify(trace.all.events.map(e => [e.t, e.ev]), (_k, x: unknown) => typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x)
-  return { violations, asks: queries.length, resolvedOk, floorsChecked, digest }
+  return { violations, asks: queries.length, resolvedOk, floorsChecked, counted, digest }
 }
 
 const material = await makeMaterial()
@@ -393,6 +399,7 @@ describe('seeded simulation of the IPNS actor over a simulated DHT', () => {
     let asks = 0
     let resolvedOk = 0
     let floors = 0
+    const counted: Counted = {}
     const started = performance.now()
     const cpu = process.cpuUsage()
     for (const seed of seeds) {
@@ -401,6 +408,7 @@ describe('seeded simulation of the IPNS actor over a simulated DHT', () => {
       asks += r.asks
       resolvedOk += r.resolvedOk
       floors += r.floorsChecked
+      for (const [k, n] of Object.entries(r.counted)) counted[k] = (counted[k] ?? 0) + n
     }
     const ms = performance.now() - started
     const used = process.cpuUsage(cpu)
@@ -414,6 +422,13 @@ describe('seeded simulation of the IPNS actor over a simulated DHT', () => {
     if (one === undefined) {
       expect(resolvedOk).toBeGreaterThan(seeds.length * 5)
       expect(floors).toBeGreaterThan(seeds.length * 3)
+      // the lies reached the IPNS actor and were refused there (forged and wrong-key records fail the
+      // signature, garbage its parse, the stuck peers lose as older), and single flight, the caches
+      // and entry correction all had work
+      console.log(`ipns simulation counted: ${JSON.stringify(counted)}`)
+      for (const k of ['expired', 'bad-signature', 'older', 'shared', 'cacheHits', 'corrections']) expect(counted[k] ?? 0, k).toBeGreaterThan(seeds.length / 10)
+      const parse = Object.keys(counted).filter(k => k.startsWith('bad-') && k !== 'bad-signature')
+      expect(parse.length, 'garbage fails the structural checks').toBeGreaterThan(0)
     }
   }, 300_000)
 
