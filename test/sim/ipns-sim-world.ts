@@ -12,7 +12,7 @@ import { decodeEntry, encodeEntry } from '../../src/records/codec.js'
 import { createRecord } from '../../src/records/create.js'
 import { nameFromPublicKey } from '../../src/records/name.js'
 import type { PrivateKey } from '@libp2p/interface'
-import type { Lies } from './sim-dht.js'
+import type { Lies } from '../helpers/sim-dht.js'
 
 /** 2026-01-01T00:00:00Z: the simulated clock starts here, so records carry real-looking EOLs */
 export const T0 = Date.UTC(2026, 0, 1)

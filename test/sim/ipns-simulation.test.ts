@@ -1,5 +1,5 @@
 /**
- * Seeded simulation of the IPNS actor over a simulated DHT (sim-dht.ts). Per
+ * Seeded simulation of the IPNS actor over a simulated DHT (test/helpers/sim-dht.ts). Per
  * seed: a real ActorSystem on a SimulatedClock with the real ipns, swarm,
  * keys (a memory keystore), verifier (inline signature checks) and store
  * (memory datastore) actors, the swarm actor on a DhtPort whose peers are
@@ -41,9 +41,9 @@ import { withVerdictCache } from '../../src/workers/verdict-cache.js'
 import { checkRecord } from '../../src/records/validate.js'
 import { RecordingTrace } from '../helpers/sim.js'
 import { makeMaterial, liesOf, T0, CID, EXT_SEQS } from './ipns-sim-world.js'
-import { SimDhtPort, SimPeer, PEER_TIMEOUT_MS, HONEST_MAX_MS } from './sim-dht.js'
+import { SimDhtPort, SimPeer, PEER_TIMEOUT_MS, HONEST_MAX_MS } from '../helpers/sim-dht.js'
 import type { Genuine, SimMaterial } from './ipns-sim-world.js'
-import type { PeerKind } from './sim-dht.js'
+import type { PeerKind } from '../helpers/sim-dht.js'
 import type { Rng } from '../../src/actors/runtime/rng.js'
 import type { TraceInput, TraceOutput, TraceSink } from '../../src/actors/runtime/trace-events.js'
 import type { ResolveReply, PublishReply } from '../../src/messages/ipns.js'

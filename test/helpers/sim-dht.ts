@@ -1,6 +1,6 @@
 /**
  * A simulated DHT behind the DhtPort seam, for the seeded IPNS simulation
- * (ipns-simulation.test.ts): a handful of peers, each with a behaviour drawn
+ * (test/sim/ipns-simulation.test.ts): a handful of peers, each with a behaviour drawn
  * from the seed, answering GET_VALUE and PUT_VALUE on the SimulatedClock.
  * No network: every answer is a timer on the simulated clock, and every
  * operation honours its AbortSignal (timers cleared, AbortError thrown).
@@ -26,7 +26,7 @@
  */
 import { decodeEntry } from '../../src/records/codec.js'
 import { nameFromRoutingKey } from '../../src/records/name.js'
-import { abortError } from '../helpers/fake-dht-port.js'
+import { abortError } from './fake-dht-port.js'
 import type { SimulatedClock } from '../../src/actors/runtime/clock.js'
 import type { Rng } from '../../src/actors/runtime/rng.js'
 import type { DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus } from '../../src/actors/swarm/dht-port.js'
