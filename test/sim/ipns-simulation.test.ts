@@ -62,6 +62,8 @@ interface Query {
   /** the name resolved, or the value published */
   name: string
   nocache: boolean
+  /** a publish to the repo only; a resolve from the repo only */
+  offline: boolean
   quorum: number | undefined
   burst: number | undefined
   id: string
@@ -184,8 +186,8 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   const issue = (q: Omit<Query, 'id' | 'askSeq' | 't0' | 'seen'>, signal: AbortSignal | undefined): Query => {
     const t0 = clock.now()
     const command = q.kind === 'publish'
-      ? { type: 'ipns.publish' as const, value: q.name }
-      : { type: 'ipns.resolve' as const, name: q.name, ...(q.nocache ? { nocache: true } : {}), ...(q.quorum !== undefined ? { quorum: q.quorum } : {}) }
+      ? { type: 'ipns.publish' as const, value: q.name, ...(q.offline ? { offline: true } : {}) }
+      : { type: 'ipns.resolve' as const, name: q.name, ...(q.nocache ? { nocache: true } : {}), ...(q.offline ? { offline: true } : {}), ...(q.quorum !== undefined ? { quorum: q.quorum } : {}) }
     const p = system.ask(command, { deadline: q.deadline, ...(signal !== undefined ? { signal } : {}) })
     const query: Query = { ...q, id: trace.lastAskId(), askSeq: trace.lastAskMark, t0, seen: 0 }
     queries.push(query)
@@ -215,19 +217,21 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   let published = 0
   const publish = (): void => {
     const a = withAbort()
-    const q = issue({ kind: 'publish', name: `/ipfs/${CID}/own${published++}`, nocache: false, quorum: undefined, burst: undefined, deadline: deadlineFrom(clock.now()) }, a.signal)
+    const offline = rng.int(5) === 0
+    const q = issue({ kind: 'publish', name: `/ipfs/${CID}/own${published++}`, nocache: false, offline, quorum: undefined, burst: undefined, deadline: deadlineFrom(clock.now()) }, a.signal)
     a.arm(q)
   }
   const quorums = [undefined, 1, 2, 4, 8]
   const resolve = (burst?: number): void => {
     const name = names[rng.int(names.length)] as string
     const nocache = rng.int(2) === 0
+    const offline = rng.int(8) === 0
     const quorum = quorums[rng.int(quorums.length)]
     const deadline = deadlineFrom(clock.now())
     const n = burst === undefined ? 1 : 2 + rng.int(4)
     for (let i = 0; i < n; i++) {
       const a = withAbort()
-      a.arm(issue({ kind: 'resolve', name, nocache, quorum, burst, deadline }, a.signal))
+      a.arm(issue({ kind: 'resolve', name, nocache, offline, quorum, burst, deadline }, a.signal))
     }
   }
   const extPublish = (ext: (typeof m.ext)[number]): void => {
@@ -260,10 +264,15 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
 
   const violations: string[] = []
   const v = (q: Query, what: string): void => { violations.push(`seed ${seed}: ${q.kind} ${q.name.slice(-12)} (${q.id}, at +${q.t0 - T0}): ${what}`) }
-  // the node's own genuine records: what it put, checked (signature included) when it was put
-  for (const p of port.log.puts) {
-    const r = p.name === self.name ? checkRecord(self.name, p.record, p.at) : undefined
-    if (r?.ok === true) addGenuine(p.name, { ...r.fields, bytes: p.record })
+  // the node's own genuine records: what it put, and what its publishes answered with (offline ones
+  // put nothing), checked (signature included) when they were made
+  const signed = [
+    ...port.log.puts.filter(p => p.name === self.name),
+    ...queries.flatMap(q => q.kind === 'publish' && q.outcome?.ok === true ? [{ record: (q.outcome.value as PublishReply).record, at: q.outcome.at }] : [])
+  ]
+  for (const p of signed) {
+    const r = checkRecord(self.name, p.record, p.at)
+    if (r.ok) addGenuine(self.name, { ...r.fields, bytes: p.record })
   }
 
   const settles = new Map<string, Array<{ t: number, seq: number, ok: boolean, kind?: string }>>()
@@ -275,10 +284,10 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   })
 
   // the node's own acknowledged publishes, in trace order
-  const ownAcks: Array<{ sequence: bigint, seq: number }> = []
+  const ownAcks: Array<{ sequence: bigint, seq: number, offline: boolean }> = []
   for (const q of queries) {
     const s = settles.get(q.id)?.[0]
-    if (q.kind === 'publish' && s?.ok === true && q.outcome?.ok === true) ownAcks.push({ sequence: (q.outcome.value as PublishReply).sequence, seq: s.seq })
+    if (q.kind === 'publish' && s?.ok === true && q.outcome?.ok === true) ownAcks.push({ sequence: (q.outcome.value as PublishReply).sequence, seq: s.seq, offline: q.offline })
   }
 
   let resolvedOk = 0
@@ -304,14 +313,18 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
     const floor = q.name === self.name ? ownFloor(q) : extFloor(q, s.t)
     if (floor !== undefined) {
       floorsChecked++
-      if (r.sequence < floor) v(q, `returned sequence ${r.sequence}, below the floor ${floor} (quorum ${q.quorum ?? 16}, nocache ${q.nocache})`)
+      if (r.sequence < floor) v(q, `returned sequence ${r.sequence}, below the floor ${floor} (quorum ${q.quorum ?? 16}, nocache ${q.nocache}, offline ${q.offline})`)
     }
   }
 
-  /** own name: the highest publish acknowledged before the resolve was asked (the node's own DHT copy has it at once) */
+  /**
+   * Own name: the highest publish acknowledged before the resolve was asked.
+   * Online, of the online publishes (the node's own DHT copy has it at once);
+   * offline, of every publish (each stored its record before it was acknowledged).
+   */
   function ownFloor (q: Query): bigint | undefined {
     let floor: bigint | undefined
-    for (const a of ownAcks) if (a.seq < q.askSeq && (floor === undefined || a.sequence > floor)) floor = a.sequence
+    for (const a of ownAcks) if (a.seq < q.askSeq && (q.offline || !a.offline) && (floor === undefined || a.sequence > floor)) floor = a.sequence
     return floor
   }
 
@@ -324,7 +337,7 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
    * had the time to ask every peer before its soft deadline.
    */
   function extFloor (q: Query, t1: number): bigint | undefined {
-    if (!q.nocache) return undefined
+    if (!q.nocache || q.offline) return undefined
     const early = q.t0 - D_MAX
     let floor: bigint | undefined
     for (const a of extAcks.get(q.name) ?? []) if (a.at <= early && (floor === undefined || a.sequence > floor)) floor = a.sequence
