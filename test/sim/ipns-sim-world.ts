@@ -4,7 +4,8 @@
  * seed picks from, the external names (published by keys outside the node)
  * with a pool of genuine records each, and per name the records lying peers
  * serve: a forged one (higher sequence, broken signature), one signed by
- * another key, and a genuine one of a high sequence that has expired.
+ * another key, and a genuine one of a high sequence that has expired; and a
+ * chain name, whose one record points at the node's own name.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -26,7 +27,14 @@ export interface Genuine { sequence: bigint, value: string, validity: string, va
 
 export interface ExtName { name: string, records: Genuine[] }
 
-export interface Identity { key: PrivateKey, peerId: string, name: string, lies: NameLies }
+export interface Identity {
+  key: PrivateKey
+  peerId: string
+  name: string
+  lies: NameLies
+  /** the chain name's record that points at this identity's name (/ipns/<name>) */
+  link: Genuine
+}
 
 interface NameLies { forged: Uint8Array, wrongKey: Uint8Array, expired: Genuine }
 
@@ -34,6 +42,8 @@ export interface SimMaterial {
   peerIds: string[]
   identities: Identity[]
   ext: ExtName[]
+  /** an external name whose record points at the node's own name: a resolve of it takes two hops */
+  chain: string
 }
 
 const seedBytes = (n: number): Uint8Array => {
@@ -69,10 +79,13 @@ export async function makeMaterial (identities = 8, peers = 16, extNames = 2): P
   const other = await keyOf(9999)
   const peerIds: string[] = []
   for (let i = 0; i < peers; i++) peerIds.push(peerIdFromPrivateKey(await keyOf(1000 + i)).toString())
+  const chainKey = await keyOf(4000)
   const ids: Identity[] = []
   for (let i = 0; i < identities; i++) {
     const key = await keyOf(2000 + i)
-    ids.push({ key, peerId: peerIdFromPrivateKey(key).toString(), name: nameFromPublicKey(key.publicKey).format('base36'), lies: await liesFor(key, other) })
+    const name = nameFromPublicKey(key.publicKey).format('base36')
+    const link = await genuine(chainKey, `/ipns/${name}`, 0, T0, 2 * 24 * 3_600_000, EXT_TTL_MS)
+    ids.push({ key, peerId: peerIdFromPrivateKey(key).toString(), name, lies: await liesFor(key, other), link })
   }
   const ext: Array<ExtName & { lies: NameLies }> = []
   for (let i = 0; i < extNames; i++) {
@@ -81,7 +94,7 @@ export async function makeMaterial (identities = 8, peers = 16, extNames = 2): P
     for (let s = 0; s < EXT_SEQS; s++) records.push(await genuine(key, `/ipfs/${CID}/ext${i}/s${s}`, s, T0, 2 * 24 * 3_600_000, EXT_TTL_MS))
     ext.push({ name: nameFromPublicKey(key.publicKey).format('base36'), records, lies: await liesFor(key, other) })
   }
-  return { peerIds, identities: ids, ext }
+  return { peerIds, identities: ids, ext, chain: nameFromPublicKey(chainKey.publicKey).format('base36') }
 }
 
 /** What the lying peers of one seed serve (garbage drawn from the seed's rng). */

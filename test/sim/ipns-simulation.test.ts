@@ -6,9 +6,10 @@
  * honest, slow, silent, lying (forged signature, another key's record,
  * garbage), stuck on a lower sequence, serving an expired record, partitioned
  * for a window or stopping for good. The workload: publishes of the node's
- * own name; publishes of two external names straight onto some honest peers;
- * resolves of all three (cached and nocache, random quorum, random deadlines
- * and aborts, bursts of identical concurrent resolves). After quiet:
+ * own name (some offline); publishes of two external names straight onto
+ * some honest peers; resolves of all three (cached, nocache and offline,
+ * random quorum, random deadlines and aborts, bursts of identical concurrent
+ * resolves). After quiet:
  *
  * - every ask settled exactly once (trace and caller), never after its
  *   deadline or its abort;
@@ -177,11 +178,13 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
     for (const p of peers) if (p.honest || p.kind === 'lower') p.store.set(e.name, { record: first.bytes, sequence: 0n, since: T0 - 2 * D_MAX })
     extAcks.set(e.name, [{ sequence: 0n, at: T0 - 2 * D_MAX }])
   }
+  // the chain name: one record, everywhere from the start, pointing at the node's own name
+  for (const p of peers) if (p.honest || p.kind === 'lower') p.store.set(m.chain, { record: self.link.bytes, sequence: 0n, since: T0 - 2 * D_MAX })
   const ownExpired = lies.expiredOf(self.name)
   if (ownExpired !== undefined) addGenuine(self.name, ownExpired)
 
   const queries: Query[] = []
-  const names = [self.name, ...m.ext.map(e => e.name)]
+  const names = [self.name, ...m.ext.map(e => e.name), m.chain]
 
   const issue = (q: Omit<Query, 'id' | 'askSeq' | 't0' | 'seen'>, signal: AbortSignal | undefined): Query => {
     const t0 = clock.now()
@@ -306,11 +309,14 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
     if (q.kind !== 'resolve' || !o.ok) continue
     resolvedOk++
     const r = o.value as ResolveReply
-    const g = genuine.get(q.name)?.get(`${r.sequence}|${r.value}`)
+    // a resolve of the chain name answers with the own name's record (the last hop)
+    const last = q.name === m.chain ? self.name : q.name
+    if (q.name === m.chain && r.hops !== 2) v(q, `took ${r.hops} hops, the chain has 2`)
+    const g = genuine.get(last)?.get(`${r.sequence}|${r.value}`)
     if (g === undefined) { v(q, `returned a record its owner never signed: sequence ${r.sequence}, ${r.value}`); continue }
     if (r.validity !== g.validity) v(q, `returned validity ${r.validity}, the record says ${g.validity}`)
     if (g.validityMs <= s.t) v(q, `returned a record expired at +${g.validityMs - T0} when it answered at +${s.t - T0}`)
-    const floor = q.name === self.name ? ownFloor(q) : extFloor(q, s.t)
+    const floor = last === self.name ? ownFloor(q) : extFloor(q, s.t)
     if (floor !== undefined) {
       floorsChecked++
       if (r.sequence < floor) v(q, `returned sequence ${r.sequence}, below the floor ${floor} (quorum ${q.quorum ?? 16}, nocache ${q.nocache}, offline ${q.offline})`)
