@@ -267,8 +267,16 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
           answerKey, expiresAt: Infinity, names: [], stale: false
         }
+        // answer with the best found a little before the deadline, rather than time out with nothing
+        const armSoft = (): void => {
+          const now = ctx.clock.now()
+          const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
+          if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
+        }
         const startQuery = (c: ResolveContext): void => {
           f.hop = c.hops
+          // a hop queried after the soft deadline fired gets one of its own, in what time is left
+          if (c.hops > 0 && f.cancelSoft === undefined) armSoft()
           const hop = c.hops
           if (c.offline) {
             f.localPending = 2
@@ -348,10 +356,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         flights.set(id, f)
         groups.set(group, f)
         waiterFlight.set(id, id)
-        // answer with the best found a little before the deadline, rather than time out with nothing
-        const now = ctx.clock.now()
-        const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
-        if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
+        armSoft()
         f.machine.start()
         settleResolve(f)
       }
