@@ -1,6 +1,7 @@
 /**
  * A simulated DHT behind the DhtPort seam, for the seeded IPNS simulation
- * (test/sim/ipns-simulation.test.ts): a handful of peers, each with a behaviour drawn
+ * (test/sim/ipns-simulation.test.ts) and the IPNS actor's compliance run
+ * among real actors: a handful of peers, each with a behaviour drawn
  * from the seed, answering GET_VALUE and PUT_VALUE on the SimulatedClock.
  * No network: every answer is a timer on the simulated clock, and every
  * operation honours its AbortSignal (timers cleared, AbortError thrown).
