@@ -196,8 +196,10 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
         // the wrong port kind for each valid sample
         ...subject.valid.map(s => ({ sample: { command: s.command, port: s.port === 'stream' ? 'once' as const : 'stream' as const }, field: 'type' }))
       ]
+      const rejected: string[] = []
       for (const c of cases) {
         const o = open(h, c.sample, { timeoutMs: promptTimeoutMs })
+        rejected.push(o.id)
         // synchronously: the rejection is on the trace before anything ran
         const settles = h.trace.settles(o.id)
         expect(settles.length, `${c.sample.command.type} must be rejected at once`).toBe(1)
@@ -207,7 +209,8 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
         if (!out.ok) expect((out.error as Error & { field?: string }).field).toBe(c.field)
       }
       await h.run()
-      // nothing was delivered at all (since start-up)
+      // none of them was delivered, nor anything else since start-up
+      for (const id of rejected) expect(h.trace.deliveriesOf(id), id).toBe(0)
       expect(h.trace.events.slice(setupEnd).filter(e => e.dir === 'out' && e.ev.type === 'deliver' && e.ev.kind === 'command').length).toBe(0)
       expect(h.system.openPorts).toBe(0)
     })
