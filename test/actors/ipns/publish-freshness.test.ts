@@ -5,8 +5,8 @@
  * be cached nor be shared with a resolve asked after the publish was
  * acknowledged — "a resolve here sees the new record at once" (docs/ipns.md).
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { answer, keyInfo, record, rig, runFor } from './fakes.js'
+import { describe, expect, it } from 'vitest'
+import { answer, keyInfo, record, rigPerTest, runFor } from './fakes.js'
 import { fields, testName } from './machine-helpers.js'
 import type { IpnsRig } from './fakes.js'
 import type { Tracked } from '../../helpers/sim.js'
@@ -16,11 +16,7 @@ import type { BaseCommand } from '../../../src/messages/commands.js'
 const SELF = testName(31)
 const CID = 'bafkqaddwgevxmmraojswg33smq'
 
-let live: IpnsRig | undefined
-afterEach(async () => {
-  await live?.system.stop()
-  live = undefined
-})
+const start = rigPerTest()
 
 const ok = <T>(t: Tracked): T => {
   if (t.outcome?.ok !== true) throw new Error(`expected an answer, got ${t.outcome === undefined ? 'none yet' : t.outcome.error.name}`)
@@ -29,10 +25,10 @@ const ok = <T>(t: Tracked): T => {
 
 /** a node whose DHT answers for its own name with sequence 0, half a second into each lookup */
 function slowNetwork (): IpnsRig {
-  live = rig()
-  live.world.keys = [keyInfo('self', SELF)]
-  answer(live.world, SELF, [[record(live.world, 'old', fields('/ipfs/old', 0)), 'p1', 500]], 600)
-  return live
+  const r = start()
+  r.world.keys = [keyInfo('self', SELF)]
+  answer(r.world, SELF, [[record(r.world, 'old', fields('/ipfs/old', 0)), 'p1', 500]], 600)
+  return r
 }
 
 const resolve: BaseCommand = { type: 'ipns.resolve', name: SELF } as BaseCommand

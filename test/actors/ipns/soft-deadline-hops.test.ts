@@ -6,10 +6,9 @@
  * TimeoutError, though that hop's record had come in time. Each hop queried
  * after the soft deadline gets a soft deadline of its own in the time left.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { answer, record, rig, runFor } from './fakes.js'
+import { describe, expect, it } from 'vitest'
+import { answer, record, rigPerTest, runFor } from './fakes.js'
 import { fields, testName } from './machine-helpers.js'
-import type { IpnsRig } from './fakes.js'
 import type { ResolveReply } from '../../../src/messages/ipns.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
@@ -17,16 +16,11 @@ const A = testName(41)
 const B = testName(42)
 const CID = 'bafkqaddwgevxmmraojswg33smq'
 
-let live: IpnsRig | undefined
-afterEach(async () => {
-  await live?.system.stop()
-  live = undefined
-})
+const start = rigPerTest()
 
 describe('IPNS actor: the soft deadline and later hops', () => {
   it('a hop queried after the soft deadline answers with what it found before the deadline', async () => {
-    live = rig()
-    const { world, h } = live
+    const { world, h } = start()
     // each query hears one record and then nothing more: only a soft deadline ends it
     answer(world, A, [[record(world, 'a', fields(`/ipns/${B}`, 1)), 'p1', 10]], 'hang')
     answer(world, B, [[record(world, 'b', fields(`/ipfs/${CID}`, 2)), 'p2', 50]], 'hang')
