@@ -13,7 +13,9 @@ import { decodeEntry, encodeEntry } from '../../src/records/codec.js'
 import { createRecord } from '../../src/records/create.js'
 import { nameFromPublicKey } from '../../src/records/name.js'
 import type { PrivateKey } from '@libp2p/interface'
-import type { Lies } from '../helpers/sim-dht.js'
+import { HONEST_MAX_MS, SimPeer } from '../helpers/sim-dht.js'
+import type { Lies, PeerKind } from '../helpers/sim-dht.js'
+import type { Rng } from '../../src/actors/runtime/rng.js'
 
 /** 2026-01-01T00:00:00Z: the simulated clock starts here, so records carry real-looking EOLs */
 export const T0 = Date.UTC(2026, 0, 1)
@@ -108,4 +110,25 @@ export function liesOf (m: SimMaterial, self: Identity, garbage: () => Uint8Arra
     expiredOf: name => byName.get(name)?.expired,
     garbage
   }
+}
+
+const KINDS: PeerKind[] = ['honest', 'honest', 'honest', 'honest', 'slow', 'silent', 'bad-sig', 'wrong-key', 'garbage', 'lower', 'expired']
+
+/** A seed's peers: two honest ones, then kinds drawn; some partitioned for a window within `horizonMs`, some stopping in it. */
+export function peersOf (rng: Rng, ids: string[], horizonMs: number): SimPeer[] {
+  const n = 5 + rng.int(5)
+  const peers: SimPeer[] = []
+  for (let i = 0; i < n; i++) {
+    const kind = i < 2 ? 'honest' : KINDS[rng.int(KINDS.length)] as PeerKind
+    // on a 5 ms grid: answers that coincide cost the driver one round, not several
+    const latency = kind === 'slow' ? () => 300 + 50 * rng.int(13) : () => 5 * (1 + rng.int(HONEST_MAX_MS / 5))
+    const p = new SimPeer(ids[i] as string, kind, latency)
+    if (rng.int(5) === 0) {
+      const from = T0 + rng.int(horizonMs)
+      p.partition = { from, to: from + 200 + rng.int(8_000) }
+    }
+    if (rng.int(8) === 0) p.stopAt = T0 + rng.int(horizonMs)
+    peers.push(p)
+  }
+  return peers
 }

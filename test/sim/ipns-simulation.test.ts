@@ -44,13 +44,11 @@ import { ipnsActor } from '../../src/actors/ipns/ipns-actor.js'
 import { createInlineVerifier } from '../../src/workers/verify-pool.js'
 import { withVerdictCache } from '../../src/workers/verdict-cache.js'
 import { checkRecord } from '../../src/records/validate.js'
-import { RecordingTrace } from '../helpers/sim.js'
-import { makeMaterial, liesOf, T0, CID, EXT_SEQS } from './ipns-sim-world.js'
-import { SimDhtPort, SimPeer, PEER_TIMEOUT_MS, HONEST_MAX_MS } from '../helpers/sim-dht.js'
+import { makeMaterial, liesOf, peersOf, T0, CID, EXT_SEQS } from './ipns-sim-world.js'
+import { SimTrace } from './sim-trace.js'
+import { SimDhtPort, PEER_TIMEOUT_MS } from '../helpers/sim-dht.js'
 import type { Genuine, SimMaterial } from './ipns-sim-world.js'
-import type { PeerKind } from '../helpers/sim-dht.js'
-import type { Rng } from '../../src/actors/runtime/rng.js'
-import type { TraceInput, TraceOutput, TraceSink } from '../../src/actors/runtime/trace-events.js'
+import type { SimPeer } from '../helpers/sim-dht.js'
 import type { ResolveReply, PublishReply } from '../../src/messages/ipns.js'
 
 /** the longest deadline a resolve is given (a flight it joins started at most this long before it) */
@@ -59,8 +57,6 @@ const D_MAX = 10_000
 const JOIN_SLACK_MS = 1_000
 const SOFT_MAX_MS = 250
 const HORIZON_MS = 25_000
-
-const KINDS: PeerKind[] = ['honest', 'honest', 'honest', 'honest', 'slow', 'silent', 'bad-sig', 'wrong-key', 'garbage', 'lower', 'expired']
 
 interface Query {
   kind: 'resolve' | 'publish'
@@ -81,64 +77,8 @@ interface Query {
   seen: number
 }
 
-/**
- * Keeps the asks and settles, in order (what the checks read); all events
- * too when `full` (the determinism check). Keeping less is most of what
- * makes a seed cheap enough for a thousand of them.
- */
-class SimTrace implements TraceSink {
-  readonly marks: Array<{ ask: true, id: string } | { ask: false, id: string, t: number, ok: boolean, kind?: string }> = []
-  readonly settled = new Set<string>()
-  readonly all: RecordingTrace | undefined
-  private last = ''
-  /** index in `marks` of the last ask */
-  lastAskMark = -1
-
-  constructor (full: boolean) {
-    this.all = full ? new RecordingTrace() : undefined
-  }
-
-  input (ev: TraceInput, t: number, d: number): void {
-    this.all?.input(ev, t, d)
-    if (ev.type === 'ask') {
-      this.last = ev.id
-      this.lastAskMark = this.marks.length
-      this.marks.push({ ask: true, id: ev.id })
-    }
-  }
-
-  output (ev: TraceOutput, t: number): void {
-    this.all?.output(ev, t)
-    if (ev.type !== 'settle') return
-    this.settled.add(ev.id)
-    this.marks.push(ev.ok ? { ask: false, id: ev.id, t, ok: true } : { ask: false, id: ev.id, t, ok: false, kind: ev.failure.kind })
-  }
-
-  lastAskId (): string {
-    return this.last
-  }
-}
-
 /** one verdict per distinct signature, for every seed of the run (the node's verdict cache, as createNode has it) */
 const verifier = withVerdictCache(createInlineVerifier())
-
-function peersOf (rng: Rng, ids: string[]): SimPeer[] {
-  const n = 5 + rng.int(5)
-  const peers: SimPeer[] = []
-  for (let i = 0; i < n; i++) {
-    const kind = i < 2 ? 'honest' : KINDS[rng.int(KINDS.length)] as PeerKind
-    // on a 5 ms grid: answers that coincide cost the driver one round, not several
-    const latency = kind === 'slow' ? () => 300 + 50 * rng.int(13) : () => 5 * (1 + rng.int(HONEST_MAX_MS / 5))
-    const p = new SimPeer(ids[i] as string, kind, latency)
-    if (rng.int(5) === 0) {
-      const from = T0 + rng.int(HORIZON_MS)
-      p.partition = { from, to: from + 200 + rng.int(8_000) }
-    }
-    if (rng.int(8) === 0) p.stopAt = T0 + rng.int(HORIZON_MS)
-    peers.push(p)
-  }
-  return peers
-}
 
 /** what the IPNS actor's status counted over the run: the workload reached what it means to test */
 type Counted = Record<string, number>
@@ -151,7 +91,7 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   const trace = new SimTrace(full)
   const self = m.identities[seed % m.identities.length] as (typeof m.identities)[number]
   const lies = liesOf(m, self, () => Uint8Array.from({ length: 1 + rng.int(40) }, () => rng.int(256)))
-  const peers = peersOf(rng, m.peerIds)
+  const peers = peersOf(rng, m.peerIds, HORIZON_MS)
   const port = new SimDhtPort(self.peerId, peers, clock, createRng(seed ^ 0x5eed), lies)
   const ds = new MemoryDatastore()
   const keystore = await Keystore.open(ds, self.key, undefined) // locked: 'self' only, no scrypt
