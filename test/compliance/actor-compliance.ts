@@ -21,6 +21,9 @@
  * - a late answer after a timeout goes to dead letters ('slow' mode);
  * - invalid commands (the samples, an unknown type, the wrong port kind) are
  *   rejected with InvalidCommandError synchronously, before any delivery.
+ *
+ * An actor whose own timers never stop (a periodic check) sets `horizonMs`:
+ * the suite's runs then stop moving the clock there, past every deadline.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { SimulatedClock } from '../../src/actors/runtime/clock.js'
@@ -78,10 +81,19 @@ export interface ComplianceTarget {
   promptTimeoutMs?: number
   /** seeds for the randomised mix (default 1..20) */
   seeds?: number[]
+  /**
+   * For an actor with timers of its own that never stop (a periodic check):
+   * the virtual time, from setup, past which the suite's runs do not move the
+   * clock (default: no limit). At least MIN_HORIZON_MS, beyond every deadline
+   * and abort the suite sets, so every ask still settles inside it.
+   */
+  horizonMs?: number
 }
 
 const TIMEOUT_MS = 1000
 const LATE_MS = 5000
+/** the latest any ask of the suite can settle, from setup: the seeded mix's advances (30 × 500 ms) and its longest deadline (2 × LATE_MS), with room */
+const MIN_HORIZON_MS = 60_000
 
 interface Opened { id: string, sample: ComplianceSample, deadline: number, outcome: () => Outcome | undefined, done: Promise<Outcome> }
 
@@ -90,9 +102,13 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
   const promptTimeoutMs = target.promptTimeoutMs ?? 10_000
   const seeds = target.seeds ?? Array.from({ length: 20 }, (_, i) => i + 1)
   const quiet = modes.filter(m => m !== 'prompt')
+  const horizonMs = target.horizonMs ?? Infinity
+  if (horizonMs < MIN_HORIZON_MS) throw new RangeError(`horizonMs must be at least ${MIN_HORIZON_MS}`)
 
   describe(`actor compliance: ${name}`, () => {
     let live: { h: SimHarness, subject: ComplianceSubject } | undefined
+    /** trace length once start-up work has settled (what an actor asks of others at start is not the test's) */
+    let setupEnd = 0
 
     afterEach(async () => {
       if (live === undefined) return
@@ -107,10 +123,19 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
       const trace = new RecordingTrace()
       const subject = await target.build({ clock, trace, seed, mode, lateMs: LATE_MS })
       const h = harness(subject.system, clock, trace)
+      if (horizonMs !== Infinity) {
+        const limit = clock.now() + horizonMs
+        h.run = async (maxRounds?: number) => await subject.system.runUntilQuiet({
+          advance: to => { clock.advanceTo(to) },
+          nextTimerAt: () => { const next = clock.nextTimerAt(); return next !== undefined && next <= limit ? next : undefined },
+          ...(maxRounds === undefined ? {} : { maxRounds })
+        })
+      }
       live = { h, subject }
       expect(subject.valid.length, 'give at least one valid sample').toBeGreaterThan(0)
       // let start-up work settle (connections, first timers) before measuring
       await h.flush()
+      setupEnd = h.trace.events.length
       return live
     }
 
@@ -171,8 +196,10 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
         // the wrong port kind for each valid sample
         ...subject.valid.map(s => ({ sample: { command: s.command, port: s.port === 'stream' ? 'once' as const : 'stream' as const }, field: 'type' }))
       ]
+      const rejected: string[] = []
       for (const c of cases) {
         const o = open(h, c.sample, { timeoutMs: promptTimeoutMs })
+        rejected.push(o.id)
         // synchronously: the rejection is on the trace before anything ran
         const settles = h.trace.settles(o.id)
         expect(settles.length, `${c.sample.command.type} must be rejected at once`).toBe(1)
@@ -182,8 +209,9 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
         if (!out.ok) expect((out.error as Error & { field?: string }).field).toBe(c.field)
       }
       await h.run()
-      // nothing was delivered at all
-      expect(h.trace.events.filter(e => e.dir === 'out' && e.ev.type === 'deliver' && e.ev.kind === 'command').length).toBe(0)
+      // none of them was delivered, nor anything else since start-up
+      for (const id of rejected) expect(h.trace.deliveriesOf(id), id).toBe(0)
+      expect(h.trace.events.slice(setupEnd).filter(e => e.dir === 'out' && e.ev.type === 'deliver' && e.ev.kind === 'command').length).toBe(0)
       expect(h.system.openPorts).toBe(0)
     })
 

@@ -89,6 +89,8 @@ interface ResolveFlight {
   names: string[]
   localPending: number
   cancelSoft: (() => void) | undefined
+  /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
+  stale: boolean
 }
 
 interface PublishFlight {
@@ -171,10 +173,10 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         return { ...e.hop, source: 'cache', stale: [] }
       }
 
-      /** cache a hop for its TTL, never past its record's EOL (a date); returns until when it is fresh */
-      const remember = (hop: HopResult): Expiry => {
+      /** cache a hop for its TTL, never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
+      const remember = (hop: HopResult, stale: boolean): Expiry => {
         const expiresAt = expiryIn(ctx.clock, Number(hop.fields.ttl / 1_000_000n), hop.fields.validityMs)
-        if (!expired(ctx.clock, expiresAt)) cache.set(hop.name, { hop, expiresAt })
+        if (!expired(ctx.clock, expiresAt) && !stale) cache.set(hop.name, { hop, expiresAt })
         return expiresAt
       }
 
@@ -188,6 +190,13 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
       const forgetAnswers = (name: string): void => {
         cache.delete(name)
         for (const [k, a] of answers.entries()) if (a.names.includes(name)) answers.delete(k)
+        // a resolve already running may have read the older record: it must not
+        // cache it, nor answer resolves asked after this publish
+        for (const f of flights.values()) {
+          if (f.kind !== 'resolve' || f.stale || !(f.names.includes(name) || f.machine.getSnapshot().context.name === name)) continue
+          f.stale = true
+          if (groups.get(f.group) === f) groups.delete(f.group)
+        }
       }
 
       // ─────────────────────────── resolve ───────────────────────────
@@ -212,7 +221,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const snap = f.machine.getSnapshot()
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
-        if (result !== undefined && f.answerKey !== undefined && !expired(ctx.clock, f.expiresAt)) {
+        if (result !== undefined && f.answerKey !== undefined && !f.stale && !expired(ctx.clock, f.expiresAt)) {
           answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
         }
         for (const w of f.waiters) {
@@ -256,10 +265,18 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         const f: ResolveFlight = {
           kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Set([id]),
           deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
-          answerKey, expiresAt: NEVER, names: []
+          answerKey, expiresAt: NEVER, names: [], stale: false
+        }
+        // answer with the best found a little before the deadline, rather than time out with nothing
+        const armSoft = (): void => {
+          const now = ctx.clock.now()
+          const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
+          if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
         }
         const startQuery = (c: ResolveContext): void => {
           f.hop = c.hops
+          // a hop queried after the soft deadline fired gets one of its own, in what time is left
+          if (c.hops > 0 && f.cancelSoft === undefined) armSoft()
           const hop = c.hops
           if (c.offline) {
             f.localPending = 2
@@ -313,7 +330,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             keep: ({ context }) => {
               const hop = context.hop
               if (hop === undefined) return
-              hopDone(f, hop.name, remember(hop))
+              hopDone(f, hop.name, remember(hop, f.stale))
               if (hop.source !== 'dht') return
               side(() => {
                 ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
@@ -339,10 +356,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         flights.set(id, f)
         groups.set(group, f)
         waiterFlight.set(id, id)
-        // answer with the best found a little before the deadline, rather than time out with nothing
-        const now = ctx.clock.now()
-        const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
-        if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
+        armSoft()
         f.machine.start()
         settleResolve(f)
       }
@@ -354,6 +368,8 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         if (snap.status !== 'done') return
         const { result, failure: fail } = snap.context
         if (result !== undefined) {
+          // again now that it is acknowledged: a resolve started since the signing may have read the older record
+          forgetAnswers(result.name)
           ctx.reply(f.waiter, result)
         } else {
           ctx.fail(f.waiter, fail ?? failure('failed', 'the publish ended without a result'))

@@ -226,7 +226,8 @@ export const resolveMachine = setup({
     isDomain: ({ context }) => isDomain(context.name),
     cached: () => false,
     isOffline: ({ context }) => context.offline,
-    quorumReached: ({ context }) => context.valid >= context.quorum,
+    // the quorum ends a DHT query early; offline, the two stored records are all there is, and the best of them is the answer
+    quorumReached: ({ context }) => !context.offline && context.valid >= context.quorum,
     settled: ({ context }) => context.queryEnded && context.verifying === 0,
     hasBest: ({ context }) => context.hop !== undefined,
     isNewCandidate: ({ context, event }) => event.type === 'VALUE' && !context.candidates.has(event.key),

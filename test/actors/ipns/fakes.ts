@@ -5,6 +5,7 @@
  * record.create making opaque records the fake verifier knows). Every timer
  * goes through ctx.after; every command and cancel they see is logged.
  */
+import { afterEach } from 'vitest'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { failure } from '../../../src/messages/failure.js'
@@ -348,5 +349,31 @@ export function rig (options: IpnsActorOptions = {}, world: World = newWorld(), 
     trace,
     system,
     ipnsStatus: () => system.status().actors.find(a => a.name === 'ipns')?.detail as ReturnType<IpnsRig['ipnsStatus']>
+  }
+}
+
+/** Deliver everything and move virtual time, but never past `ms` from now. */
+export async function runFor (h: SimHarness, ms: number): Promise<void> {
+  const end = h.clock.now() + ms
+  for (let i = 0; i < 100_000; i++) {
+    await h.flush()
+    const next = h.clock.nextTimerAt()
+    if (next === undefined || next > end) break
+    h.clock.advanceTo(next)
+  }
+  h.clock.advanceTo(end)
+  await h.flush()
+}
+
+/** A `rig` maker for a test file: each test's rig is stopped after it. */
+export function rigPerTest (): (...args: Parameters<typeof rig>) => IpnsRig {
+  let live: IpnsRig | undefined
+  afterEach(async () => {
+    await live?.system.stop()
+    live = undefined
+  })
+  return (...args) => {
+    live = rig(...args)
+    return live
   }
 }

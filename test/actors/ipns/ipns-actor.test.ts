@@ -7,11 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_HOPS } from '../../../src/actors/ipns/resolve-machine.js'
 import { errorOf } from '../../helpers/sim.js'
-import { answer, keyInfo, record, rig } from './fakes.js'
+import { answer, keyInfo, record, rig, runFor } from './fakes.js'
 import { fields, testName } from './machine-helpers.js'
 import type { IpnsRig } from './fakes.js'
 import type { ProgressEvent } from '../../../src/actors/runtime/actor.js'
-import type { Outcome, SimHarness, Tracked } from '../../helpers/sim.js'
+import type { Outcome, Tracked } from '../../helpers/sim.js'
 import type { IpnsPublish, ResolveReply, PublishReply } from '../../../src/messages/ipns.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 import type { TraceOutput } from '../../../src/actors/runtime/trace-events.js'
@@ -30,19 +30,6 @@ afterEach(async () => {
 function start (...args: Parameters<typeof rig>): IpnsRig {
   live = rig(...args)
   return live
-}
-
-/** Deliver everything and move virtual time, but never past `ms` from now. */
-async function runFor (h: SimHarness, ms: number): Promise<void> {
-  const end = h.clock.now() + ms
-  for (let i = 0; i < 100_000; i++) {
-    await h.flush()
-    const next = h.clock.nextTimerAt()
-    if (next === undefined || next > end) break
-    h.clock.advanceTo(next)
-  }
-  h.clock.advanceTo(end)
-  await h.flush()
 }
 
 function resolved (t: Tracked): ResolveReply & { at: number } {

@@ -80,6 +80,20 @@ describe('resolve machine: lookup', () => {
     const kept = d.effects.find(e => e.effect === 'keep')
     expect(kept).toMatchObject({ hop: { source: 'local', stale: [] } })
   })
+
+  // found by the IPNS simulation (test/sim/ipns-simulation.test.ts, seed 27): with quorum 1 the
+  // first stored record verified was the answer, though the other one was newer
+  it('offline: the quorum does not end the query; the best of the stored records is the answer', () => {
+    const d = driveResolve({ name: A, offline: true, quorum: 1 })
+    d.value('published', 'local')
+    d.value('resolved', 'local')
+    d.verified('published', fields(`/ipfs/${CID}/published`, 2))
+    expect(d.state(), 'still waiting for the other stored record').toBe('querying')
+    expect(d.count('stopQuery')).toBe(0)
+    d.verified('resolved', fields(`/ipfs/${CID}/resolved`, 6))
+    d.end()
+    expect(result(d)).toMatchObject({ value: `/ipfs/${CID}/resolved`, sequence: 6n, source: 'local' })
+  })
 })
 
 describe('resolve machine: querying', () => {

@@ -1,20 +1,11 @@
 /**
- * The actor compliance suite against the runtime's own actors: the system
- * actor (system.ping) and the echo test actor in all three modes.
+ * The actor compliance suite against the runtime's echo test actor in all
+ * three modes (the system actor's run is in test/actors/system/).
  */
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
-import { systemActor } from '../../../src/actors/system/system-actor.js'
 import { runActorCompliance } from '../../compliance/actor-compliance.js'
 import { echoActor } from '../../helpers/echo-actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
-
-runActorCompliance('system actor', {
-  build: env => {
-    const system = new ActorSystem({ clock: env.clock, trace: env.trace, seed: env.seed })
-    system.spawn(systemActor())
-    return { system, valid: [{ command: { type: 'system.ping' } }], invalid: [] }
-  }
-})
 
 runActorCompliance('echo test actor', {
   modes: ['prompt', 'never', 'slow'],
