@@ -1,0 +1,89 @@
+/**
+ * The host-starvation probe counts what the OS did to the whole process, not
+ * what our own code did to the event loop: a synchronous busy loop on the
+ * main thread shows up as main-thread timer lag but not as host starvation,
+ * while the whole process stopped (SIGSTOP, resumed by another process's
+ * SIGCONT) is counted as starvation of about that length.
+ */
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HostStarvation, timedOnHost } from './host-starvation.js'
+
+/** The longest gap between ticks of a 5 ms timer on this (the main) thread while fn runs, beyond the 5 ms. */
+async function mainThreadLag (fn: () => void | Promise<void>): Promise<number> {
+  let last = performance.now()
+  let worst = 0
+  const probe = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - last - 5)
+    last = now
+  }, 5)
+  try {
+    await new Promise<void>(resolve => { setTimeout(resolve, 20) })
+    await fn()
+    await new Promise<void>(resolve => { setTimeout(resolve, 20) })
+  } finally {
+    clearInterval(probe)
+  }
+  return worst
+}
+
+function busy (ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) { /* our own stall */ }
+}
+
+describe('HostStarvation', () => {
+  let probe: HostStarvation
+  beforeAll(async () => { probe = await HostStarvation.start() })
+  afterAll(async () => { await probe.stop() })
+
+  it('does not count a 300 ms synchronous busy loop on the main thread, which main-thread timers see as lag', async () => {
+    const mark = probe.mark()
+    const lag = await mainThreadLag(() => { busy(300) })
+    const starved = await probe.since(mark)
+    console.info(`300 ms busy loop: main-thread lag ${lag.toFixed(1)} ms, host starvation ${starved.toFixed(1)} ms`)
+    expect(lag).toBeGreaterThanOrEqual(290)
+    // the probe thread kept running on its own; what it lost is the host's doing, and far less than our stall
+    expect(starved).toBeLessThan(150)
+  })
+
+  it('counts the whole process being stopped by the OS (SIGSTOP for ~300 ms) as starvation', async () => {
+    const mark = probe.mark()
+    const resumer = spawn('/bin/sh', ['-c', `sleep 0.3; kill -CONT ${process.pid}`], { stdio: 'ignore' })
+    const exited = new Promise<void>(resolve => { resumer.on('exit', () => { resolve() }) })
+    await new Promise<void>((resolve, reject) => { resumer.on('spawn', resolve); resumer.on('error', reject) })
+    const t0 = performance.now()
+    process.kill(process.pid, 'SIGSTOP')
+    // the signal is delivered asynchronously; by the time this thread runs again the process has been stopped
+    await exited
+    const stoppedFor = performance.now() - t0
+    const starved = await probe.since(mark)
+    console.info(`process stopped ~${stoppedFor.toFixed(1)} ms: host starvation ${starved.toFixed(1)} ms`)
+    expect(stoppedFor).toBeGreaterThanOrEqual(250)
+    expect(starved).toBeGreaterThanOrEqual(200)
+    expect(probe.worstMs).toBeGreaterThanOrEqual(200)
+  })
+
+  it('since() never goes backwards and an idle moment adds at most what the host took', async () => {
+    const mark = probe.mark()
+    const a = await probe.since(mark)
+    const b = await probe.since(mark)
+    expect(b).toBeGreaterThanOrEqual(a)
+    expect(a).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('timedOnHost', () => {
+  it('reports the value or the error, the elapsed time, and excludes a busy loop of our own from starvedMs', async () => {
+    const ok = await timedOnHost(async () => { busy(200); return 7 })
+    expect(ok.value).toBe(7)
+    expect(ok.error).toBeUndefined()
+    expect(ok.ms).toBeGreaterThanOrEqual(200)
+    // a deadline test asserting `ms <= deadline + slack + starvedMs` is not forgiven our 200 ms stall
+    expect(ok.starvedMs).toBeLessThan(100)
+    const failed = await timedOnHost(async () => { throw new RangeError('no') })
+    expect(failed.error?.name).toBe('RangeError')
+    expect(failed.value).toBeUndefined()
+  })
+})
