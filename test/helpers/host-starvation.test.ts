@@ -75,6 +75,13 @@ describe('HostStarvation', () => {
 })
 
 describe('timedOnHost', () => {
+  it('calls fn at once, synchronously, as a plain ask would start', async () => {
+    let called = false
+    const timing = timedOnHost(async () => { called = true })
+    expect(called).toBe(true)
+    await timing
+  })
+
   it('reports the value or the error, the elapsed time, and excludes a busy loop of our own from starvedMs', async () => {
     const ok = await timedOnHost(async () => { busy(200); return 7 })
     expect(ok.value).toBe(7)

@@ -55,13 +55,15 @@ while (f[${STOP}] === 0) {
 `
 
 /** A reading of the probe, to subtract from a later one. */
-export interface StarvationMark { total: number, ticks: number }
+export interface StarvationMark { total: number }
 
 export class HostStarvation {
   private readonly f: Float64Array
   private readonly worker: Worker
 
-  private constructor (sab: SharedArrayBuffer) {
+  /** Starts the probe thread; it counts from its first wake-up (use start() to wait for that). */
+  constructor () {
+    const sab = new SharedArrayBuffer(8 * 4)
     this.f = new Float64Array(sab)
     this.worker = new Worker(PROBE, { eval: true, workerData: { sab, step: STEP_MS, tolerance: TOLERANCE_MS } })
     this.worker.unref()
@@ -69,14 +71,14 @@ export class HostStarvation {
 
   /** Start a probe thread; resolves once it has ticked. */
   static async start (): Promise<HostStarvation> {
-    const probe = new HostStarvation(new SharedArrayBuffer(8 * 4))
+    const probe = new HostStarvation()
     await probe.nextTick()
     return probe
   }
 
   /** Starvation so far, as the probe thread has counted it. */
   mark (): StarvationMark {
-    return { total: this.f[TOTAL] ?? 0, ticks: this.f[TICKS] ?? 0 }
+    return { total: this.f[TOTAL] ?? 0 }
   }
 
   /**
@@ -107,20 +109,25 @@ export class HostStarvation {
   }
 }
 
-let shared: Promise<HostStarvation> | undefined
+let shared: HostStarvation | undefined
 
-/** One probe thread per test process, started on first use (unref'd: it never holds the process). */
-export async function hostStarvation (): Promise<HostStarvation> {
-  shared ??= HostStarvation.start()
-  return await shared
+/**
+ * One probe thread per test process, started on first use (unref'd: it never
+ * holds the process). Until its first wake-up it has counted nothing, which
+ * forgives less, never more.
+ */
+export function hostStarvation (): HostStarvation {
+  shared ??= new HostStarvation()
+  return shared
 }
 
 /**
- * Run fn; return how it ended, how long it took (ms), and how much of that the
- * host starved the process (ms, measured on the probe thread only).
+ * Run fn (called at once, synchronously, like a plain ask); return how it
+ * ended, how long it took (ms), and how much of that the host starved the
+ * process (ms, measured on the probe thread only).
  */
 export async function timedOnHost<T> (fn: () => Promise<T>): Promise<{ ms: number, starvedMs: number, value?: T, error?: Error }> {
-  const probe = await hostStarvation()
+  const probe = hostStarvation()
   const mark = probe.mark()
   const start = performance.now()
   let value: T | undefined

@@ -23,7 +23,7 @@ import { createRecord } from '../../src/records/create.js'
 import { generateEd25519Signer } from '../../src/records/ed25519.js'
 import { nameFromPublicKey } from '../../src/records/name.js'
 import { testSeed } from '../helpers/port-testnet.js'
-import { timedOnHost } from '../helpers/host-starvation.js'
+import { hostStarvation, timedOnHost } from '../helpers/host-starvation.js'
 import { counters, poll, quiet, status, timed } from './support.js'
 import type { ProgressEvent } from '../../src/actors/runtime/actor.js'
 import type { DhtPort } from '../../src/actors/swarm/dht-port.js'
@@ -62,6 +62,7 @@ describe('IPNS on a 10-node TCP testnet', () => {
   }
 
   beforeAll(async () => {
+    hostStarvation() // the probe thread is up long before the first timed ask
     const t0 = performance.now()
     net = await createTestnet({ nodes: 10, seed: SEED, settleTimeoutMs: 25_000 })
     n = net.nodes

@@ -10,7 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNode } from '../../src/node/create-node.js'
 import { createTestnet } from '../../src/node/create-testnet.js'
-import { timedOnHost } from '../helpers/host-starvation.js'
+import { hostStarvation, timedOnHost } from '../helpers/host-starvation.js'
 import { collect, counters, poll, quiet, status, timed } from './support.js'
 import type { ProgressEvent } from '../../src/actors/runtime/actor.js'
 import type { SwarmNode } from '../../src/node/create-node.js'
@@ -39,6 +39,7 @@ describe('a 20-node TCP testnet', () => {
   let settleMs = 0
 
   beforeAll(async () => {
+    hostStarvation() // the probe thread is up long before the first timed ask
     const t0 = performance.now()
     net = await createTestnet({ nodes: 20, seed: SEED, settleTimeoutMs: 25_000 })
     settleMs = performance.now() - t0

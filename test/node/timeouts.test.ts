@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNode } from '../../src/node/create-node.js'
-import { timedOnHost } from '../helpers/host-starvation.js'
+import { hostStarvation, timedOnHost } from '../helpers/host-starvation.js'
 import { FreezableProxy, SilentListener, collect, poll, quiet, status, tcpPort, timed } from './support.js'
 import type { SwarmNode } from '../../src/node/create-node.js'
 
@@ -28,6 +28,7 @@ describe('a query that cannot complete (the only peer is frozen)', () => {
   let proxy: FreezableProxy
 
   beforeAll(async () => {
+    hostStarvation() // the probe thread is up long before the first timed ask
     b = await createNode({ loopback: true, seed: 41_001 })
     proxy = await new FreezableProxy(tcpPort(b.multiaddrs[0] ?? '')).listen()
     a = await createNode({ loopback: true, seed: 41_002, bootstrap: [`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${b.peerId}`] })
