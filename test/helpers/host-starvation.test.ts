@@ -39,13 +39,17 @@ describe('HostStarvation', () => {
   afterAll(async () => { await probe.stop() })
 
   it('does not count a 300 ms synchronous busy loop on the main thread, which main-thread timers see as lag', async () => {
-    const mark = probe.mark()
-    const lag = await mainThreadLag(() => { busy(300) })
-    const starved = await probe.since(mark)
-    console.info(`300 ms busy loop: main-thread lag ${lag.toFixed(1)} ms, host starvation ${starved.toFixed(1)} ms`)
-    expect(lag).toBeGreaterThanOrEqual(290)
+    // three tries: real starvation by other processes comes and goes, a stall counted as starvation would be in every one
+    const starved: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const mark = probe.mark()
+      const lag = await mainThreadLag(() => { busy(300) })
+      starved.push(await probe.since(mark))
+      console.info(`300 ms busy loop: main-thread lag ${lag.toFixed(1)} ms, host starvation ${starved.at(-1)?.toFixed(1)} ms`)
+      expect(lag).toBeGreaterThanOrEqual(290)
+    }
     // the probe thread kept running on its own; what it lost is the host's doing, and far less than our stall
-    expect(starved).toBeLessThan(150)
+    expect(Math.min(...starved)).toBeLessThan(150)
   })
 
   it('counts the whole process being stopped by the OS (SIGSTOP for ~300 ms) as starvation', async () => {
@@ -83,12 +87,16 @@ describe('timedOnHost', () => {
   })
 
   it('reports the value or the error, the elapsed time, and excludes a busy loop of our own from starvedMs', async () => {
-    const ok = await timedOnHost(async () => { busy(200); return 7 })
-    expect(ok.value).toBe(7)
-    expect(ok.error).toBeUndefined()
-    expect(ok.ms).toBeGreaterThanOrEqual(200)
+    const runs = []
+    for (let i = 0; i < 3; i++) runs.push(await timedOnHost(async () => { busy(200); return 7 }))
+    for (const ok of runs) {
+      expect(ok.value).toBe(7)
+      expect(ok.error).toBeUndefined()
+      expect(ok.ms).toBeGreaterThanOrEqual(200)
+    }
     // a deadline test asserting `ms <= deadline + slack + starvedMs` is not forgiven our 200 ms stall
-    expect(ok.starvedMs).toBeLessThan(100)
+    // (the least of three tries: other processes' share comes and goes, a counted stall would not)
+    expect(Math.min(...runs.map(r => r.starvedMs))).toBeLessThan(100)
     const failed = await timedOnHost(async () => { throw new RangeError('no') })
     expect(failed.error?.name).toBe('RangeError')
     expect(failed.value).toBeUndefined()
