@@ -12,9 +12,9 @@
  * in short steps with Atomics.wait (a blocking OS-level sleep; no event loop,
  * no timers, nothing the main thread can hold up) and, on each wake, adds how
  * much later than asked it woke — beyond a small per-step tolerance — to a
- * running total in a SharedArrayBuffer. A late wake-up of that thread is what
- * the OS scheduler did to every thread of the process: host starvation. A
- * busy main thread does not make it late (it runs on its own thread), so our
+ * running total in a SharedArrayBuffer (Atomics on both sides). A late
+ * wake-up of that thread is what the OS scheduler did to every thread of the
+ * process: host starvation. A busy main thread does not make it late (it runs on its own thread), so our
  * own stalls are not counted.
  *
  * One limit, on a host with no idle core: the scheduler shares the CPU out
@@ -37,43 +37,50 @@ export const STEP_MS = 2
 /** lateness per step not counted: timer-resolution jitter, not starvation (ms) */
 export const TOLERANCE_MS = 1
 
-// slots of the shared Float64Array
-const TOTAL = 0 // starvation counted so far (ms)
-const TICKS = 1 // wakes so far
+// slots of the shared BigInt64Array, read and written with Atomics (times in µs)
+const TOTAL = 0 // starvation counted so far
+const TICKS = 1 // wakes so far (notified on each)
 const STOP = 2 // set to 1 to end the probe
-const WORST = 3 // the longest single late wake-up (ms)
+const WORST = 3 // the longest single late wake-up
 
 const PROBE = `
 const { workerData } = require('node:worker_threads')
-const f = new Float64Array(workerData.sab)
+const a = new BigInt64Array(workerData.sab)
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
 const { step, tolerance } = workerData
-const now = () => performance.now()
-let last = now()
-while (f[${STOP}] === 0) {
+let last = performance.now()
+while (Atomics.load(a, ${STOP}) === 0n) {
   Atomics.wait(sleeper, 0, 0, step)
-  const t = now()
-  const late = t - last - step - tolerance
-  if (late > 0) {
-    f[${TOTAL}] += late
-    if (late > f[${WORST}]) f[${WORST}] = late
+  const t = performance.now()
+  const late = BigInt(Math.round((t - last - step - tolerance) * 1000))
+  if (late > 0n) {
+    Atomics.add(a, ${TOTAL}, late)
+    if (late > Atomics.load(a, ${WORST})) Atomics.store(a, ${WORST}, late)
   }
-  f[${TICKS}] += 1
+  Atomics.add(a, ${TICKS}, 1n)
+  Atomics.notify(a, ${TICKS})
   last = t
 }
 `
 
+const ms = (us: bigint): number => Number(us) / 1000
+
+/** Atomics.waitAsync (ES2024; the project's TypeScript lib is older) */
+const waitAsync = (Atomics as unknown as {
+  waitAsync: (a: BigInt64Array, index: number, value: bigint, timeoutMs: number) => { async: boolean, value: Promise<string> | string }
+}).waitAsync
+
 /** A reading of the probe, to subtract from a later one. */
-export interface StarvationMark { total: number }
+export interface StarvationMark { totalUs: bigint }
 
 export class HostStarvation {
-  private readonly f: Float64Array
+  private readonly a: BigInt64Array
   private readonly worker: Worker
 
   /** Starts the probe thread; it counts from its first wake-up (use start() to wait for that). */
   constructor () {
     const sab = new SharedArrayBuffer(8 * 4)
-    this.f = new Float64Array(sab)
+    this.a = new BigInt64Array(sab)
     this.worker = new Worker(PROBE, { eval: true, workerData: { sab, step: STEP_MS, tolerance: TOLERANCE_MS } })
     this.worker.unref()
   }
@@ -87,7 +94,7 @@ export class HostStarvation {
 
   /** Starvation so far, as the probe thread has counted it. */
   mark (): StarvationMark {
-    return { total: this.f[TOTAL] ?? 0 }
+    return { totalUs: Atomics.load(this.a, TOTAL) }
   }
 
   /**
@@ -96,24 +103,23 @@ export class HostStarvation {
    */
   async since (from: StarvationMark): Promise<number> {
     await this.nextTick()
-    return Math.max(0, (this.f[TOTAL] ?? 0) - from.total)
+    return Math.max(0, ms(Atomics.load(this.a, TOTAL) - from.totalUs))
   }
 
   /** The longest single late wake-up the probe has seen (ms). */
   get worstMs (): number {
-    return this.f[WORST] ?? 0
+    return ms(Atomics.load(this.a, WORST))
   }
 
-  /** Resolves after the probe thread has woken at least once more (it never waits on this thread's loop). */
+  /** Resolves after the probe thread has woken at least once more (waiting asynchronously: this thread's loop keeps running). */
   async nextTick (): Promise<void> {
-    const seen = this.f[TICKS] ?? 0
-    for (let i = 0; i < 100_000 && (this.f[TICKS] ?? 0) === seen; i++) {
-      await new Promise<void>(resolve => { setTimeout(resolve, 1) })
-    }
+    const seen = Atomics.load(this.a, TICKS)
+    const wait = waitAsync(this.a, TICKS, seen, 60_000)
+    if (wait.async) await wait.value
   }
 
   async stop (): Promise<void> {
-    this.f[STOP] = 1
+    Atomics.store(this.a, STOP, 1n)
     await this.worker.terminate()
   }
 }
