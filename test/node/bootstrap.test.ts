@@ -49,7 +49,7 @@ describe('createNode: bootstrap reached nobody', () => {
     expect(err.message).toMatch(/reached none of 1 bootstrap peer/)
     expect(err.failures).toHaveLength(1)
     expect(err.failures[0]?.addr).toBe(addr)
-    expect(err.failures[0]?.error).toMatch(/ECONNREFUSED|refused|dial/i)
+    expect(err.failures[0]?.error).toMatch(/ECONNREFUSED/)
     expect(performance.now() - started).toBeLessThan(10_000)
   })
 
@@ -71,6 +71,20 @@ describe('createNode: bootstrapRetry', () => {
     await expect(createNode({ bootstrap: ['/ip4/127.0.0.1/tcp/9'], bootstrapTimeoutMs: -1 })).rejects.toThrow(RangeError)
   })
 
+  it('starts alone and waits for its first background try: state retrying, with the next try\'s time and the error', async () => {
+    const addr = `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${await peerIdOf(94)}`
+    // the first try is a minute away, so nothing runs while the state is read
+    const before = Date.now()
+    const node = await createNode({ bootstrap: [addr], bootstrapRetry: { firstMs: 60_000, maxMs: 60_000 }, loopback: true, verifier: 'inline', republish: false })
+    cleanups.push(async () => { await node.stop() })
+    const { bootstrap } = await node.ask({ type: 'swarm.status' })
+    expect(bootstrap.state).toBe('retrying')
+    expect(bootstrap.retries).toBe(0)
+    expect(bootstrap.connected).toBe(0)
+    expect(bootstrap.lastError).toMatch(/reached none of 1 bootstrap peer/)
+    expect(bootstrap.nextRetryAt).toBeGreaterThan(before)
+  })
+
   it('starts alone, keeps trying in the background, and joins once the peer is up', async () => {
     const port = await closedPort()
     const seed = 93
@@ -80,7 +94,7 @@ describe('createNode: bootstrapRetry', () => {
     const events: ProgressEvent[] = []
     node.on('progress', e => { if (e.type.startsWith('swarm:bootstrap')) events.push(e) })
     const first = await node.ask({ type: 'swarm.status' })
-    expect(['retrying', 'trying']).toContain(first.bootstrap.state)
+    // (retrying or already trying: the first try is 100 ms away; the test above pins the state before it)
     expect(first.bootstrap.lastError).toMatch(/reached none of 1 bootstrap peer/)
     // a few background tries fail while nobody listens
     expect(await poll(async () => (await node.ask({ type: 'swarm.status' })).bootstrap.retries >= 2, 10_000)).toBe(true)

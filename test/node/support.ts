@@ -32,38 +32,6 @@ export async function timed<T> (fn: () => Promise<T>): Promise<{ ms: number, val
   }
 }
 
-/**
- * Like timed(), with controls for host starvation (two cores shared with
- * other test runs): a plain host timer of `deadlineMs` set at the same moment,
- * and a 5 ms probe timer running throughout. `lag` is the larger of how late
- * the control fired and the longest gap the probe saw — time the test process
- * could not run, which delays any timer alike. On an idle host lag is ~0 and
- * `ms - lag` is the literal elapsed time.
- */
-export async function timedAgainstHost<T> (deadlineMs: number, fn: () => Promise<T>): Promise<{ ms: number, lag: number, value?: T, error?: Error }> {
-  const PROBE_MS = 5
-  const start = performance.now()
-  let fired: number | undefined
-  const control = setTimeout(() => { fired = performance.now() - start }, deadlineMs)
-  let lastTick = start
-  let maxGap = 0
-  const probe = setInterval(() => {
-    const now = performance.now()
-    maxGap = Math.max(maxGap, now - lastTick - PROBE_MS)
-    lastTick = now
-  }, PROBE_MS)
-  try {
-    const r = await timed(fn)
-    const ms = performance.now() - start
-    maxGap = Math.max(maxGap, performance.now() - lastTick - PROBE_MS)
-    const controlLag = fired === undefined ? 0 : Math.max(0, fired - deadlineMs)
-    return { ...r, ms, lag: Math.max(controlLag, maxGap, 0) }
-  } finally {
-    clearTimeout(control)
-    clearInterval(probe)
-  }
-}
-
 /** Collect a stream (bounded). */
 export async function collect<T> (it: AsyncIterable<T>, max = 1_000): Promise<T[]> {
   const out: T[] = []
