@@ -11,6 +11,7 @@ import { prepareRecord } from '../../records/validate.js'
 import { compareRecords, selectRecord } from '../../records/select.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
 import { KeyedLock } from './keyed-lock.js'
+import { InvalidRecordError } from '../../messages/errors.js'
 import type { KeyedLockLimits } from './keyed-lock.js'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore, Key } from 'interface-datastore'
@@ -46,9 +47,7 @@ export function ipnsValidator (verifier: BatchVerifier, now: () => number, rejec
     const [valid] = await verifier.verifyBatch([prepared.sigCheck])
     if (valid !== true) {
       rejected?.add('ipns/bad-signature')
-      const err = new Error('IPNS record signature does not verify')
-      err.name = 'InvalidRecordError'
-      throw err
+      throw new InvalidRecordError('bad-signature', 'IPNS record signature does not verify')
     }
   }
 }
