@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
+import { PortNotFoundError } from '../../../src/actors/swarm/port-errors.js'
 import { MAX_KEY_BYTES, MAX_PROVIDERS_LIMIT, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
 import {
@@ -352,7 +353,7 @@ describe('swarm actor: results', () => {
     const err = await rejection(r.system.ask({ type: 'dht.get', key: 'k' }))
     expect(err.name).toBe('FailedError')
     expect(err.message).toContain('boom')
-    r.port.impl.findPeer = async () => { throw Object.assign(new Error('peer not found'), { name: 'NotFoundError' }) }
+    r.port.impl.findPeer = async () => { throw new PortNotFoundError('peer not found') }
     expect((await rejection(r.system.ask({ type: 'dht.findPeer', peerId: PEER_D }))).name).toBe('NotFoundError')
   })
 
