@@ -492,6 +492,25 @@ describe('swarm actor: supervision', () => {
     expect(first.reads).toBe(0)
   })
 
+  it('a libp2p node that fails to stop is not dropped in silence: the restarted actor counts it in its status detail', async () => {
+    const first = new FakeDhtPort(PEER_A, {
+      findProviders: (_c, o) => itemsThen([null as unknown as DhtPeerInfo], o.signal, 'hang')
+    })
+    first.stop = async () => { first.stops++; throw Object.assign(new Error('the transport would not close'), { name: 'ShutdownError' }) }
+    const r = rig(first, { createPort: async () => new FakeDhtPort(PEER_A) })
+    const fp = r.stream({ type: 'dht.findProviders', cid: CID_1 }, { timeoutMs: 10_000 })
+    expect((await fp.done).ok).toBe(false)
+    await r.settle(3)
+    expect(first.stops).toBe(1)
+    r.clock.advance(10)
+    await r.settle()
+    const detail = (await r.status()).actors.find(a => a.name === 'swarm')?.detail
+    expect(detail).toMatchObject({ portStopsFailed: 1, lastPortStopError: 'ShutdownError: the transport would not close' })
+    // a port that stops cleanly adds nothing
+    const clean = await rig().status()
+    expect(clean.actors.find(a => a.name === 'swarm')?.detail).not.toHaveProperty('portStopsFailed')
+  })
+
   it('when a fresh port cannot be built the actor gives up after its restart limit: asks reject StoppedError, none hang', async () => {
     const first = new FakeDhtPort(PEER_A, { findProviders: (_c, o) => itemsThen([null as unknown as DhtPeerInfo], o.signal, 'hang') })
     let attempts = 0
