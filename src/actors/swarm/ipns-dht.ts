@@ -61,6 +61,7 @@ function ipnsValueOf (stored: Uint8Array): { key: Uint8Array, value: Uint8Array 
     const r = Libp2pRecord.deserialize(stored)
     return isIpnsKey(r.key) ? { key: r.key, value: r.value } : undefined
   } catch {
+    // bytes that are not a libp2p record are not an IPNS record to guard: they pass through as kad-dht wrote them
     return undefined
   }
 }
