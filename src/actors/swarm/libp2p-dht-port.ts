@@ -27,7 +27,7 @@ import type { AnyProgressEvent } from './kad-progress.js'
 import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
 import { kadId, LOOKUP_K, lookupValues } from './value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
-import { abortError, notFoundError, notStartedError, PortAbortError, PortInvalidParametersError, PortInvalidRecordError, PortNotFoundError, toPortError } from './port-errors.js'
+import { abortError, DhtPortError, notFoundError, notStartedError, PortAbortError, PortInvalidParametersError, PortInvalidRecordError, PortNotFoundError, toPortError } from './port-errors.js'
 import { drainQuery, queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
@@ -538,7 +538,8 @@ function pushNew (seen: Set<string>, info: DhtPeerInfo, ctx: QueryContext<DhtPee
 /** an error's name and message, and its causes' (a dial's AggregateError names each address tried) */
 function errorText (err: unknown): string {
   const parts: string[] = []
-  let e: unknown = err
+  // a port error that only wraps libp2p's (same words, kept as cause) is said once, in libp2p's words
+  let e: unknown = err instanceof DhtPortError && err.cause instanceof Error && err.cause.message === err.message ? err.cause : err
   for (let depth = 0; depth < 4 && e !== undefined; depth++) {
     if (e instanceof AggregateError && e.errors.length > 0) {
       parts.push(`${e.name}: ${e.message} [${e.errors.slice(0, 4).map(x => x instanceof Error ? `${x.name}: ${x.message}` : String(x)).join('; ')}]`)
