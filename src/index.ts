@@ -37,7 +37,7 @@ export type {
   AnyCommand, AskCommand, AskType, BaseCommand, CommandMap, CommandType, ItemOf, ReplyOf, StreamCommand, StreamMap, StreamType
 } from './messages/commands.js'
 export type { Envelope } from './messages/envelope.js'
-export type { Failure, FailureKind } from './messages/failure.js'
+export type { Failure, FailureCause, FailureKind } from './messages/failure.js'
 export {
   AbortError, BootstrapError, FailedError, InvalidCommandError, InvalidRecordError, NotFoundError, OverloadedError,
   StoppedError, SwarmbusError, TimeoutError

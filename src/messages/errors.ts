@@ -1,14 +1,23 @@
 /**
  * The typed errors `ask` rejects with. Each has a stable `name`; record
  * failures carry a `code` naming the IPNS rule, command failures a `field`.
+ * Each keeps its `cause`: a Failure carries it as plain data
+ * (`Failure.cause`), and the Error built from a Failure gets it back as a
+ * chain of plain Errors.
  */
-import { failure } from './failure.js'
-import type { Failure, FailureKind } from './failure.js'
+import { causeOf, failure } from './failure.js'
+import type { Failure, FailureCause, FailureKind } from './failure.js'
 
 export abstract class SwarmbusError extends Error {
   abstract readonly kind: FailureKind
   toFailure (): Failure {
-    return failure(this.kind, this.message)
+    return failure(this.kind, this.message, this.causeExtra())
+  }
+
+  /** `{ cause }` for failure(): this error's cause as plain data, when it has one */
+  protected causeExtra (): { cause?: FailureCause } {
+    const cause = causeOf(this.cause)
+    return cause === undefined ? {} : { cause }
   }
 }
 
@@ -46,13 +55,13 @@ export class InvalidCommandError extends SwarmbusError {
   override readonly name = 'InvalidCommandError'
   readonly kind = 'invalid' as const
   readonly field: string
-  constructor (field: string, message: string) {
-    super(message)
+  constructor (field: string, message: string, options?: ErrorOptions) {
+    super(message, options)
     this.field = field
   }
 
   override toFailure (): Failure {
-    return failure('invalid', this.message, { field: this.field })
+    return failure('invalid', this.message, { field: this.field, ...this.causeExtra() })
   }
 }
 
@@ -61,28 +70,42 @@ export class InvalidRecordError extends SwarmbusError {
   readonly kind = 'invalid-record' as const
   /** the rule that failed: too-large, missing-signature-v2, bad-signature, expired, … */
   readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
+  constructor (code: string, message: string, options?: ErrorOptions) {
+    super(message, options)
     this.code = code
   }
 
   override toFailure (): Failure {
-    return failure('invalid-record', this.message, { code: this.code })
+    return failure('invalid-record', this.message, { code: this.code, ...this.causeExtra() })
   }
 }
 
-/** Turns a protocol Failure into the Error `ask` rejects with. */
+/**
+ * Turns a protocol Failure into the Error `ask` rejects with; its `cause`, when
+ * the failure has one, is a chain of plain Errors with the recorded names,
+ * messages and codes (an AggregateError where errors were recorded).
+ */
 export function failureToError (f: Failure): SwarmbusError {
+  const o: ErrorOptions | undefined = f.cause === undefined ? undefined : { cause: causeToError(f.cause) }
   switch (f.kind) {
-    case 'timeout': return new TimeoutError(f.message)
-    case 'aborted': return new AbortError(f.message)
-    case 'overloaded': return new OverloadedError(f.message)
-    case 'stopped': return new StoppedError(f.message)
-    case 'not-found': return new NotFoundError(f.message)
-    case 'invalid': return new InvalidCommandError(f.field ?? 'command', f.message)
-    case 'invalid-record': return new InvalidRecordError(f.code ?? 'invalid', f.message)
-    case 'failed': return new FailedError(f.message)
+    case 'timeout': return new TimeoutError(f.message, o)
+    case 'aborted': return new AbortError(f.message, o)
+    case 'overloaded': return new OverloadedError(f.message, o)
+    case 'stopped': return new StoppedError(f.message, o)
+    case 'not-found': return new NotFoundError(f.message, o)
+    case 'invalid': return new InvalidCommandError(f.field ?? 'command', f.message, o)
+    case 'invalid-record': return new InvalidRecordError(f.code ?? 'invalid', f.message, o)
+    case 'failed': return new FailedError(f.message, o)
   }
+}
+
+/** A recorded cause as the plain Error (or AggregateError) it describes. Bounded as the cause is. */
+export function causeToError (c: FailureCause): Error {
+  const o: ErrorOptions | undefined = c.cause === undefined ? undefined : { cause: causeToError(c.cause) }
+  const err = c.errors === undefined ? new Error(c.message, o) : new AggregateError(c.errors.map(causeToError), c.message, o)
+  err.name = c.name
+  if (c.code !== undefined) Object.assign(err, { code: c.code })
+  return err
 }
 
 const KIND_BY_NAME: Record<string, FailureKind> = {
@@ -96,20 +119,30 @@ const KIND_BY_NAME: Record<string, FailureKind> = {
 }
 
 /**
- * Turns anything thrown into a Failure. Our own errors keep their kind, field
- * and code; a foreign error whose name is one of ours (libp2p's AbortError,
- * say) gets that kind; anything else is 'failed'.
+ * Turns anything thrown into a Failure, keeping what caused it
+ * (`Failure.cause`). Our own errors, the DhtPort's among them
+ * (src/actors/swarm/port-errors.ts), keep their kind, field and code, and
+ * their `cause` chain. A foreign error whose name is one of ours (a DNS
+ * lookup's AbortError, say) gets that kind and keeps its cause chain; any
+ * other is 'failed', and the error itself becomes the cause, so its own name
+ * and code are not lost.
  */
 export function errorToFailure (err: unknown): Failure {
   if (err instanceof SwarmbusError) return err.toFailure()
   if (err instanceof Error) {
     const message = err.message === '' ? err.name : err.message
     const kind = KIND_BY_NAME[err.name]
-    if (kind === undefined) return failure('failed', message)
-    const extra: { field?: string, code?: string } = {}
+    if (kind === undefined) {
+      const self = causeOf(err)
+      const plain = self !== undefined && self.name === 'Error' && self.code === undefined && self.cause === undefined && self.errors === undefined
+      return failure('failed', message, self === undefined || plain ? {} : { cause: self })
+    }
+    const extra: { field?: string, code?: string, cause?: FailureCause } = {}
     const { field, code } = err as { field?: unknown, code?: unknown }
     if (kind === 'invalid' && typeof field === 'string') extra.field = field
     if (kind === 'invalid-record' && typeof code === 'string') extra.code = code
+    const cause = causeOf(err.cause)
+    if (cause !== undefined) extra.cause = cause
     return failure(kind, message, extra)
   }
   return failure('failed', String(err))

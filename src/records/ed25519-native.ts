@@ -20,6 +20,7 @@ export function verifyEd25519Native (publicKey: Uint8Array, message: Uint8Array,
   try {
     return verify(null, message, keyObjectFor(publicKey), signature)
   } catch {
+    // a key node:crypto refuses (off the curve, wrong length) does not verify
     return false
   }
 }
@@ -45,6 +46,7 @@ export function nativeEd25519Available (): boolean {
       const sig = Uint8Array.from(Buffer.from('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b', 'hex'))
       available = verifyEd25519Native(pub, new Uint8Array(0), sig)
     } catch {
+      // no native Ed25519 in this runtime: the noble implementation serves instead
       available = false
     }
   }

@@ -31,6 +31,7 @@ export function verifyEd25519Noble (publicKey: Uint8Array, message: Uint8Array, 
     const expectedR = ed.Point.BASE.multiply(s, false).subtract(A.multiply(k, false))
     return equals(expectedR.toBytes(), r)
   } catch {
+    // a point that does not decode is not a valid key or signature: it does not verify
     return false
   }
 }

@@ -33,6 +33,7 @@ export function selectionKey (bytes: Uint8Array): SelectionKey | undefined {
     if (entry.validity === undefined) return undefined
     return { sequence: entry.sequence ?? 0n, validityNs: parseRfc3339(new TextDecoder().decode(entry.validity)), hasSignatureV2 }
   } catch {
+    // a record whose fields cannot be read has no rank: the caller treats it as the lowest
     return undefined
   }
 }

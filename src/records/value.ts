@@ -65,6 +65,7 @@ export function decodeValue (bytes: Uint8Array): string {
   try {
     text = utf8.decode(bytes).trim()
   } catch {
+    // not UTF-8: maybe binary CID bytes, tried next
     text = undefined
   }
   if (text?.startsWith('/') === true) return text

@@ -61,6 +61,7 @@ export function verifySignature (check: SigCheck, backend: Ed25519Backend = defa
     const verdict = parsed.key.verify(check.data, check.signature)
     return verdict === true
   } catch {
+    // a key or signature the crypto library cannot even parse does not verify: that is the verdict
     return false
   }
 }
@@ -90,6 +91,7 @@ function tryParseKey (keyType: Exclude<KeyType, 'Ed25519'>, raw: Uint8Array): Pa
     }
     return { key }
   } catch {
+    // a key or signature the crypto library cannot even parse does not verify: that is the verdict
     return false
   }
 }

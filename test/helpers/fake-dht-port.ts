@@ -4,6 +4,7 @@
  * operation's behaviour can be replaced per test (hang until aborted, hang
  * for ever, throw, yield scripted items). Defaults answer at once.
  */
+import { abortError as portAbortError } from '../../src/actors/swarm/port-errors.js'
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../../src/actors/swarm/dht-port.js'
@@ -38,12 +39,9 @@ export interface FakeImpl {
   status?: () => DhtPortStatus
 }
 
-/** An AbortError like the real port's (a plain Error named AbortError). */
+/** The real port's AbortError (port-errors.ts): what every DhtPort rejects with once its signal fired. */
 export function abortError (signal: AbortSignal): Error {
-  const reason: unknown = signal.reason
-  const err = new Error(reason instanceof Error ? reason.message : 'The operation was aborted')
-  err.name = 'AbortError'
-  return err
+  return portAbortError(signal)
 }
 
 /** A promise that never settles, whatever happens (a port that ignores its signal). */

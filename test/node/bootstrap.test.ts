@@ -50,6 +50,9 @@ describe('createNode: bootstrap reached nobody', () => {
     expect(err.failures).toHaveLength(1)
     expect(err.failures[0]?.addr).toBe(addr)
     expect(err.failures[0]?.error).toMatch(/ECONNREFUSED/)
+    // the port's error and libp2p's under it are said once, not twice
+    const parts = (err.failures[0]?.error ?? '').split(' ← ')
+    expect(new Set(parts).size).toBe(parts.length)
     expect(performance.now() - started).toBeLessThan(10_000)
   })
 

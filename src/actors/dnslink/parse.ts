@@ -59,6 +59,7 @@ export function parseDnsLinkRecord (txt: string): string | undefined {
   try {
     checkContentPath(value)
   } catch {
+    // a TXT record whose path is malformed is not a link (the lookup reports no link, not a failure)
     return undefined
   }
   return value

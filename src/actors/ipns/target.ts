@@ -21,6 +21,7 @@ export function isIpnsName (text: string): boolean {
     parseName(text)
     return true
   } catch {
+    // a predicate: not parsing is the answer
     return false
   }
 }

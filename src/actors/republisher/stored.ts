@@ -15,6 +15,7 @@ export function recordEolMs (record: Uint8Array): number | undefined {
     const data = decodeRecordData(decodeEntry(record).data ?? new Uint8Array())
     return nsToMs(parseRfc3339(new TextDecoder('utf-8', { fatal: true }).decode(data.validity)))
   } catch {
+    // an EOL that cannot be read: undefined, which the republisher takes as due (it republishes rather than let the name lapse)
     return undefined
   }
 }
@@ -26,6 +27,7 @@ export function storedValue (entry: StoredRecord): string | undefined {
     const data = decodeRecordData(decodeEntry(entry.record).data ?? new Uint8Array())
     return decodeValue(data.value)
   } catch {
+    // no readable value: undefined, which the republisher reports as the run's 'no-value' failure for the name
     return undefined
   }
 }

@@ -10,12 +10,23 @@
  * Values crossing this seam are plain data (strings, numbers, Uint8Array) so
  * they can be recorded into a JSONL trace and replayed.
  *
- * Errors are plain Errors whose `name` says what happened: 'AbortError' (the
- * signal fired; always this name then, whatever libp2p reported),
- * 'NotFoundError', 'InvalidParametersError' (bad key / CID / peer id /
- * multiaddr), 'NotStartedError' (used after stop()), or libp2p's own error
- * name. Streams end after at most a bounded number of
- * items (the libp2p implementation: 256) and stop their query then.
+ * Errors are a closed union (port-errors.ts), each class a `DhtPortError`
+ * (itself a SwarmbusError) told apart by class or by its `reason`, never by
+ * `name`; what libp2p threw is kept as `cause`. Each becomes one Failure kind
+ * (errorToFailure), as docs/messages.md says:
+ *
+ *   class                        reason               Failure kind     when
+ *   PortAbortError               aborted              aborted          the signal fired (always this then, whatever libp2p reported)
+ *   PortTimeoutError             timeout              timeout          a libp2p timer of its own ran out (a dial timeout)
+ *   PortNotFoundError            not-found            not-found        findPeer found no one; a peer-store miss
+ *   PortNotStartedError          not-started          failed           used after stop()
+ *   PortInvalidParametersError   invalid-parameters   failed           a key / CID / peer id / multiaddr libp2p refuses; no validator
+ *   PortInvalidRecordError       invalid-record       invalid-record   a validator refused the record (`code` when it named a rule)
+ *   PortOverloadedError          overloaded           overloaded       too many requests waiting for a peer's slot
+ *   PortFailedError              failed               failed           anything else (its `name` is libp2p's error's, e.g. 'DialError')
+ *
+ * Streams end after at most a bounded number of items (the libp2p
+ * implementation: 256) and stop their query then.
  */
 import type { DhtRequestStats, PeerInfoCacheStats } from '../../messages/swarm.js'
 
@@ -95,7 +106,7 @@ export interface DhtPort {
   provide(cid: string, options: DhtOpOptions): Promise<{ peers: number }>
   /** Stream providers of cid as they are found. */
   findProviders(cid: string, options: DhtOpOptions): AsyncIterable<DhtPeerInfo>
-  /** Find a peer's addresses (the peer store first, then the DHT). Rejects with 'NotFoundError' when not found. */
+  /** Find a peer's addresses (the peer store first, then the DHT). Rejects with PortNotFoundError when not found. */
   findPeer(peerId: string, options: DhtOpOptions): Promise<DhtPeerInfo>
   /**
    * Stream the peers closest to key, de-duplicated. kad-dht only knows them

@@ -11,6 +11,7 @@ import { prepareRecord } from '../../records/validate.js'
 import { compareRecords, selectRecord } from '../../records/select.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
 import { KeyedLock } from './keyed-lock.js'
+import { InvalidRecordError } from '../../messages/errors.js'
 import type { KeyedLockLimits } from './keyed-lock.js'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore, Key } from 'interface-datastore'
@@ -46,9 +47,7 @@ export function ipnsValidator (verifier: BatchVerifier, now: () => number, rejec
     const [valid] = await verifier.verifyBatch([prepared.sigCheck])
     if (valid !== true) {
       rejected?.add('ipns/bad-signature')
-      const err = new Error('IPNS record signature does not verify')
-      err.name = 'InvalidRecordError'
-      throw err
+      throw new InvalidRecordError('bad-signature', 'IPNS record signature does not verify')
     }
   }
 }
@@ -62,6 +61,7 @@ function ipnsValueOf (stored: Uint8Array): { key: Uint8Array, value: Uint8Array 
     const r = Libp2pRecord.deserialize(stored)
     return isIpnsKey(r.key) ? { key: r.key, value: r.value } : undefined
   } catch {
+    // bytes that are not a libp2p record are not an IPNS record to guard: they pass through as kad-dht wrote them
     return undefined
   }
 }

@@ -27,7 +27,7 @@ import type { AnyProgressEvent } from './kad-progress.js'
 import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
 import { kadId, LOOKUP_K, lookupValues } from './value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
-import { abortError, notFoundError, notStartedError, toPortError } from './port-errors.js'
+import { abortError, DhtPortError, notFoundError, notStartedError, PortAbortError, PortInvalidParametersError, PortInvalidRecordError, PortNotFoundError, toPortError } from './port-errors.js'
 import { drainQuery, queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
@@ -95,9 +95,7 @@ function parsed<T> (what: string, parse: () => T): T {
   try {
     return parse()
   } catch (err) {
-    const e = new Error(`invalid ${what}: ${err instanceof Error ? err.message : String(err)}`)
-    e.name = 'InvalidParametersError'
-    throw e
+    throw new PortInvalidParametersError(`invalid ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
 }
 
@@ -236,7 +234,7 @@ class Libp2pDhtPort implements DhtPort {
   /** this node's own copy first, then the direct lookup's values (value-lookup.ts) */
   private async * directValues (key: Uint8Array, ctx: QueryContext<DhtGetValue>, options: DhtOpOptions): AsyncGenerator<DhtGetValue> {
     const onProgress = (event: DhtProgress): void => { if (ctx.isOpen()) options.onProgress?.(event) }
-    const local = await this.localValue(key, ctx.signal)
+    const local = await this.localValue(key, ctx.signal, onProgress)
     if (local !== undefined) {
       onProgress({ type: 'kad-dht:query:value', peer: this.peerId, detail: `bytes=${local.byteLength}` })
       yield { value: local, from: this.peerId }
@@ -258,20 +256,28 @@ class Libp2pDhtPort implements DhtPort {
     })
   }
 
-  /** The record kad-dht stores for key in this node's datastore, if valid (what kad-dht's own get yields first). */
-  private async localValue (key: Uint8Array, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  /**
+   * The record kad-dht stores for key in this node's datastore, if valid (what
+   * kad-dht's own get yields first). No copy: undefined. A copy that cannot be
+   * read or is invalid is not an answer either (kad-dht's getLocal skips it
+   * alike) and the lookup goes on to the network, but it is reported as a
+   * query-error progress event from this node, not dropped in silence.
+   */
+  private async localValue (key: Uint8Array, signal: AbortSignal, onProgress: (event: DhtProgress) => void): Promise<Uint8Array | undefined> {
     let stored: Uint8Array
     try {
       stored = await this.datastore.get(recordKey(key), { signal })
     } catch (err) {
-      if (signal.aborted) throw err
+      const e = toPortError(err, signal)
+      if (e instanceof PortAbortError) throw e
+      if (!(e instanceof PortNotFoundError)) onProgress({ type: 'kad-dht:query:query-error', peer: this.peerId, detail: `local copy unreadable: ${errorText(err)}` })
       return undefined
     }
     try {
       return await this.validRecordValue(key, stored, signal)
-    } catch {
+    } catch (err) {
       if (signal.aborted) throw abortError(signal)
-      // an expired or otherwise invalid copy is not an answer (kad-dht's getLocal skips it alike)
+      onProgress({ type: 'kad-dht:query:query-error', peer: this.peerId, detail: `local copy invalid: ${errorText(err)}` })
       return undefined
     }
   }
@@ -279,24 +285,16 @@ class Libp2pDhtPort implements DhtPort {
   /** Deserializes a libp2p record for key and checks its value with the key namespace's validator. */
   private async validRecordValue (key: Uint8Array, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     const record = Libp2pRecord.deserialize(bytes)
-    if (!uint8ArrayEquals(record.key, key)) {
-      const err = new Error('the record answers another key')
-      err.name = 'InvalidRecordError'
-      throw err
-    }
+    if (!uint8ArrayEquals(record.key, key)) throw new PortInvalidRecordError(undefined, 'the record answers another key')
     await this.validatorFor(key)(key, record.value, { signal })
     return record.value
   }
 
-  /** The validator of the key's namespace (`/<ns>/…`); InvalidParametersError when there is none. */
+  /** The validator of the key's namespace (`/<ns>/…`); PortInvalidParametersError when there is none. */
   private validatorFor (key: Uint8Array): Validators[string] {
     const ns = new TextDecoder().decode(key).split('/')[1] ?? ''
     const validate = this.validators[ns]
-    if (validate === undefined) {
-      const err = new Error(`no validator for record namespace "${ns}"`)
-      err.name = 'InvalidParametersError'
-      throw err
-    }
+    if (validate === undefined) throw new PortInvalidParametersError(`no validator for record namespace "${ns}"`)
     return validate
   }
 
@@ -472,8 +470,10 @@ class Libp2pDhtPort implements DhtPort {
       if (peer.addresses.length === 0) return undefined
       return { peerId: id.toString(), multiaddrs: [...new Set(peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)))] }
     } catch (err) {
-      if (!signal.aborted && err instanceof Error && err.name === 'NotFoundError') return undefined
-      throw toPortError(err, signal)
+      const e = toPortError(err, signal)
+      // the peer store has never heard of the peer: ask the DHT
+      if (e instanceof PortNotFoundError) return undefined
+      throw e
     }
   }
 
@@ -515,8 +515,10 @@ class Libp2pDhtPort implements DhtPort {
       const identified = known.metadata.has('AgentVersion')
       return !identified || known.protocols.includes(this.kadProtocol)
     } catch (err) {
-      if (err instanceof Error && err.name === 'NotFoundError') return true
-      throw toPortError(err, signal)
+      const e = toPortError(err, signal)
+      // connected but not in the peer store yet: identify has not run
+      if (e instanceof PortNotFoundError) return true
+      throw e
     }
   }
 }
@@ -536,7 +538,8 @@ function pushNew (seen: Set<string>, info: DhtPeerInfo, ctx: QueryContext<DhtPee
 /** an error's name and message, and its causes' (a dial's AggregateError names each address tried) */
 function errorText (err: unknown): string {
   const parts: string[] = []
-  let e: unknown = err
+  // a port error that only wraps libp2p's (same words, kept as cause) is said once, in libp2p's words
+  let e: unknown = err instanceof DhtPortError && err.cause instanceof Error && err.cause.message === err.message ? err.cause : err
   for (let depth = 0; depth < 4 && e !== undefined; depth++) {
     if (e instanceof AggregateError && e.errors.length > 0) {
       parts.push(`${e.name}: ${e.message} [${e.errors.slice(0, 4).map(x => x instanceof Error ? `${x.name}: ${x.message}` : String(x)).join('; ')}]`)

@@ -24,6 +24,7 @@ import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
 import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import { PortInvalidParametersError } from './port-errors.js'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -127,9 +128,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     if (options.selectors?.[ns] === undefined) {
       // kad-dht 16.4's get() asks the selector even for a single record and
       // would end every get of such a key with MissingSelectorError
-      const err = new Error(`record namespace "${ns}" has a validator but no selector`)
-      err.name = 'InvalidParametersError'
-      throw err
+      throw new PortInvalidParametersError(`record namespace "${ns}" has a validator but no selector`)
     }
   }
   return {

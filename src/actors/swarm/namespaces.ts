@@ -5,6 +5,7 @@
  * for applications' own data; the IPNS layer registers `ipns`. Hosts may add
  * their own through createNode({ validators, selectors }).
  */
+import { InvalidRecordError } from '../../messages/errors.js'
 import { MAX_VALUE_BYTES } from './validate.js'
 import type { Selectors, Validators } from '@libp2p/kad-dht'
 
@@ -14,9 +15,7 @@ export function defaultValidators (): Validators {
   return {
     [DATA_NAMESPACE]: (_key, value) => {
       if (value.byteLength > MAX_VALUE_BYTES) {
-        const err = new Error(`value is larger than ${MAX_VALUE_BYTES} bytes`)
-        err.name = 'InvalidRecordError'
-        throw err
+        throw new InvalidRecordError('too-large', `value is larger than ${MAX_VALUE_BYTES} bytes`)
       }
     }
   }

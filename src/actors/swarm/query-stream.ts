@@ -99,7 +99,10 @@ export async function * queryStream<E, V> (init: QueryStreamInit<E, V>): AsyncGe
     if (!sourceDone) {
       controller.abort()
       // If a step is still pending, return() queues behind it; either way the
-      // aborted signal makes libp2p unwind and the result is not awaited.
+      // aborted signal makes libp2p unwind and the result is not awaited. The
+      // stream has ended with its own outcome already: a failure of libp2p's
+      // unwinding (an aborted query rejecting) has no one left to tell.
+      // eslint-disable-next-line no-restricted-syntax -- deliberately ignored, see above
       iterator?.return?.().catch(() => {})
     }
   }

@@ -9,7 +9,7 @@
  */
 import { defineActor } from '../runtime/actor.js'
 import { REPUBLISHER_ACTOR } from '../republisher/republisher-actor.js'
-import { failure } from '../../messages/failure.js'
+import { causeOf, failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
 import { bootstrapJoiner } from './bootstrap-joiner.js'
@@ -88,6 +88,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
   let initial: DhtPort | undefined = options.port
   let lastStop: Promise<void> = Promise.resolve()
   let nextPort: DhtPort | undefined
+  // a libp2p node that failed to stop: counted, and shown in the status detail of the incarnations after it
+  const portStops = { failed: 0, lastError: undefined as string | undefined }
 
   return defineActor<SwarmCommand, SwarmMsg>({
     name: SWARM_ACTOR,
@@ -224,8 +226,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         try {
           start(port, id, command)
         } catch (err) {
-          // a port method that throws synchronously is the node's failure, not ours
-          settleFailure(id, failure('failed', err instanceof Error ? err.message : String(err)))
+          // a port method that throws synchronously is the node's failure, not ours; what it threw is the cause
+          settleFailure(id, failure('failed', err instanceof Error ? err.message : String(err), { cause: causeOf(err) }))
           running = Math.max(0, running - 1)
         }
       }
@@ -333,13 +335,23 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
             }
           }
         },
-        status: () => ({ pendingQueries: pending.size, runningQueries: running, heldCommands: held.length, bootstrap: joiner.status() }),
+        status: () => ({
+          pendingQueries: pending.size,
+          runningQueries: running,
+          heldCommands: held.length,
+          bootstrap: joiner.status(),
+          ...(portStops.failed > 0 ? { portStopsFailed: portStops.failed, lastPortStopError: portStops.lastError ?? '' } : {})
+        }),
         stop: async () => {
           joiner.stop()
           const p = port
           port = undefined
           if (p !== undefined) {
-            lastStop = p.stop().catch(() => {})
+            // the next incarnation's node waits on this one's stop, failed or not; a failure is kept for its status
+            lastStop = p.stop().catch((err: unknown) => {
+              portStops.failed++
+              portStops.lastError = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err).slice(0, 500)
+            })
             await lastStop
           }
         }

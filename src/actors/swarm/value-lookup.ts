@@ -256,6 +256,7 @@ function peerFrom (bytes: Uint8Array): PeerId | undefined {
   try {
     return peerIdFromMultihash(Digest.decode(bytes))
   } catch {
+    // a peer id we cannot decode names no one we could ask: the answer's other peers still count
     return undefined
   }
 }

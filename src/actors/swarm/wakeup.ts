@@ -35,6 +35,8 @@ export class Wakeup {
  */
 export function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
+    // the abort is the answer; the work's own outcome is not wanted, and must not become an unhandled rejection
+    // eslint-disable-next-line no-restricted-syntax -- deliberately ignored, see above
     promise.catch(() => {})
     return Promise.reject(abortError(signal))
   }

@@ -8,6 +8,11 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
+import { Key } from 'interface-datastore'
+import { Libp2pRecord } from '@libp2p/record'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { DHT_RECORD_PREFIX } from '../../../src/actors/swarm/ipns-dht.js'
+import type { AbortOptions } from '@libp2p/interface'
 import { createLibp2pDhtPort, ed25519KeyFromSeed } from '../../../src/actors/swarm/libp2p-dht-port.js'
 import { realClock, startPort, startPortTestnet, stopAll, testSeed } from '../../helpers/port-testnet.js'
 import type { DhtPort, DhtProgress } from '../../../src/actors/swarm/dht-port.js'
@@ -402,6 +407,48 @@ describe('Libp2pDhtPort with an empty routing table', () => {
     expect(await lone.bootstrap({ signal })).toEqual({ connected: 0, routingTableSize: 0, failed: [] })
     expect(signal.aborted).toBe(false)
     expect(realClock.now() - t0).toBeLessThan(2_000)
+  })
+})
+
+describe('Libp2pDhtPort: a local copy it cannot use is reported, not dropped in silence', () => {
+  /** a datastore whose reads of DHT records fail while `broken` */
+  class FlakyDatastore extends MemoryDatastore {
+    broken = false
+    override get (k: Key, options?: AbortOptions): ReturnType<MemoryDatastore['get']> {
+      if (this.broken && k.toString().startsWith(DHT_RECORD_PREFIX)) throw Object.assign(new Error('disk on fire'), { name: 'LevelError' })
+      return super.get(k, options)
+    }
+  }
+  const store = new FlakyDatastore()
+  let lone: DhtPort
+  beforeAll(async () => {
+    lone = await createLibp2pDhtPort({ datastore: store, privateKey: await ed25519KeyFromSeed(testSeed('flaky', 0)), loopback: true, validators, selectors })
+  })
+  afterAll(async () => { await lone?.stop() })
+
+  const errorsOf = async (name: string): Promise<string[]> => {
+    const events: DhtProgress[] = []
+    expect(await collect(lone.get(key(name), { signal: bound(5_000), onProgress: e => { events.push(e) } }))).toEqual([])
+    return events.filter(e => e.type === 'kad-dht:query:query-error' && e.peer === lone.peerId).map(e => e.detail ?? '')
+  }
+
+  it('no copy at all: nothing to report', async () => {
+    expect(await errorsOf('never-stored')).toEqual([])
+  })
+
+  it('a copy the validator refuses: a query-error event from this node, with the validator\'s words', async () => {
+    const k = key('refused')
+    await store.put(new Key(`${DHT_RECORD_PREFIX}${uint8ArrayToString(k, 'base32')}`, false), new Libp2pRecord(k, enc.encode('invalid copy'), new Date()).serialize())
+    expect(await errorsOf('refused')).toEqual(['local copy invalid: Error: test record marked invalid'])
+  })
+
+  it('a datastore that fails to read: a query-error event naming the error, and the lookup goes on', async () => {
+    store.broken = true
+    try {
+      expect(await errorsOf('unreadable')).toEqual(['local copy unreadable: LevelError: disk on fire'])
+    } finally {
+      store.broken = false
+    }
   })
 })
 

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
+import { PortNotFoundError } from '../../../src/actors/swarm/port-errors.js'
 import { MAX_KEY_BYTES, MAX_PROVIDERS_LIMIT, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
 import { systemActor } from '../../../src/actors/system/system-actor.js'
 import {
@@ -352,7 +353,7 @@ describe('swarm actor: results', () => {
     const err = await rejection(r.system.ask({ type: 'dht.get', key: 'k' }))
     expect(err.name).toBe('FailedError')
     expect(err.message).toContain('boom')
-    r.port.impl.findPeer = async () => { throw Object.assign(new Error('peer not found'), { name: 'NotFoundError' }) }
+    r.port.impl.findPeer = async () => { throw new PortNotFoundError('peer not found') }
     expect((await rejection(r.system.ask({ type: 'dht.findPeer', peerId: PEER_D }))).name).toBe('NotFoundError')
   })
 
@@ -489,6 +490,25 @@ describe('swarm actor: supervision', () => {
     expect(s.pendingQueries).toBe(0)
     expect(second.reads).toBeGreaterThan(0)
     expect(first.reads).toBe(0)
+  })
+
+  it('a libp2p node that fails to stop is not dropped in silence: the restarted actor counts it in its status detail', async () => {
+    const first = new FakeDhtPort(PEER_A, {
+      findProviders: (_c, o) => itemsThen([null as unknown as DhtPeerInfo], o.signal, 'hang')
+    })
+    first.stop = async () => { first.stops++; throw Object.assign(new Error('the transport would not close'), { name: 'ShutdownError' }) }
+    const r = rig(first, { createPort: async () => new FakeDhtPort(PEER_A) })
+    const fp = r.stream({ type: 'dht.findProviders', cid: CID_1 }, { timeoutMs: 10_000 })
+    expect((await fp.done).ok).toBe(false)
+    await r.settle(3)
+    expect(first.stops).toBe(1)
+    r.clock.advance(10)
+    await r.settle()
+    const detail = (await r.status()).actors.find(a => a.name === 'swarm')?.detail
+    expect(detail).toMatchObject({ portStopsFailed: 1, lastPortStopError: 'ShutdownError: the transport would not close' })
+    // a port that stops cleanly adds nothing
+    const clean = await rig().status()
+    expect(clean.actors.find(a => a.name === 'swarm')?.detail).not.toHaveProperty('portStopsFailed')
   })
 
   it('when a fresh port cannot be built the actor gives up after its restart limit: asks reject StoppedError, none hang', async () => {
