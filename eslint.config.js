@@ -77,15 +77,15 @@ export default tseslint.config(
     ignores: ['src/actors/swarm/**', 'src/node/**', 'src/bench/**'],
     rules: libp2pOwner
   },
-  // no swallowed rejections (the runtime, the workers and the benchmarks are not covered yet: their sites need their owners' reasons)
+  // no swallowed rejections (the benchmarks are not covered yet)
   {
     files: ['src/actors/**/*.ts', 'examples/**/*.ts'],
-    ignores: ['examples/**/*.test.ts', 'src/actors/runtime/**'],
+    ignores: ['examples/**/*.test.ts'],
     rules: { 'no-restricted-syntax': ['error', noDateNow, ...swallowed] }
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/actors/**', 'src/workers/**', 'src/bench/**'],
+    ignores: ['src/actors/**', 'src/bench/**'],
     rules: { 'no-restricted-syntax': ['error', ...swallowed] }
   },
   {

@@ -24,6 +24,7 @@ export type {
   ProgressEvent, ReplyFor, ReplyPort, Settled, SupervisionPolicy
 } from './actors/runtime/actor.js'
 export type { DeadLetter, DeadLetterReason } from './actors/runtime/dead-letters.js'
+export type { Incident, IncidentKind } from './actors/runtime/incidents.js'
 export type { Clock } from './actors/runtime/clock.js'
 export { SimulatedClock } from './actors/runtime/clock.js'
 export { ActorSystem } from './actors/runtime/system.js'

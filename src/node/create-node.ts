@@ -36,6 +36,7 @@ import type { RepublisherOptions } from '../actors/republisher/republisher-actor
 import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
+import type { Incident } from '../actors/runtime/incidents.js'
 import type { DhtPort } from '../actors/swarm/dht-port.js'
 import type { BootstrapRetryOptions } from '../actors/swarm/bootstrap-joiner.js'
 import { checkBootstrapRetry, noPeerReason } from '../actors/swarm/bootstrap-joiner.js'
@@ -135,6 +136,8 @@ export interface SwarmNode {
   stream<C extends StreamCommand>(command: C, options?: AskOptions): AsyncIterable<ItemOf<C['type'] & StreamType>>
   on(event: 'progress', fn: (e: ProgressEvent) => void): () => void
   on(event: 'dead-letter', fn: (d: DeadLetter) => void): () => void
+  /** failures nobody waits for: an actor's stop that failed, a listener that threw, a completion that was lost */
+  on(event: 'incident', fn: (i: Incident) => void): () => void
   /** add an extension actor; its command types become askable */
   spawn<C extends BaseCommand, I>(def: ActorDefinition<C, I>): void
   /** the node's actor system (status, dead letters) */
@@ -252,9 +255,10 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       get multiaddrs () { return first.multiaddrs() },
       ask: (command, opts) => system.ask(command, opts),
       stream: (command, opts) => system.stream(command, opts),
-      on: ((event: 'progress' | 'dead-letter', fn: (e: never) => void) => {
+      on: ((event: 'progress' | 'dead-letter' | 'incident', fn: (e: never) => void) => {
         if (event === 'progress') return system.onProgress(fn as (e: ProgressEvent) => void)
         if (event === 'dead-letter') return system.deadLetters.onDeadLetter(fn as (d: DeadLetter) => void)
+        if (event === 'incident') return system.incidents.onIncident(fn as (i: Incident) => void)
         throw new TypeError(`unknown event '${String(event)}'`)
       }) as SwarmNode['on'],
       spawn: def => { system.spawn(def) },

@@ -57,6 +57,8 @@ export function withVerdictCache (inner: BatchVerifier, options: VerdictCacheOpt
           out[index] = one
           if (deciding.size < maxJoinable) {
             deciding.set(key, one)
+            // a failed check caches no verdict; its rejection reaches the caller through out[index]
+            // eslint-disable-next-line no-restricted-syntax -- the failure is not lost: Promise.all(out) rejects with it
             one.then(valid => { verdicts.set(key, valid) }, () => {}).finally(() => { deciding.delete(key) })
           }
         })

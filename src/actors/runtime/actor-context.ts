@@ -74,14 +74,17 @@ export abstract class ContextMaker extends Supervision {
       },
       pipe: (work, toMsg, owner) => {
         if (sys.opts.manual) {
+          // replay: the recorded completion is injected instead; the live outcome is not an input
+          // eslint-disable-next-line no-restricted-syntax -- ignoring it is the point of replay
           work.catch(() => {})
           return
         }
         work.then(
           value => { external(toMsg({ ok: true, value }), owner) },
           (err: unknown) => { external(toMsg({ ok: false, failure: errorToFailure(err) }), owner) }
-        ).catch(() => {
+        ).catch((err: unknown) => {
           // toMsg threw: the completion had nowhere to go; never an unhandled rejection in the host
+          sys.incidents.add('completion-lost', err, sys.base.now(), name)
           sys.dead('late-settle', name, owner)
         })
       },
@@ -100,7 +103,8 @@ export abstract class ContextMaker extends Supervision {
           } catch (err) {
             try {
               external(onEnd({ ok: false, failure: errorToFailure(err) }), owner)
-            } catch {
+            } catch (lost) {
+              sys.incidents.add('completion-lost', lost, sys.base.now(), name)
               sys.dead('late-settle', name, owner)
             }
           }

@@ -28,7 +28,8 @@ export class DeadLetters {
   private recentRing: Ring<DeadLetter>
   private readonly listeners = new Set<(d: DeadLetter) => void>()
 
-  constructor (readonly keep = 100) {
+  /** `onListenerError`: a listener threw (the system counts it as an incident) */
+  constructor (readonly keep = 100, private readonly onListenerError: (err: unknown) => void = () => {}) {
     this.recentRing = new Ring<DeadLetter>(keep)
   }
 
@@ -42,7 +43,10 @@ export class DeadLetters {
     for (const l of this.listeners) {
       try {
         l(d)
-      } catch { /* a listener's failure is its own: it must not crash the actor whose settle dead-lettered */ }
+      } catch (err) {
+        // a listener's failure is its own: it must not crash the actor whose settle dead-lettered
+        this.onListenerError(err)
+      }
     }
   }
 

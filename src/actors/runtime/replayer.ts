@@ -37,6 +37,10 @@ export interface ReplayReport {
   outputs: number
   deliveries: number
   divergence?: Divergence
+  /** the replay's system.stop() failed (the replayed actors' stop on their stand-ins) */
+  stopError?: string
+  /** incidents during the replay (an actor's stop that failed, …) */
+  incidents?: string[]
 }
 
 type OutputLine = TraceOutput & { t: number }
@@ -109,7 +113,9 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
     // anything beyond the recording shows up as an extra output below
     if (!truncated) for (let i = 0; i < 100_000 && system.step(); i++) { /* drain */ }
   }
-  await system.stop().catch(() => {})
+  // the replayed actors' stop() run on inert stand-ins; a failure there is reported, not ignored
+  let stopError: string | undefined
+  await system.stop().catch((err: unknown) => { stopError = err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
 
   const actual = collector.outputs
   if (divergence === undefined) {
@@ -131,6 +137,8 @@ export async function replayTrace (options: ReplayOptions): Promise<ReplayReport
   }
   const report: ReplayReport = { ok: divergence === undefined, inputs: inputs.length, outputs: actual.length, deliveries: system.deliveries }
   if (truncated) report.truncated = true
+  if (stopError !== undefined) report.stopError = stopError
+  if (system.incidents.total > 0) report.incidents = system.incidents.recent().map(i => `${i.kind}${i.actor !== undefined ? ` (${i.actor})` : ''}: ${i.message}`)
   if (divergence !== undefined) report.divergence = divergence
   return report
 }

@@ -38,7 +38,7 @@ export abstract class Supervision extends Scheduler {
     this.failOpen(cell, true, 'the actor crashed and is restarting')
     // completions and cancels queued for the crashed incarnation had nowhere to go
     for (const m of cell.mailbox.drainSystem()) this.dead('stale-incarnation', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
-    cell.stopping = Promise.resolve().then(() => old?.stop?.()).catch(() => {})
+    cell.stopping = Promise.resolve().then(() => old?.stop?.()).catch((err: unknown) => { this.incidents.add('stop-failed', err, this.base.now(), cell.def.name) })
     const p = cell.policy
     cell.restartTimes = cell.restartTimes.filter(t => now - t < p.periodMs)
     if (cell.restartTimes.length >= p.maxRestarts) {
@@ -86,7 +86,7 @@ export abstract class Supervision extends Scheduler {
     cell.mailbox.drainUser() // their ports were failed above
     for (const m of cell.mailbox.drainSystem()) this.dead('actor-stopped', cell.def.name, m.kind === 'cancel' ? m.id : undefined)
     const prev = cell.stopping ?? Promise.resolve()
-    cell.stopping = prev.then(() => old?.stop?.()).catch(() => {})
+    cell.stopping = prev.then(() => old?.stop?.()).catch((err: unknown) => { this.incidents.add('stop-failed', err, this.base.now(), cell.def.name) })
   }
 
   /** Stop one actor: its open asks fail with StoppedError, later asks too. */

@@ -2,6 +2,7 @@
  * The base layer of the actor system (see system.ts for the whole).
  */
 import { DeadLetters } from './dead-letters.js'
+import { Incidents } from './incidents.js'
 import { createIdSource } from './ids.js'
 import { createRng } from './rng.js'
 import type { ProgressEvent } from './actor.js'
@@ -64,7 +65,9 @@ export abstract class SystemBase {
   readonly clock: Clock
   readonly rng: Rng
   readonly ids: IdSource
-  readonly deadLetters = new DeadLetters()
+  /** failures nobody waits for (a stop that rejected, a listener that threw): counted, kept, observable */
+  readonly incidents = new Incidents()
+  readonly deadLetters = new DeadLetters(100, err => { this.incidents.add('listener-failed', err, this.base.now()) })
   protected readonly cells = new Map<string, Cell>()
   protected readonly routes = new Map<string, { cell: Cell, port: 'once' | 'stream', counter: Counter }>()
   protected readonly runQueue: Cell[] = []
@@ -212,7 +215,10 @@ export abstract class SystemBase {
     for (const l of this.progressListeners) {
       try {
         l(event)
-      } catch { /* a listener's failure is its own */ }
+      } catch (err) {
+        // the host's listener failed: not the actor's fault, so no crash; an incident
+        this.incidents.add('listener-failed', err, this.base.now(), event.actor)
+      }
     }
   }
 
@@ -241,7 +247,10 @@ export abstract class SystemBase {
       try {
         const detail = cell.behavior?.status?.()
         if (detail !== undefined) status.detail = detail
-      } catch { /* a status hook that throws reports nothing */ }
+      } catch (err) {
+        // the status says so (deterministic: a replay's hook throws the same)
+        status.detail = { statusError: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
+      }
       actors.push(status)
     }
     return {
