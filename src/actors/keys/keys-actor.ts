@@ -99,11 +99,12 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
         return true
       }
 
-      const info = (d: Delivery<InfoCommand>, names: string[], work: Promise<KeyInfo>): void => {
+      /** the work starts only once admitted (a refused command never touches the keystore); async, so a keystore that throws at once fails the ask, not the actor */
+      const info = (d: Delivery<InfoCommand>, names: string[], work: () => Promise<KeyInfo>): void => {
         if (!admit(d.port, names)) return
         const id = d.port.id
         infos.set(id, d.port)
-        ctx.pipe(work, result => ({ type: 'info', id, names, result }), id)
+        ctx.pipe(work(), result => ({ type: 'info', id, names, result }), id)
       }
 
       const serve = (d: Delivery<KeyCommand>, k: KeyOps): void => {
@@ -112,23 +113,23 @@ export function keysActor (options: KeysActorOptions): ActorDefinition<KeyComman
           case 'key.list':
             if (!admit(d.port, [])) return
             lists.set(id, d.port)
-            ctx.pipe(k.list().then(keys => ({ keys })), result => ({ type: 'listed', id, names: [], result }), id)
+            ctx.pipe((async () => ({ keys: await k.list() }))(), result => ({ type: 'listed', id, names: [], result }), id)
             return
-          case 'key.generate': { const c = d.command; info(d, [c.name], k.generate(c.name, c.keyType, c.bits)); return }
-          case 'key.rename': { const c = d.command; info(d, [c.from, c.to], k.rename(c.from, c.to)); return }
-          case 'key.remove': { const c = d.command; info(d, [c.name], k.remove(c.name)); return }
-          case 'key.import': { const c = d.command; info(d, [c.name], k.import(c.name, c.data, c.passphrase)); return }
+          case 'key.generate': { const c = d.command; info(d, [c.name], async () => await k.generate(c.name, c.keyType, c.bits)); return }
+          case 'key.rename': { const c = d.command; info(d, [c.from, c.to], async () => await k.rename(c.from, c.to)); return }
+          case 'key.remove': { const c = d.command; info(d, [c.name], async () => await k.remove(c.name)); return }
+          case 'key.import': { const c = d.command; info(d, [c.name], async () => await k.import(c.name, c.data, c.passphrase)); return }
           case 'key.export': {
             if (!admit(d.port, [])) return
             const c = d.command
             exports.set(id, d.port)
-            ctx.pipe(k.export(c.name, c.passphrase).then(data => ({ name: c.name, data })), result => ({ type: 'exported', id, names: [], result }), id)
+            ctx.pipe((async () => ({ name: c.name, data: await k.export(c.name, c.passphrase) }))(), result => ({ type: 'exported', id, names: [], result }), id)
             return
           }
           case 'record.create':
             if (!admit(d.port, [])) return
             signs.set(id, d.port)
-            ctx.pipe(k.createRecord(d.command, ctx.clock.wall()), result => ({ type: 'signed', id, names: [], result }), id)
+            ctx.pipe((async () => await k.createRecord(d.command, ctx.clock.wall()))(), result => ({ type: 'signed', id, names: [], result }), id)
         }
       }
 

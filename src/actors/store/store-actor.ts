@@ -93,15 +93,15 @@ export function storeActor (options: { ops: RecordStoreOps, maxPending?: number 
           switch (msg.type) {
             case 'store.put':
               puts.set(id, msg.port)
-              ctx.pipe(options.ops.put(msg.command.entry).then(() => true as const), result => ({ type: 'put.done', id, result }), id)
+              ctx.pipe((async () => { await options.ops.put(msg.command.entry); return true as const })(), result => ({ type: 'put.done', id, result }), id)
               return
             case 'store.get':
               gets.set(id, msg.port)
-              ctx.pipe(options.ops.get(msg.command.kind, msg.command.name), result => ({ type: 'get.done', id, result }), id)
+              ctx.pipe((async () => await options.ops.get(msg.command.kind, msg.command.name))(), result => ({ type: 'get.done', id, result }), id)
               return
             case 'store.list':
               lists.set(id, msg.port)
-              ctx.pipe(options.ops.list(msg.command.kind), result => ({ type: 'list.done', id, result }), id)
+              ctx.pipe((async () => await options.ops.list(msg.command.kind))(), result => ({ type: 'list.done', id, result }), id)
           }
         },
         status: () => ({ pending })
