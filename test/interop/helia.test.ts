@@ -1,7 +1,7 @@
 /**
  * Interop with the reference stack: a TCP loopback testnet of swarmbus nodes
  * joined by a Helia node (@helia/ipns 10.1 over js-libp2p with kad-dht, see
- * src/bench/helia-reference.ts). A name Helia publishes resolves here, and a
+ * bench/helia-reference.ts). A name Helia publishes resolves here, and a
  * name published here resolves in Helia — each checked for value and
  * sequence, after a second publish so the sequence is not the default 1.
  *
@@ -16,11 +16,11 @@ import { CID } from 'multiformats/cid'
 import { base36 } from 'multiformats/bases/base36'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createHeliaNode } from '../../src/bench/helia-reference.js'
+import { createHeliaNode } from '../../bench/helia-reference.js'
 import { createTestnet } from '../../src/node/create-testnet.js'
 import { routingTableOf } from '../../src/actors/swarm/routing-table.js'
 import { poll } from '../node/support.js'
-import type { HeliaNode } from '../../src/bench/helia-reference.js'
+import type { HeliaNode } from '../../bench/helia-reference.js'
 import type { SwarmNode } from '../../src/node/create-node.js'
 import type { Testnet } from '../../src/node/create-testnet.js'
 

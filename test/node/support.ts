@@ -1,6 +1,6 @@
 /**
  * Helpers for the integration tests on real loopback nodes: bounded polling,
- * timing, counters from swarm.status, and (from src/bench/tcp-proxy.ts) a TCP
+ * timing, counters from swarm.status, and (from bench/tcp-proxy.ts) a TCP
  * proxy that can freeze a connection (a peer that stops answering without
  * closing anything).
  */
@@ -61,8 +61,8 @@ export async function quiet (node: SwarmNode, timeoutMs = 3_000): Promise<SwarmS
   return last
 }
 
-import { listenLoopback } from '../../src/bench/tcp-proxy.js'
-export { FreezableProxy, tcpPort } from '../../src/bench/tcp-proxy.js'
+import { listenLoopback } from '../../bench/tcp-proxy.js'
+export { FreezableProxy, tcpPort } from '../../bench/tcp-proxy.js'
 
 /**
  * A TCP listener that accepts connections and never says a word (nor closes).

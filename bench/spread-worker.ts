@@ -1,6 +1,6 @@
 /**
  * A child process of the ipns-spread bench (src/bench/ipns-spread.ts), forked
- * from dist/bench/spread-worker.js: it holds some of a testnet's nodes (either
+ * from dist-bench/bench/spread-worker.js: it holds some of a testnet's nodes (either
  * stack, through openBenchNode) and does what the parent asks over the IPC
  * channel (ChildCalls): start them, dial its share of the mesh, report
  * routing-table sizes, run self lookups, make keys, publish names, report its

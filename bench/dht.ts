@@ -2,7 +2,7 @@
  * The DHT on a real testnet (TCP on loopback): put/get latency across nodes,
  * and swarm.status asks per second on one node.
  */
-import { createTestnet } from '../node/create-testnet.js'
+import { createTestnet } from '../src/node/create-testnet.js'
 import { round, summarize } from './stats.js'
 
 export async function benchDht (nodes = 20, ops = 30): Promise<Record<string, unknown>> {

@@ -9,7 +9,7 @@
  *   … work …
  *   const delay = await probe.stop()   // { p50_ms, p99_ms, max_ms, samples }
  *
- * The same file is the worker's entry (dist/bench/loop-probe.js).
+ * The same file is the worker's entry (dist-bench/bench/loop-probe.js).
  */
 import { isMainThread, MessageChannel, parentPort, Worker, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
@@ -29,7 +29,7 @@ export async function startLoopProbe (intervalMs = 1): Promise<LoopProbe> {
   port1.on('message', (n: number) => { port1.postMessage(n) })
   // the built file (from src/, under tsx or vitest, the one in dist/)
   const fromSource = import.meta.url.endsWith('.ts')
-  const worker = new Worker(fileURLToPath(new URL(fromSource ? '../../dist/bench/loop-probe.js' : './loop-probe.js', import.meta.url)), {
+  const worker = new Worker(fileURLToPath(new URL(fromSource ? '../dist-bench/bench/loop-probe.js' : './loop-probe.js', import.meta.url)), {
     workerData: { port: port2, intervalMs },
     transferList: [port2]
   })

@@ -11,11 +11,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { ipnsValidator } from 'ipns/validator'
-import { createNode } from '../node/create-node.js'
-import { createRecord } from '../records/create.js'
+import { createNode } from '../src/node/create-node.js'
+import { createRecord } from '../src/records/create.js'
 import { startLoopProbe } from './loop-probe.js'
 import type { LoopDelay } from './loop-probe.js'
-import type { NodeOptions, SwarmNode } from '../node/create-node.js'
+import type { NodeOptions, SwarmNode } from '../src/node/create-node.js'
 
 export interface BenchRecord { name: string, record: Uint8Array, routingKey: Uint8Array }
 

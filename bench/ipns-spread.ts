@@ -10,7 +10,7 @@
  * src/bench/helia-reference.ts): a 20-node TCP loopback testnet whose node 0,
  * the RESOLVER (a DHT server that publishes nothing), lives in this process,
  * and whose 19 other nodes live in child processes (default 2: nodes 1–10
- * and 11–19), each forked from dist/bench/spread-worker.js and driven over
+ * and 11–19), each forked from dist-bench/bench/spread-worker.js and driven over
  * the IPC channel with small JSON messages (bigints and keys as strings).
  * Children start their nodes (memory repos, seeded identities) and report
  * their addresses; every process gets every address and dials its share of
@@ -64,8 +64,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { createNode } from '../node/create-node.js'
-import { routingTableOf } from '../actors/swarm/routing-table.js'
+import { createNode } from '../src/node/create-node.js'
+import { routingTableOf } from '../src/actors/swarm/routing-table.js'
 import { Errors, bounded, cidFor, cpuSince, errName, idleCpuPercent, load1m, ms, pool, rssMB } from './ipns.js'
 import { round, summarize } from './stats.js'
 import type { ChildProcess } from 'node:child_process'
@@ -212,7 +212,7 @@ export type ChildCall = { [K in keyof ChildCalls]: { type: K } & ChildCalls[K]['
 export type ToChild = { id: number, call: ChildCall } | { stop: true }
 export type FromChild = { id: number, ok: true, reply: unknown } | { id: number, ok: false, error: string }
 
-/** dist/bench/spread-worker.js, next to this module once built */
+/** dist-bench/bench/spread-worker.js, next to this module once built */
 const WORKER = new URL('./spread-worker.js', import.meta.url)
 
 const live = new Set<ChildProcess>()

@@ -1,7 +1,7 @@
 /**
  * Signature verification throughput and event-loop impact.
  *
- *   npm run bench -- verify   (or: npm run build && node dist/bench/verify.js)
+ *   npm run bench -- verify   (or: npm run build:bench && node dist-bench/bench/verify.js)
  *
  * prints JSON. The headline is the user's path (verify-path.ts): 20,000
  * distinct records (a key each) through `node.ask({ type: 'record.verify' })`
@@ -24,15 +24,15 @@ import { availableParallelism, loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { setImmediate as nextMacrotask, setTimeout as nextTimeout } from 'node:timers/promises'
-import { createRecord } from '../records/create.js'
-import { generateEd25519Signer, verifyEd25519 } from '../records/ed25519.js'
-import { prepareRecord } from '../records/validate.js'
-import { defaultPoolThreads, VerifyPool } from '../workers/verify-pool.js'
+import { createRecord } from '../src/records/create.js'
+import { generateEd25519Signer, verifyEd25519 } from '../src/records/ed25519.js'
+import { prepareRecord } from '../src/records/validate.js'
+import { defaultPoolThreads, VerifyPool } from '../src/workers/verify-pool.js'
 import { startLoopProbe } from './loop-probe.js'
 import { benchUserPath, distinctRecords } from './verify-path.js'
 import { benchResolvesLoop } from './verify-resolves.js'
-import type { Ed25519Backend } from '../records/ed25519.js'
-import type { SigCheck } from '../records/verify.js'
+import type { Ed25519Backend } from '../src/records/ed25519.js'
+import type { SigCheck } from '../src/records/verify.js'
 
 const KEYS = 16
 const LOOP_RUN = 20_000

@@ -6,7 +6,7 @@
  * kad-dht's validator and by the verifier actor, both on the shared pool.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import { createTestnet } from '../node/create-testnet.js'
+import { createTestnet } from '../src/node/create-testnet.js'
 import { bounded, pool } from './ipns.js'
 import { startLoopProbe } from './loop-probe.js'
 import type { LoopDelay } from './loop-probe.js'

@@ -4,10 +4,10 @@
  * memory before/after 10,000 asks that all time out.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { defineActor } from '../actors/runtime/actor.js'
-import { ActorSystem } from '../actors/runtime/system.js'
-import { systemActor } from '../actors/system/system-actor.js'
-import { RealClock } from '../platform/real-clock.js'
+import { defineActor } from '../src/actors/runtime/actor.js'
+import { ActorSystem } from '../src/actors/runtime/system.js'
+import { systemActor } from '../src/actors/system/system-actor.js'
+import { RealClock } from '../src/platform/real-clock.js'
 import { median, round } from './stats.js'
 
 const newSystem = (): ActorSystem => new ActorSystem({ clock: new RealClock(), yieldToHost: fn => { setImmediate(fn) } })
