@@ -1,0 +1,233 @@
+/**
+ * What the IPNS actor's resolve flights and publish flights share: the
+ * caches (hops and whole answers, each entry fresh on both clocks), the
+ * flights in progress and their single-flight groups, the counters, and the
+ * helpers both kinds use (machine inspection, bounded side asks, forgetting
+ * what a publish made stale, ending a flight). One per actor incarnation,
+ * created in start(); only receive touches it.
+ */
+import { LRUCache } from 'lru-cache'
+import { expired, expiryIn, sooner } from '../runtime/expiry.js'
+import type { Actor } from 'xstate'
+import type { ActorContext, ReplyPort, Settled } from '../runtime/actor.js'
+import type { Expiry } from '../runtime/expiry.js'
+import type { HopResult, ResolveMachine } from './resolve-machine.js'
+import type { PublishMachine } from './publish-machine.js'
+import type { ReplyOf } from '../../messages/commands.js'
+import type { QueryId } from '../../messages/ids.js'
+import type { IpnsPublish, IpnsResolve, ResolveReply } from '../../messages/ipns.js'
+import type { CreatedRecordReply, VerifiedRecord } from '../../messages/records.js'
+import type { StoredRecord } from '../../messages/store.js'
+import type { DnsLinkReply } from '../../messages/dnslink.js'
+import '../../messages/ipns.js'
+import '../../messages/keys.js'
+import '../../messages/records.js'
+import '../../messages/store.js'
+import '../../messages/swarm.js'
+import '../../messages/dnslink.js'
+
+export interface IpnsActorOptions {
+  /** valid answers that end a DHT query (default 16, the spec's quorum) */
+  quorum?: number
+  /** resolved names cached (default 1,024) */
+  cacheSize?: number
+  /** most resolves and publishes in flight (default 1,024) */
+  maxFlights?: number
+  /** most asks waiting on one shared resolve (default 10,000) */
+  maxWaiters?: number
+}
+
+/** The actor's own messages (plain data, recorded in traces); each completion carries its reply's type. */
+export type IpnsMsg =
+  | { type: 'r.value', flight: string, hop: number, value: Uint8Array, from: string }
+  | { type: 'r.end', flight: string, hop: number, result: Settled<number> }
+  | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<VerifiedRecord> }
+  | { type: 'r.local', flight: string, hop: number, result: Settled<StoredRecord> }
+  | { type: 'r.soft', flight: string }
+  | { type: 'r.dnslink', flight: string, hop: number, result: Settled<DnsLinkReply> }
+  | { type: 'p.key', flight: string, result: Settled<ReplyOf<'key.list'>> }
+  | { type: 'p.seen', flight: string, result: Settled<StoredRecord> }
+  | { type: 'p.signed', flight: string, result: Settled<CreatedRecordReply> }
+  | { type: 'p.stored', flight: string, result: Settled<ReplyOf<'store.put'>> }
+  | { type: 'p.put', flight: string, result: Settled<ReplyOf<'dht.put'>> }
+  | { type: 'side', what: string, result: Settled<unknown> }
+
+export type ResolveMsg = Extract<IpnsMsg, { type: `r.${string}` }>
+export type PublishMsg = Extract<IpnsMsg, { type: `p.${string}` }>
+
+export const isResolveMsg = (m: IpnsMsg): m is ResolveMsg => m.type.startsWith('r.')
+export const isPublishMsg = (m: IpnsMsg): m is PublishMsg => m.type.startsWith('p.')
+
+export interface CacheEntry { hop: HopResult, expiresAt: Expiry }
+
+/** a whole answer, for repeats of the same resolve: names are the hops it went through */
+export interface AnswerEntry { reply: ResolveReply, expiresAt: Expiry, names: string[] }
+
+export interface ResolveFlight {
+  kind: 'resolve'
+  id: string
+  group: string
+  machine: Actor<ResolveMachine>
+  /** the asks sharing this resolve, each with its typed port */
+  waiters: Map<QueryId, ReplyPort<IpnsResolve>>
+  deadline: number
+  /** asks this flight made (cancelled when it ends) */
+  subs: Set<QueryId>
+  stream: QueryId | undefined
+  /** which hop the running query belongs to (late results of an earlier hop are dropped) */
+  hop: number
+  /** the answer cache key, and the earliest expiry and the names of the hops so far */
+  answerKey: string | undefined
+  expiresAt: Expiry
+  names: string[]
+  localPending: number
+  cancelSoft: (() => void) | undefined
+  /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
+  stale: boolean
+}
+
+export interface PublishFlight {
+  kind: 'publish'
+  id: string
+  key: string
+  machine: Actor<PublishMachine>
+  waiter: ReplyPort<IpnsPublish>
+  deadline: number
+  subs: Set<QueryId>
+}
+
+export type Flight = ResolveFlight | PublishFlight
+
+/** a publish waiting behind the one in flight for its key */
+export interface QueuedPublish { port: ReplyPort<IpnsPublish>, cmd: IpnsPublish, deadline: number }
+
+const SIDE_TASKS_MAX = 256
+
+export interface IpnsState {
+  readonly ctx: ActorContext<IpnsMsg>
+  readonly defaultQuorum: number
+  readonly maxFlights: number
+  readonly maxWaiters: number
+  readonly cache: LRUCache<string, CacheEntry>
+  /**
+   * Repeats of a resolve whose whole answer is fresh are answered here,
+   * without starting a machine: that is what keeps a cached resolve in
+   * microseconds. Anything else (a new path, a hop expired) runs the machine,
+   * whose own cache state serves the hops that are still fresh.
+   */
+  readonly answers: LRUCache<string, AnswerEntry>
+  readonly flights: Map<string, Flight>
+  readonly groups: Map<string, ResolveFlight>
+  readonly waiterFlight: Map<QueryId, string>
+  /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
+  readonly publishing: Set<string>
+  readonly queuedPublishes: Map<string, QueuedPublish[]>
+  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number }
+  /** records peers answered with that were not used, by reason (the failed rule's code) */
+  readonly rejected: Record<string, number>
+  sideTasks: number
+  /** called when a publish flight of `key` ended: the next queued one starts (set by the publish flights) */
+  afterPublish: (key: string) => void
+  reject(code: string): void
+  /** the machine inspector: transitions to the trace, progress to the host */
+  inspect(machineName: string, id: string): (ev: { type: string, event?: { type: string }, snapshot?: unknown }) => void
+  /** a fire-and-forget ask (store, entry correction): bounded, results only counted */
+  side(run: () => void): void
+  fresh(name: string): HopResult | undefined
+  remember(hop: HopResult, stale: boolean): Expiry
+  hopDone(f: ResolveFlight, name: string, expiresAt: Expiry): void
+  forgetAnswers(name: string): void
+  endFlight(f: Flight): void
+}
+
+export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorOptions): IpnsState {
+  const s: IpnsState = {
+    ctx,
+    defaultQuorum: options.quorum ?? 16,
+    maxFlights: options.maxFlights ?? 1024,
+    maxWaiters: options.maxWaiters ?? 10_000,
+    cache: new LRUCache<string, CacheEntry>({ max: options.cacheSize ?? 1024 }),
+    answers: new LRUCache<string, AnswerEntry>({ max: options.cacheSize ?? 1024 }),
+    flights: new Map(),
+    groups: new Map(),
+    waiterFlight: new Map(),
+    publishing: new Set(),
+    queuedPublishes: new Map(),
+    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0 },
+    rejected: {},
+    sideTasks: 0,
+    afterPublish: () => {},
+
+    reject: code => {
+      if (Object.keys(s.rejected).length < 64 || code in s.rejected) s.rejected[code] = (s.rejected[code] ?? 0) + 1
+    },
+
+    inspect: (machineName, id) => ev => {
+      if (ev.type !== '@xstate.snapshot') return
+      const snap = ev.snapshot as { value: unknown }
+      const state = typeof snap.value === 'string' ? snap.value : JSON.stringify(snap.value)
+      const event = ev.event?.type ?? ''
+      ctx.transition(machineName, id, state, event)
+      ctx.progress({ type: `ipns:${machineName}:${state.replace(/[{}"]/g, '').replace(':', '.')}`, id, detail: { event } })
+    },
+
+    side: run => {
+      if (s.sideTasks >= SIDE_TASKS_MAX) return
+      s.sideTasks++
+      run()
+    },
+
+    fresh: name => {
+      const e = s.cache.get(name)
+      if (e === undefined) return undefined
+      if (expired(ctx.clock, e.expiresAt)) {
+        s.cache.delete(name)
+        return undefined
+      }
+      return { ...e.hop, source: 'cache', stale: [] }
+    },
+
+    /** cache a hop for its TTL, never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
+    remember: (hop, stale) => {
+      const expiresAt = expiryIn(ctx.clock, Number(hop.fields.ttl / 1_000_000n), hop.fields.validityMs)
+      if (!expired(ctx.clock, expiresAt) && !stale) s.cache.set(hop.name, { hop, expiresAt })
+      return expiresAt
+    },
+
+    /** a hop of a flight was resolved: its freshness bounds the whole answer's */
+    hopDone: (f, name, expiresAt) => {
+      f.expiresAt = sooner(f.expiresAt, expiresAt)
+      if (f.names.length < 64) f.names.push(name)
+    },
+
+    /** forget every cached answer that went through this name (it was just published) */
+    forgetAnswers: name => {
+      s.cache.delete(name)
+      for (const [k, a] of s.answers.entries()) if (a.names.includes(name)) s.answers.delete(k)
+      // a resolve already running may have read the older record: it must not
+      // cache it, nor answer resolves asked after this publish
+      for (const f of s.flights.values()) {
+        if (f.kind !== 'resolve' || f.stale || !(f.names.includes(name) || f.machine.getSnapshot().context.name === name)) continue
+        f.stale = true
+        if (s.groups.get(f.group) === f) s.groups.delete(f.group)
+      }
+    },
+
+    endFlight: f => {
+      s.flights.delete(f.id)
+      for (const sub of f.subs) ctx.cancel(sub)
+      f.subs.clear()
+      if (f.kind === 'resolve') {
+        f.cancelSoft?.()
+        if (s.groups.get(f.group) === f) s.groups.delete(f.group)
+        for (const w of f.waiters.keys()) s.waiterFlight.delete(w)
+      } else {
+        s.waiterFlight.delete(f.waiter.id)
+        s.publishing.delete(f.key)
+      }
+      f.machine.stop()
+      if (f.kind === 'publish') s.afterPublish(f.key)
+    }
+  }
+  return s
+}

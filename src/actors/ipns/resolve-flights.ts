@@ -1,0 +1,241 @@
+/**
+ * Resolve flights: one resolve machine per (name, options), shared by the
+ * asks that join it while it runs (single flight), answered from the answer
+ * cache when the whole answer is still fresh. The machine's effects are
+ * asks through the bus (store, swarm's dht.getValues, verifier, dnslink);
+ * their results come back as messages that become machine events here.
+ */
+import { assign, createActor } from 'xstate'
+import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
+import { failure } from '../../messages/failure.js'
+import { parseName } from '../../records/name.js'
+import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
+import { resolveMachine } from './resolve-machine.js'
+import { parseTarget } from './target.js'
+import type { Actor } from 'xstate'
+import type { ReplyPort } from '../runtime/actor.js'
+import type { ResolveContext, ResolveMachine } from './resolve-machine.js'
+import type { IpnsState, ResolveFlight, ResolveMsg } from './ipns-state.js'
+import type { IpnsResolve } from '../../messages/ipns.js'
+
+/**
+ * A resolve joins a running resolve of the same name only if its own deadline
+ * is at most this much later: the flight answers by its first asker's deadline,
+ * and an asker who gave itself much longer must not be answered that early.
+ */
+const JOIN_SLACK_MS = 1_000
+
+export interface ResolveFlights {
+  start(port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void
+  onMsg(f: ResolveFlight, m: ResolveMsg): void
+}
+
+export function resolveFlights (s: IpnsState): ResolveFlights {
+  const { ctx, counters } = s
+
+  const settle = (f: ResolveFlight): void => {
+    const snap = f.machine.getSnapshot()
+    if (snap.status !== 'done') return
+    const { result, failure: fail } = snap.context
+    if (result !== undefined && f.answerKey !== undefined && !f.stale && !expired(ctx.clock, f.expiresAt)) {
+      s.answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
+    }
+    for (const w of f.waiters.values()) {
+      if (result !== undefined) w.reply(result)
+      else w.fail(fail ?? failure('failed', 'the resolve ended without a result'))
+    }
+    s.endFlight(f)
+  }
+
+  const start = (port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void => {
+    const id = port.id
+    const answerKey = cmd.offline === true ? undefined : `${cmd.name}\u0000${cmd.recursive !== false}`
+    if (answerKey !== undefined && cmd.nocache !== true) {
+      const hit = s.answers.get(answerKey)
+      if (hit !== undefined) {
+        if (!expired(ctx.clock, hit.expiresAt)) {
+          counters.resolves++
+          counters.cacheHits++
+          port.reply(hit.reply)
+          return
+        }
+        s.answers.delete(answerKey)
+      }
+    }
+    const target = parseTarget(cmd.name)
+    const parsed = { path: target.path }
+    const name = target.kind === 'name' ? target.name : target.domain
+    const quorum = cmd.quorum ?? s.defaultQuorum
+    const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}`
+    counters.resolves++
+    const joined = s.groups.get(group)
+    if (joined !== undefined && joined.waiters.size < s.maxWaiters && deadline <= joined.deadline + JOIN_SLACK_MS) {
+      counters.shared++
+      joined.waiters.set(id, port)
+      s.waiterFlight.set(id, joined.id)
+      return
+    }
+    if (s.flights.size >= s.maxFlights) {
+      port.fail(failure('overloaded', `${s.maxFlights} resolves and publishes are in flight already`))
+      return
+    }
+    const f: ResolveFlight = {
+      kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
+      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
+      answerKey, expiresAt: NEVER, names: [], stale: false
+    }
+    // answer with the best found a little before the deadline, rather than time out with nothing
+    const armSoft = (): void => {
+      const now = ctx.clock.now()
+      const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
+      if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
+    }
+    const startQuery = (c: ResolveContext): void => {
+      f.hop = c.hops
+      // a hop queried after the soft deadline fired gets one of its own, in what time is left
+      if (c.hops > 0 && f.cancelSoft === undefined) armSoft()
+      const hop = c.hops
+      if (c.offline) {
+        f.localPending = 2
+        for (const kind of ['published', 'resolved'] as const) {
+          f.subs.add(ctx.ask({ type: 'store.get', kind, name: c.name }, { deadline: f.deadline }, result => ({ type: 'r.local', flight: f.id, hop, result })))
+        }
+        return
+      }
+      counters.dhtQueries++
+      const routingKey = parseName(c.name).name.toRoutingKey()
+      // as many requests in flight as answers needed (own copy included): a
+      // peer that answers without a value makes room for the next one
+      f.stream = ctx.stream({ type: 'dht.getValues', key: routingKey, want: Math.min(MAX_GET_VALUES_WANT, c.quorum) }, { deadline: f.deadline },
+        item => ({ type: 'r.value', flight: f.id, hop, value: item.value, from: item.from }),
+        result => ({ type: 'r.end', flight: f.id, hop, result }))
+      f.subs.add(f.stream)
+    }
+    const machine = resolveMachine.provide({
+      guards: {
+        cached: ({ context }) => !context.nocache && !context.offline && s.fresh(context.name) !== undefined
+      },
+      actions: {
+        startQuery: ({ context }) => { startQuery(context) },
+        stopQuery: () => {
+          if (f.stream !== undefined) {
+            ctx.cancel(f.stream)
+            f.subs.delete(f.stream)
+            f.stream = undefined
+          }
+        },
+        requestVerify: ({ context }, params) => {
+          const c = context.candidates.get(params.key)
+          if (c === undefined || c.from.length !== 1 || c.state !== 'verifying') return
+          const hop = context.hops
+          f.subs.add(ctx.ask({ type: 'record.verify', name: context.name, record: params.record }, { deadline: f.deadline },
+            result => ({ type: 'r.verified', flight: f.id, hop, key: params.key, result })))
+        },
+        resolveDnslink: ({ context }) => {
+          // the DNSLink actor keeps its own cache; the answer is fresh for its TTL (known when it comes)
+          f.hop = context.hops
+          const hop = context.hops
+          f.subs.add(ctx.ask({ type: 'dnslink.resolve', domain: context.name, nocache: context.nocache }, { deadline: f.deadline },
+            result => ({ type: 'r.dnslink', flight: f.id, hop, result })))
+        },
+        takeCached: assign(({ context }) => {
+          counters.cacheHits++
+          const e = s.cache.get(context.name)
+          if (e !== undefined) s.hopDone(f, context.name, e.expiresAt)
+          return { hop: s.fresh(context.name) }
+        }),
+        keep: ({ context }) => {
+          const hop = context.hop
+          if (hop === undefined) return
+          s.hopDone(f, hop.name, s.remember(hop, f.stale))
+          if (hop.source !== 'dht') return
+          s.side(() => {
+            ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
+              { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
+          })
+          if (hop.stale.length > 0) {
+            for (let i = 0; i < hop.stale.length; i++) s.reject('older')
+            counters.corrections++
+            // the best record goes to the peers that answered with an older one, and only to them
+            s.side(() => {
+              ctx.ask({ type: 'dht.putTo', key: parseName(hop.name).name.toRoutingKey(), value: hop.record, peers: hop.stale.slice(0, MAX_PUT_TO_PEERS) },
+                { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'correct', result }))
+            })
+          }
+        }
+      }
+    })
+    f.machine = createActor(machine, {
+      id,
+      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false },
+      inspect: s.inspect('resolve', id)
+    })
+    s.flights.set(id, f)
+    s.groups.set(group, f)
+    s.waiterFlight.set(id, id)
+    armSoft()
+    f.machine.start()
+    settle(f)
+  }
+
+  const onMsg = (f: ResolveFlight, m: ResolveMsg): void => {
+    const send = (ev: Parameters<Actor<ResolveMachine>['send']>[0]): void => {
+      f.machine.send(ev)
+      settle(f)
+    }
+    switch (m.type) {
+      case 'r.value':
+        // an answer of an earlier hop's query, already queued when that query was stopped
+        if (m.hop !== f.hop) return
+        send({ type: 'VALUE', key: base64Of(m.value), value: m.value, from: m.from })
+        return
+      case 'r.end':
+        if (m.hop !== f.hop) return
+        f.stream = undefined
+        send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
+        return
+      case 'r.verified':
+        if (m.hop !== f.hop) return
+        if (m.result.ok) send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
+        else {
+          s.reject(m.result.failure.code ?? m.result.failure.kind)
+          send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
+        }
+        return
+      case 'r.local':
+        if (m.hop !== f.hop) return
+        f.localPending--
+        if (m.result.ok) {
+          const rec = m.result.value.record
+          f.machine.send({ type: 'VALUE', key: base64Of(rec), value: rec, from: 'local' })
+        }
+        if (f.localPending === 0) f.machine.send({ type: 'QUERY_END' })
+        settle(f)
+        return
+      case 'r.dnslink':
+        if (m.hop !== f.hop) return
+        if (m.result.ok) {
+          const link = m.result.value
+          s.hopDone(f, f.machine.getSnapshot().context.name, expiryIn(ctx.clock, link.ttlMs))
+          send({ type: 'DNSLINK', value: link.value, ttlMs: link.ttlMs })
+        } else {
+          send({ type: 'DNSLINK_FAILED', failure: m.result.failure })
+        }
+        return
+      case 'r.soft':
+        f.cancelSoft = undefined
+        send({ type: 'SOFT_DEADLINE' })
+    }
+  }
+
+  return { start, onMsg }
+}
+
+/**
+ * A record's identity among the values of one resolve: its bytes in unpadded
+ * base64 (multibase 'm' without the prefix), by Node's native encoder; the JS
+ * one cost ~2 % of a resolver's CPU.
+ */
+function base64Of (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64').replace(/=+$/, '')
+}
