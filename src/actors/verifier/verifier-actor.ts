@@ -19,11 +19,10 @@ import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { inspectRecord } from '../../records/validate.js'
 import { recordChecker, verdictAt } from '../../workers/check-records.js'
-import type { ActorDefinition, Settled } from '../runtime/actor.js'
+import type { ActorDefinition, ReplyPort, Settled } from '../runtime/actor.js'
 import type { BatchVerifier } from '../../workers/verify-pool.js'
 import type { RecordItem, RecordVerdict } from '../../workers/record-codec.js'
 import type { RecordFields } from '../../records/validate.js'
-import type { QueryId } from '../../messages/ids.js'
 import type { RecordVerify, VerifiedRecord } from '../../messages/records.js'
 import '../../messages/records.js'
 
@@ -53,7 +52,8 @@ export type VerifierMsg =
   | { type: 'verdicts', batch: number, result: Settled<ReadonlyArray<RecordVerdict | boolean | undefined | null>> }
 
 /** an ask and the clock when it arrived (the time its `expired` rule is checked at) */
-interface Waiter { id: QueryId, at: number }
+/** an ask waiting for a record's verdict: its typed port, and its date (expiry is judged at it) */
+interface Waiter { port: ReplyPort<RecordVerify>, at: number }
 interface Check { key: string, item: RecordItem, waiters: Waiter[] }
 
 const MAX_WAITERS_PER_CHECK = 10_000
@@ -117,14 +117,14 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
       const answer = (w: Waiter, v: RecordVerdict): boolean => {
         const r = verdictAt(v, w.at)
         if (r === undefined) return false
-        if (r.ok) ctx.reply(w.id, toVerified(r.fields))
-        else ctx.fail(w.id, r.error.toFailure())
+        if (r.ok) w.port.reply(toVerified(r.fields))
+        else w.port.fail(r.error.toFailure())
         return true
       }
 
-      const refuse = (id: QueryId, message: string): void => {
+      const refuse = (w: Waiter, message: string): void => {
         overloaded++
-        ctx.fail(id, failure('overloaded', message))
+        w.port.fail(failure('overloaded', message))
       }
 
       const flush = (): void => {
@@ -136,7 +136,7 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
           for (const [key, c] of queued) {
             queued.delete(key)
             // skip records nobody waits for any more
-            const open = c.waiters.filter(w => ctx.isOpen(w.id))
+            const open = c.waiters.filter(w => w.port.isOpen())
             if (open.length > 0) {
               batch.push(c)
               for (const w of open) earliest = Math.min(earliest, w.at)
@@ -153,12 +153,12 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
       const enqueue = (key: string, item: RecordItem, w: Waiter): void => {
         const joining = joinable.get(key)
         if (joining !== undefined) {
-          if (joining.waiters.length >= MAX_WAITERS_PER_CHECK) refuse(w.id, `${MAX_WAITERS_PER_CHECK} asks already wait for this record's check`)
+          if (joining.waiters.length >= MAX_WAITERS_PER_CHECK) refuse(w, `${MAX_WAITERS_PER_CHECK} asks already wait for this record's check`)
           else joining.waiters.push(w)
           return
         }
         if (queued.size >= maxQueue) {
-          refuse(w.id, `the verifier queue is full (${maxQueue} records)`)
+          refuse(w, `the verifier queue is full (${maxQueue} records)`)
           return
         }
         const c: Check = { key, item, waiters: [w] }
@@ -173,16 +173,16 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
         if (!r.ok && r.failure.kind === 'overloaded') poolOverloaded++
         batch.forEach((c, i) => {
           if (joinable.get(c.key) === c) joinable.delete(c.key)
-          const open = c.waiters.filter(w => ctx.isOpen(w.id))
+          const open = c.waiters.filter(w => w.port.isOpen())
           if (!r.ok) {
             const kind = r.failure.kind === 'overloaded' || r.failure.kind === 'stopped' ? r.failure.kind : 'failed'
-            for (const w of open) ctx.fail(w.id, failure(kind, `record check failed: ${r.failure.message}`))
+            for (const w of open) w.port.fail(failure(kind, `record check failed: ${r.failure.message}`))
             return
           }
           const raw = r.value[i]
           const v = typeof raw === 'boolean' ? fromLegacy(c.item, raw) : raw ?? undefined
           if (v === undefined) {
-            for (const w of open) ctx.fail(w.id, failure('failed', 'record check failed: the worker gave no verdict'))
+            for (const w of open) w.port.fail(failure('failed', 'record check failed: the worker gave no verdict'))
             return
           }
           verified++
@@ -195,10 +195,10 @@ export function verifierActor (options: VerifierActorOptions): ActorDefinition<R
         receive: msg => {
           if (msg.kind === 'cancel') return
           if (msg.kind === 'command') {
-            const { id, command } = msg.env
+            const { command } = msg
             const key = verdictKey(command.name, command.record)
             // the ask's date: a record's expiry is judged on the wall clock
-            const waiter = { id, at: ctx.clock.wall() }
+            const waiter: Waiter = { port: msg.port, at: ctx.clock.wall() }
             const known = cache.get(key)
             if (known !== undefined && answer(waiter, known)) {
               hits++
