@@ -26,7 +26,7 @@ export interface BootstrapRetryOptions {
 export type BootstrapMsg =
   | { type: 'boot.retry', n: number }
   | { type: 'boot.timeout', n: number }
-  | { type: 'boot.done', n: number, result: Settled<unknown> }
+  | { type: 'boot.done', n: number, result: Settled<{ connected: number, failed?: Array<{ addr: string, error: string }> }> }
 
 export interface BootstrapJoiner {
   /** a swarm.bootstrap run ended: with the port's reply, or with why it did not */
@@ -151,11 +151,8 @@ export function bootstrapJoiner<M> (
           trying = undefined
           const r = msg.result
           if (!r.ok) failedRun(`the try failed: ${r.failure.message}`)
-          else {
-            const v = r.value as { connected: number, failed?: Array<{ addr: string, error: string }> }
-            if (v.connected > 0) joined(v.connected)
-            else failedRun(noPeerReason(v.failed))
-          }
+          else if (r.value.connected > 0) joined(r.value.connected)
+          else failedRun(noPeerReason(r.value.failed))
         }
       }
     },
