@@ -14,12 +14,15 @@ import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
 import { bootstrapJoiner } from './bootstrap-joiner.js'
 import type { BootstrapMsg, BootstrapRetryOptions } from './bootstrap-joiner.js'
-import type { ActorContext, ActorDefinition, Incoming, Settled } from '../runtime/actor.js'
-import type { DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
+import type { ActorContext, ActorDefinition, Delivery, ReplyPort, Settled } from '../runtime/actor.js'
+import type { DhtConnection, DhtGetValue, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { SwarmCommand } from './swarm-commands.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { PeerInfo, SwarmStatusReply } from '../../messages/swarm.js'
+import type {
+  DhtClosestPeers, DhtFindPeer, DhtFindProviders, DhtGet, DhtGetValues, DhtProvide, DhtPut, DhtPutTo,
+  SwarmBootstrap, SwarmDial, SwarmPeers, SwarmStatus, SwarmStatusReply
+} from '../../messages/swarm.js'
 import type { RepublishStatus } from '../../messages/republish.js'
 import type { ActorStatus } from '../../messages/system.js'
 import '../../messages/swarm.js'
@@ -52,21 +55,44 @@ export interface SwarmActorOptions {
   bootstrapRetry?: BootstrapRetryOptions
 }
 
-/** The swarm actor's own messages: plain data, recorded in traces. */
+type PeersCommand = DhtPut | DhtPutTo | DhtProvide
+type PeerStreamCommand = DhtFindProviders | DhtClosestPeers
+
+/**
+ * The swarm actor's own messages: plain data, recorded in traces. A port
+ * operation's result carries its kind and its type, so the port waiting for
+ * it (same kind, in `pending`) takes it without a cast.
+ */
 export type SwarmMsg =
-  | { type: 'op.done', id: QueryId, result: Settled<unknown> }
-  | { type: 'op.item', id: QueryId, item: unknown }
+  | { type: 'op.done', id: QueryId, kind: 'peers', result: Settled<{ peers: number }> }
+  | { type: 'op.done', id: QueryId, kind: 'findPeer', result: Settled<DhtPeerInfo> }
+  | { type: 'op.done', id: QueryId, kind: 'dial', result: Settled<{ peerId: string }> }
+  | { type: 'op.done', id: QueryId, kind: 'connections', result: Settled<{ peers: DhtConnection[] }> }
+  | { type: 'op.done', id: QueryId, kind: 'bootstrap', result: Settled<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }> }
+  | { type: 'op.done', id: QueryId, kind: 'status', result: Settled<DhtPortStatus> }
+  | { type: 'op.item', id: QueryId, kind: 'value', item: DhtGetValue }
+  | { type: 'op.item', id: QueryId, kind: 'peer', item: DhtPeerInfo }
   | { type: 'op.end', id: QueryId, result: Settled<number> }
   | { type: 'op.progress', id: QueryId, event: DhtProgress }
   | { type: 'port.ready', result: Settled<string> }
   | { type: 'boot', msg: BootstrapMsg }
 
-interface Pending {
-  id: QueryId
-  type: SwarmCommand['type']
-  limit: number
-  count: number
-  seen: Set<string> | undefined
+/** an ask the swarm serves, with its typed port, by the kind of its result */
+type Pending =
+  | { kind: 'peers', type: PeersCommand['type'], port: ReplyPort<PeersCommand> }
+  | { kind: 'findPeer', port: ReplyPort<DhtFindPeer> }
+  | { kind: 'dial', port: ReplyPort<SwarmDial> }
+  | { kind: 'connections', port: ReplyPort<SwarmPeers> }
+  | { kind: 'bootstrap', port: ReplyPort<SwarmBootstrap> }
+  | { kind: 'status', port: ReplyPort<SwarmStatus> }
+  | { kind: 'get', port: ReplyPort<DhtGet> }
+  | { kind: 'values', port: ReplyPort<DhtGetValues> }
+  | { kind: 'peerStream', port: ReplyPort<PeerStreamCommand>, limit: number, count: number, seen: Set<string> }
+
+/** settle a port with a result of its own reply type */
+function answer<T> (port: { reply: (value: T) => boolean, fail: (f: Failure) => boolean }, r: Settled<T>): void {
+  if (r.ok) port.reply(r.value)
+  else port.fail(r.failure)
 }
 
 /** the republisher's status detail becomes the `republish` section of swarm.status (name as in republisher-actor.ts) */
@@ -102,7 +128,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       initial = undefined
       const pending = new Map<QueryId, Pending>()
       const joiner = bootstrapJoiner<SwarmMsg>(ctx, options.bootstrapRetry, () => port, msg => ({ type: 'boot', msg }))
-      const held: Array<Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }> = []
+      const held: Array<Delivery<SwarmCommand>> = []
       let running = 0
 
       if (port === undefined && options.restartPort !== undefined) {
@@ -124,67 +150,64 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       const opts = (id: QueryId): { signal: AbortSignal, onProgress: (e: DhtProgress) => void } =>
         ({ signal: ctx.signal(id), onProgress: onProgress(id) })
 
-      const track = (id: QueryId, type: SwarmCommand['type'], limit = Infinity, dedupe = false): void => {
-        pending.set(id, { id, type, limit, count: 0, seen: dedupe ? new Set() : undefined })
+      const track = (id: QueryId, entry: Pending): void => {
+        pending.set(id, entry)
         running++
       }
 
-      const settleFailure = (id: QueryId, f: Failure): void => {
-        pending.delete(id)
-        ctx.fail(id, f)
-      }
-
-      const start = (p: DhtPort, id: QueryId, cmd: SwarmCommand): void => {
-        switch (cmd.type) {
+      const start = (p: DhtPort, msg: Delivery<SwarmCommand>): void => {
+        const id = msg.port.id
+        switch (msg.type) {
           case 'dht.put':
-            track(id, cmd.type)
-            ctx.pipe(p.put(toKey(cmd.key), cmd.value, opts(id)), result => ({ type: 'op.done', id, result }), id)
-            return
           case 'dht.putTo':
-            track(id, cmd.type)
-            ctx.pipe(p.putTo(toKey(cmd.key), cmd.value, cmd.peers, ctx.clock.wall(), opts(id)), result => ({ type: 'op.done', id, result }), id)
+          case 'dht.provide': {
+            const c = msg.command
+            track(id, { kind: 'peers', type: c.type, port: msg.port })
+            const work = c.type === 'dht.put'
+              ? p.put(toKey(c.key), c.value, opts(id))
+              : c.type === 'dht.putTo' ? p.putTo(toKey(c.key), c.value, c.peers, ctx.clock.wall(), opts(id)) : p.provide(c.cid, opts(id))
+            ctx.pipe(work, result => ({ type: 'op.done', id, kind: 'peers', result }), id)
             return
-          case 'dht.provide':
-            track(id, cmd.type)
-            ctx.pipe(p.provide(cmd.cid, opts(id)), result => ({ type: 'op.done', id, result }), id)
-            return
+          }
           case 'dht.findPeer':
-            track(id, cmd.type)
-            ctx.pipe(p.findPeer(cmd.peerId, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            track(id, { kind: 'findPeer', port: msg.port })
+            ctx.pipe(p.findPeer(msg.command.peerId, opts(id)), result => ({ type: 'op.done', id, kind: 'findPeer', result }), id)
             return
           case 'swarm.dial':
-            track(id, cmd.type)
-            ctx.pipe(p.dial(cmd.multiaddr, opts(id)), result => ({ type: 'op.done', id, result }), id)
+            track(id, { kind: 'dial', port: msg.port })
+            ctx.pipe(p.dial(msg.command.multiaddr, opts(id)), result => ({ type: 'op.done', id, kind: 'dial', result }), id)
             return
           case 'swarm.bootstrap':
-            track(id, cmd.type)
-            ctx.pipe(p.bootstrap(opts(id)), result => ({ type: 'op.done', id, result }), id)
+            track(id, { kind: 'bootstrap', port: msg.port })
+            ctx.pipe(p.bootstrap(opts(id)), result => ({ type: 'op.done', id, kind: 'bootstrap', result }), id)
             return
           case 'dht.get':
-            track(id, cmd.type, 1)
-            ctx.pump(p.get(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            track(id, { kind: 'get', port: msg.port })
+            ctx.pump(p.get(toKey(msg.command.key), opts(id)), item => ({ type: 'op.item', id, kind: 'value', item }), result => ({ type: 'op.end', id, result }), id)
             return
-          case 'dht.getValues':
-            track(id, cmd.type)
-            ctx.pump(p.get(toKey(cmd.key), { ...opts(id), ...(cmd.want !== undefined ? { want: cmd.want } : {}) }), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+          case 'dht.getValues': {
+            const c = msg.command
+            track(id, { kind: 'values', port: msg.port })
+            ctx.pump(p.get(toKey(c.key), { ...opts(id), ...(c.want !== undefined ? { want: c.want } : {}) }), item => ({ type: 'op.item', id, kind: 'value', item }), result => ({ type: 'op.end', id, result }), id)
             return
+          }
           case 'dht.findProviders':
-            track(id, cmd.type, cmd.limit ?? Infinity, true)
-            ctx.pump(p.findProviders(cmd.cid, opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            track(id, { kind: 'peerStream', port: msg.port, limit: msg.command.limit ?? Infinity, count: 0, seen: new Set() })
+            ctx.pump(p.findProviders(msg.command.cid, opts(id)), item => ({ type: 'op.item', id, kind: 'peer', item }), result => ({ type: 'op.end', id, result }), id)
             return
           case 'dht.closestPeers':
-            track(id, cmd.type, Infinity, true)
-            ctx.pump(p.closestPeers(toKey(cmd.key), opts(id)), item => ({ type: 'op.item', id, item }), result => ({ type: 'op.end', id, result }), id)
+            track(id, { kind: 'peerStream', port: msg.port, limit: Infinity, count: 0, seen: new Set() })
+            ctx.pump(p.closestPeers(toKey(msg.command.key), opts(id)), item => ({ type: 'op.item', id, kind: 'peer', item }), result => ({ type: 'op.end', id, result }), id)
             return
           // Reads of the live node are inputs too: they come back as recorded
           // completions, so a replay answers with what the node said then.
           case 'swarm.peers':
-            track(id, cmd.type)
-            ctx.pipe(Promise.resolve().then(() => ({ peers: p.connections() })), result => ({ type: 'op.done', id, result }), id)
+            track(id, { kind: 'connections', port: msg.port })
+            ctx.pipe(Promise.resolve().then(() => ({ peers: p.connections() })), result => ({ type: 'op.done', id, kind: 'connections', result }), id)
             return
           case 'swarm.status':
-            track(id, cmd.type)
-            ctx.pipe(Promise.resolve().then(() => p.status()), result => ({ type: 'op.done', id, result }), id)
+            track(id, { kind: 'status', port: msg.port })
+            ctx.pipe(Promise.resolve().then(() => p.status()), result => ({ type: 'op.done', id, kind: 'status', result }), id)
         }
       }
 
@@ -210,90 +233,110 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         }
       }
 
-      const onCommand = (msg: Incoming<SwarmCommand, SwarmMsg> & { kind: 'command' }): void => {
-        const { id, command } = msg.env
+      const onCommand = (msg: Delivery<SwarmCommand>): void => {
         if (port === undefined) {
-          if (held.length >= maxHeld) ctx.fail(id, failure('overloaded', 'the swarm is restarting and holds too many commands'))
+          if (held.length >= maxHeld) msg.port.fail(failure('overloaded', 'the swarm is restarting and holds too many commands'))
           else held.push(msg)
           return
         }
         // bound the libp2p work itself, not only the asks waiting for it: an
         // answered or cancelled query runs on until libp2p notices the abort
         if (Math.max(pending.size, running) >= maxPending) {
-          ctx.fail(id, failure('overloaded', `the swarm serves ${maxPending} queries already`))
+          msg.port.fail(failure('overloaded', `the swarm serves ${maxPending} queries already`))
           return
         }
         try {
-          start(port, id, command)
+          start(port, msg)
         } catch (err) {
           // a port method that throws synchronously is the node's failure, not ours; what it threw is the cause
-          settleFailure(id, failure('failed', err instanceof Error ? err.message : String(err), { cause: causeOf(err) }))
+          pending.delete(msg.port.id)
+          msg.port.fail(failure('failed', err instanceof Error ? err.message : String(err), { cause: causeOf(err) }))
           running = Math.max(0, running - 1)
         }
       }
 
-      const onItem = (id: QueryId, item: unknown): void => {
+      /** the entry waiting for a result, removed */
+      const take = (id: QueryId): Pending | undefined => {
         const p = pending.get(id)
+        pending.delete(id)
+        return p
+      }
+
+      const onItem = (m: Extract<SwarmMsg, { type: 'op.item' }>): void => {
+        const p = pending.get(m.id)
         if (p === undefined) return
-        if (p.type === 'dht.get') {
-          pending.delete(id)
-          ctx.reply(id, item)
+        if (m.kind === 'value') {
+          if (p.kind === 'get') {
+            pending.delete(m.id)
+            p.port.reply(m.item)
+          } else if (p.kind === 'values' && !p.port.next(m.item)) {
+            pending.delete(m.id)
+          }
           return
         }
-        if (p.seen !== undefined) {
-          const key = (item as PeerInfo).peerId
-          if (p.seen.has(key)) return
-          if (p.seen.size < maxSeen) p.seen.add(key)
-        }
+        if (p.kind !== 'peerStream') return
+        const key = m.item.peerId
+        if (p.seen.has(key)) return
+        if (p.seen.size < maxSeen) p.seen.add(key)
         p.count++
-        if (!ctx.next(id, item)) {
-          pending.delete(id)
+        if (!p.port.next(m.item)) {
+          pending.delete(m.id)
           return
         }
         if (p.count >= p.limit) {
-          pending.delete(id)
-          ctx.end(id)
+          pending.delete(m.id)
+          p.port.end()
         }
       }
 
-      const onEnd = (id: QueryId, result: Settled<unknown>): void => {
+      /** a stream of the port ended: a get that found nothing, or a stream's normal end */
+      const onEnd = (m: Extract<SwarmMsg, { type: 'op.end' }>): void => {
         running = Math.max(0, running - 1)
-        const p = pending.get(id)
+        const p = take(m.id)
         if (p === undefined) return
-        pending.delete(id)
-        if (!result.ok) {
-          if (p.type === 'swarm.bootstrap') joiner.ran({ error: result.failure.message })
-          ctx.fail(id, result.failure)
+        if (!m.result.ok) {
+          p.port.fail(m.result.failure)
           return
         }
-        switch (p.type) {
-          case 'dht.get':
-            ctx.fail(id, failure('not-found', 'no peer returned a value for the key'))
-            return
-          case 'dht.findProviders':
-          case 'dht.closestPeers':
-          case 'dht.getValues':
-            ctx.end(id)
-            return
-          case 'swarm.status':
-            ctx.reply(id, status(result.value as DhtPortStatus))
-            return
-          case 'swarm.bootstrap': {
-            const v = result.value as { connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }
-            joiner.ran(v)
-            ctx.reply(id, { connected: v.connected, routingTableSize: v.routingTableSize, failed: v.failed ?? [] })
-            return
-          }
-          case 'dht.put':
-          case 'dht.putTo':
-          case 'dht.provide': {
-            const peers = (result.value as { peers: number }).peers
-            if (peers === 0) ctx.fail(id, failure('failed', `${p.type}: no peer accepted it (is the routing table empty?)`))
-            else ctx.reply(id, result.value)
+        if (p.kind === 'get') p.port.fail(failure('not-found', 'no peer returned a value for the key'))
+        else if (p.kind === 'values' || p.kind === 'peerStream') p.port.end()
+        else p.port.fail(failure('failed', `${p.kind}: the port ended a stream for a one-shot command`))
+      }
+
+      const onDone = (m: Extract<SwarmMsg, { type: 'op.done' }>): void => {
+        running = Math.max(0, running - 1)
+        const p = take(m.id)
+        if (p === undefined) return
+        if (!m.result.ok && p.kind === 'bootstrap') joiner.ran({ error: m.result.failure.message })
+        if (p.kind !== m.kind) {
+          // cannot happen: each entry gets the results of its own kind
+          p.port.fail(failure('failed', `the swarm got a ${m.kind} result for a ${p.kind} query`))
+          return
+        }
+        switch (m.kind) {
+          case 'peers': {
+            if (p.kind !== 'peers') return
+            const r = m.result
+            if (r.ok && r.value.peers === 0) p.port.fail(failure('failed', `${p.type}: no peer accepted it (is the routing table empty?)`))
+            else answer(p.port, r)
             return
           }
-          default:
-            ctx.reply(id, result.value)
+          case 'findPeer': if (p.kind === 'findPeer') answer(p.port, m.result); return
+          case 'dial': if (p.kind === 'dial') answer(p.port, m.result); return
+          case 'connections': if (p.kind === 'connections') answer(p.port, m.result); return
+          case 'status':
+            if (p.kind === 'status') answer(p.port, m.result.ok ? { ok: true, value: status(m.result.value) } : m.result)
+            return
+          case 'bootstrap': {
+            if (p.kind !== 'bootstrap') return
+            const r = m.result
+            if (!r.ok) {
+              p.port.fail(r.failure)
+              return
+            }
+            joiner.ran(r.value)
+            p.port.reply({ connected: r.value.connected, routingTableSize: r.value.routingTableSize, failed: r.value.failed ?? [] })
+          }
         }
       }
 
@@ -305,20 +348,20 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
               return
             case 'cancel':
               // a bootstrap whose ask ran out of time (or was aborted) reached no one as far as anyone waited
-              if (pending.get(msg.id)?.type === 'swarm.bootstrap') joiner.ran({ error: `the bootstrap was cut short (${msg.reason})` })
+              if (pending.get(msg.id)?.kind === 'bootstrap') joiner.ran({ error: `the bootstrap was cut short (${msg.reason})` })
               pending.delete(msg.id)
               return
             case 'internal': {
               const m = msg.msg
               switch (m.type) {
                 case 'op.done':
-                  onEnd(m.id, m.result)
+                  onDone(m)
                   return
                 case 'op.item':
-                  onItem(m.id, m.item)
+                  onItem(m)
                   return
                 case 'op.end':
-                  onEnd(m.id, m.result)
+                  onEnd(m)
                   return
                 case 'boot':
                   joiner.receive(m.msg)
@@ -330,7 +373,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
                   if (!m.result.ok || nextPort === undefined) throw new Error(`the libp2p node did not start: ${m.result.ok ? 'no port' : m.result.failure.message}`)
                   port = nextPort
                   nextPort = undefined
-                  for (const h of held.splice(0)) if (ctx.isOpen(h.env.id)) onCommand(h)
+                  for (const h of held.splice(0)) if (h.port.isOpen()) onCommand(h)
               }
             }
           }
