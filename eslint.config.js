@@ -56,7 +56,7 @@ const libp2pOwner = {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'dist-check/', 'node_modules/', 'coverage/', 'src/records/pb/*.ts', 'src/actors/swarm/pb/*.ts'] },
+  { ignores: ['dist/', 'dist-bench/', 'dist-check/', 'node_modules/', 'coverage/', 'src/records/pb/*.ts', 'src/actors/swarm/dht-client/pb/*.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,7 +7,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { meshPairs } from '../actors/swarm/mesh.js'
+import { meshPairs } from '../actors/swarm/libp2p/mesh.js'
 import { createNode } from './create-node.js'
 import type { NodeOptions, SwarmNode } from './create-node.js'
 

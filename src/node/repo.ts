@@ -10,7 +10,7 @@ import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/key
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
-import { ed25519KeyFromSeed } from '../actors/swarm/libp2p-options.js'
+import { ed25519KeyFromSeed } from '../actors/swarm/libp2p/libp2p-options.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 

@@ -13,7 +13,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { toString as bytesToString } from 'uint8arrays/to-string'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DHT_RECORD_PREFIX } from '../../src/actors/swarm/ipns-dht.js'
+import { DHT_RECORD_PREFIX } from '../../src/actors/swarm/libp2p/ipns-dht.js'
 import { key, startNode, stopNodes, until, writtenAgainst } from './support.js'
 import type { Datastore } from 'interface-datastore'
 

@@ -7,7 +7,7 @@
  * Written against @libp2p/kad-dht 16.4.5.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { LOOPBACK_KAD_TIMEOUTS } from '../../src/actors/swarm/libp2p-options.js'
+import { LOOPBACK_KAD_TIMEOUTS } from '../../src/actors/swarm/libp2p/libp2p-options.js'
 import { key, startNode, stopNodes, writtenAgainst } from './support.js'
 import type { KadDHTInit } from '@libp2p/kad-dht'
 

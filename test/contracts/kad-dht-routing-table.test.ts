@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { routingTableOf } from '../../src/actors/swarm/routing-table.js'
+import { routingTableOf } from '../../src/actors/swarm/libp2p/routing-table.js'
 import { startNode, stopNodes, until, writtenAgainst } from './support.js'
 
 afterEach(stopNodes)

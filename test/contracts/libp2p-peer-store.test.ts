@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startNode, stopNodes, until, writtenAgainst } from './support.js'
-import type { CachedPeerStore } from '../../src/actors/swarm/peer-info-cache.js'
+import type { CachedPeerStore } from '../../src/actors/swarm/tweaks/peer-info-cache.js'
 
 afterEach(stopNodes)
 

@@ -11,7 +11,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { keyCachingNoiseCrypto } from '../../src/actors/swarm/noise-crypto.js'
+import { keyCachingNoiseCrypto } from '../../src/actors/swarm/tweaks/noise-crypto.js'
 import { key, startNode, stopNodes, until, writtenAgainst } from './support.js'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 

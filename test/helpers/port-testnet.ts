@@ -1,15 +1,15 @@
 /**
  * A testnet of real Libp2pDhtPorts on loopback TCP or the in-process memory
- * transport, meshed with src/actors/swarm/mesh.ts. Every node is stopped by
+ * transport, meshed with src/actors/swarm/libp2p/mesh.ts. Every node is stopped by
  * stop(); a failed start stops the nodes already started.
  */
 import { createHash } from 'node:crypto'
 import { MemoryDatastore } from 'datastore-core'
-import { createLibp2pDhtPort, ed25519KeyFromSeed } from '../../src/actors/swarm/libp2p-dht-port.js'
-import { connectMesh } from '../../src/actors/swarm/mesh.js'
+import { createLibp2pDhtPort, ed25519KeyFromSeed } from '../../src/actors/swarm/libp2p/libp2p-dht-port.js'
+import { connectMesh } from '../../src/actors/swarm/libp2p/mesh.js'
 import type { DhtPort } from '../../src/actors/swarm/dht-port.js'
-import type { Libp2pDhtPortOptions } from '../../src/actors/swarm/libp2p-dht-port.js'
-import type { MeshClock, MeshOptions, MeshReport } from '../../src/actors/swarm/mesh.js'
+import type { Libp2pDhtPortOptions } from '../../src/actors/swarm/libp2p/libp2p-dht-port.js'
+import type { MeshClock, MeshOptions, MeshReport } from '../../src/actors/swarm/libp2p/mesh.js'
 
 export const realClock: MeshClock = {
   now: () => performance.now(),

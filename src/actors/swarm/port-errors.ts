@@ -12,7 +12,7 @@
  */
 import { InvalidRecordError, SwarmbusError } from '../../messages/errors.js'
 import type { Failure } from '../../messages/failure.js'
-import { GateFullError } from './kad-rpc.js'
+import { GateFullError } from './dht-client/kad-rpc.js'
 
 export type PortErrorReason =
   | 'aborted' | 'timeout' | 'not-found' | 'not-started' | 'invalid-parameters' | 'invalid-record' | 'overloaded' | 'failed'

@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { failure } from '../../messages/failure.js'
 import { MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { MAX_LOOKUP_WIDTH } from './value-lookup.js'
+import { MAX_LOOKUP_WIDTH } from './dht-client/value-lookup.js'
 import type { Failure } from '../../messages/failure.js'
 import type { SwarmCommand } from './swarm-commands.js'
 

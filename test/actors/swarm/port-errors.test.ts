@@ -9,7 +9,7 @@ import {
   abortError, DhtPortError, PortAbortError, PortFailedError, PortInvalidParametersError, PortInvalidRecordError,
   PortNotFoundError, PortNotStartedError, PortOverloadedError, PortTimeoutError, toPortError
 } from '../../../src/actors/swarm/port-errors.js'
-import { GateFullError } from '../../../src/actors/swarm/kad-rpc.js'
+import { GateFullError } from '../../../src/actors/swarm/dht-client/kad-rpc.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
 import { errorToFailure, FailedError, InvalidRecordError } from '../../../src/messages/errors.js'
 import { FakeDhtPort, PEER_A, PEER_D } from '../../helpers/fake-dht-port.js'

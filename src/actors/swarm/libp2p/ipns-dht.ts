@@ -7,11 +7,11 @@
  * loop.
  */
 import { Libp2pRecord } from '@libp2p/record'
-import { prepareRecord } from '../../records/validate.js'
-import { compareRecords, selectRecord } from '../../records/select.js'
-import type { BatchVerifier } from '../../workers/verify-pool.js'
+import { prepareRecord } from '../../../records/validate.js'
+import { compareRecords, selectRecord } from '../../../records/select.js'
+import type { BatchVerifier } from '../../../workers/verify-pool.js'
 import { KeyedLock } from './keyed-lock.js'
-import { InvalidRecordError } from '../../messages/errors.js'
+import { InvalidRecordError } from '../../../messages/errors.js'
 import type { KeyedLockLimits } from './keyed-lock.js'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore, Key } from 'interface-datastore'

@@ -2,7 +2,7 @@
  * Reduces kad-dht query progress events (and any other libp2p progress
  * event) to the plain DhtProgress shape that crosses the DhtPort seam.
  */
-import type { DhtProgress } from './dht-port.js'
+import type { DhtProgress } from '../dht-port.js'
 import type { DHTProgressEvents } from '@libp2p/kad-dht'
 
 /** Any progress event libp2p hands to an onProgress callback. */

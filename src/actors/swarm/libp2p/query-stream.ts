@@ -14,7 +14,7 @@
  * - at most `maxResults` values are ever produced, then the query is stopped
  *   (maxResults 0: the query runs to its end and produces nothing).
  */
-import { abortError, toPortError } from './port-errors.js'
+import { abortError, toPortError } from '../port-errors.js'
 import { Wakeup } from './wakeup.js'
 
 export interface QueryContext<V> {

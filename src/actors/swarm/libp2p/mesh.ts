@@ -7,7 +7,7 @@
  * measurements behind the defaults.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { DhtPort } from './dht-port.js'
+import type { DhtPort } from '../dht-port.js'
 
 /** kad-dht's bucket size: beyond this a routing table is not expected to know everyone. */
 export const MESH_DEFAULT_TARGET = 20

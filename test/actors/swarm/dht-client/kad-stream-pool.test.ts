@@ -7,12 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream, streamPair } from '@libp2p/utils'
-import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
-import { PeerGate } from '../../../src/actors/swarm/kad-rpc.js'
-import { KadStreamPool } from '../../../src/actors/swarm/kad-stream-pool.js'
-import { Message, MessageType } from '../../../src/actors/swarm/pb/dht.js'
-import { startPort, stopAll } from '../../helpers/port-testnet.js'
-import type { DhtPort } from '../../../src/actors/swarm/dht-port.js'
+import { SimulatedClock } from '../../../../src/actors/runtime/clock.js'
+import { PeerGate } from '../../../../src/actors/swarm/dht-client/kad-rpc.js'
+import { KadStreamPool } from '../../../../src/actors/swarm/dht-client/kad-stream-pool.js'
+import { Message, MessageType } from '../../../../src/actors/swarm/dht-client/pb/dht.js'
+import { startPort, stopAll } from '../../../helpers/port-testnet.js'
+import type { DhtPort } from '../../../../src/actors/swarm/dht-port.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
 const A = peerIdFromString('12D3KooWHFrmLWTTDD4NodngtRMEVYgxrsDMp4F9pP2EQhsHBPWX')

@@ -23,8 +23,8 @@
  * itself.
  */
 import { LRUCache } from 'lru-cache'
-import type { Clock } from '../runtime/clock.js'
-import type { PeerInfoCacheStats } from '../../messages/swarm.js'
+import type { Clock } from '../../runtime/clock.js'
+import type { PeerInfoCacheStats } from '../../../messages/swarm.js'
 import type { AbortOptions, Libp2pEvents, Peer, PeerId, PeerInfo, PeerStore, TypedEventTarget } from '@libp2p/interface'
 
 export interface PeerInfoCacheLimits {

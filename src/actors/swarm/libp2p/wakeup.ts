@@ -2,7 +2,7 @@
  * Small waiting primitives for the DhtPort: no timers, only events and
  * AbortSignals (the swarm actor owns every deadline).
  */
-import { abortError } from './port-errors.js'
+import { abortError } from '../port-errors.js'
 
 /** A one-slot wake-up: a wake() that comes before wait() is remembered, never lost. */
 export class Wakeup {

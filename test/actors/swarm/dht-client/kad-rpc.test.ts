@@ -1,11 +1,11 @@
 /**
- * kad-rpc: the DHT message codec (protons, from src/actors/swarm/pb/dht.proto)
+ * kad-rpc: the DHT message codec (protons, from src/actors/swarm/dht-client/pb/dht.proto)
  * and the per-peer gate. A real GET_VALUE against kad-dht servers is in
  * libp2p-dht-port.test.ts (and against Helia's in test/interop).
  */
 import { describe, expect, it } from 'vitest'
-import { Message, MessageType } from '../../../src/actors/swarm/pb/dht.js'
-import { PeerGate } from '../../../src/actors/swarm/kad-rpc.js'
+import { Message, MessageType } from '../../../../src/actors/swarm/dht-client/pb/dht.js'
+import { PeerGate } from '../../../../src/actors/swarm/dht-client/kad-rpc.js'
 
 const enc = new TextEncoder()
 

@@ -26,8 +26,8 @@
 import { pbStream } from '@libp2p/utils'
 import { Message } from './pb/dht.js'
 import type { PeerGate } from './kad-rpc.js'
-import type { DhtRequestStats } from '../../messages/swarm.js'
-import type { Clock, TimerId } from '../runtime/clock.js'
+import type { DhtRequestStats } from '../../../messages/swarm.js'
+import type { Clock, TimerId } from '../../runtime/clock.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

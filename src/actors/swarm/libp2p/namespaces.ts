@@ -5,8 +5,8 @@
  * for applications' own data; the IPNS layer registers `ipns`. Hosts may add
  * their own through createNode({ validators, selectors }).
  */
-import { InvalidRecordError } from '../../messages/errors.js'
-import { MAX_VALUE_BYTES } from './validate.js'
+import { InvalidRecordError } from '../../../messages/errors.js'
+import { MAX_VALUE_BYTES } from '../validate.js'
 import type { Selectors, Validators } from '@libp2p/kad-dht'
 
 export const DATA_NAMESPACE = 'swarmbus'

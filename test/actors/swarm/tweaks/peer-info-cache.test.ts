@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
-import { cachedPeerStore } from '../../../src/actors/swarm/peer-info-cache.js'
-import { startPort, stopAll } from '../../helpers/port-testnet.js'
-import type { CachedPeerStore } from '../../../src/actors/swarm/peer-info-cache.js'
-import type { DhtPort } from '../../../src/actors/swarm/dht-port.js'
+import { SimulatedClock } from '../../../../src/actors/runtime/clock.js'
+import { cachedPeerStore } from '../../../../src/actors/swarm/tweaks/peer-info-cache.js'
+import { startPort, stopAll } from '../../../helpers/port-testnet.js'
+import type { CachedPeerStore } from '../../../../src/actors/swarm/tweaks/peer-info-cache.js'
+import type { DhtPort } from '../../../../src/actors/swarm/dht-port.js'
 import type { Libp2pEvents, Peer, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 
 const A = peerIdFromString('12D3KooWHFrmLWTTDD4NodngtRMEVYgxrsDMp4F9pP2EQhsHBPWX')

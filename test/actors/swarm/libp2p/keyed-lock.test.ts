@@ -3,8 +3,8 @@
  * parallel, bounded, failures kept, idle entries dropped.
  */
 import { describe, expect, it } from 'vitest'
-import { KeyedLock } from '../../../src/actors/swarm/keyed-lock.js'
-import { OverloadedError } from '../../../src/messages/errors.js'
+import { KeyedLock } from '../../../../src/actors/swarm/libp2p/keyed-lock.js'
+import { OverloadedError } from '../../../../src/messages/errors.js'
 
 function gate (): { wait: Promise<void>, open: () => void } {
   let open = (): void => {}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { createRecord } from '../../../src/records/create.js'
-import { generateEd25519Signer } from '../../../src/records/ed25519.js'
-import { ipnsValidator, RejectionCounter } from '../../../src/actors/swarm/ipns-dht.js'
-import { createInlineVerifier } from '../../../src/workers/verify-pool.js'
+import { createRecord } from '../../../../src/records/create.js'
+import { generateEd25519Signer } from '../../../../src/records/ed25519.js'
+import { ipnsValidator, RejectionCounter } from '../../../../src/actors/swarm/libp2p/ipns-dht.js'
+import { createInlineVerifier } from '../../../../src/workers/verify-pool.js'
 
 describe('the ipns DHT validator', () => {
   it('accepts a valid record and counts what it refuses, by rule', async () => {

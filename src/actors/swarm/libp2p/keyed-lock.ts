@@ -7,7 +7,7 @@
  * A key's entry is dropped as soon as its last run settles, so an idle lock
  * holds nothing.
  */
-import { OverloadedError } from '../../messages/errors.js'
+import { OverloadedError } from '../../../messages/errors.js'
 
 export interface KeyedLockLimits {
   /** keys with a run queued or running (default 4 096) */

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { pureJsCrypto } from '@chainsafe/libp2p-noise'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
-import { keyCachingNoiseCrypto, NODE_CIPHER_FROM_BYTES } from '../../../src/actors/swarm/noise-crypto.js'
+import { keyCachingNoiseCrypto, NODE_CIPHER_FROM_BYTES } from '../../../../src/actors/swarm/tweaks/noise-crypto.js'
 
 const nonce = (n: number): Uint8Array => { const b = new Uint8Array(12); new DataView(b.buffer).setUint32(4, n, true); return b }
 const bytes = (x: Uint8Array | Uint8ArrayList): Uint8Array => x instanceof Uint8Array ? Uint8Array.from(x) : x.subarray()

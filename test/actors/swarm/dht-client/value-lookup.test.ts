@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ed25519KeyFromSeed } from '../../../src/actors/swarm/libp2p-options.js'
-import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
-import { PeerLiveness } from '../../../src/actors/swarm/peer-liveness.js'
-import { compareDistance, kadId, LOOKUP_K, lookupValues } from '../../../src/actors/swarm/value-lookup.js'
-import type { DhtGetValue, DhtProgress } from '../../../src/actors/swarm/dht-port.js'
-import type { GetValueAnswer } from '../../../src/actors/swarm/kad-rpc.js'
+import { ed25519KeyFromSeed } from '../../../../src/actors/swarm/libp2p/libp2p-options.js'
+import { SimulatedClock } from '../../../../src/actors/runtime/clock.js'
+import { PeerLiveness } from '../../../../src/actors/swarm/dht-client/peer-liveness.js'
+import { compareDistance, kadId, LOOKUP_K, lookupValues } from '../../../../src/actors/swarm/dht-client/value-lookup.js'
+import type { DhtGetValue, DhtProgress } from '../../../../src/actors/swarm/dht-port.js'
+import type { GetValueAnswer } from '../../../../src/actors/swarm/dht-client/kad-rpc.js'
 import type { PeerId } from '@libp2p/interface'
 
 const enc = new TextEncoder()

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
-import { PeerLiveness, STALL } from '../../../src/actors/swarm/peer-liveness.js'
+import { SimulatedClock } from '../../../../src/actors/runtime/clock.js'
+import { PeerLiveness, STALL } from '../../../../src/actors/swarm/dht-client/peer-liveness.js'
 
 const A = peerIdFromString('12D3KooWHFrmLWTTDD4NodngtRMEVYgxrsDMp4F9pP2EQhsHBPWX')
 
