@@ -3,18 +3,20 @@
  *
  * Every operation hands the caller's AbortSignal (joined with one that fires
  * when a stream is left early) to libp2p, and races it itself so an abort
- * ends the call at once with an AbortError. The port sets no timers of its
- * own: the swarm actor owns deadlines.
+ * ends the call at once with an AbortError. The port sets no deadline
+ * timers (the swarm actor owns deadlines); its housekeeping timers — the
+ * stream pool's idle sweep, a lookup's hedges — run on its own clock, outside
+ * the replay boundary.
+ *
+ * Helpers: port-helpers.ts (peer info, parsing, record keys, error text);
+ * bootstrap-wait.ts (waiting for bootstrap peers to settle).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Libp2pRecord } from '@libp2p/record'
 import { multiaddr } from '@multiformats/multiaddr'
-import { Key } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { DHT_RECORD_PREFIX } from './ipns-dht.js'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from '../dht-client/kad-rpc.js'
 import { KadStreamPool } from '../dht-client/kad-stream-pool.js'
 import { PeerLiveness } from '../dht-client/peer-liveness.js'
@@ -27,31 +29,26 @@ import type { AnyProgressEvent } from './kad-progress.js'
 import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
 import { kadId, LOOKUP_K, lookupValues } from '../dht-client/value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
-import { abortError, DhtPortError, notFoundError, notStartedError, PortAbortError, PortInvalidParametersError, PortInvalidRecordError, PortNotFoundError, toPortError } from '../port-errors.js'
+import { notFoundError, notStartedError, PortNotFoundError, toPortError } from '../port-errors.js'
 import { drainQuery, queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
 import type { RoutingTableView } from './routing-table.js'
-import { raceAbort, Wakeup } from './wakeup.js'
+import { raceAbort } from './wakeup.js'
+import { untilBootstrapPeersSettled } from './bootstrap-wait.js'
+import { LocalRecords } from './local-records.js'
+import { addrWithoutPeer, errorText, MAX_STREAM_RESULTS, parsed, pushNew, recordKey, toPeerInfo } from './port-helpers.js'
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../dht-port.js'
-import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
-import type { QueryEvent, Validators } from '@libp2p/kad-dht'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { QueryEvent } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
-import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type { Libp2pDhtPortOptions } from './libp2p-options.js'
 export { ed25519KeyFromSeed } from './libp2p-options.js'
 
-/** Most values / peers one streaming operation produces before it stops its query. */
-export const MAX_STREAM_RESULTS = 256
-/** Most libp2p events bootstrap() waits through for its peers to be identified. */
-const MAX_BOOTSTRAP_WAKEUPS = 1_000
-/** libp2p's protocol code for /p2p/<peerId>. */
-const P2P_CODE = 421
-/** kad-dht tags peers in its routing table with this peer-store tag. */
-const KAD_PEER_TAG = 'kad-peer'
+export { MAX_STREAM_RESULTS } from './port-helpers.js'
 /**
  * DHT requests of ours open to one peer at once, each on its own stream;
  * more wait in order for one to finish. kad-dht's handler takes 32 inbound
@@ -82,23 +79,6 @@ export async function createLibp2pDhtPort (options: Libp2pDhtPortOptions): Promi
   }
 }
 
-function toPeerInfo (info: PeerInfo): DhtPeerInfo {
-  // a peer record can list one address twice (with and without /p2p/)
-  return { peerId: info.id.toString(), multiaddrs: [...new Set(info.multiaddrs.map(addrWithoutPeer))] }
-}
-
-function addrWithoutPeer (addr: Multiaddr): string {
-  return addr.decapsulateCode(P2P_CODE).toString()
-}
-
-function parsed<T> (what: string, parse: () => T): T {
-  try {
-    return parse()
-  } catch (err) {
-    throw new PortInvalidParametersError(`invalid ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-  }
-}
-
 class Libp2pDhtPort implements DhtPort {
   readonly peerId: string
   private readonly node: Libp2p<PortServices>
@@ -108,8 +88,9 @@ class Libp2pDhtPort implements DhtPort {
   private stopped = false
   private readonly rejections: (() => Record<string, number>) | undefined
   private readonly valueLookup: 'direct' | 'kad-dht'
-  private readonly validators: Validators
   private readonly datastore: Datastore
+  /** the node's own records, as lookups read them (local-records.ts) */
+  private readonly records: LocalRecords
   private readonly getValueRpc: GetValueRpc
   private readonly putValueRpc: PutValueRpc
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
@@ -126,8 +107,8 @@ class Libp2pDhtPort implements DhtPort {
     this.rejections = options.rejections
     this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
     this.valueLookup = options.valueLookup ?? 'direct'
-    this.validators = options.validators ?? {}
     this.datastore = options.datastore
+    this.records = new LocalRecords(options.datastore, options.validators ?? {}, this.peerId)
     this.mapper = peerInfoMapperFor(options)
     // our GET_VALUE and PUT_VALUE requests: through the per-peer gate, on reused streams
     this.clock = options.clock ?? new RealClock()
@@ -175,7 +156,7 @@ class Libp2pDhtPort implements DhtPort {
     this.assertRunning()
     const { signal } = options
     const ids = peers.map(p => parsed('peer id', () => peerIdFromString(p)))
-    const validate = this.validatorFor(key)
+    const validate = this.records.validatorFor(key)
     // a record this node would refuse is not sent to anyone
     try {
       await validate(key, value, { signal })
@@ -234,7 +215,7 @@ class Libp2pDhtPort implements DhtPort {
   /** this node's own copy first, then the direct lookup's values (value-lookup.ts) */
   private async * directValues (key: Uint8Array, ctx: QueryContext<DhtGetValue>, options: DhtOpOptions): AsyncGenerator<DhtGetValue> {
     const onProgress = (event: DhtProgress): void => { if (ctx.isOpen()) options.onProgress?.(event) }
-    const local = await this.localValue(key, ctx.signal, onProgress)
+    const local = await this.records.localValue(key, ctx.signal, onProgress)
     if (local !== undefined) {
       onProgress({ type: 'kad-dht:query:value', peer: this.peerId, detail: `bytes=${local.byteLength}` })
       yield { value: local, from: this.peerId }
@@ -245,7 +226,7 @@ class Libp2pDhtPort implements DhtPort {
       self: this.node.peerId,
       start: this.routingTable.closestPeers(kadId(key), { count: LOOKUP_K }),
       rpc: this.getValueRpc,
-      validate: async record => await this.validRecordValue(key, record, ctx.signal),
+      validate: async record => await this.records.validRecordValue(key, record, ctx.signal),
       dialable: (id, addrs) => this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`)),
       signal: ctx.signal,
       // the own copy is one of the values wanted: one request fewer in flight,
@@ -263,41 +244,6 @@ class Libp2pDhtPort implements DhtPort {
    * alike) and the lookup goes on to the network, but it is reported as a
    * query-error progress event from this node, not dropped in silence.
    */
-  private async localValue (key: Uint8Array, signal: AbortSignal, onProgress: (event: DhtProgress) => void): Promise<Uint8Array | undefined> {
-    let stored: Uint8Array
-    try {
-      stored = await this.datastore.get(recordKey(key), { signal })
-    } catch (err) {
-      const e = toPortError(err, signal)
-      if (e instanceof PortAbortError) throw e
-      if (!(e instanceof PortNotFoundError)) onProgress({ type: 'kad-dht:query:query-error', peer: this.peerId, detail: `local copy unreadable: ${errorText(err)}` })
-      return undefined
-    }
-    try {
-      return await this.validRecordValue(key, stored, signal)
-    } catch (err) {
-      if (signal.aborted) throw abortError(signal)
-      onProgress({ type: 'kad-dht:query:query-error', peer: this.peerId, detail: `local copy invalid: ${errorText(err)}` })
-      return undefined
-    }
-  }
-
-  /** Deserializes a libp2p record for key and checks its value with the key namespace's validator. */
-  private async validRecordValue (key: Uint8Array, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
-    const record = Libp2pRecord.deserialize(bytes)
-    if (!uint8ArrayEquals(record.key, key)) throw new PortInvalidRecordError(undefined, 'the record answers another key')
-    await this.validatorFor(key)(key, record.value, { signal })
-    return record.value
-  }
-
-  /** The validator of the key's namespace (`/<ns>/…`); PortInvalidParametersError when there is none. */
-  private validatorFor (key: Uint8Array): Validators[string] {
-    const ns = new TextDecoder().decode(key).split('/')[1] ?? ''
-    const validate = this.validators[ns]
-    if (validate === undefined) throw new PortInvalidParametersError(`no validator for record namespace "${ns}"`)
-    return validate
-  }
-
   async provide (cid: string, options: DhtOpOptions): Promise<{ peers: number }> {
     this.assertRunning()
     const target = parsed('CID', () => CID.parse(cid))
@@ -404,7 +350,7 @@ class Libp2pDhtPort implements DhtPort {
       else failed.push({ addr: this.bootstrapAddrs[i] ?? '', error: errorText(result.reason) })
     })
     if (peers.size > 0) {
-      await this.untilBootstrapPeersSettled([...peers].map(p => peerIdFromString(p)), signal)
+      await untilBootstrapPeersSettled(this.node, this.routingTable, this.kadProtocol, [...peers].map(p => peerIdFromString(p)), signal)
       // refresh: a lookup of our own id fills the routing table with the
       // peers closest to us (every responder is offered to the table)
       await drainQuery<QueryEvent>({
@@ -476,77 +422,4 @@ class Libp2pDhtPort implements DhtPort {
       throw e
     }
   }
-
-  /**
-   * Waits until every dialled bootstrap peer is in the routing table, has
-   * been identified without the DHT protocol (a client or non-DHT peer), or
-   * has disconnected. Driven by libp2p events only; bounded by the signal and
-   * by a count of wake-ups.
-   */
-  private async untilBootstrapPeersSettled (peers: PeerId[], signal: AbortSignal): Promise<void> {
-    const wake = new Wakeup()
-    const onEvent = (): void => { wake.wake() }
-    const events = ['peer:identify', 'peer:disconnect', 'peer:update'] as const
-    for (const name of events) this.node.addEventListener(name, onEvent)
-    this.routingTable.addEventListener('peer:add', onEvent)
-    signal.addEventListener('abort', onEvent)
-    try {
-      for (let i = 0; i < MAX_BOOTSTRAP_WAKEUPS; i++) {
-        if (signal.aborted) throw toPortError(undefined, signal)
-        const pending = await Promise.all(peers.map(async peer => this.bootstrapPeerPending(peer, signal)))
-        if (!pending.includes(true)) return
-        await wake.wait()
-      }
-    } finally {
-      for (const name of events) this.node.removeEventListener(name, onEvent)
-      this.routingTable.removeEventListener('peer:add', onEvent)
-      signal.removeEventListener('abort', onEvent)
-    }
-  }
-
-  private async bootstrapPeerPending (peer: PeerId, signal: AbortSignal): Promise<boolean> {
-    if (this.node.getConnections(peer).length === 0) return false
-    try {
-      const known = await this.node.peerStore.get(peer, { signal })
-      if (known.tags.has(KAD_PEER_TAG)) return false
-      // The peer store lists /ipfs/id/1.0.0 before identify has finished, so
-      // "protocols without kad" alone does not mean "not a DHT peer": only an
-      // identified peer (identify wrote its AgentVersion) without kad is settled.
-      const identified = known.metadata.has('AgentVersion')
-      return !identified || known.protocols.includes(this.kadProtocol)
-    } catch (err) {
-      const e = toPortError(err, signal)
-      // connected but not in the peer store yet: identify has not run
-      if (e instanceof PortNotFoundError) return true
-      throw e
-    }
-  }
-}
-
-/** where kad-dht keeps the record for key in its datastore */
-function recordKey (key: Uint8Array): Key {
-  return new Key(`${DHT_RECORD_PREFIX}${uint8ArrayToString(key, 'base32')}`, false)
-}
-
-function pushNew (seen: Set<string>, info: DhtPeerInfo, ctx: QueryContext<DhtPeerInfo>): void {
-  // bounded: only pushed peers are remembered, and a stream stops at MAX_STREAM_RESULTS
-  if (seen.has(info.peerId) || seen.size >= MAX_STREAM_RESULTS) return
-  seen.add(info.peerId)
-  ctx.push(info)
-}
-
-/** an error's name and message, and its causes' (a dial's AggregateError names each address tried) */
-function errorText (err: unknown): string {
-  const parts: string[] = []
-  // a port error that only wraps libp2p's (same words, kept as cause) is said once, in libp2p's words
-  let e: unknown = err instanceof DhtPortError && err.cause instanceof Error && err.cause.message === err.message ? err.cause : err
-  for (let depth = 0; depth < 4 && e !== undefined; depth++) {
-    if (e instanceof AggregateError && e.errors.length > 0) {
-      parts.push(`${e.name}: ${e.message} [${e.errors.slice(0, 4).map(x => x instanceof Error ? `${x.name}: ${x.message}` : String(x)).join('; ')}]`)
-      break
-    }
-    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
-    e = e instanceof Error ? e.cause : undefined
-  }
-  return parts.join(' ← ').slice(0, 500)
 }
