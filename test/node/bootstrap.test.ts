@@ -26,6 +26,26 @@ async function closedPort (): Promise<number> {
   return port
 }
 
+/**
+ * A loopback port held by a server that drops every connection at once (a
+ * dial fails fast, as to a refused port), until release() frees it for the
+ * node that will listen there: the port is never free for another process to
+ * take in between (it could be, for seconds, with a port merely released).
+ */
+async function heldPort (): Promise<{ port: number, release: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer(socket => { sockets.add(socket); socket.destroy() })
+  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    port,
+    release: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    }
+  }
+}
+
 /** the peer id a node with this seed will have */
 async function peerIdOf (seed: number): Promise<string> {
   const node = await createNode({ seed, transport: 'memory', verifier: 'inline', republish: false })
@@ -89,7 +109,8 @@ describe('createNode: bootstrapRetry', () => {
   })
 
   it('starts alone, keeps trying in the background, and joins once the peer is up', async () => {
-    const port = await closedPort()
+    const held = await heldPort()
+    const port = held.port
     const seed = 93
     const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/${await peerIdOf(seed)}`
     const node = await createNode({ bootstrap: [addr], bootstrapRetry: { firstMs: 100, maxMs: 200 }, loopback: true, verifier: 'inline', republish: false })
@@ -102,6 +123,7 @@ describe('createNode: bootstrapRetry', () => {
     // a few background tries fail while nobody listens
     expect(await poll(async () => (await node.ask({ type: 'swarm.status' })).bootstrap.retries >= 2, 10_000)).toBe(true)
     // the peer comes up at that address
+    await held.release()
     const peer = await createNode({ seed, listen: [`/ip4/127.0.0.1/tcp/${port}`], loopback: true, verifier: 'inline', republish: false })
     cleanups.push(async () => { await peer.stop() })
     expect(await poll(async () => (await node.ask({ type: 'swarm.status' })).bootstrap.state === 'joined', 10_000)).toBe(true)
