@@ -7,16 +7,18 @@ import { createHash, randomBytes } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
-import { CID } from 'multiformats/cid'
 import { base58btc } from 'multiformats/bases/base58'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
 import { choiceFlag, intFlag, parse, UsageError } from './args.js'
-import { errorLine, fmtMs, round, shortId, table } from './format.js'
-import { LifecycleRecorder, compactLifecycle } from './name-lifecycle.js'
-import type { LifecycleState } from './name-lifecycle.js'
+import { errorLine, fmtMs, round, shortId } from './format.js'
+import { CheckFailed, check, failureOf, plural, render, STEP_TIMEOUT_MS } from './demo-report.js'
+import type { DemoHost, DemoReport, DemoStep, Outcome } from './demo-report.js'
+import { demoIpns } from './demo-ipns.js'
+import { demoClosestPeers, demoFindPeer, demoProvideFind, demoPutGet } from './demo-dht.js'
+
+export { render } from './demo-report.js'
+export type { DemoReport, DemoStep } from './demo-report.js'
 import type * as Library from '../index.js'
-import type { CommandCounters, PeerInfo, PublishReply, ResolveReply, SwarmNode, SwarmStatusReply, Testnet } from '../index.js'
+import type { CommandCounters, SwarmNode, SwarmStatusReply, Testnet } from '../index.js'
 
 /** the library, loaded once the arguments are good (help and usage errors answer without libp2p) */
 export type Lib = typeof Library
@@ -45,47 +47,9 @@ Options:
 `
 
 const PINGS = 10_000
-/** serial cached resolves timed on one node */
-const CACHED_RESOLVES = 1_000
-/** nodes that resolve the demo's IPNS name, one after another (spread over the testnet) */
-const RESOLVERS = 11
 const DEADLINE_MS = 200
-/** every ask of the demo names its deadline; none may hang the demo */
-const STEP_TIMEOUT_MS = 15_000
 /** kad-dht's k: closestPeers returns at most this many */
 const K = 20
-
-export interface DemoStep {
-  step: string
-  what: string
-  ok: boolean
-  result: 'ok' | 'FAIL'
-  /** what failed */
-  error?: string
-  ms: number
-  data?: unknown
-}
-
-interface Outcome { what: string, data?: unknown }
-
-class CheckFailed extends Error {
-  override readonly name = 'CheckFailed'
-}
-
-function check (cond: boolean, message: string): asserts cond {
-  if (!cond) throw new CheckFailed(message)
-}
-
-/** The error an ask that must fail failed with (a reply is a failed check). */
-async function failureOf (ask: () => Promise<unknown>): Promise<Error> {
-  let reply: unknown
-  try {
-    reply = await ask()
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err))
-  }
-  throw new CheckFailed(`expected a failure, got a reply: ${JSON.stringify(reply)?.slice(0, 80) ?? ''}`)
-}
 
 /** `lib` is the library (tests pass a stand-in); loaded once the arguments are good. */
 export async function run (argv: string[], library?: Lib): Promise<number> {
@@ -139,29 +103,12 @@ export async function run (argv: string[], library?: Lib): Promise<number> {
   return report.ok ? 0 : 1
 }
 
-export interface DemoReport {
-  ok: boolean
-  nodes: number
-  transport: 'tcp' | 'memory'
-  seed?: number
-  setupMs: number
-  mesh: Testnet['report']
-  peers: Array<{ node: string, peerId: string, multiaddrs: string[] }>
-  steps: DemoStep[]
-  /** commands served/failed by type, summed over every node */
-  commands: Record<string, { served: number, failed: number, meanMs: number, maxMs: number }>
-  deadLetters: { total: number, byReason: Record<string, number> }
-  trace?: string
-  stopMs: number
-  totalMs: number
-}
-
-class Demo {
+class Demo implements DemoHost {
   private readonly lib: Lib
   private readonly opts: { n: number, transport: 'tcp' | 'memory', seed: number | undefined, trace: string | undefined }
   private net: Testnet | undefined
   private traced: SwarmNode | undefined
-  private nodes: SwarmNode[] = []
+  nodes: SwarmNode[] = []
   private readonly steps: DemoStep[] = []
   private stopping: Promise<number> | undefined
   /** demo-side resources (the silent peer) to release after the nodes stop */
@@ -183,16 +130,16 @@ class Demo {
     return await this.stopping
   }
 
-  private label (node: SwarmNode): string {
+  label (node: SwarmNode): string {
     return `n${this.nodes.indexOf(node) + 1}`
   }
 
-  private node (i: number): SwarmNode {
+  node (i: number): SwarmNode {
     return this.nodes[i % this.nodes.length] as SwarmNode
   }
 
   /** Runs one step: times it, and records a failed check or a thrown error as a failed step. */
-  private async step (step: string, fn: (note: (what: string) => void) => Promise<Outcome>): Promise<void> {
+  async step (step: string, fn: (note: (what: string) => void) => Promise<Outcome>): Promise<void> {
     let what = ''
     const t = performance.now()
     try {
@@ -242,11 +189,11 @@ class Demo {
       return { what, data: { routingTableSizes: sizes, target } }
     })
 
-    await this.putGet(tag)
-    await this.provideFind(rnd)
-    await this.findPeer()
-    await this.closestPeers(tag)
-    await this.ipns(rnd)
+    await demoPutGet(this, tag)
+    await demoProvideFind(this, rnd)
+    await demoFindPeer(this)
+    await demoClosestPeers(this, tag)
+    await demoIpns(this, rnd)
     await this.pings()
     await this.invalid()
     await this.missing(tag)
@@ -281,234 +228,6 @@ class Demo {
       await new Promise(resolve => { setTimeout(resolve, 25) })
     }
     // the mesh step reports the shortfall
-  }
-
-  private async putGet (tag: string): Promise<void> {
-    const a = this.node(0)
-    const b = this.node(1)
-    const key = `/swarmbus/demo/${tag}`
-    const value = new TextEncoder().encode(`hello from ${this.label(a)} (${tag})`)
-    let stored = false
-    await this.step('dht.put', async note => {
-      note(`${this.label(a)} put ${key} (${value.byteLength} B)`)
-      const { peers } = await a.ask({ type: 'dht.put', key, value }, { timeoutMs: STEP_TIMEOUT_MS })
-      check(peers > 0, 'no peer accepted the record')
-      stored = true
-      return { what: `${this.label(a)} put ${key} (${value.byteLength} B) → stored on ${plural(peers, 'peer')}`, data: { node: this.label(a), key, value, peers } }
-    })
-    await this.step('dht.get', async note => {
-      note(`${this.label(b)} get ${key}`)
-      check(stored, 'skipped: the put failed')
-      const got = await b.ask({ type: 'dht.get', key }, { timeoutMs: STEP_TIMEOUT_MS })
-      const from = this.nodes.find(x => x.peerId === got.from)
-      const source = from === b ? 'its own store (the put replicated it there)' : from !== undefined ? this.label(from) : shortId(got.from)
-      const what = `${this.label(b)} got ${got.value.byteLength} B from ${source}`
-      note(what)
-      check(Buffer.from(got.value).equals(Buffer.from(value)), `the value got differs from the value put ('${Buffer.from(got.value).toString('utf8').slice(0, 40)}')`)
-      return { what: `${what}: equals the value put`, data: { node: this.label(b), key, value: got.value, from: got.from } }
-    })
-  }
-
-  private async provideFind (rnd: Buffer): Promise<void> {
-    const c = this.node(2)
-    const d = this.node(3)
-    const cid = CID.createV1(raw.code, await sha256.digest(rnd)).toString()
-    let provided = false
-    await this.step('dht.provide', async note => {
-      note(`${this.label(c)} provide ${cid.slice(0, 16)}…`)
-      const { peers } = await c.ask({ type: 'dht.provide', cid }, { timeoutMs: STEP_TIMEOUT_MS })
-      check(peers > 0, 'no peer took the provider record')
-      provided = true
-      return { what: `${this.label(c)} provides ${cid.slice(0, 16)}… → told ${plural(peers, 'peer')}`, data: { node: this.label(c), cid, peers } }
-    })
-    await this.step('dht.findProviders', async note => {
-      note(`${this.label(d)} findProviders ${cid.slice(0, 16)}… (stream, limit 1)`)
-      check(provided, 'skipped: the provide failed')
-      const found: PeerInfo[] = []
-      for await (const p of d.stream({ type: 'dht.findProviders', cid, limit: 1 }, { timeoutMs: STEP_TIMEOUT_MS })) found.push(p)
-      const first = found[0]
-      check(first !== undefined, 'the stream ended without a provider')
-      check(first.peerId === c.peerId, `found ${shortId(first.peerId)}, not the providing node ${this.label(c)} (${shortId(c.peerId)})`)
-      return {
-        what: `${this.label(d)} found provider ${this.label(c)} (${shortId(first.peerId)}) at ${first.multiaddrs[0] ?? 'no address'}`,
-        data: { node: this.label(d), cid, providers: found }
-      }
-    })
-  }
-
-  private async findPeer (): Promise<void> {
-    const e = this.node(4)
-    const target = this.node(5)
-    await this.step('dht.findPeer', async note => {
-      note(`${this.label(e)} findPeer ${this.label(target)}`)
-      const info = await e.ask({ type: 'dht.findPeer', peerId: target.peerId }, { timeoutMs: STEP_TIMEOUT_MS })
-      check(info.peerId === target.peerId, `answered for ${shortId(info.peerId)}`)
-      const listen = target.multiaddrs.map(a => a.replace(/\/p2p\/[^/]+$/, ''))
-      const known = info.multiaddrs.filter(a => listen.includes(a))
-      check(known.length > 0, `none of the addresses found (${info.multiaddrs.join(', ') || 'none'}) is one ${this.label(target)} listens on`)
-      return { what: `${this.label(e)} found ${this.label(target)} (${shortId(target.peerId)}) at ${known[0] ?? ''}`, data: { node: this.label(e), peer: info } }
-    })
-  }
-
-  private async closestPeers (tag: string): Promise<void> {
-    const g = this.node(6)
-    const key = `/swarmbus/demo/closest/${tag}`
-    await this.step('dht.closestPeers', async note => {
-      note(`${this.label(g)} closestPeers ${key} (stream)`)
-      const found: PeerInfo[] = []
-      for await (const p of g.stream({ type: 'dht.closestPeers', key }, { timeoutMs: STEP_TIMEOUT_MS })) found.push(p)
-      const ids = found.map(p => p.peerId)
-      check(ids.length > 0, 'the stream ended without a peer')
-      check(new Set(ids).size === ids.length, 'a peer came twice')
-      const strangers = ids.filter(id => !this.nodes.some(x => x.peerId === id))
-      check(strangers.length === 0, `${strangers.length} peers are not testnet nodes`)
-      // the true k closest by XOR distance between sha256 ids (kad-dht's keyspace)
-      const target = createHash('sha256').update(key).digest()
-      const others = this.nodes.filter(x => x !== g).map(x => ({ node: x, d: xor(target, kadId(x.peerId)) }))
-      others.sort((x, y) => Buffer.compare(x.d, y.d))
-      const expected = others.slice(0, K).map(x => x.node.peerId)
-      const nearest = others[0]?.node
-      const overlap = expected.filter(id => ids.includes(id)).length
-      check(nearest !== undefined && ids.includes(nearest.peerId), `the nearest node ${nearest !== undefined ? this.label(nearest) : ''} is missing`)
-      return {
-        what: `${this.label(g)} got ${plural(ids.length, 'peer')}; ${overlap}/${expected.length} of the true ${Math.min(K, others.length)} closest by XOR, nearest ${this.label(nearest)}`,
-        data: { node: this.label(g), key, peers: ids, expected, overlap }
-      }
-    })
-  }
-
-  /**
-   * IPNS across the testnet: n1 publishes a name, every other node resolves
-   * it (over the DHT, then from its cache), n1 publishes again (the next
-   * sequence) and every other node resolves with nocache. The lifecycle of
-   * the publishes and of n2's resolves is shown as the machine went through
-   * it, from the ipns:* progress events.
-   */
-  private async ipns (rnd: Buffer): Promise<void> {
-    const a = this.node(0)
-    const rest = this.nodes.filter(x => x !== a)
-    // one after another, so each time is one resolve's, not a share of the host
-    const others = rest.length <= RESOLVERS ? rest : Array.from({ length: RESOLVERS }, (_, i) => rest[Math.floor(i * rest.length / RESOLVERS)] as SwarmNode)
-    const watched = others[0] as SwarmNode
-    const cid = CID.createV1(raw.code, await sha256.digest(createHash('sha256').update(rnd).update('ipns').digest())).toString()
-    const first = `/ipfs/${cid}`
-    const second = `/ipfs/${cid}/v2`
-    let published: PublishReply | undefined
-    let republished: PublishReply | undefined
-
-    const publish = async (step: string, value: string, note: (w: string) => void): Promise<Outcome & { reply: PublishReply }> => {
-      note(`${this.label(a)} ipns.publish ${value}`)
-      const recorder = new LifecycleRecorder(a, 'publish')
-      let reply: PublishReply
-      try {
-        reply = await a.ask({ type: 'ipns.publish', value }, { timeoutMs: STEP_TIMEOUT_MS })
-      } finally {
-        recorder.stop()
-      }
-      const lifecycle = recorder.lifecycle()
-      check(reply.value === value, `${step}: published ${reply.value}, not ${value}`)
-      check(reply.peers > 0, 'no DHT peer took the record')
-      return {
-        reply,
-        what: `${this.label(a)} published /ipns/${shortName(reply.name)} → ${shortPath(value)}, sequence ${reply.sequence}, stored on ${plural(reply.peers, 'peer')}: ${compactLifecycle(lifecycle)}`,
-        data: { node: this.label(a), name: reply.name, value, sequence: reply.sequence, peers: reply.peers, lifecycle: lifecycleData(lifecycle) }
-      }
-    }
-
-    /** the resolving nodes, one after another; the first one's lifecycle is recorded */
-    const resolveAll = async (nocache: boolean): Promise<{ replies: ResolveReply[], ms: number[], lifecycle: LifecycleState[] }> => {
-      const name = published?.name ?? ''
-      const recorder = new LifecycleRecorder(watched, 'resolve')
-      const replies: ResolveReply[] = []
-      const ms: number[] = []
-      try {
-        for (const node of others) {
-          const t = performance.now()
-          replies.push(await node.ask({ type: 'ipns.resolve', name, ...(nocache ? { nocache } : {}) }, { timeoutMs: STEP_TIMEOUT_MS }))
-          ms.push(performance.now() - t)
-        }
-        return { replies, ms, lifecycle: recorder.lifecycle() }
-      } finally {
-        recorder.stop()
-      }
-    }
-
-    const same = (replies: ResolveReply[], value: string, sequence: bigint, what: string): void => {
-      replies.forEach((r, i) => {
-        const who = this.label(others[i] as SwarmNode)
-        check(r.value === value, `${who} resolved ${shortPath(r.value)}, not the published ${shortPath(value)} (${what})`)
-        check(r.sequence === sequence, `${who} resolved sequence ${r.sequence}, not ${sequence} (${what})`)
-      })
-    }
-
-    await this.step('ipns.publish', async note => {
-      const out = await publish('ipns.publish', first, note)
-      published = out.reply
-      return out
-    })
-
-    await this.step('ipns.resolve', async note => {
-      check(published !== undefined, 'skipped: the publish failed')
-      note(`${plural(others.length, 'node')} ipns.resolve /ipns/${shortName(published.name)} (uncached)`)
-      const { replies, ms, lifecycle } = await resolveAll(false)
-      same(replies, first, published.sequence, 'uncached')
-      const notDht = replies.filter(r => r.source !== 'dht').length
-      check(notDht === 0, `${notDht} nodes answered from '${replies.find(r => r.source !== 'dht')?.source ?? ''}', not the DHT`)
-      return {
-        what: `${plural(others.length, 'node')}, one after another, resolved it over the DHT: all ${shortPath(first)}, sequence ${published.sequence}; ` +
-          `p50 ${fmtMs(median(ms))} ms, max ${fmtMs(Math.max(...ms))} ms; ${this.label(watched)}: ${compactLifecycle(lifecycle)}`,
-        data: { name: published.name, value: first, sequence: published.sequence, resolves: replies.length, p50Ms: round(median(ms)), maxMs: round(Math.max(...ms)), lifecycle: lifecycleData(lifecycle) }
-      }
-    })
-
-    await this.step('ipns.resolve cached', async note => {
-      check(published !== undefined, 'skipped: the publish failed')
-      const name = published.name
-      note(`${plural(others.length, 'node')} ipns.resolve again`)
-      const { replies, lifecycle } = await resolveAll(false)
-      same(replies, first, published.sequence, 'cached')
-      const uncached = replies.filter(r => r.source !== 'cache').length
-      check(uncached === 0, `${uncached} nodes did not answer from their cache`)
-      note(`${this.label(watched)} ${CACHED_RESOLVES.toLocaleString('en-US')} serial cached resolves`)
-      const t = performance.now()
-      for (let i = 0; i < CACHED_RESOLVES; i++) {
-        const r = await watched.ask({ type: 'ipns.resolve', name }, { timeoutMs: STEP_TIMEOUT_MS })
-        if (r.source !== 'cache' || r.value !== first) check(false, `cached resolve ${i + 1} answered ${r.value} from the ${r.source}`)
-      }
-      const perUs = (performance.now() - t) * 1000 / CACHED_RESOLVES
-      return {
-        what: `${plural(others.length, 'node')} answered from their cache: all ${shortPath(first)}; ${this.label(watched)}: ` +
-          `${cachedLifecycle(lifecycle)}; ` +
-          `${CACHED_RESOLVES.toLocaleString('en-US')} serial cached resolves, ${perUs.toFixed(1)} µs each`,
-        data: { name, resolves: replies.length, cachedResolves: CACHED_RESOLVES, meanUs: round(perUs), lifecycle: lifecycleData(lifecycle) }
-      }
-    })
-
-    await this.step('ipns.publish again', async note => {
-      check(published !== undefined, 'skipped: the first publish failed')
-      const out = await publish('ipns.publish again', second, note)
-      republished = out.reply
-      check(out.reply.name === published.name, `published under ${out.reply.name}, not ${published.name}`)
-      check(out.reply.sequence === published.sequence + 1n, `sequence ${out.reply.sequence} after ${published.sequence}: not the next one`)
-      return out
-    })
-
-    await this.step('ipns.resolve nocache', async note => {
-      check(published !== undefined && republished !== undefined, 'skipped: a publish failed')
-      // the caches still hold the first record: fresh until received + TTL (5 min)
-      note(`${this.label(watched)} ipns.resolve (cached)`)
-      const cached = await watched.ask({ type: 'ipns.resolve', name: published.name }, { timeoutMs: STEP_TIMEOUT_MS })
-      check(cached.source === 'cache' && cached.sequence === published.sequence,
-        `${this.label(watched)}'s cache answered sequence ${cached.sequence} from the ${cached.source}, not ${published.sequence} from the cache`)
-      note(`${plural(others.length, 'node')} ipns.resolve with nocache`)
-      const { replies, ms, lifecycle } = await resolveAll(true)
-      same(replies, second, republished.sequence, 'nocache, after the republish')
-      return {
-        what: `${plural(others.length, 'node')} skipped their cache (still sequence ${published.sequence} until received + TTL) and got ${shortPath(second)}, ` +
-          `sequence ${republished.sequence}; p50 ${fmtMs(median(ms))} ms, max ${fmtMs(Math.max(...ms))} ms; ${this.label(watched)}: ${compactLifecycle(lifecycle)}`,
-        data: { name: republished.name, value: second, sequence: republished.sequence, resolves: replies.length, p50Ms: round(median(ms)), maxMs: round(Math.max(...ms)), lifecycle: lifecycleData(lifecycle) }
-      }
-    })
   }
 
   private async pings (): Promise<void> {
@@ -661,80 +380,3 @@ class Demo {
   }
 }
 
-function plural (n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
-}
-
-/** k51qzi…abcd */
-function shortName (name: string): string {
-  return name.length <= 16 ? name : `${name.slice(0, 8)}…${name.slice(-4)}`
-}
-
-/** /ipfs/bafkrei…wxyz/v2 */
-function shortPath (path: string): string {
-  return path.replace(/^\/(ipfs|ipns)\/([^/]{20,})/, (_m, ns: string, root: string) => `/${ns}/${root.slice(0, 10)}…${root.slice(-4)}`)
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y)
-  const mid = Math.floor(s.length / 2)
-  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
-}
-
-/** A cache hit's lifecycle: the machine straight to done, or no machine at all. */
-function cachedLifecycle (states: LifecycleState[]): string {
-  if (states.length === 0) return 'no machine ran (the whole answer was cached)'
-  if (states.length === 1 && states[0]?.state === 'done') return 'done (a cache hit passes lookup and hopResolved in one step)'
-  return compactLifecycle(states)
-}
-
-function lifecycleData (states: LifecycleState[]): Array<{ state: string, ms?: number, events: Record<string, number> }> {
-  return states.map(x => ({ state: x.state, ...(x.ms !== undefined ? { ms: round(x.ms, 3) } : {}), events: x.events }))
-}
-
-/** kad-dht's keyspace id of a peer: sha256 of its multihash (the bytes a base58btc peer id spells). */
-function kadId (peerId: string): Buffer {
-  return createHash('sha256').update(base58btc.baseDecode(peerId)).digest()
-}
-
-function xor (a: Buffer, b: Buffer): Buffer {
-  const out = Buffer.alloc(a.length)
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) ^ (b[i] as number)
-  return out
-}
-
-export function render (r: DemoReport): string {
-  const lines: string[] = []
-  const meshStep = r.steps.find(s => s.step === 'mesh')?.data as { routingTableSizes?: number[] } | undefined
-  const sizes = meshStep?.routingTableSizes ?? r.mesh.routingTableSizes
-  const how = r.trace !== undefined ? `testnet of ${r.nodes - 1} + n1 (traced) joined by swarm.bootstrap` : `mesh ${r.mesh.settled ? 'settled' : 'NOT settled'}, ${r.mesh.dials} dials`
-  lines.push(`swarmbus demo: ${r.nodes} nodes on ${r.transport === 'tcp' ? 'TCP' : 'in-memory'} loopback, ready in ${(r.setupMs / 1000).toFixed(1)} s` +
-    ` (${how}, routing tables ${Math.min(...sizes)}–${Math.max(...sizes)})`)
-  const shown = r.peers.length <= 4 ? r.peers : [...r.peers.slice(0, 3), undefined, r.peers.at(-1)]
-  lines.push(shown.map(p => p === undefined ? '…' : `${p.node} ${shortId(p.peerId)}`).join(', '))
-  lines.push('')
-  // wrap 'what happened' to the terminal (the other columns take ~36)
-  const columns = process.stdout.isTTY ? process.stdout.columns : 120
-  lines.push(table(
-    [{ title: 'step' }, { title: 'what happened', wrap: Math.max(40, Math.min(90, columns - 36)) }, { title: 'result' }, { title: 'ms', align: 'right' }],
-    r.steps.map(s => [s.step, s.what, s.result, fmtMs(s.ms)])
-  ))
-  const failures = r.steps.filter(s => !s.ok)
-  if (failures.length > 0) {
-    lines.push('')
-    lines.push('failed:')
-    for (const s of failures) lines.push(`  ${s.step}: ${s.error ?? 'failed'}`)
-  }
-  lines.push('')
-  lines.push(table(
-    [{ title: 'command (all nodes)' }, { title: 'served', align: 'right' }, { title: 'failed', align: 'right' }, { title: 'mean ms', align: 'right' }, { title: 'max ms', align: 'right' }],
-    Object.entries(r.commands).map(([type, c]) => [type, String(c.served), String(c.failed), fmtMs(c.meanMs), fmtMs(c.maxMs)])
-  ))
-  const reasons = Object.entries(r.deadLetters.byReason).map(([k, v]) => `${k} ${v}`).join(', ')
-  lines.push('')
-  lines.push(`dead letters: ${r.deadLetters.total}${reasons !== '' ? ` (${reasons})` : ''}`)
-  if (r.trace !== undefined) lines.push(`trace of n1 (${shortId(r.peers[0]?.peerId ?? '')}) written to ${r.trace}; replay it with: swarmbus replay ${r.trace}`)
-  const failed = r.steps.filter(s => !s.ok).length
-  lines.push(`${failed === 0 ? 'all' : `${r.steps.length - failed} of`} ${r.steps.length} steps ok; stopped ${r.nodes} nodes in ${fmtMs(r.stopMs)} ms; total ${fmtMs(r.totalMs)} ms`)
-  return lines.join('\n') + '\n'
-}
