@@ -14,6 +14,7 @@ import type { CounterAdd, CounterGet, CounterList, CounterPublish, CounterPublis
 // ActorSystem, which the actor definition fits structurally.
 import { ActorSystem as RepoActorSystem } from '../src/actors/runtime/system.js'
 import { runActorCompliance } from '../test/compliance/actor-compliance.js'
+import { runUntilQuiet } from 'swarmbus/testing'
 
 const utf8 = new TextDecoder()
 
@@ -60,7 +61,7 @@ describe('counter actor on a bare ActorSystem with a SimulatedClock', () => {
   let system: ActorSystem
   let dht: FakeDhtLog
   /** deliver everything that needs no time to pass */
-  const flush = async (): Promise<number> => await system.runUntilQuiet()
+  const flush = async (): Promise<number> => await runUntilQuiet(system)
 
   const boot = (delayMs: number, maxCounters?: number): void => {
     clock = new SimulatedClock()

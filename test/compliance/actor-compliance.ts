@@ -32,6 +32,7 @@ import { harness, RecordingTrace } from '../helpers/sim.js'
 import type { ActorSystem } from '../../src/actors/runtime/system.js'
 import type { BaseCommand } from '../../src/messages/commands.js'
 import type { Outcome, SimHarness } from '../helpers/sim.js'
+import { runUntilQuiet } from '../../src/testing/run-until-quiet.js'
 
 /**
  * How the actor under test must behave for a test:
@@ -125,7 +126,7 @@ export function runActorCompliance (name: string, target: ComplianceTarget): voi
       const h = harness(subject.system, clock, trace)
       if (horizonMs !== Infinity) {
         const limit = clock.now() + horizonMs
-        h.run = async (maxRounds?: number) => await subject.system.runUntilQuiet({
+        h.run = async (maxRounds?: number) => await runUntilQuiet(subject.system, {
           advance: to => { clock.advanceTo(to) },
           nextTimerAt: () => { const next = clock.nextTimerAt(); return next !== undefined && next <= limit ? next : undefined },
           ...(maxRounds === undefined ? {} : { maxRounds })

@@ -10,6 +10,7 @@ import type { AskOptions } from '../../src/actors/runtime/actor.js'
 import type { SystemOptions } from '../../src/actors/runtime/system.js'
 import type { TraceInput, TraceOutput, TraceSink } from '../../src/actors/runtime/trace-events.js'
 import type { AskCommand, BaseCommand, StreamCommand } from '../../src/messages/commands.js'
+import { runUntilQuiet } from '../../src/testing/run-until-quiet.js'
 
 export type Recorded =
   | { dir: 'in', t: number, d: number, ev: TraceInput }
@@ -107,12 +108,12 @@ export function simSystem (options: Partial<SystemOptions> = {}): SimHarness {
 
 /** A harness around a system built elsewhere; it must run on `clock` and write its trace to `trace`. */
 export function harness (system: ActorSystem, clock: SimulatedClock, trace: RecordingTrace): SimHarness {
-  const run = async (maxRounds?: number): Promise<number> => system.runUntilQuiet({
+  const run = async (maxRounds?: number): Promise<number> => runUntilQuiet(system, {
     advance: to => { clock.advanceTo(to) },
     nextTimerAt: () => clock.nextTimerAt(),
     ...(maxRounds === undefined ? {} : { maxRounds })
   })
-  const flush = async (): Promise<number> => system.runUntilQuiet()
+  const flush = async (): Promise<number> => runUntilQuiet(system)
   const ask = (command: BaseCommand, opts: AskOptions = {}): Tracked => {
     const p = askAny(system, command, opts)
     const tracked: Tracked = { id: trace.lastAskId(), promise: undefined as unknown as Promise<Outcome>, outcome: undefined, seen: 0 }

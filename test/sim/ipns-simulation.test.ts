@@ -50,6 +50,7 @@ import { SimDhtPort, PEER_TIMEOUT_MS } from '../helpers/sim-dht.js'
 import type { Genuine, SimMaterial } from './ipns-sim-world.js'
 import type { SimPeer } from '../helpers/sim-dht.js'
 import type { ResolveReply, PublishReply } from '../../src/messages/ipns.js'
+import { runUntilQuiet } from '../../src/testing/run-until-quiet.js'
 
 /** the longest deadline a resolve is given (a flight it joins started at most this long before it) */
 const D_MAX = 10_000
@@ -205,7 +206,7 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   const bursts = 1 + rng.int(2)
   for (let i = 0; i < bursts; i++) clock.setTimer(T0 + rng.int(HORIZON_MS) + 0.5, () => { resolve(i) })
 
-  await system.runUntilQuiet({ advance: to => { clock.advanceTo(to) }, nextTimerAt: () => clock.nextTimerAt(), maxRounds: 100_000 })
+  await runUntilQuiet(system, { advance: to => { clock.advanceTo(to) }, nextTimerAt: () => clock.nextTimerAt(), maxRounds: 100_000 })
   // every settle has reached its caller by now; one that has not is a violation below, not a hang
   await new Promise<void>(resolve => { setImmediate(resolve) })
 

@@ -30,6 +30,7 @@ import type { ActorDefinition, Settled } from '../../src/actors/runtime/actor.js
 import type { Rng } from '../../src/actors/runtime/rng.js'
 import type { TraceOutput } from '../../src/actors/runtime/trace-events.js'
 import type { BaseCommand } from '../../src/messages/commands.js'
+import { runUntilQuiet } from '../../src/testing/run-until-quiet.js'
 
 type Answer = 'reply' | 'never' | 'crash' | 'twice' | 'fail' | 'late-crash' | 'relay'
 type StreamEnd = 'end' | 'fail' | 'never' | 'crash'
@@ -239,7 +240,7 @@ async function simulate (seed: number): Promise<{ violations: string[], asks: nu
     const at = rng.int(4) === 0 ? 0 : rng.int(horizon)
     clock.setTimer(at, () => { issue(i) })
   }
-  await system.runUntilQuiet({ advance: to => { clock.advanceTo(to) }, nextTimerAt: () => clock.nextTimerAt() })
+  await runUntilQuiet(system, { advance: to => { clock.advanceTo(to) }, nextTimerAt: () => clock.nextTimerAt() })
   await Promise.all(pending)
 
   const v = (q: Query, what: string): void => { violations.push(`seed ${seed}: ${q.port} ${q.command.type} #${q.token} (${q.id}): ${what}`) }

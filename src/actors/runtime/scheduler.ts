@@ -95,6 +95,11 @@ export abstract class Scheduler extends PortTable {
     if (broken !== undefined) this.crash(cell, new InvariantError(`invariant broken: '${cell.def.name}' ${broken}`))
   }
 
+  /** Is an actor waiting to be delivered to (a step would deliver)? */
+  get runnable (): boolean {
+    return this.runHead < this.runQueue.length
+  }
+
   /** Messages waiting in all mailboxes. */
   get waiting (): number {
     let n = 0

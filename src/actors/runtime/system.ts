@@ -25,8 +25,8 @@ export type { SystemOptions } from './system-base.js'
  * - scheduler.ts: the run queue and deliveries;
  * - supervision.ts: crashes, restarts and stops;
  * - actor-context.ts: the context an actor incarnation gets;
- * - this file: spawning, host asks and streams, replay's inputs, and the
- *   test driver.
+ * - this file: spawning, host asks and streams, and replay's inputs.
+ * The test driver (runUntilQuiet) is in src/testing/, exported as 'swarmbus/testing'.
  */
 export class ActorSystem extends ContextMaker {
   spawn<C extends BaseCommand, I> (def: ActorDefinition<C, I>): void {
@@ -83,31 +83,5 @@ export class ActorSystem extends ContextMaker {
     // the recorded deadline is on the monotonic clock already
     this.turn(() => this.open(command, port, { item: () => true, done: () => {} }, options, 'host', undefined, id, undefined, undefined, true))
     return true
-  }
-
-  /**
-   * Tests: deliver everything waiting, let async completions come in, and (on
-   * a simulated clock with `advance`) move time to the next timer, until
-   * nothing is left or the step limit is reached. Returns the deliveries made.
-   */
-  async runUntilQuiet (options: { advance?: (to: number) => void, nextTimerAt?: () => number | undefined, maxSteps?: number, maxRounds?: number } = {}): Promise<number> {
-    const maxSteps = options.maxSteps ?? 1_000_000
-    const maxRounds = options.maxRounds ?? 10_000
-    let steps = 0
-    for (let round = 0; round < maxRounds && steps < maxSteps; round++) {
-      while (steps < maxSteps && this.step()) steps++
-      for (let i = 0; i < 8; i++) await Promise.resolve()
-      if (this.runHead < this.runQueue.length) continue
-      // A completion several promise hops away (async layers in a port fake)
-      // must land before virtual time moves on, or it turns into a spurious
-      // timeout: one host macrotask turn runs every pending microtask first.
-      // eslint-disable-next-line no-restricted-globals -- test driver, not actor code: it moves no virtual time
-      await new Promise<void>(resolve => { setImmediate(resolve) })
-      if (this.runHead < this.runQueue.length) continue
-      const next = options.nextTimerAt?.()
-      if (options.advance === undefined || next === undefined) break
-      options.advance(next)
-    }
-    return steps
   }
 }
