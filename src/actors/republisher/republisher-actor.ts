@@ -24,6 +24,7 @@ import { createRng } from '../runtime/rng.js'
 import { failure } from '../../messages/failure.js'
 import { MAX_PENDING } from './republish-state.js'
 import { republishSettings } from './republish-options.js'
+import { RepublishSchedule } from './republish-schedule.js'
 import type { RepublisherOptions } from './republish-options.js'
 import type { Queued, RepublishMsg, Run } from './republish-run.js'
 export type { RepublishMsg } from './republish-run.js'
@@ -81,9 +82,6 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       const retries = new Map<string, boolean>()
       let runs = 0
       let queued: Queued[] = []
-      let timerGen = 0
-      let cancelTimer: (() => void) | undefined
-      let nextRunAt: number | null = null
       let lastRun: RepublishRunSummary | null = null
       const totals = { republished: 0, skipped: 0, failed: 0 }
       const failures: Record<string, number> = {}
@@ -96,36 +94,9 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       const due = (eol: number | undefined, wall: number): boolean => eol === undefined || eol - thresholdMs <= wall
       const pendingList = (): PendingName[] => [...pending].slice(0, MAX_PENDING).map(([name, reason]) => ({ name, reason }))
 
-      // ─────────────────────────── schedule ───────────────────────────
-
-      /** the next check at `at` on the monotonic clock; reported as a date (nextRunAt, wall) */
-      const setTimer = (at: number): void => {
-        cancelTimer?.()
-        const gen = ++timerGen
-        const now = ctx.clock.now()
-        nextRunAt = ctx.clock.wall() + Math.max(0, at - now)
-        cancelTimer = ctx.after(Math.max(0, at - now), { type: 'tick', gen })
-      }
-
-      const jittered = (): number => Math.round(intervalMs * (1 + jitter * (2 * rng.next() - 1)))
-
-      /** the next check: the jittered interval, or sooner when a record comes due before it */
-      const schedule = (soon: boolean): void => {
-        const now = ctx.clock.now()
-        if (soon) {
-          setTimer(now + startDelayMs)
-          return
-        }
-        let at = now + jittered()
-        // a record's EOL is a date: how far away it is, on the wall clock, is how long to wait
-        const wall = ctx.clock.wall()
-        for (const eol of eols.values()) {
-          if (eol === undefined) continue
-          const dueAt = now + (eol - thresholdMs - wall)
-          if (dueAt > now && dueAt < at) at = dueAt
-        }
-        setTimer(at)
-      }
+      // the next check: RepublishSchedule (republish-schedule.ts)
+      const sched = new RepublishSchedule(ctx, { intervalMs, jitter, thresholdMs, startDelayMs }, rng)
+      const schedule = (soon: boolean): void => { sched.schedule(soon, eols.values()) }
 
       const scan = (entries: StoredRecord[]): void => {
         eols = new Map(entries.map(e => [e.name, recordEolMs(e.record)]))
@@ -139,9 +110,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       }
 
       const startRun = (trigger: string, force: boolean, waiters: Array<ReplyPort<IpnsRepublish>>): void => {
-        cancelTimer?.()
-        cancelTimer = undefined
-        nextRunAt = null
+        sched.clear()
         const r: Run = {
           n: ++runs, trigger, force, startedAt: ctx.clock.wall(), waiters: new Map(waiters.map(w => [w.id, w])), phase: 'listing',
           listed: undefined, keys: undefined, keysDone: false, queue: [], inFlight: new Map(),
@@ -303,7 +272,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         if (r.waiters.size > 0) {
           const reply: RepublishReply = {
             startedAt: r.startedAt, finishedAt, republished: r.republished, skipped: r.skipped, failed: r.failed,
-            next: nextRunAt ?? finishedAt
+            next: sched.nextRunAt ?? finishedAt
           }
           for (const w of r.waiters.values()) w.reply(reply)
         }
@@ -395,7 +364,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         concurrency,
         intervalMs,
         thresholdMs,
-        nextRunAt,
+        nextRunAt: sched.nextRunAt,
         lastRun: lastRun === null ? null : { ...lastRun },
         runs: runs - (run === undefined ? 0 : 1),
         tracked: eols.size,
@@ -445,9 +414,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
               booted()
               return
             case 'tick':
-              if (m.gen !== timerGen) return
-              cancelTimer = undefined
-              nextRunAt = null
+              if (!sched.fired(m.gen)) return
               if (ready && run === undefined) startRun('timer', false, [])
               return
             case 'side.saved':
@@ -459,7 +426,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         },
         status: () => ({ ...status() }),
         stop: () => {
-          cancelTimer?.()
+          sched.clear()
           run?.cancelStall?.()
         }
       }
