@@ -21,6 +21,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { createNode } from '../src/node/create-node.js'
 import { createTestnet } from '../src/node/create-testnet.js'
 import { replayNodeTraceFile } from '../src/node/replay-node.js'
+import { outcome, waitUntilQuiet } from '../test/helpers/live-scenario.js'
 import type { SwarmNode } from '../src/node/create-node.js'
 import type { Testnet } from '../src/node/create-testnet.js'
 
@@ -37,20 +38,6 @@ const ipnsNames = { direct: '', recursive: '' }
 
 async function cidOf (label: string): Promise<string> {
   return CID.createV1(0x55, await sha256.digest(utf8.encode(`swarmbus-golden/${label}`))).toString()
-}
-
-/** how an ask ended: 'ok' or the error's name */
-async function outcome (what: string, p: Promise<unknown>, log: string[]): Promise<string> {
-  const start = performance.now()
-  let result: string
-  try {
-    await p
-    result = 'ok'
-  } catch (err) {
-    result = (err as Error).name
-  }
-  log.push(`${what}: ${result} (${Math.round(performance.now() - start)} ms)`)
-  return result
 }
 
 async function drain (it: AsyncIterable<unknown>): Promise<number> {
@@ -177,13 +164,7 @@ async function record (scenario: Scenario, net: Testnet, index: number): Promise
     // that arrived just before it would be delivered on replay but was a dead
     // letter in the recording. Read from the host side (system.status() is not
     // an ask, so it is not in the trace).
-    for (let i = 0; i < 100; i++) {
-      const actors = node.system.status().actors
-      const swarm = actors.find(a => a.name === 'swarm')?.detail as { pendingQueries?: number, runningQueries?: number } | undefined
-      const busy = actors.some(a => a.pending > 0) || (swarm?.pendingQueries ?? 0) > 0 || (swarm?.runningQueries ?? 0) > 0
-      if (!busy) break
-      await sleep(50)
-    }
+    await waitUntilQuiet(node, 5_000)
   } finally {
     await node.stop()
   }

@@ -55,7 +55,7 @@ export async function prepareLiveTestnet (net: Testnet, dns: TestDnsServer): Pro
 }
 
 /** how an ask ended: 'ok' or the error's name; logged with its time */
-async function outcome (what: string, p: Promise<unknown>, log: string[]): Promise<string> {
+export async function outcome (what: string, p: Promise<unknown>, log: string[]): Promise<string> {
   const start = performance.now()
   let result: string
   try {
