@@ -26,6 +26,7 @@ import { MAX_PENDING } from './republish-state.js'
 import { republishSettings } from './republish-options.js'
 import { RepublishSchedule } from './republish-schedule.js'
 import type { RepublisherOptions } from './republish-options.js'
+import { keysByName, newRun, planRun, ReasonCounts, renewal, signingKey } from './republish-run.js'
 import type { Queued, RepublishMsg, Run } from './republish-run.js'
 export type { RepublishMsg } from './republish-run.js'
 import { recordEolMs, storedValue } from './stored.js'
@@ -84,12 +85,8 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
       let queued: Queued[] = []
       let lastRun: RepublishRunSummary | null = null
       const totals = { republished: 0, skipped: 0, failed: 0 }
-      const failures: Record<string, number> = {}
-
-      const count = (reason: string): void => {
-        const key = reason in failures || Object.keys(failures).length < MAX_REASONS ? reason : 'other'
-        failures[key] = (failures[key] ?? 0) + 1
-      }
+      const failures = new ReasonCounts(MAX_REASONS)
+      const count = (reason: string): void => { failures.add(reason) }
       /** due for re-signing: its EOL (a date) is within the threshold of `wall`, the wall clock now */
       const due = (eol: number | undefined, wall: number): boolean => eol === undefined || eol - thresholdMs <= wall
       const pendingList = (): PendingName[] => [...pending].slice(0, MAX_PENDING).map(([name, reason]) => ({ name, reason }))
@@ -111,11 +108,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
 
       const startRun = (trigger: string, force: boolean, waiters: Array<ReplyPort<IpnsRepublish>>): void => {
         sched.clear()
-        const r: Run = {
-          n: ++runs, trigger, force, startedAt: ctx.clock.wall(), waiters: new Map(waiters.map(w => [w.id, w])), phase: 'listing',
-          listed: undefined, keys: undefined, keysDone: false, queue: [], inFlight: new Map(),
-          republished: [], failed: [], skipped: 0, lastProgressAt: ctx.clock.now(), cancelStall: undefined
-        }
+        const r = newRun(++runs, trigger, force, ctx.clock.wall(), ctx.clock.now(), waiters)
         run = r
         progress(r)
         ctx.progress({ type: 'ipns:republish:start', detail: { run: r.n, trigger } })
@@ -134,15 +127,8 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         if (r.listed === undefined || !r.keysDone) return
         const now = ctx.clock.wall()
         scan(r.listed)
-        // pending names whose record is gone from the store are dropped
-        const listedNames = new Set(r.listed.map(e => e.name))
         const before = pending.size
-        for (const name of [...pending.keys()]) if (!listedNames.has(name)) pending.delete(name)
-        for (const e of r.listed) {
-          const retry = pending.has(e.name)
-          if (r.force || retry || due(eols.get(e.name), now)) r.queue.push({ name: e.name, retry })
-          else r.skipped++
-        }
+        r.skipped += planRun(r, r.listed, pending, name => due(eols.get(name), now))
         if (r.queue.length === 0) {
           // nothing to do: write only if names were dropped
           if (pending.size === before) {
@@ -187,13 +173,6 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         itemDone(r, name)
       }
 
-      const keyFor = (r: Run, e: StoredRecord): string | undefined => {
-        if (r.keys === undefined) return e.key
-        const names = r.keys.get(e.name)
-        if (names === undefined || names.length === 0) return undefined
-        return e.key !== undefined && names.includes(e.key) ? e.key : names[0]
-      }
-
       const onEntry = (r: Run, name: string, result: Settled<StoredRecord>): void => {
         if (!result.ok) {
           if (result.failure.kind === 'not-found') {
@@ -222,15 +201,12 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
           itemFailed(r, name, 'no-value', 'the stored record has no readable value')
           return
         }
-        const key = keyFor(r, e)
+        const key = signingKey(r.keys, e)
         if (key === undefined) {
           itemFailed(r, name, 'key-missing', `no key in the keystore signs for ${name}`)
           return
         }
-        const cmd: { type: 'ipns.publish', key: string, value: string, lifetimeMs?: number, ttlMs?: number } = { type: 'ipns.publish', key, value }
-        if (e.lifetimeMs !== undefined) cmd.lifetimeMs = e.lifetimeMs
-        if (e.ttlMs !== undefined) cmd.ttlMs = e.ttlMs
-        const id = ctx.ask(cmd, { timeoutMs: publishTimeoutMs }, res => ({ type: 'item.published', run: r.n, name, result: res }))
+        const id = ctx.ask(renewal(e, key, value), { timeoutMs: publishTimeoutMs }, res => ({ type: 'item.published', run: r.n, name, result: res }))
         r.inFlight.set(name, id)
       }
 
@@ -292,14 +268,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
             return
           case 'run.keys':
             r.keysDone = true
-            if (m.result.ok) {
-              r.keys = new Map()
-              for (const k of m.result.value.keys) {
-                const list = r.keys.get(k.ipnsName)
-                if (list === undefined) r.keys.set(k.ipnsName, [k.name])
-                else list.push(k.name)
-              }
-            }
+            if (m.result.ok) r.keys = keysByName(m.result.value.keys)
             onListed(r)
             return
           case 'run.marked':
@@ -370,7 +339,7 @@ export function republisherActor (options: RepublisherOptions & RepublisherDeps)
         tracked: eols.size,
         retrying: pending.size,
         ...totals,
-        failures: { ...failures }
+        failures: failures.snapshot()
       })
 
       return {
