@@ -2,7 +2,8 @@
  * One verify pool per process, shared by every node in it (a testnet of 20
  * nodes must not start 40 worker threads). Reference-counted: the threads stop
  * when the last node using them stops. Its size and priority are the pool's
- * defaults: one thread per core but one (defaultPoolThreads()), at nice 10.
+ * defaults (defaultPoolThreads(): one thread per core but one, both cores
+ * of a 2-core machine), at nice 10.
  */
 import { createVerifyPool } from '../workers/verify-pool.js'
 import type { BatchVerifier, VerifyPool, VerifyPoolStats } from '../workers/verify-pool.js'

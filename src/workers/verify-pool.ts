@@ -47,7 +47,7 @@ export interface BatchVerifier {
 export type RecordChecker = Required<Pick<BatchVerifier, 'checkRecords'>>['checkRecords']
 
 export interface VerifyPoolOptions {
-  /** worker threads (default: defaultPoolThreads(), one fewer than the machine's cores, at least 1) */
+  /** worker threads (default: defaultPoolThreads(): one fewer than the machine's cores; on 1–2 cores, one per core) */
   threads?: number
   /** Ed25519 backend the workers use (default: the fastest available) */
   backend?: Ed25519Backend
@@ -80,9 +80,19 @@ export const DEFAULT_POOL_MAX_QUEUE = 1024
 /** measured: at nice 0 the loop's p99 delay through node.ask was 5.9–13.7 ms, at 10 it was 3.1–4.6 ms (docs/benchmarks.md) */
 export const DEFAULT_POOL_NICE = 10
 
-/** One thread per core but one: the event loop keeps a core to itself. */
+/**
+ * One thread per core but one, so the event loop keeps a core to itself —
+ * except on one or two cores. There a single worker cannot outrun the
+ * caller's own thread by much: an Ed25519 verification alone is ~80% of what
+ * the `ipns` package's whole validator costs per record (94 against ~120 µs
+ * measured on one thread of a 2-core machine), so one thread would verify at
+ * most ~1.3× as fast as a host doing it inline. On 2 cores the pool takes both,
+ * at nice 10 (DEFAULT_POOL_NICE): the kernel still serves the event loop first
+ * whenever both want a core, which keeps the loop's delay low by priority
+ * instead of by an idle core (docs/benchmarks.md#verify, docs/records.md).
+ */
 export function defaultPoolThreads (cores: number = availableParallelism()): number {
-  return Math.max(1, cores - 1)
+  return cores <= 2 ? Math.max(1, cores) : cores - 1
 }
 
 /** the default on this machine, read once */

@@ -128,8 +128,8 @@ describe('VerifyPool', () => {
     expect(() => new VerifyPool({ nice: 20 })).toThrow(RangeError)
   })
 
-  it('sizes itself from the machine: one thread per core but one, at least one', () => {
-    expect([1, 2, 4, 16].map(n => defaultPoolThreads(n))).toEqual([1, 1, 3, 15])
+  it('sizes itself from the machine: one thread per core but one, one per core on 1–2 cores', () => {
+    expect([0, 1, 2, 3, 4, 16].map(n => defaultPoolThreads(n))).toEqual([1, 1, 2, 2, 3, 15])
     const p = new VerifyPool()
     try {
       expect(p.threads).toBe(defaultPoolThreads())
