@@ -67,6 +67,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { createNode } from '../src/node/create-node.js'
 import { routingTableOf } from '../src/actors/swarm/libp2p/routing-table.js'
 import { Errors, bounded, cidFor, cpuSince, errName, idleCpuPercent, load1m, ms, pool, rssMB } from './ipns.js'
+import { startLoopProbe } from './loop-probe.js'
 import { round, summarize } from './stats.js'
 import type { ChildProcess } from 'node:child_process'
 import type { PublicKey } from '@libp2p/interface'
@@ -536,6 +537,8 @@ async function runStack (label: StackLabel, o: { nodes: number, names: number, r
       const before = await usage()
       const dhtBefore = await resolver.dhtCalls()
       const loop = performance.eventLoopUtilization()
+      // the resolver's event-loop delay, measured from another thread (loop-probe.ts)
+      const probe = await startLoopProbe()
       const c = process.cpuUsage()
       const t = performance.now()
       await Promise.all(Array.from({ length: o.names }, async (_, k) => {
@@ -550,6 +553,7 @@ async function runStack (label: StackLabel, o: { nodes: number, names: number, r
       const wallMs = performance.now() - t
       const resolverCpu = cpuSince(c)
       const resolverLoop = performance.eventLoopUtilization(loop).active
+      const loopDelay = await probe.stop()
       const after = await usage()
       const dht = grown(dhtBefore, await resolver.dhtCalls())
       concurrent.push({
@@ -561,6 +565,7 @@ async function runStack (label: StackLabel, o: { nodes: number, names: number, r
         errors: errors.list(),
         cpuMs: { resolver: ms(resolverCpu), children: after.map((a, i) => ms((a.cpuUs - (before[i]?.cpuUs ?? NaN)) / 1000)) },
         eventLoopActiveMs: { resolver: ms(resolverLoop), children: after.map((a, i) => ms(a.loopActiveMs - (before[i]?.loopActiveMs ?? NaN))) },
+        resolverEventLoopDelayProbe: loopDelay,
         resolverDhtCalls: dht,
         load1m: load1m()
       })

@@ -12,7 +12,9 @@
  * the other choice (one per core but one on 2 cores, else one per core).
  * `idle_probe` is the same probe with nothing to do: the floor the machine's
  * other load sets. `resolves_on_20_node_testnet`: the same probe while 100
- * concurrent uncached resolves run on a 20-node loopback testnet.
+ * concurrent uncached resolves run on a 20-node loopback testnet in this
+ * process; `…_peers_in_other_processes`: the same with the resolver's 19 peers
+ * in 2 child processes (ipns-spread.ts), as a resolver's peers are elsewhere.
  *
  * Then the older figures: Ed25519 verifications/s on the main thread (noble,
  * native with key objects reused), through the Piscina pool (2 threads) at
@@ -32,6 +34,7 @@ import { defaultPoolThreads, VerifyPool } from '../src/workers/verify-pool.js'
 import { startLoopProbe } from './loop-probe.js'
 import { benchUserPath, distinctRecords } from './verify-path.js'
 import { benchResolvesLoop } from './verify-resolves.js'
+import { benchIpnsSpread } from './ipns-spread.js'
 import type { Ed25519Backend } from '../src/records/ed25519.js'
 import type { SigCheck } from '../src/records/verify.js'
 
@@ -147,6 +150,13 @@ export async function benchVerify (): Promise<object> {
   const loadBefore = round(loadavg()[0]!, 2)
   const user = await userPath()
   const resolves = await benchResolvesLoop()
+  // the same 100 resolves with the resolver's 19 peers in 2 child processes
+  // (ipns-spread.ts): a resolver's peers are other machines, not its own loop
+  const spread = await benchIpnsSpread({ stacks: ['swarmbus'], runs: 1, samples: 5 })
+  const round1 = (spread.swarmbus as { concurrent?: Array<Record<string, unknown>> } | undefined)?.concurrent?.[0]
+  const spreadResolves = round1 === undefined
+    ? { error: spread.swarmbus }
+    : { nodes: 20, peers_in: '2 child processes', resolves: 100, ok: round1.ok, failed: round1.failed, wall_ms: round1.wallMs, event_loop_delay_probe: round1.resolverEventLoopDelayProbe }
   const checks = await makeChecks()
   const noble = mainThreadRate(checks, 'noble', 300)
   const native = mainThreadRate(checks, 'native', 6_000)
@@ -175,6 +185,7 @@ export async function benchVerify (): Promise<object> {
   return {
     user_path: user,
     resolves_on_20_node_testnet: resolves,
+    resolves_on_20_node_testnet_peers_in_other_processes: spreadResolves,
     ed25519_verifications_per_s: { noble_main_thread: noble, native_main_thread: native, pool_2_threads: pool },
     pool_batch_256_vs_native: round(pool.batch_256 / native, 2),
     event_loop_delay_during_20000_verifications: { through_pool: throughPool, main_thread_chunks_of_100: onMainThread },
