@@ -120,8 +120,9 @@ export interface NodeOptions {
   republish?: RepublisherOptions | false
   /**
    * DNSLink (`dnslink.resolve`, and IPNS names that are domains): the DNS
-   * servers to ask (`'127.0.0.1:5353'`, `'[::1]:53'`; default the system's),
-   * how long an answer is cached (default 60 s: node:dns gives no TTLs), the
+   * servers to ask (`'127.0.0.1:5353'`, `'[::1]:53'`, DoH URLs; default the
+   * system's), answers cached for their records' TTL (`ttlMs`, default 60 s,
+   * for an answer that has none), the
    * cache size, the bare-domain fallback, or a lookup of your own. A malformed
    * server address fails createNode. See docs/dnslink.md.
    */

@@ -7,12 +7,18 @@
  *   the answer carries its TTL (the smallest of the answer's records, a CNAME
  *   chain included);
  * - plain addresses (`127.0.0.1`, `127.0.0.1:5353`, `[::1]:5353`; or none at
- *   all: the system's) are asked through node:dns (a `Resolver` from
- *   node:dns/promises, c-ares), which reports no TTL.
+ *   all: the system's, as node:dns reads them from resolv.conf) are asked
+ *   directly over UDP, and over TCP when the answer is truncated
+ *   (src/platform/dns-wire.ts, packets by dns-packet), and the answer carries
+ *   its TTL the same way;
+ * - only when the system names no server at all is node:dns's own resolver
+ *   (c-ares) asked, which reports no TTL.
  *
  * A replay uses inertDnsOps, since every answer comes from the trace instead.
  *
- * Deadlines. node:dns (c-ares) has no per-query deadline, only a timeout per
+ * Deadlines. A plain server gets up to 3 tries of its share of the caller's
+ * time (lookupWirePlan), each try its own timer (in dns-wire.ts, outside the
+ * actors). node:dns (c-ares) has no per-query deadline, only a timeout per
  * try and a number of tries per server, and Node checks c-ares timeouts on a
  * timer that ticks every min(timeout, 1 s): a try ends between `timeout` and
  * `timeout + min(timeout, 1 s)` after it started. lookupPlan picks the
@@ -22,17 +28,20 @@
  * caller's signal, which fires when every ask waiting on it is settled,
  * ends it.
  */
+import { getServers } from 'node:dns'
 import { Resolver } from 'node:dns/promises'
 import { RecordType } from '@multiformats/dns'
 import { dnsOverHttps } from '@multiformats/dns/resolvers'
 import { AbortError, FailedError, NotFoundError, TimeoutError } from '../../messages/errors.js'
 import type { Answer, DNSResponse } from '@multiformats/dns'
 import type { DNSResolver } from '@multiformats/dns/resolvers'
+import { lookupWirePlan, parseWireServer, queryTxt, WireQueryError } from '../../platform/dns-wire.js'
+import type { WireAnswer } from '../../platform/dns-wire.js'
 
 export interface TxtAnswer {
   /** the TXT records of the name, each one's character-strings joined */
   records: string[]
-  /** TTL of the answer in ms, when the lookup knows it (DNS-over-HTTPS does, node:dns does not) */
+  /** TTL of the answer in ms, when the lookup knows it (DNS-over-HTTPS and plain servers do; node:dns's own resolver does not) */
   ttlMs?: number
 }
 
@@ -56,10 +65,10 @@ export interface DnsOps {
 export interface NodeDnsOptions {
   /**
    * DNS servers, tried in this order until one answers: DNS-over-HTTPS URLs
-   * (`'https://dns.example/dns-query'`; answers with TTLs) and plain
-   * addresses as node:dns `setServers` takes them (`'127.0.0.1'`,
-   * `'127.0.0.1:5353'`, `'[::1]:5353'`; answers without TTLs). Default: the
-   * system's (resolv.conf), through node:dns.
+   * (`'https://dns.example/dns-query'`) and plain addresses as node:dns
+   * `setServers` takes them (`'127.0.0.1'`, `'127.0.0.1:5353'`,
+   * `'[::1]:5353'`), all answering with TTLs. Default: the system's
+   * (resolv.conf, as node:dns reads it).
    */
   servers?: string[]
 }
@@ -107,7 +116,7 @@ function toError (err: unknown, name: string, servers: string[], timeoutMs: numb
   return new FailedError(`DNS lookup of ${name} failed: ${err instanceof Error ? err.message : String(err)}`)
 }
 
-/** one place to ask: a DoH server, or every plain server at once (c-ares goes through them itself) */
+/** one place to ask: a DoH server, or the plain servers (each in turn) */
 interface Source {
   where: string
   lookup: (name: string, options: TxtLookupOptions) => Promise<TxtAnswer>
@@ -140,6 +149,68 @@ function caresSource (servers: string[]): Source {
       }
     }
   }
+}
+
+/** A plain server's answer: records and TTL as txtAnswerOf reads a DoH one. */
+export function wireTxtAnswer (answer: WireAnswer, name: string, where: string): TxtAnswer {
+  if (answer.rcode === 'NXDOMAIN') throw new NotFoundError(`no TXT record at ${name} (NXDOMAIN from ${where})`)
+  if (answer.rcode !== 'NOERROR') throw new FailedError(`DNS lookup of ${name} at ${where} failed: ${answer.rcode}`)
+  const txt = answer.answers.filter(a => a.type === 'TXT')
+  if (txt.length === 0) throw new NotFoundError(`no TXT record at ${name} (empty answer from ${where})`)
+  const ttls = answer.answers.map(a => a.type === 'OPT' ? undefined : a.ttl).filter((t): t is number => typeof t === 'number' && Number.isFinite(t) && t >= 0)
+  return { records: txt.map(a => txtData(a.data)), ...(ttls.length > 0 ? { ttlMs: Math.min(...ttls) * 1000 } : {}) }
+}
+
+/**
+ * Plain servers asked in order, each up to `tries` times: an answer (or
+ * NXDOMAIN / no data) ends the lookup; a timeout retries, a failure (no route,
+ * refused, SERVFAIL) moves on to the next server.
+ */
+function wireSource (servers: string[], where: string): Source {
+  const parsed = servers.map(s => ({ server: parseWireServer(s), label: s }))
+  return {
+    where,
+    lookup: async (name, { timeoutMs, signal }) => {
+      const plan = lookupWirePlan(timeoutMs, parsed.length)
+      if (plan === undefined) throw new TimeoutError(`DNS lookup of ${name}: no time left (${Math.max(0, Math.round(timeoutMs))} ms)`)
+      let last: Error | undefined
+      for (const { server, label } of parsed) {
+        for (let t = 0; t < plan.tries; t++) {
+          let answer: WireAnswer
+          try {
+            answer = await queryTxt(server, name, { timeoutMs: plan.timeoutMs, signal })
+          } catch (err) {
+            if (err instanceof WireQueryError && err.reason === 'aborted') throw new AbortError(`DNS lookup of ${name} cancelled`, { cause: err })
+            if (err instanceof WireQueryError && err.reason === 'timeout') {
+              last = new TimeoutError(`DNS lookup of ${name}: no answer from ${where} within ${timeoutMs} ms`, { cause: err })
+              continue
+            }
+            last = new FailedError(`DNS lookup of ${name} at ${label} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+            break
+          }
+          try {
+            return wireTxtAnswer(answer, name, label)
+          } catch (err) {
+            if (err instanceof NotFoundError) throw err
+            last = err instanceof Error ? err : new FailedError(String(err))
+            break
+          }
+        }
+      }
+      throw last ?? new TimeoutError(`DNS lookup of ${name}: no answer from ${where}`)
+    }
+  }
+}
+
+/** plain servers: over the wire (with TTLs); with none given, the system's, or c-ares itself when it names none */
+function plainSource (servers: string[]): Source {
+  if (servers.length > 0) {
+    // validate now, both ways: node:dns's parser and ours
+    new Resolver().setServers(servers)
+    return wireSource(servers, servers.join(', '))
+  }
+  const system = getServers()
+  return system.length > 0 ? wireSource(system, `the system resolver (${system.join(', ')})`) : caresSource([])
 }
 
 const utf8 = new TextDecoder()
@@ -209,10 +280,10 @@ function sourcesOf (servers: string[]): Source[] {
     if (isUrl(server)) sources.push(dohSource(server))
     else if (caresAt < 0) {
       caresAt = sources.length
-      sources.push(caresSource(plain))
+      sources.push(plainSource(plain))
     }
   }
-  if (sources.length === 0) sources.push(caresSource([]))
+  if (sources.length === 0) sources.push(plainSource([]))
   return sources
 }
 

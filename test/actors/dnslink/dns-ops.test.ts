@@ -1,7 +1,7 @@
 /**
  * nodeDnsOps against the real test DNS server on 127.0.0.1: DNS-over-HTTPS
- * (through @multiformats/dns) with the answer's TTL, plain UDP through
- * node:dns without one, the servers tried in the order given.
+ * (through @multiformats/dns) and plain UDP (src/platform/dns-wire.ts), both
+ * with the answer's TTL, the servers tried in the order given.
  */
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -75,12 +75,12 @@ describe('nodeDnsOps over DNS-over-HTTPS', () => {
     expect(err.cause).toBeInstanceOf(Error)
   })
 
-  it('tries the servers in order: a failing DoH server, then plain UDP (no TTL); a not-found is final', async () => {
+  it('tries the servers in order: a failing DoH server, then plain UDP (with the TTL too); a not-found is final', async () => {
     const dns = await server()
     dns.setTxt('_dnslink.order.test', [LINK], 30)
     const down = `http://127.0.0.1:${await closedPort()}/dns-query`
     const answer = await nodeDnsOps({ servers: [down, dns.server] }).lookupTxt('_dnslink.order.test', opts())
-    expect(answer).toEqual({ records: [LINK] })
+    expect(answer).toEqual({ records: [LINK], ttlMs: 30_000 })
     // DoH first when it is listed first
     expect((await nodeDnsOps({ servers: [dns.doh, dns.server] }).lookupTxt('_dnslink.order.test', opts())).ttlMs).toBe(30_000)
     // NXDOMAIN from the first server: the second is not asked
