@@ -9,7 +9,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { meshPairs } from '../actors/swarm/libp2p/mesh.js'
 import { createNode } from './create-node.js'
+import { createProcessTestnet } from './process-testnet.js'
 import type { NodeOptions, SwarmNode } from './create-node.js'
+import type { ProcessTestnet, ProcessTestnetOptions } from './process-testnet.js'
 
 export interface TestnetOptions {
   /** how many nodes (default 20; several hundred is beyond one process of this machine) */
@@ -45,7 +47,18 @@ export interface Testnet {
   stop(): Promise<void>
 }
 
-export async function createTestnet (options: TestnetOptions = {}): Promise<Testnet> {
+/**
+ * With `processes`, the nodes live in that many child processes and are
+ * driven through handles (process-testnet.ts); without, in this process.
+ */
+export async function createTestnet (options: ProcessTestnetOptions): Promise<ProcessTestnet>
+export async function createTestnet (options?: TestnetOptions): Promise<Testnet>
+export async function createTestnet (options: TestnetOptions | ProcessTestnetOptions = {}): Promise<Testnet | ProcessTestnet> {
+  if ('processes' in options) return await createProcessTestnet(options)
+  return await createLocalTestnet(options)
+}
+
+async function createLocalTestnet (options: TestnetOptions): Promise<Testnet> {
   const n = options.nodes ?? 20
   if (!Number.isInteger(n) || n < 1 || n > 200) throw new RangeError('nodes must be an integer from 1 to 200')
   const transport = options.transport ?? 'tcp'

@@ -101,6 +101,9 @@ describe('help and usage errors', () => {
       [['demo', '--nodes'], /argument missing/],
       [['demo', 'extra'], /unexpected argument: 'extra'/],
       [['testnet', '--nodes', '500'], /--nodes must be an integer from 1 to 200/],
+      [['testnet', '--nodes', '2000', '--processes', '2'], /--nodes must be an integer from 1 to 1000/],
+      [['testnet', '--nodes', '2', '--processes', '3'], /--processes 3 is more than --nodes 2/],
+      [['testnet', '--processes', '2', '--transport', 'memory'], /--processes needs --transport tcp/],
       [['replay'], /missing the TRACE file/],
       [['replay', 'a.jsonl', 'b.jsonl'], /unexpected argument: 'b.jsonl'/]
     ]
@@ -249,24 +252,37 @@ describe('demo --trace, then replay', () => {
   })
 })
 
+/** `swarmbus testnet ARGS --json` until its first line; then SIGTERM it and read its last */
+async function testnetCli (args: string[]): Promise<{ first: Record<string, unknown>, stop: () => Promise<{ code: number | null, last: Record<string, unknown> }> }> {
+  const child = spawn(process.execPath, [MAIN, 'testnet', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  const kill = setTimeout(() => { child.kill('SIGKILL') }, 60_000)
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const closed = new Promise<number | null>(resolve => { child.on('close', code => { clearTimeout(kill); children.delete(child); resolve(code) }) })
+  const ready = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+      const nl = stdout.indexOf('\n')
+      if (nl >= 0) resolve(stdout.slice(0, nl))
+    })
+    void closed.then(code => { reject(new Error(`testnet exited (${String(code)}) before it was ready: ${stderr}`)) })
+  })
+  return {
+    first: JSON.parse(ready) as Record<string, unknown>,
+    stop: async () => {
+      child.kill('SIGTERM')
+      const code = await closed
+      return { code, last: JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown> }
+    }
+  }
+}
+
 describe('testnet', () => {
   it('testnet --nodes 3 --json prints the nodes, then stops cleanly on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [MAIN, 'testnet', '--nodes', '3', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.add(child)
-    const kill = setTimeout(() => { child.kill('SIGKILL') }, 40_000)
-    let stdout = ''
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const closed = new Promise<number | null>(resolve => { child.on('close', code => { clearTimeout(kill); children.delete(child); resolve(code) }) })
-    const ready = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        stdout += s
-        const nl = stdout.indexOf('\n')
-        if (nl >= 0) resolve(stdout.slice(0, nl))
-      })
-      void closed.then(code => { reject(new Error(`testnet exited (${String(code)}) before it was ready: ${stderr}`)) })
-    })
-    const first = JSON.parse(ready) as { event: string, nodes: Array<{ peerId: string, multiaddrs: string[] }>, bootstrap: string[] }
+    const run = await testnetCli(['--nodes', '3'])
+    const first = run.first as { event: string, nodes: Array<{ peerId: string, multiaddrs: string[] }>, bootstrap: string[] }
     expect(first.event).toBe('ready')
     expect(first.nodes).toHaveLength(3)
     for (const node of first.nodes) {
@@ -274,10 +290,22 @@ describe('testnet', () => {
       for (const a of node.multiaddrs) expect(a).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${node.peerId}$`))
     }
     expect(first.bootstrap).toHaveLength(3)
-
-    child.kill('SIGTERM')
-    expect(await closed).toBe(0)
-    const last = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { event: string, signal: string }
+    const { code, last } = await run.stop()
+    expect(code).toBe(0)
     expect(last).toMatchObject({ event: 'stopped', signal: 'SIGTERM' })
+  })
+
+  it('testnet --processes 2 hosts the nodes in 2 child processes, and SIGTERM stops them all', async () => {
+    const run = await testnetCli(['--nodes', '6', '--processes', '2'])
+    const first = run.first as { event: string, pid: number, nodes: unknown[], processes: Array<{ index: number, pid: number, nodes: number[] }>, mesh: { routingTableSizes: number[] } }
+    expect(first.event).toBe('ready')
+    expect(first.nodes).toHaveLength(6)
+    expect(first.processes.map(p => p.nodes)).toEqual([[0, 2, 4], [1, 3, 5]])
+    expect(first.processes.every(p => p.pid !== first.pid)).toBe(true)
+    expect(first.mesh.routingTableSizes.every(n => n >= 1)).toBe(true)
+    const { code, last } = await run.stop()
+    expect(code).toBe(0)
+    expect(last).toMatchObject({ event: 'stopped', signal: 'SIGTERM' })
+    for (const p of first.processes) expect(() => process.kill(p.pid, 0)).toThrow(/ESRCH/)
   })
 })
