@@ -134,7 +134,8 @@ describe('Prometheus metrics of a node', () => {
     const before = await scrape()
     // an extension actor that answers twice: each second answer is a late settle
     node.spawn(echoActor({ prefix: 'metrics' }))
-    for (let i = 0; i < 3; i++) await node.system.ask({ type: 'metrics.echo', text: 'x', twice: true } as BaseCommand)
+    const ask = node.system.ask.bind(node.system) as unknown as (c: BaseCommand) => Promise<unknown>
+    for (let i = 0; i < 3; i++) await ask({ type: 'metrics.echo', text: 'x', twice: true } as BaseCommand)
     await new Promise(resolve => setTimeout(resolve, 50))
     const now = (await node.ask({ type: 'swarm.status' })).deadLetters.byReason as Record<string, number>
     const after = await scrape()
