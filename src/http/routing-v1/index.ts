@@ -39,6 +39,8 @@ export const ROUTING_V1_DEFAULTS = { timeoutMs: 25_000, recordsLimit: 20, stream
 
 /** the DHT's own cap on one query's results: what a closest-peers answer is sorted from */
 const MAX_LOOKUP_RESULTS = 256
+/** how long a closest peer's addresses may take to look up (peer store, then the DHT) */
+const ADDRS_TIMEOUT_MS = 2_000
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -70,6 +72,15 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
     } catch (err) {
       void sendError(reply, err)
       return undefined
+    }
+  }
+
+  /** the record with the addresses the node knows for its peer, or as it was when none are known in time */
+  const withAddrs = async (r: PeerRecordJson, signal: AbortSignal): Promise<PeerRecordJson> => {
+    try {
+      return toPeerRecord(await node.ask({ type: 'dht.findPeer', peerId: r.ID }, { timeoutMs: ADDRS_TIMEOUT_MS, signal }))
+    } catch {
+      return r // no addresses known in time: an empty Addrs says "unknown", as the spec allows
     }
   }
 
@@ -148,7 +159,9 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
             // a lookup cut by its deadline still answers with the closest it met
             if (!(err instanceof SwarmbusError && err.kind === 'timeout' && found.length > 0)) throw err
           }
-          yield * sortByDistance(key, found)
+          // a lookup names peers by id; their addresses come from the peer store (dht.findPeer asks it first)
+          const sorted = sortByDistance(key, found).slice(0, Math.min(list.limit, closestLimit))
+          yield * await Promise.all(sorted.map(async r => r.Addrs.length > 0 ? r : await withAddrs(r, signal)))
         }
       })
     })

@@ -4,7 +4,9 @@
  * (400 / 406 / 413), NDJSON line by line, and the IPNS headers computed from
  * a record's TTL and validity. Same 4-node loopback testnet as the client test.
  */
+import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
 import { base36 } from 'multiformats/bases/base36'
@@ -99,11 +101,22 @@ describe('Routing V1 server over plain HTTP', () => {
   })
 
   it('closest peers: JSON, at most 20, sorted; a peer id key works too', async () => {
-    const res = await get(`routing/v1/dht/closest/peers/${(await cidOf('closest')).toString()}`)
+    const closestKey = await cidOf('closest')
+    const res = await get(`routing/v1/dht/closest/peers/${closestKey.toString()}`)
     expect(res.status).toBe(200)
-    const body = await res.json() as { Peers: Array<{ ID: string }> }
+    const body = await res.json() as { Peers: Array<{ ID: string, Addrs: string[] }> }
     expect(body.Peers.length).toBeGreaterThanOrEqual(2)
     expect(body.Peers.length).toBeLessThanOrEqual(20)
+    // closest first: XOR of sha256(key) and sha256(peer id multihash), as Kademlia measures
+    const target = createHash('sha256').update(closestKey.multihash.bytes).digest()
+    const dist = (id: string): Buffer => {
+      const h = createHash('sha256').update(base58btc.baseDecode(id)).digest()
+      return Buffer.from(h.map((b, i) => b ^ (target[i] as number)))
+    }
+    const ds = body.Peers.map(p => dist(p.ID))
+    for (let i = 1; i < ds.length; i++) expect(Buffer.compare(ds[i - 1] as Buffer, ds[i] as Buffer)).toBeLessThan(0)
+    // each with the addresses the node knows for it
+    for (const p of body.Peers) expect(p.Addrs.length, p.ID).toBeGreaterThan(0)
     const byId = await get(`routing/v1/dht/closest/peers/${(n[3] as SwarmNode).peerId}`, { accept: 'application/x-ndjson' })
     expect(byId.status).toBe(200)
     expect(byId.headers.get('content-type')).toMatch(/^application\/x-ndjson/)
