@@ -39,6 +39,8 @@ export interface IpnsResolve {
   recursive?: boolean
   /** valid answers from peers that end the DHT query (default 16) */
   quorum?: number
+  /** also answer with the bytes of the last record followed (`ResolveReply.record`; default false) */
+  record?: boolean
 }
 
 export type ResolveSource = 'cache' | 'local' | 'dht' | 'dns'
@@ -56,11 +58,38 @@ export interface ResolveReply {
   source: ResolveSource
   /** records followed (1 for a direct name) */
   hops: number
+  /** the marshalled IpnsEntry of the last record followed, when the resolve asked for it (`record: true`) and the last hop was a record */
+  record?: Uint8Array
+}
+
+/**
+ * Store and put to the network a record signed elsewhere (a Routing V1 PUT,
+ * a routing/put): checked by record.verify against `name`, refused if this
+ * node holds a higher sequence for the name, stored in the repo as a
+ * resolved record, then put to the DHT (unless `offline`).
+ */
+export interface IpnsPut {
+  type: 'ipns.put'
+  /** the name the record must belong to (k51…, base32 CID, peer id, /ipns/…) */
+  name: string
+  /** the marshalled IpnsEntry, at most 10 KiB */
+  record: Uint8Array
+  /** store locally only, do not put to the DHT */
+  offline?: boolean
+}
+
+export interface PutReply {
+  /** IPNS name, base36 (k51…) */
+  name: string
+  sequence: bigint
+  /** DHT peers that stored the record (0 when offline) */
+  peers: number
 }
 
 declare module './commands.js' {
   interface CommandMap {
     'ipns.publish': { command: IpnsPublish, reply: PublishReply }
     'ipns.resolve': { command: IpnsResolve, reply: ResolveReply }
+    'ipns.put': { command: IpnsPut, reply: PutReply }
   }
 }

@@ -38,6 +38,7 @@ import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runti
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
 import type { Incident } from '../actors/runtime/incidents.js'
 import type { DhtPort } from '../actors/swarm/dht-port.js'
+import type { Libp2pDhtPortOptions } from '../actors/swarm/libp2p/libp2p-options.js'
 import type { BootstrapRetryOptions } from '../actors/swarm/bootstrap-joiner.js'
 import { checkBootstrapRetry, noPeerReason } from '../actors/swarm/bootstrap-joiner.js'
 import { BootstrapError } from '../messages/errors.js'
@@ -127,6 +128,12 @@ export interface NodeOptions {
    * server address fails createNode. See docs/dnslink.md.
    */
   dns?: DnsLinkSettings & { servers?: string[], lookup?: DnsOps }
+  /**
+   * libp2p's own metrics (`createLibp2p({ metrics })`), e.g.
+   * libp2pPrometheusMetrics(registry) from src/node/libp2p-metrics.ts; a
+   * libp2p node rebuilt after a crash gets the same factory. Default none.
+   */
+  libp2pMetrics?: Libp2pDhtPortOptions['metrics']
 }
 
 export interface SwarmNode {
@@ -206,6 +213,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
       ...(options.announce !== undefined ? { announce: options.announce } : {}),
       ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
+      ...(options.libp2pMetrics !== undefined ? { metrics: options.libp2pMetrics } : {}),
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
       validators,

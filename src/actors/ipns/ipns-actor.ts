@@ -13,36 +13,39 @@
  */
 import { defineActor } from '../runtime/actor.js'
 import { MAX_HOPS } from './resolve-machine.js'
-import { createIpnsState, isPublishMsg, isResolveMsg } from './ipns-state.js'
+import { createIpnsState, isPublishMsg, isPutMsg, isResolveMsg } from './ipns-state.js'
 import { publishFlights } from './publish-flights.js'
 import { resolveFlights } from './resolve-flights.js'
+import { putFlights } from './put-flights.js'
 import { validateIpnsCommand } from './validate.js'
 import type { ActorContext, ActorDefinition } from '../runtime/actor.js'
 import type { IpnsActorOptions, IpnsMsg } from './ipns-state.js'
 import type { PublishContext } from './publish-machine.js'
-import type { IpnsPublish, IpnsResolve } from '../../messages/ipns.js'
+import type { IpnsPublish, IpnsPut, IpnsResolve } from '../../messages/ipns.js'
 import '../../messages/ipns.js'
 
 export const IPNS_ACTOR = 'ipns'
 
 export type { IpnsActorOptions, IpnsMsg } from './ipns-state.js'
-export type IpnsCommand = IpnsPublish | IpnsResolve
+export type IpnsCommand = IpnsPublish | IpnsResolve | IpnsPut
 
 export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<IpnsCommand, IpnsMsg> {
   return defineActor<IpnsCommand, IpnsMsg>({
     name: IPNS_ACTOR,
-    commands: ['ipns.publish', 'ipns.resolve'],
+    commands: ['ipns.publish', 'ipns.resolve', 'ipns.put'],
     mailbox: { capacity: 16_384 },
     validate: validateIpnsCommand,
     start: (ctx: ActorContext<IpnsMsg>) => {
       const s = createIpnsState(ctx, options)
       const resolves = resolveFlights(s)
       const publishes = publishFlights(s)
+      const puts = putFlights(s)
 
       return {
         receive: msg => {
           if (msg.kind === 'command') {
             if (msg.type === 'ipns.resolve') resolves.start(msg.port, msg.command, msg.env.deadline)
+            else if (msg.type === 'ipns.put') puts.start(msg.port, msg.command, msg.env.deadline)
             else publishes.start(msg.port, msg.command, msg.env.deadline)
             return
           }
@@ -68,6 +71,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
           if (f === undefined) return
           if (f.kind === 'resolve' && isResolveMsg(m)) resolves.onMsg(f, m)
           else if (f.kind === 'publish' && isPublishMsg(m)) publishes.onMsg(f, m)
+          else if (f.kind === 'put' && isPutMsg(m)) puts.onMsg(f, m)
         },
         status: () => ({ ...s.counters, rejected: { ...s.rejected }, inFlight: s.flights.size, cached: s.cache.size, maxHops: MAX_HOPS }),
         stop: () => {

@@ -15,7 +15,7 @@ import type { HopResult, ResolveMachine } from './resolve-machine.js'
 import type { PublishMachine } from './publish-machine.js'
 import type { ReplyOf } from '../../messages/commands.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { IpnsPublish, IpnsResolve, ResolveReply } from '../../messages/ipns.js'
+import type { IpnsPublish, IpnsPut, IpnsResolve, ResolveReply } from '../../messages/ipns.js'
 import type { CreatedRecordReply, VerifiedRecord } from '../../messages/records.js'
 import type { StoredRecord } from '../../messages/store.js'
 import type { DnsLinkReply } from '../../messages/dnslink.js'
@@ -50,6 +50,10 @@ export type IpnsMsg =
   | { type: 'p.signed', flight: string, result: Settled<CreatedRecordReply> }
   | { type: 'p.stored', flight: string, result: Settled<ReplyOf<'store.put'>> }
   | { type: 'p.put', flight: string, result: Settled<ReplyOf<'dht.put'>> }
+  | { type: 'u.verified', flight: string, result: Settled<VerifiedRecord> }
+  | { type: 'u.seen', flight: string, result: Settled<StoredRecord> }
+  | { type: 'u.stored', flight: string, result: Settled<ReplyOf<'store.put'>> }
+  | { type: 'u.put', flight: string, result: Settled<ReplyOf<'dht.put'>> }
   | { type: 'side', what: string, result: Settled<unknown> }
 
 export type ResolveMsg = Extract<IpnsMsg, { type: `r.${string}` }>
@@ -57,6 +61,8 @@ export type PublishMsg = Extract<IpnsMsg, { type: `p.${string}` }>
 
 export const isResolveMsg = (m: IpnsMsg): m is ResolveMsg => m.type.startsWith('r.')
 export const isPublishMsg = (m: IpnsMsg): m is PublishMsg => m.type.startsWith('p.')
+export type PutMsg = Extract<IpnsMsg, { type: `u.${string}` }>
+export const isPutMsg = (m: IpnsMsg): m is PutMsg => m.type.startsWith('u.')
 
 export interface CacheEntry { hop: HopResult, expiresAt: Expiry }
 
@@ -84,6 +90,8 @@ export interface ResolveFlight {
   cancelSoft: (() => void) | undefined
   /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
   stale: boolean
+  /** its askers want the last record's bytes in the reply (ipns.resolve record: true) */
+  withRecord: boolean
 }
 
 export interface PublishFlight {
@@ -96,7 +104,24 @@ export interface PublishFlight {
   subs: Set<QueryId>
 }
 
-export type Flight = ResolveFlight | PublishFlight
+/** an ipns.put: a record signed elsewhere, verified, compared, stored, put */
+export interface PutFlight {
+  kind: 'put'
+  id: string
+  /** base36 */
+  name: string
+  record: Uint8Array
+  offline: boolean
+  waiter: ReplyPort<IpnsPut>
+  deadline: number
+  subs: Set<QueryId>
+  verified: VerifiedRecord | undefined
+  /** store.get replies still awaited (published, resolved) */
+  awaiting: number
+  seen: bigint | undefined
+}
+
+export type Flight = ResolveFlight | PublishFlight | PutFlight
 
 /** a publish waiting behind the one in flight for its key */
 export interface QueuedPublish { port: ReplyPort<IpnsPublish>, cmd: IpnsPublish, deadline: number }
@@ -128,6 +153,9 @@ export interface IpnsState {
   sideTasks: number
   /** called when a publish flight of `key` ended: the next queued one starts (set by the publish flights) */
   afterPublish: (key: string) => void
+  /** names with an ipns.put in flight: puts of one name run one at a time (set and drained by the put flights) */
+  readonly putting: Set<string>
+  afterPut: (name: string) => void
   reject(code: string): void
   /** the machine inspector: transitions to the trace, progress to the host */
   inspect(machineName: string, id: string): (ev: { type: string, event?: { type: string }, snapshot?: unknown }) => void
@@ -157,6 +185,8 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     rejected: {},
     sideTasks: 0,
     afterPublish: () => {},
+    putting: new Set(),
+    afterPut: () => {},
 
     reject: code => {
       if (Object.keys(s.rejected).length < 64 || code in s.rejected) s.rejected[code] = (s.rejected[code] ?? 0) + 1
@@ -221,6 +251,11 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
         f.cancelSoft?.()
         if (s.groups.get(f.group) === f) s.groups.delete(f.group)
         for (const w of f.waiters.keys()) s.waiterFlight.delete(w)
+      } else if (f.kind === 'put') {
+        s.waiterFlight.delete(f.waiter.id)
+        s.putting.delete(f.name)
+        s.afterPut(f.name)
+        return
       } else {
         s.waiterFlight.delete(f.waiter.id)
         s.publishing.delete(f.key)

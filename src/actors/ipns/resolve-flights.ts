@@ -37,11 +37,14 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const snap = f.machine.getSnapshot()
     if (snap.status !== 'done') return
     const { result, failure: fail } = snap.context
-    if (result !== undefined && f.answerKey !== undefined && !f.stale && !expired(ctx.clock, f.expiresAt)) {
-      s.answers.set(f.answerKey, { reply: { ...result, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
+    // the last record's bytes, for askers that want them (a DNSLink hop has none)
+    const record = snap.context.hop?.record
+    const reply = result !== undefined && f.withRecord && record !== undefined && record.byteLength > 0 ? { ...result, record } : result
+    if (reply !== undefined && f.answerKey !== undefined && !f.stale && !expired(ctx.clock, f.expiresAt)) {
+      s.answers.set(f.answerKey, { reply: { ...reply, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
     }
     for (const w of f.waiters.values()) {
-      if (result !== undefined) w.reply(result)
+      if (reply !== undefined) w.reply(reply)
       else w.fail(fail ?? failure('failed', 'the resolve ended without a result'))
     }
     s.endFlight(f)
@@ -49,7 +52,8 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
 
   const start = (port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void => {
     const id = port.id
-    const answerKey = cmd.offline === true ? undefined : `${cmd.name}\u0000${cmd.recursive !== false}`
+    const withRecord = cmd.record === true
+    const answerKey = cmd.offline === true ? undefined : `${cmd.name}\u0000${cmd.recursive !== false}${withRecord ? '\u0000r' : ''}`
     if (answerKey !== undefined && cmd.nocache !== true) {
       const hit = s.answers.get(answerKey)
       if (hit !== undefined) {
@@ -66,7 +70,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const parsed = { path: target.path }
     const name = target.kind === 'name' ? target.name : target.domain
     const quorum = cmd.quorum ?? s.defaultQuorum
-    const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}`
+    const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}${withRecord ? '|r' : ''}`
     counters.resolves++
     const joined = s.groups.get(group)
     if (joined !== undefined && joined.waiters.size < s.maxWaiters && deadline <= joined.deadline + JOIN_SLACK_MS) {
@@ -82,7 +86,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
       deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
-      answerKey, expiresAt: NEVER, names: [], stale: false
+      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
     const armSoft = (): void => {

@@ -1,6 +1,8 @@
 /** Validation of ipns.* commands before they are queued. */
 import { failure } from '../../messages/failure.js'
-import { parseTarget } from './target.js'
+import { isIpnsName, parseTarget } from './target.js'
+import { parseName } from '../../records/name.js'
+import { MAX_RECORD_SIZE } from '../../records/codec.js'
 import type { Failure } from '../../messages/failure.js'
 import type { IpnsCommand } from './ipns-actor.js'
 import { KEY_NAME_RE } from '../keys/key-rules.js'
@@ -37,6 +39,15 @@ export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
       if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
     }
     if (cmd.quorum !== undefined && !(Number.isInteger(cmd.quorum) && cmd.quorum >= 1 && cmd.quorum <= 64)) return invalid('quorum', 'quorum must be an integer from 1 to 64')
+    if (cmd.record !== undefined && typeof cmd.record !== 'boolean') return invalid('record', 'record must be a boolean')
+    return undefined
+  }
+  if (cmd.type === 'ipns.put') {
+    if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 4096 || !isIpnsName(cmd.name) || parseName(cmd.name).path !== '') {
+      return invalid('name', 'name must be an IPNS name (k51…, a base32 CID, a peer id, or /ipns/<name>) without a path')
+    }
+    if (!(cmd.record instanceof Uint8Array) || cmd.record.byteLength === 0 || cmd.record.byteLength > MAX_RECORD_SIZE) return invalid('record', `record must be a non-empty Uint8Array of at most ${MAX_RECORD_SIZE} bytes`)
+    if (cmd.offline !== undefined && typeof cmd.offline !== 'boolean') return invalid('offline', 'offline must be a boolean')
     return undefined
   }
   return invalid('type', `unknown ipns command '${String((cmd as { type: unknown }).type)}'`)

@@ -92,6 +92,8 @@ export interface Libp2pDhtPortOptions {
   clock?: Clock
   /** Receives kad-dht's cached peer store once libp2p builds it (status, tests). */
   onPeerInfoCache?: (store: CachedPeerStore) => void
+  /** libp2p's metrics implementation (e.g. @libp2p/prometheus-metrics), passed to createLibp2p as `metrics`; default none */
+  metrics?: Libp2pOptions['metrics']
 }
 
 /** The peer-info policy for peers learned over the DHT: keep loopback/private addresses only in testnets. */
@@ -137,6 +139,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     start: true,
     addresses: { listen, ...(options.announce !== undefined ? { announce: options.announce } : {}) },
     ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
+    ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     transports: [transport === 'tcp' ? tcp() : memory()],
     // noise's own cipher and handshake, with one key object per session key (noise-crypto.ts)
     connectionEncrypters: [noise({ crypto: keyCachingNoiseCrypto() })],

@@ -1,0 +1,74 @@
+/**
+ * IPNS metrics of the asks a host makes: a SwarmNode wrapper that times each
+ * ipns.publish and ipns.resolve and labels it with the reply's source
+ * (cache, local, dht, dns) and the outcome (ok, or the failure's kind:
+ * not-found, timeout, invalid-record, …). Only the ask is wrapped; the
+ * IPNS actor is not touched. The faces of a daemon take the wrapped node.
+ */
+import { Counter, Histogram } from 'prom-client'
+import { SwarmbusError } from '../../messages/errors.js'
+import type { Registry } from 'prom-client'
+import type { SwarmNode } from '../../node/create-node.js'
+import '../../messages/ipns.js'
+
+/** seconds: a cached resolve is microseconds, a DHT one up to the routing deadline */
+export const IPNS_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+export interface IpnsMetrics {
+  instrument(node: SwarmNode): SwarmNode
+}
+
+const outcomeOf = (err: unknown): string => err instanceof SwarmbusError ? err.kind : 'error'
+
+export function ipnsMetrics (registry: Registry): IpnsMetrics {
+  const publishes = new Counter({ name: 'ipns_publish_total', help: 'ipns.publish asks settled, by outcome (ok or the failure kind)', labelNames: ['outcome'], registers: [registry] })
+  const publishTime = new Histogram({ name: 'ipns_publish_duration_seconds', help: 'ipns.publish latency (sign, store, DHT put), by outcome', labelNames: ['outcome'], buckets: IPNS_BUCKETS, registers: [registry] })
+  const resolves = new Counter({ name: 'ipns_resolve_total', help: 'ipns.resolve asks settled, by source of the answer (cache, local, dht, dns; none on failure) and outcome', labelNames: ['source', 'outcome'], registers: [registry] })
+  const resolveTime = new Histogram({ name: 'ipns_resolve_duration_seconds', help: 'ipns.resolve latency, by source and outcome', labelNames: ['source', 'outcome'], buckets: IPNS_BUCKETS, registers: [registry] })
+
+  const timed = async <T>(work: Promise<T>, done: (seconds: number, value: T | undefined, err: unknown) => void): Promise<T> => {
+    const start = performance.now()
+    try {
+      const value = await work
+      done((performance.now() - start) / 1000, value, undefined)
+      return value
+    } catch (err) {
+      done((performance.now() - start) / 1000, undefined, err)
+      throw err
+    }
+  }
+
+  return {
+    instrument: (node) => {
+      const ask: SwarmNode['ask'] = (command, options) => {
+        const work = node.ask(command, options)
+        if (command.type === 'ipns.resolve') {
+          return timed(work, (s, value, err) => {
+            const labels = err === undefined ? { source: String((value as { source?: string } | undefined)?.source ?? 'none'), outcome: 'ok' } : { source: 'none', outcome: outcomeOf(err) }
+            resolves.inc(labels)
+            resolveTime.observe(labels, s)
+          })
+        }
+        if (command.type === 'ipns.publish') {
+          return timed(work, (s, _value, err) => {
+            const labels = { outcome: err === undefined ? 'ok' : outcomeOf(err) }
+            publishes.inc(labels)
+            publishTime.observe(labels, s)
+          })
+        }
+        return work
+      }
+      return {
+        get peerId () { return node.peerId },
+        get multiaddrs () { return node.multiaddrs },
+        get system () { return node.system },
+        ask,
+        stream: (command, options) => node.stream(command, options),
+        on: node.on.bind(node),
+        spawn: def => { node.spawn(def) },
+        traceStatus: () => node.traceStatus(),
+        stop: async () => { await node.stop() }
+      }
+    }
+  }
+}
