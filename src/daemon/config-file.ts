@@ -84,6 +84,11 @@ export function setKey (config: DaemonConfig, key: string, value: unknown): Daem
   if (entry === undefined || (known !== key && (entry as { leaf?: boolean }).leaf !== true)) {
     throw new ConfigError(key, 'unknown key (see swarmbus config show, or docs/daemon.md)')
   }
+  if (known !== key) {
+    // only a map setting (API.Authorizations, Routing.Routers) has keys of its own
+    const dflt = (entry as { default: () => unknown }).default()
+    if (typeof dflt !== 'object' || dflt === null || Array.isArray(dflt)) throw new ConfigError(key, `unknown key (${known} is a setting with no keys inside)`)
+  }
   const copy = structuredClone(config) as unknown as Record<string, unknown>
   let at = copy
   for (const part of parts.slice(0, -1)) {
