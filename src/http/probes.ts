@@ -1,6 +1,6 @@
 /**
- * The listener's own routes: `GET /health` (live: the process answers and
- * the node has not stopped) and `GET /ready` (joined the network, read from
+ * The listener's own routes: `GET /health` (live: the node's actor runtime
+ * answers a system.ping) and `GET /ready` (joined the network, read from
  * swarm.status: a peer in the routing table, or a node configured with no
  * bootstrap peers, which has nothing to join). `/ready?wait=D` holds the
  * answer until the node is ready or D passes (at most 60 s), polling
@@ -52,10 +52,13 @@ function waitOf (raw: unknown): number | string {
 }
 
 export function registerProbes (app: FastifyInstance, node: SwarmNode, closing: () => boolean, startedAt: number): void {
-  let stopped = false
-  app.get('/health', async (_request, reply) => {
-    // the node's own stop (a crash of the system) is not "live"; a stopping server still is
-    if (stopped) return await reply.code(503).send({ status: 'stopped', peerId: node.peerId })
+  app.get('/health', async (request, reply) => {
+    // live: the bus answers (system.ping goes through the actor runtime, not the network)
+    try {
+      await node.ask({ type: 'system.ping' }, { timeoutMs: STATUS_TIMEOUT_MS, signal: request.signal })
+    } catch (err) {
+      return await reply.code(503).send({ status: 'down', peerId: node.peerId, reason: `${(err as Error).name}: ${(err as Error).message}` })
+    }
     return { status: 'ok', peerId: node.peerId, uptimeMs: Math.round(performance.now() - startedAt) }
   })
 
@@ -68,7 +71,6 @@ export function registerProbes (app: FastifyInstance, node: SwarmNode, closing: 
       try {
         r = readiness(await node.ask({ type: 'swarm.status' }, { timeoutMs: STATUS_TIMEOUT_MS, signal: request.signal }), closing())
       } catch (err) {
-        if ((err as Error).name === 'StoppedError') stopped = true
         request.log.warn({ err }, 'ready: swarm.status failed')
         return await reply.code(503).send({ ready: false, reason: `swarm.status failed: ${(err as Error).name}: ${(err as Error).message}` })
       }

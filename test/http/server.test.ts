@@ -6,7 +6,7 @@
  * (in-flight finishes, nothing new is taken), the drain bound
  * (onDrainTimeout, then the connections are cut), and listen errors.
  */
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNode, createTestnet } from '../../src/index.js'
 import { startHttpServer } from '../../src/http/server.js'
@@ -69,6 +69,10 @@ describe('/health and /ready', () => {
     const ready = await fetch(`${server.url}/ready`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toMatchObject({ ready: true, reason: expect.stringContaining('standalone') })
+    await node.stop()
+    const down = await fetch(`${server.url}/health`)
+    expect(down.status).toBe(503)
+    expect(await down.json()).toMatchObject({ status: 'down', reason: expect.stringContaining('StoppedError') })
   })
 
   it('a node of a testnet is ready once it has a peer in its routing table', async () => {
@@ -127,6 +131,21 @@ describe('limits', () => {
     const post = async (n: number): Promise<Response> => await fetch(`${server.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ s: 'x'.repeat(n) }) })
     expect((await post(10)).status).toBe(200)
     expect((await post(200)).status).toBe(413)
+  })
+
+  it('closes a connection beyond maxConnections at once', async () => {
+    const node = await memoryNode()
+    const server = await serve(node, { limits: { maxConnections: 1 } })
+    const { port } = parseListenAddress(server.multiaddr)
+    const held = connect(port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => { held.once('connect', resolve).once('error', reject) })
+    cleanup.push(async () => { held.destroy() })
+    // the server has taken the held connection in once it counts it
+    while (await connections(server) < 1) await new Promise(resolve => setTimeout(resolve, 10))
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow()
+    held.destroy()
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 
   it('refuses bad limits and bad listen addresses, naming them', async () => {
@@ -189,6 +208,11 @@ describe('graceful close', () => {
     slow.release()
   })
 })
+
+/** the server's open connections */
+async function connections (server: HttpServer): Promise<number> {
+  return await new Promise((resolve, reject) => { server.app.server.getConnections((err, n) => { if (err !== null) reject(err); else resolve(n) }) })
+}
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
