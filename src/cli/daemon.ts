@@ -60,7 +60,31 @@ export async function run (argv: string[]): Promise<number> {
   const passphrase = await keystorePassphrase(command, p.values)
   const log = createLogger({ format, level })
   const { startDaemon } = await import('../daemon/daemon.js')
-  let daemon
+  // signals from the start on: one during the start stops the daemon as soon as it is up
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined
+  let signals = 0
+  let first: NodeJS.Signals = 'SIGTERM'
+  let stopNow: ((signal: NodeJS.Signals) => void) | undefined
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now')
+      daemon?.abandon()
+      process.exit(128 + (constants.signals[signal] ?? 15))
+    }
+    first = signal
+    log.info({ signal }, 'signal received: stopping gracefully (send it again to exit at once)')
+    if (stopNow !== undefined) stopNow(signal)
+  }
+  const fatal = (what: string) => (err: unknown): void => {
+    log.fatal({ err }, what)
+    daemon?.abandon()
+    process.exit(1)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('uncaughtException', fatal('uncaught exception: exiting'))
+  process.on('unhandledRejection', fatal('unhandled rejection: exiting'))
   try {
     daemon = await startDaemon({ repo, logger: log, ...(passphrase !== undefined ? { passphrase } : {}) })
   } catch (err) {
@@ -80,15 +104,7 @@ export async function run (argv: string[]): Promise<number> {
   ].join('\n'))
 
   return await new Promise<number>(resolve => {
-    let signals = 0
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++
-      if (signals > 1) {
-        log.warn({ signal }, 'second signal: exiting now')
-        running.abandon()
-        process.exit(128 + (constants.signals[signal] ?? 15))
-      }
-      log.info({ signal }, 'signal received: stopping gracefully (send it again to exit at once)')
+    stopNow = (signal: NodeJS.Signals): void => {
       process.stdout.write(`\nReceived ${signal}: shutting down…\n`)
       running.stop(signal).then(() => {
         process.removeListener('SIGINT', onSignal)
@@ -99,7 +115,7 @@ export async function run (argv: string[]): Promise<number> {
         resolve(1)
       })
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    // a signal that came during the start
+    if (signals > 0) stopNow(first)
   })
 }
