@@ -6,6 +6,8 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseListenAddress, toUrl } from '../http/listen-address.js'
+import { lockHolder } from './repo-lock.js'
 
 export const API_FILE = 'api'
 
@@ -40,4 +42,41 @@ export function removeApiFileSync (dir: string, multiaddr: string): void {
     return
   }
   rmSync(apiFilePath(dir), { force: true })
+}
+
+export interface LiveDaemon {
+  /** what DIR/api says */
+  multiaddr: string
+  /** http://host:port */
+  url: string
+  pid: number
+}
+
+/**
+ * The daemon running on DIR, if one is: DIR/api names an address, the repo
+ * lock's holder is a live daemon process, and its /health answers 200 within
+ * `timeoutMs`. Undefined otherwise (no daemon, or an API file a killed one
+ * left). For commands that use the running daemon and run in-process without one.
+ */
+export async function findDaemon (dir: string, timeoutMs = 1_000): Promise<LiveDaemon | undefined> {
+  const multiaddr = await readApiFile(dir)
+  if (multiaddr === undefined) return undefined
+  const holder = await lockHolder(dir)
+  if (holder?.command !== 'daemon') return undefined
+  let url: string
+  try {
+    const { host, port } = parseListenAddress(multiaddr)
+    url = toUrl(host, port)
+  } catch {
+    // not an address we could have written: no daemon of ours there
+    return undefined
+  }
+  try {
+    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) })
+    await r.body?.cancel()
+    return r.status === 200 ? { multiaddr, url, pid: holder.pid } : undefined
+  } catch {
+    // nothing answers there (yet, or any more)
+    return undefined
+  }
 }

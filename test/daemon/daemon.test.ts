@@ -16,6 +16,7 @@ import { defaultConfig } from '../../src/daemon/config-schema.js'
 import { loadConfig, saveConfig, setKey } from '../../src/daemon/config-file.js'
 import { createLogger } from '../../src/daemon/logger.js'
 import { startHttpServer } from '../../src/http/server.js'
+import { findDaemon, writeApiFile } from '../../src/daemon/api-file.js'
 import type { Daemon } from '../../src/daemon/daemon.js'
 import type { HttpFace } from '../../src/http/server.js'
 
@@ -75,9 +76,16 @@ describe('startDaemon', () => {
     expect(existsSync(join(dir, 'repo.lock'))).toBe(false)
     expect(lines.join('')).not.toContain('stopping the node under the requests')
     // the repo opens again: the datastore was closed
+    expect(await findDaemon(dir)).toBeUndefined()
     const again = await startDaemon({ repo: dir, logger })
     running.push(again)
     expect(again.node.peerId).toBe(d.node.peerId)
+    expect(await findDaemon(dir)).toEqual({ multiaddr: again.http.multiaddr, url: again.http.url, pid: process.pid })
+  })
+
+  it('findDaemon ignores an API file with no live daemon behind it', async () => {
+    await writeApiFile(dir, '/ip4/127.0.0.1/tcp/1')
+    expect(await findDaemon(dir)).toBeUndefined()
   })
 
   it('undoes a failed start: the API port is taken', async () => {
