@@ -93,7 +93,8 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
     requestTimeout: limits.requestTimeoutMs,
     ...(limits.handlerTimeoutMs > 0 ? { handlerTimeout: limits.handlerTimeoutMs } : {}),
     forceCloseConnections: 'idle',
-    return503OnClosing: true
+    // the gate answers requests that come while closing (counted, with the kubo error body)
+    return503OnClosing: false
   })
   app.server.maxConnections = limits.maxConnections
   let closing = false
