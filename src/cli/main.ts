@@ -10,8 +10,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { UsageError } from './args.js'
+import * as config from './config.js'
+import * as daemon from './daemon.js'
 import * as demo from './demo.js'
 import { errorLine } from './format.js'
+import * as init from './init.js'
 import * as key from './key.js'
 import * as name from './name.js'
 import * as record from './record.js'
@@ -24,7 +27,7 @@ interface Command {
   run: (argv: string[]) => Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record, name }
+const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record, name, init, daemon, config }
 
 const MIN_NODE_MAJOR = 22
 
@@ -61,6 +64,10 @@ Examples:
                                      publish under the repo's IPNS name
   swarmbus name resolve k51… --bootstrap ADDR
                                      the path a name points at
+  swarmbus init --repo DIR           a repo: identity and config file
+  swarmbus daemon --repo DIR         run the node with the HTTP API
+  swarmbus config get Addresses.API --repo DIR
+                                     one key of the repo's config
 `
 }
 

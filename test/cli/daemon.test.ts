@@ -1,0 +1,235 @@
+/**
+ * `swarmbus init`, `config` and `daemon` through the built CLI
+ * (dist/cli/main.js) as child processes: init and a config get/set round
+ * trip with validation errors naming the key; a daemon that writes DIR/api
+ * and serves /health and /ready over HTTP; a second daemon on the same repo
+ * refused with the holder's pid; a lock left by a killed daemon taken over;
+ * a non-loopback API without authorizations refused; SIGTERM with a request
+ * in flight (it is answered, exit 0, DIR/api and the lock removed); a second
+ * signal exits at once. Every child is SIGKILLed after the test.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { ChildProcess } from 'node:child_process'
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+const children = new Set<ChildProcess>()
+let dir = ''
+let repos = 0
+/** a peer nobody runs: a daemon bootstrapping to it starts alone and is not ready */
+const ABSENT_PEER = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+
+interface Run { code: number | null, stdout: string, stderr: string }
+
+function cli (args: string[], timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
+    children.add(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+    child.on('error', err => { clearTimeout(timer); reject(err) })
+    child.on('close', code => { clearTimeout(timer); children.delete(child); resolve({ code, stdout, stderr }) })
+  })
+}
+
+interface Running {
+  child: ChildProcess
+  api: string
+  url: string
+  peerId: string
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+/** Starts `swarmbus daemon --repo repo`; resolves once it printed "Daemon is ready". */
+async function daemon (repo: string): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
+  children.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
+    child.on('close', (code, signal) => { children.delete(child); resolve({ code, signal }) })
+  })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`the daemon was not ready within 20 s: ${stderr}`)) }, 20_000)
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+      if (stdout.includes('Daemon is ready\n')) { clearTimeout(timer); resolve() }
+    })
+    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`the daemon exited (${String(code)}) before it was ready: ${stderr}`)) })
+  })
+  const api = /RPC API server listening on (\S+)/.exec(stdout)?.[1] ?? ''
+  const port = /\/tcp\/(\d+)$/.exec(api)?.[1] ?? ''
+  const peerId = /peer identity: (\S+)/.exec(stdout)?.[1] ?? ''
+  return { child, api, url: `http://127.0.0.1:${port}`, peerId, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+/** A fresh initialised repo on free ports, with config keys set. */
+async function repo (set: Record<string, unknown> = {}): Promise<string> {
+  const path = join(dir, `repo-${++repos}`)
+  const r = await cli(['init', '--repo', path, '--api', '/ip4/127.0.0.1/tcp/0', '--swarm', '/ip4/127.0.0.1/tcp/0'])
+  expect(r.code, r.stderr).toBe(0)
+  for (const [key, value] of Object.entries(set)) {
+    const s = await cli(['config', 'set', key, JSON.stringify(value), '--repo', path])
+    expect(s.code, s.stderr).toBe(0)
+  }
+  return path
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first`)
+  dir = await mkdtemp(join(tmpdir(), 'swarmbus-daemon-'))
+})
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL')
+})
+afterAll(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true })
+})
+
+describe('swarmbus init and config', () => {
+  it('init makes a repo, refuses to redo it, and config get/set round-trips with errors naming the key', async () => {
+    const path = join(dir, 'init')
+    const init = await cli(['init', '--repo', path, '--json'])
+    expect(init.code, init.stderr).toBe(0)
+    const made = JSON.parse(init.stdout) as { peerId: string, config: string }
+    expect(made.peerId).toMatch(/^12D3KooW/)
+    const again = await cli(['init', '--repo', path])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/is a repo already .*--force/)
+    expect((await cli(['init', '--repo', path, '--force', '--json'])).stdout).toContain(made.peerId)
+    expect((await cli(['init', '--repo', join(dir, 'bad'), '--api', '/dns4/x/tcp/1'])).stderr).toMatch(/--api: expected \/ip4/)
+
+    expect((await cli(['config', 'get', 'Identity.PeerID', '--repo', path])).stdout).toBe(`${made.peerId}\n`)
+    expect((await cli(['config', 'get', 'Addresses.API', '--repo', path])).stdout).toBe('/ip4/127.0.0.1/tcp/5001\n')
+    const set = await cli(['config', 'set', 'Ipns.Quorum', '8', '--repo', path, '--json'])
+    expect(JSON.parse(set.stdout)).toEqual({ key: 'Ipns.Quorum', value: 8 })
+    expect((await cli(['config', 'set', 'Ipns.RecordTTL', '90s', '--repo', path])).code).toBe(0)
+    const auth = { AuthSecret: 'bearer:s3cret', AllowedPaths: ['/api/v0'] }
+    expect((await cli(['config', 'set', 'API.Authorizations.ci', JSON.stringify(auth), '--repo', path])).code).toBe(0)
+    const got = JSON.parse((await cli(['config', 'get', 'Ipns', '--repo', path, '--json'])).stdout) as { value: Record<string, unknown> }
+    expect(got.value).toMatchObject({ Quorum: 8, RecordTTL: '90s', RecordLifetime: '48h' })
+    const shown = JSON.parse((await cli(['config', 'show', '--repo', path, '--json'])).stdout) as { API: { Authorizations: unknown } }
+    expect(shown.API.Authorizations).toEqual({ ci: auth })
+
+    const bad: Array<[string[], RegExp]> = [
+      [['Ipns.Quorum', '0'], /ConfigError: Ipns\.Quorum: must be an integer from 1 to 64 \(got 0\)/],
+      [['Ipns.Quorom', '8'], /ConfigError: Ipns\.Quorom: unknown key/],
+      [['Ipns.RecordTTL', '30'], /Ipns\.RecordTTL: must be a duration string such as "48h"/],
+      [['Ipns.RecordTTL', '"30"'], /Ipns\.RecordTTL: '30' needs a unit/],
+      [['Bootstrap', '["/ip4/127.0.0.1/tcp/1"]'], /Bootstrap: \[0\] .*needs a \/p2p\/<peer id>/],
+      [['API.Authorizations.x', '{"AuthSecret":"s3cret","AllowedPaths":["/api/v0"]}'], /API\.Authorizations: \.x\.AuthSecret must be "bearer:/],
+      [['Identity.PeerID', 'x'], /Identity\.PeerID: the identity is the repo's key/]
+    ]
+    // refused sets write nothing, so they may run side by side
+    const runs = await Promise.all(bad.map(async ([args]) => await cli(['config', 'set', ...args, '--repo', path])))
+    for (const [i, [args, message]] of bad.entries()) {
+      expect(runs[i]?.code, args.join(' ')).toBe(1)
+      expect(runs[i]?.stderr, args.join(' ')).toMatch(message)
+    }
+    // nothing of the refused sets was written
+    expect((await cli(['config', 'get', 'Ipns.Quorum', '--repo', path])).stdout).toBe('8\n')
+    const [nope, none, missing] = await Promise.all([
+      cli(['config', 'get', 'Nope', '--repo', path]),
+      cli(['config', 'show', '--repo', join(dir, 'none')]),
+      cli(['config', 'set', 'Ipns.Quorum', '--repo', path])
+    ])
+    expect(nope.stderr).toMatch(/Nope: unknown key/)
+    expect(none.stderr).toMatch(/no config at .*run 'swarmbus init --repo/)
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/missing the VALUE/)
+  })
+})
+
+describe('swarmbus daemon', () => {
+  it('writes DIR/api, serves /health and /ready, locks the repo against a second daemon, and removes DIR/api on SIGTERM', async () => {
+    const path = await repo()
+    const d = await daemon(path)
+    expect(await readFile(join(path, 'api'), 'utf8')).toBe(d.api)
+    expect(d.api).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
+    const health = await fetch(`${d.url}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'ok', peerId: d.peerId })
+    const ready = await fetch(`${d.url}/ready`)
+    expect(ready.status).toBe(200)
+    expect(JSON.parse(await readFile(join(path, 'repo.lock'), 'utf8'))).toMatchObject({ pid: d.child.pid, command: 'daemon' })
+
+    const second = await cli(['daemon', '--repo', path])
+    expect(second.code).toBe(1)
+    expect(second.stderr).toMatch(new RegExp(`RepoLockedError: .* in use by another swarmbus process \\(pid ${String(d.child.pid)}, daemon`))
+
+    d.child.kill('SIGTERM')
+    expect(await d.exited).toEqual({ code: 0, signal: null })
+    expect(existsSync(join(path, 'api'))).toBe(false)
+    expect(existsSync(join(path, 'repo.lock'))).toBe(false)
+    const logs = d.stderr().trim().split('\n').map(l => JSON.parse(l) as { level: string, msg: string })
+    expect(logs.map(l => l.msg)).toEqual(expect.arrayContaining(['daemon started', 'shutting down: no new requests', 'stopped']))
+  })
+
+  it('takes over the lock of a killed daemon, and refuses a non-loopback API without authorizations', async () => {
+    const path = await repo()
+    const first = await daemon(path)
+    first.child.kill('SIGKILL')
+    await first.exited
+    expect(existsSync(join(path, 'repo.lock'))).toBe(true)
+    const second = await daemon(path)
+    expect(second.peerId).toBe(first.peerId)
+    expect(await readFile(join(path, 'api'), 'utf8')).toBe(second.api)
+    second.child.kill('SIGTERM')
+    expect((await second.exited).code).toBe(0)
+
+    expect((await cli(['config', 'set', 'Addresses.API', '/ip4/0.0.0.0/tcp/0', '--repo', path])).code).toBe(0)
+    const open = await cli(['daemon', '--repo', path])
+    expect(open.code).toBe(1)
+    expect(open.stderr).toMatch(/ConfigError: Addresses\.API: \/ip4\/0\.0\.0\.0\/tcp\/0 is not a loopback address.*API\.Authorizations/)
+  })
+
+  it('on SIGTERM answers the request in flight, then exits 0', async () => {
+    const path = await repo({ Bootstrap: [ABSENT_PEER], 'API.Limits.ShutdownTimeout': '1s' })
+    const d = await daemon(path)
+    const notReady = await fetch(`${d.url}/ready`)
+    expect(notReady.status).toBe(503)
+    expect(await notReady.json()).toMatchObject({ ready: false, reason: expect.stringContaining('not joined') })
+    // a request that waits (for a readiness that never comes) while the daemon stops
+    const inFlight = fetch(`${d.url}/ready?wait=30s`)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const t0 = performance.now()
+    d.child.kill('SIGTERM')
+    const answer = await inFlight
+    expect(answer.status).toBe(503)
+    expect(await answer.json()).toMatchObject({ ready: false, reason: expect.stringMatching(/StoppedError/) })
+    expect(await d.exited).toEqual({ code: 0, signal: null })
+    expect(performance.now() - t0).toBeLessThan(8_000)
+    expect(existsSync(join(path, 'api'))).toBe(false)
+    expect(existsSync(join(path, 'repo.lock'))).toBe(false)
+    expect(d.stderr()).toContain('shutdown: stopping the node under the requests still in flight')
+  })
+
+  it('a second signal (SIGINT, then SIGTERM) exits at once', async () => {
+    const path = await repo({ Bootstrap: [ABSENT_PEER], 'API.Limits.ShutdownTimeout': '30s' })
+    const d = await daemon(path)
+    const inFlight = fetch(`${d.url}/ready?wait=30s`).then(r => r.status, (err: unknown) => String(err))
+    await new Promise(resolve => setTimeout(resolve, 300))
+    d.child.kill('SIGINT')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(d.child.exitCode).toBe(null)
+    const t0 = performance.now()
+    d.child.kill('SIGTERM')
+    expect(await d.exited).toEqual({ code: 143, signal: null })
+    expect(performance.now() - t0).toBeLessThan(2_000)
+    expect(existsSync(join(path, 'api'))).toBe(false)
+    expect(existsSync(join(path, 'repo.lock'))).toBe(false)
+    expect(d.stderr()).toContain('second signal: exiting now')
+    expect(await inFlight).not.toBe(200)
+  })
+})
