@@ -15,6 +15,8 @@
 import { resolve } from 'node:path'
 import { createNode } from '../node/create-node.js'
 import { startHttpServer } from '../http/server.js'
+import { createSwarmMetrics } from '../http/metrics/index.js'
+import { libp2pPrometheusMetrics } from '../node/libp2p-metrics.js'
 import { isLoopback, parseListenAddress } from '../http/listen-address.js'
 import { loadConfig } from './config-file.js'
 import { ConfigError } from './config-schema.js'
@@ -66,20 +68,24 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
   const lock: RepoLock = await lockRepo(repo, 'daemon')
   let node: SwarmNode | undefined
   let http: HttpServer | undefined
+  // one registry for the daemon: IPNS, runtime, HTTP, libp2p and process metrics
+  const metrics = createSwarmMetrics()
   try {
     log.info({ repo, ...summary(config) }, 'starting the node')
-    node = await createNode(nodeOptions(repo, config, opts.passphrase))
+    node = await createNode({ ...nodeOptions(repo, config, opts.passphrase), libp2pMetrics: libp2pPrometheusMetrics(metrics.registry) })
     if (config.Identity.PeerID !== node.peerId) {
       throw new ConfigError('Identity.PeerID', `the config names ${config.Identity.PeerID} but the repo's key is ${node.peerId}: the config belongs to another repo`)
     }
     const running = node
     running.on('incident', i => { log.error({ incident: i }, 'incident') })
     running.on('dead-letter', d => { log.debug({ deadLetter: d }, 'dead letter') })
-    const faces = (opts.faces ?? daemonFaces)({ node: running, config, repo, logger: log })
+    const observed = metrics.attach(running)
+    const faces = (opts.faces ?? daemonFaces)({ node: observed, metrics, config, repo, logger: log })
     http = await startHttpServer({
       node: running,
       listen: config.Addresses.API,
       faces,
+      onResponse: metrics.onResponse,
       limits: httpLimits(config),
       logger: log.child({ component: 'http' }),
       onDrainTimeout: async () => {
@@ -92,6 +98,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
     const undo: Array<() => Promise<void>> = [
       async () => { await http?.close() },
       async () => { await node?.stop() },
+      async () => { metrics.close() },
       async () => { await lock.release() }
     ]
     for (const step of undo) {
@@ -121,6 +128,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
       }
       await step('closing the listener', async () => { await listener.close() })
       await step('stopping the node', async () => { await running.stop() })
+      await step('closing the metrics', async () => { metrics.close() })
       await step('removing the api file', async () => { await removeApiFile(repo, listener.multiaddr) })
       await step('releasing the repo lock', async () => { await lock.release() })
       log.info({ ms: Math.round(performance.now() - t0), stats: listener.stats() }, 'stopped')

@@ -1,21 +1,29 @@
 /**
  * THE place where the daemon's HTTP faces are assembled, in the order they
  * are registered on the one listener (after /health and /ready, which the
- * listener serves itself; see src/http/server.ts for what a face is).
+ * listener serves itself; see src/http/server.ts for what a face is):
  *
- * Faces to plug in here (each built with the node in its closure):
+ * - the Delegated Routing V1 server (src/http/routing-v1/), /routing/v1/…;
+ * - Prometheus metrics at /debug/metrics/prometheus (src/http/metrics/);
  * - the kubo RPC subset (src/http/kubo-rpc/), with API.Authorizations and
- *   the Origin checks for /api/v0;
- * - the Delegated Routing V1 server (src/http/routing-v1/);
- * - Prometheus metrics at /debug/metrics/prometheus (src/http/metrics/).
+ *   the Origin checks for /api/v0, once it lands.
+ *
+ * Every face gets the node the metrics observe (`metrics.attach`), so the
+ * IPNS asks it makes are counted and timed.
  */
+import { metricsFace } from '../http/metrics/index.js'
+import { routingV1Face } from '../http/routing-v1/index.js'
 import type { Logger } from 'pino'
+import type { SwarmMetrics } from '../http/metrics/index.js'
 import type { HttpFace } from '../http/server.js'
 import type { SwarmNode } from '../node/create-node.js'
 import type { DaemonConfig } from './config-schema.js'
 
 export interface FaceContext {
+  /** the node as the metrics observe it */
   node: SwarmNode
+  /** the daemon's one registry of metrics */
+  metrics: SwarmMetrics
   /** the validated config (API.Authorizations, Ipns.RecordLifetime / RecordTTL for name/publish, …) */
   config: DaemonConfig
   /** the repo directory */
@@ -23,6 +31,9 @@ export interface FaceContext {
   logger: Logger
 }
 
-export function daemonFaces (_ctx: FaceContext): HttpFace[] {
-  return []
+export function daemonFaces (ctx: FaceContext): HttpFace[] {
+  return [
+    { name: 'routing-v1', plugin: routingV1Face(ctx.node) },
+    { name: 'metrics', plugin: metricsFace(ctx.node, { metrics: ctx.metrics }) }
+  ]
 }

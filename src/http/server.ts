@@ -25,7 +25,7 @@
  * the client leaves or the handler timeout passes.
  */
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { httpLimitSettings, installGate } from './limits.js'
 import type { HttpLimits, HttpLimitSettings, HttpStats } from './limits.js'
@@ -55,6 +55,8 @@ export interface HttpServerOptions {
    * their connections
    */
   onDrainTimeout?: () => Promise<void>
+  /** a hook on every response of every route (the metrics' request counter) */
+  onResponse?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 }
 
 export interface HttpServer {
@@ -88,6 +90,8 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
     // one line per request of our own (onResponse below): debug, or warn for a 5xx
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.maxBodyBytes,
+    // path parameters: names, CIDs and routing keys (fastify's default of 100 cuts long CIDs into a 404)
+    routerOptions: { maxParamLength: 512 },
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -110,6 +114,7 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
     if (reply.statusCode >= 500) request.log.warn(fields, 'request failed')
     else request.log.debug(fields, 'request')
   })
+  if (opts.onResponse !== undefined) app.addHook('onResponse', opts.onResponse)
   registerProbes(app, opts.node, () => closing, performance.now())
   for (const face of opts.faces ?? []) {
     try {

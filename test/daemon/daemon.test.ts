@@ -83,6 +83,30 @@ describe('startDaemon', () => {
     expect(await findDaemon(dir)).toEqual({ multiaddr: again.http.multiaddr, url: again.http.url, pid: process.pid })
   })
 
+  it('serves its faces on the one listener: Routing V1 and the metrics of what it did', async () => {
+    await init()
+    // one DHT peer for the daemon's node to publish to and resolve from
+    const peer = await createNode({ loopback: true, verifier: 'inline', republish: false })
+    try {
+      await saveConfig(dir, setKey(await loadConfig(dir), 'Bootstrap', [peer.multiaddrs[0]]))
+      const d = await startDaemon({ repo: dir, logger })
+      running.push(d)
+      const { name } = await d.node.ask({ type: 'ipns.publish', value: '/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui' }, { timeoutMs: 20_000 })
+      const r = await fetch(`${d.http.url}/routing/v1/ipns/${name}`, { headers: { accept: 'application/vnd.ipfs.ipns-record' } })
+      expect([r.status, r.headers.get('content-type')]).toEqual([200, 'application/vnd.ipfs.ipns-record'])
+      expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(100)
+      const m = await fetch(`${d.http.url}/debug/metrics/prometheus`)
+      expect(m.status).toBe(200)
+      const text = await m.text()
+      // the resolve the Routing V1 GET made, and that request itself
+      expect(text).toMatch(/^ipns_resolve_total\{[^}]*\} 1$/m)
+      expect(text).toMatch(/^swarmbus_http_requests_total\{[^}]*\} 1$/m)
+      // (libp2p's own metrics: test/http/metrics; @libp2p/prometheus-metrics keeps them per process, in the first registry given)
+    } finally {
+      await peer.stop()
+    }
+  })
+
   it('findDaemon ignores an API file with no live daemon behind it', async () => {
     await writeApiFile(dir, '/ip4/127.0.0.1/tcp/1')
     expect(await findDaemon(dir)).toBeUndefined()
