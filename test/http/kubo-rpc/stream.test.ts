@@ -42,7 +42,7 @@ describe('NDJSON replies', () => {
       errorEvent: (err) => ({ Type: 3, Extra: err.message })
     }))
     app.post('/early', async (_req, reply) => await sendStream(reply, {
-      stream: (async function * () { throw new InvalidCommandError('key', 'bad key') })()
+      stream: { [Symbol.asyncIterator]: () => ({ next: async () => { throw new InvalidCommandError('key', 'bad key') } }) }
     }))
     app.post('/endless', async (_req, reply) => await sendStream(reply, {
       stream: (async function * () {
