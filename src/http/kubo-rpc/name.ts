@@ -12,6 +12,8 @@ import { parseName } from '../../records/name.js'
 import { inspectRecord } from '../../cli/record-inspect.js'
 import type { Commands } from './call.js'
 import type { NameFormat } from '../../records/name.js'
+import type { AskOptions } from '../../actors/runtime/actor.js'
+import type { SwarmNode } from '../../node/create-node.js'
 
 /** kubo's default `dht-timeout` for name/resolve */
 export const RESOLVE_TIMEOUT_MS = 60_000
@@ -19,6 +21,18 @@ export const MAX_QUORUM = 64
 
 function formatName (name: string, base: NameFormat): string {
   return base === 'base36' ? name : parseName(name).name.format(base)
+}
+
+/** kubo's --key is a key name or the key's id (a peer id or IPNS name in any form) */
+async function keyName (node: SwarmNode, key: string, options: AskOptions): Promise<string> {
+  let id: string
+  try {
+    id = parseName(key).name.format('base36')
+  } catch {
+    return key // not an id: a name
+  }
+  const { keys } = await node.ask({ type: 'key.list' }, options)
+  return keys.find(k => k.name === key)?.name ?? keys.find(k => k.ipnsName === id)?.name ?? key
 }
 
 /** kubo normalises a bare CID argument to /ipfs/<cid> */
@@ -34,10 +48,13 @@ export const nameCommands: Commands = {
     const base = ipnsBase(params)
     const lifetimeMs = params.duration('lifetime', 't')
     const ttlMs = params.duration('ttl')
+    // kubo's allow-offline: a node that is offline (here: no connection) stores the record without broadcasting it
+    const offline = params.bool('allow-offline', false) && (await node.ask({ type: 'swarm.status' }, ask())).connections === 0
     const reply = await node.ask({
       type: 'ipns.publish',
       value,
-      key,
+      key: await keyName(node, key, ask()),
+      offline,
       ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {})
     }, ask())
