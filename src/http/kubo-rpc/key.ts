@@ -14,7 +14,8 @@ import { clientError } from './errors.js'
 import { ipnsBase } from './call.js'
 import { MAX_EXPORT_CHARS } from '../../actors/keys/key-rules.js'
 import { parseName } from '../../records/name.js'
-import type { Commands } from './call.js'
+import type { Call, Commands } from './call.js'
+import type { Outcome } from './stream.js'
 import type { KeyInfo, KeyType } from '../../messages/keys.js'
 import type { NameFormat } from '../../records/name.js'
 import type { Params } from './params.js'
@@ -39,6 +40,12 @@ function exportDocument (params: Params, file: Uint8Array | undefined): string {
   return text
 }
 
+async function listKeys ({ node, params, ask }: Call): Promise<Outcome> {
+  const base = ipnsBase(params)
+  const { keys } = await node.ask({ type: 'key.list' }, ask())
+  return { json: { Keys: keys.map(k => keyOut(k, base)) } }
+}
+
 export const keyCommands: Commands = {
   'key/gen': async ({ node, params, ask }) => {
     const name = params.arg('name')
@@ -51,11 +58,9 @@ export const keyCommands: Commands = {
     return { json: keyOut(info, base) }
   },
 
-  'key/list': async ({ node, params, ask }) => {
-    const base = ipnsBase(params)
-    const { keys } = await node.ask({ type: 'key.list' }, ask())
-    return { json: { Keys: keys.map(k => keyOut(k, base)) } }
-  },
+  'key/list': listKeys,
+  /** kubo's older name of key/list */
+  'key/ls': listKeys,
 
   'key/rename': async ({ node, params, ask }) => {
     const [from, to] = params.args()

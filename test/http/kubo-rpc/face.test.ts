@@ -62,6 +62,7 @@ describe('kubo RPC face with kubo-rpc-client on a 4-node testnet', () => {
     expect(listed[1]?.id).toBe(k1.id)
     const base58 = await post(f0, 'key/list', [['ipns-base', 'base58btc']])
     expect(((await base58.json()) as { Keys: Array<{ Id: string }> }).Keys[1]?.Id).toMatch(/^12D3/)
+    expect(await (await post(f0, 'key/ls')).json()).toEqual({ Keys: listed.map(k => ({ Name: k.name, Id: k.id })) })
 
     const renamed = await f0.client.key.rename('k1', 'k2')
     expect(renamed).toEqual({ was: 'k1', now: 'k2', id: k1.id, overwrite: false })
