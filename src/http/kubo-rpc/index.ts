@@ -7,7 +7,7 @@
  * (stream.ts) and errors (errors.ts). See docs/http-api.md.
  */
 import multipart from '@fastify/multipart'
-import { KuboRpcError, clientError } from './errors.js'
+import { ERR_CLIENT, ERR_NORMAL, KuboRpcError, clientError } from './errors.js'
 import { Params } from './params.js'
 import { authorized, compileAuthorizations, crossSiteRefusal, loopbackOrigins } from './security.js'
 import { sendError, sendOutcome } from './stream.js'
@@ -69,12 +69,17 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
 
   return async (app) => {
+    // only these parsers in this context: multipart for file arguments, and a bounded drain for any other body
+    app.removeAllContentTypeParsers()
     await app.register(multipart, { limits: { fileSize: bodyLimit, files: 1, fields: 8, parts: 8 } })
     // kubo ignores the body of a command that takes no file: drain it (within bodyLimit)
-    app.addContentTypeParser('*', { bodyLimit }, (_req, payload, done) => {
-      payload.on('error', done)
-      payload.on('end', () => { done(null, undefined) })
-      payload.resume()
+    app.addContentTypeParser('*', { bodyLimit, parseAs: 'buffer' }, (_req, _body, done) => { done(null, undefined) })
+
+    // fastify's own refusals (a body over the limit, a broken multipart) in kubo's error body
+    app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+      if (status >= 500) request.log.error({ err }, 'kubo rpc: request failed')
+      return await sendError(reply, new KuboRpcError(err.message, status < 500 ? ERR_CLIENT : ERR_NORMAL), undefined, status)
     })
 
     app.addHook('onRequest', async (request, reply) => {

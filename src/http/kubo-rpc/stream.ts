@@ -34,15 +34,19 @@ export type Outcome = StreamOutcome | JsonOutcome
 
 const line = (value: unknown): string => `${JSON.stringify(value)}\n`
 
-/** every reply declares the X-Stream-Error trailer (so is chunked), as go-ipfs-cmds does */
+/**
+ * every reply declares the X-Stream-Error trailer (so is chunked), as
+ * go-ipfs-cmds does — except to an HTTP/1.0 client, which knows neither
+ */
 function common (reply: FastifyReply, failure: () => string = () => ''): FastifyReply {
-  reply.trailer('X-Stream-Error', async () => failure())
+  if (reply.request.raw.httpVersion !== '1.0') reply.trailer('X-Stream-Error', async () => failure())
   return reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS).header('Content-Type', 'application/json; charset=utf-8')
 }
 
-export async function sendError (reply: FastifyReply, err: unknown, prefix?: Prefix): Promise<FastifyReply> {
+/** kubo's error body; `status` overrides the one its code implies (fastify's 413, 415, …) */
+export async function sendError (reply: FastifyReply, err: unknown, prefix?: Prefix, status?: number): Promise<FastifyReply> {
   const k = toKuboError(err, prefix)
-  return await common(reply).code(k.status).send(line(errorBody(k)))
+  return await common(reply).code(status ?? k.status).send(line(errorBody(k)))
 }
 
 export async function sendJson (reply: FastifyReply, value: unknown): Promise<FastifyReply> {

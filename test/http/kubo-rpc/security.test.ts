@@ -112,5 +112,12 @@ describe('kubo RPC security', () => {
     huge.append('file', new Blob([new Uint8Array(200 * 1024)]), 'key')
     const tooLarge = await post(open, 'key/import', [['arg', 'big'], ['password', 'p']], { body: huge })
     expect([400, 413]).toContain(tooLarge.status)
+    // a body a command ignores is still bounded
+    const blob = await post(open, 'key/list', [], { body: new Uint8Array(200 * 1024), headers: { 'content-type': 'application/octet-stream' } })
+    expect(blob.status).toBe(413)
+    expect(await blob.json()).toMatchObject({ Code: 1, Type: 'error' })
+    // a JSON body is not parsed either (kubo takes none)
+    const json = await post(open, 'key/list', [], { body: '{not json', headers: { 'content-type': 'application/json' } })
+    expect(json.status).toBe(200)
   })
 })

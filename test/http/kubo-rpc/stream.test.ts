@@ -6,6 +6,7 @@
  * and one that goes away closes the source.
  */
 import http from 'node:http'
+import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -66,6 +67,20 @@ describe('NDJSON replies', () => {
     expect(r.headers.trailer?.toLowerCase()).toBe('x-stream-error')
     expect(r.body.trim().split('\n').map(l => JSON.parse(l) as unknown)).toEqual([{ n: 1 }, { Type: 3, Extra: 'the query broke' }])
     expect(r.trailers['x-stream-error']).toBe('the query broke')
+  })
+
+  it('an HTTP/1.0 client gets the lines without chunks or trailers', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.end('POST /late HTTP/1.0\r\nHost: x\r\n\r\n') })
+      let text = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (d: string) => { text += d })
+      socket.on('end', () => { resolve(text) })
+      socket.on('error', reject)
+    })
+    const [head, rest] = body.split('\r\n\r\n', 2) as [string, string]
+    expect(head).not.toMatch(/transfer-encoding|trailer/i)
+    expect(rest.trim().split('\n').map(l => JSON.parse(l) as unknown)).toEqual([{ n: 1 }, { Type: 3, Extra: 'the query broke' }])
   })
 
   it('a failure before any item: kubo\'s error body and status', async () => {
