@@ -21,6 +21,8 @@ export interface VersionInfo {
 export interface FaceSettings {
   version: VersionInfo
   agentVersion: string
+  /** name/publish's lifetime and ttl when the call names none (the daemon's Ipns.RecordLifetime / RecordTTL) */
+  publish: { lifetimeMs?: number, ttlMs?: number }
 }
 
 export interface Call {

@@ -32,6 +32,8 @@ export interface KuboRpcOptions {
   version?: Partial<VersionInfo>
   /** `id`'s AgentVersion (default `swarmbus/<version>`) */
   agentVersion?: string
+  /** name/publish's record lifetime and TTL when a call gives none (default the bus's: 48 h and 5 min) */
+  publish?: { lifetimeMs?: number, ttlMs?: number }
   /** the largest multipart body accepted (default 80 KiB: a 64 KiB key or value and the framing) */
   bodyLimit?: number
 }
@@ -65,7 +67,7 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
   const secrets = compileAuthorizations(options.authorizations)
   const allowedOrigins = options.allowedOrigins?.map(o => o.toLowerCase())
   const version = { ...defaultVersion(), ...options.version }
-  const settings: FaceSettings = { version, agentVersion: options.agentVersion ?? `swarmbus/${version.Version}` }
+  const settings: FaceSettings = { version, agentVersion: options.agentVersion ?? `swarmbus/${version.Version}`, publish: { ...options.publish } }
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
 
   return async (app) => {

@@ -41,13 +41,13 @@ export function publishPath (arg: string): string {
 }
 
 export const nameCommands: Commands = {
-  'name/publish': async ({ node, params, ask }) => {
+  'name/publish': async ({ node, params, ask, settings }) => {
     const value = publishPath(params.arg('ipfs-path'))
     const key = params.string('key', 'k') ?? 'self'
     if (params.string('sequence') !== undefined) throw clientError('the sequence option is not supported: swarmbus signs one above the highest sequence it has seen')
     const base = ipnsBase(params)
-    const lifetimeMs = params.duration('lifetime', 't')
-    const ttlMs = params.duration('ttl')
+    const lifetimeMs = params.duration('lifetime', 't') ?? settings.publish.lifetimeMs
+    const ttlMs = params.duration('ttl') ?? settings.publish.ttlMs
     // kubo's allow-offline: a node that is offline (here: no connection) stores the record without broadcasting it
     const offline = params.bool('allow-offline', false) && (await node.ask({ type: 'swarm.status' }, ask())).connections === 0
     const reply = await node.ask({

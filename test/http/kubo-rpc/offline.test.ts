@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNode } from '../../../src/node/create-node.js'
+import { inspectRecord } from '../../../src/cli/record-inspect.js'
 import { all, failure, startFace } from './support.js'
 import type { Face } from './support.js'
 import type { SwarmNode } from '../../../src/node/create-node.js'
@@ -31,6 +32,25 @@ describe('kubo RPC on a node alone', () => {
     const pub = await face.client.name.publish(`/ipfs/${CID}`, { allowOffline: true })
     expect(pub.value).toBe(`/ipfs/${CID}`)
     expect(await all(face.client.name.resolve(pub.name))).toEqual([`/ipfs/${CID}`])
+  })
+
+  it('the face\'s publish defaults apply when a call names no lifetime or ttl', async () => {
+    const tuned = await startFace(node, { publish: { lifetimeMs: 3_600_000, ttlMs: 30_000 } })
+    try {
+      const before = Date.now()
+      const pub = await tuned.client.name.publish(`/ipfs/${CID}/tuned`, { allowOffline: true })
+      const { record } = await node.ask({ type: 'store.get', kind: 'published', name: pub.name })
+      const inspected = inspectRecord(record, Date.now())
+      expect(inspected.ttl).toBe(30_000_000_000n)
+      expect((inspected.validityMs ?? 0) - before).toBeGreaterThan(3_500_000)
+      expect((inspected.validityMs ?? 0) - before).toBeLessThan(3_700_000)
+      // a call's own ttl wins
+      const own = await tuned.client.name.publish(`/ipfs/${CID}/own`, { allowOffline: true, ttl: '2s' })
+      const again = await node.ask({ type: 'store.get', kind: 'published', name: own.name })
+      expect(inspectRecord(again.record, Date.now()).ttl).toBe(2_000_000_000n)
+    } finally {
+      await tuned.close()
+    }
   })
 
   it('the key option takes a key\'s id as well as its name', async () => {
