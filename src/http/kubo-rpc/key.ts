@@ -3,15 +3,17 @@
  * key.* commands. Ids are IPNS names in `ipns-base` (base36 `k51…` by
  * default), as kubo returns them; the field is `Id`, not `ID`.
  *
- * key/import takes swarmbus's own export document (`swarmbus key export`,
- * `key.export`: the key sealed with an export passphrase) with that
- * passphrase as `password` — as a multipart file, or as the `pem` parameter
- * kubo-rpc-client 7.1 sends. kubo's cleartext formats
- * (libp2p-protobuf-cleartext, pem-pkcs8-cleartext) are refused with 400: a
- * private key never travels unsealed on the bus.
+ * key/import takes kubo's default format, libp2p-protobuf-cleartext (sealed
+ * before it reaches the bus: key-import.ts), or swarmbus's own export
+ * document (`swarmbus key export`: the key sealed with an export
+ * passphrase) with that passphrase as `password` — as a multipart file, or
+ * as the `pem` parameter kubo-rpc-client 7.1 sends. pem-pkcs8-cleartext is
+ * refused with 400.
  */
 import { clientError } from './errors.js'
 import { ipnsBase } from './call.js'
+import { sealCleartextKey } from './key-import.js'
+import type { SealedImport } from './key-import.js'
 import { MAX_EXPORT_CHARS } from '../../actors/keys/key-rules.js'
 import { parseName } from '../../records/name.js'
 import type { Call, Commands } from './call.js'
@@ -27,17 +29,23 @@ function keyOut (k: KeyInfo, base: NameFormat): { Name: string, Id: string } {
   return { Name: k.name, Id: base === 'base36' ? k.ipnsName : parseName(k.ipnsName).name.format(base) }
 }
 
-function exportDocument (params: Params, file: Uint8Array | undefined): string {
+const FORMATS = ['swarmbus-key', 'libp2p-protobuf-cleartext'] as const
+
+/** what key.import gets: a swarmbus export document as given, or a cleartext protobuf sealed on the spot */
+async function importable (params: Params, file: Uint8Array | undefined): Promise<SealedImport> {
   const format = params.string('format', 'f')
-  if (format !== undefined && format !== 'swarmbus-key') {
-    throw clientError(`key/import: format '${format}' is not accepted: send a swarmbus export document (swarmbus key export) and its passphrase as 'password'`)
+  if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+    throw clientError(`key/import: format '${format}' is not supported (${FORMATS.join(', ')})`)
   }
-  const text = file !== undefined ? new TextDecoder().decode(file) : params.string('pem')
-  if (text === undefined || text.length === 0) throw clientError('key/import: the key is required (a multipart file, or the pem parameter)')
-  if (!text.trimStart().startsWith('{')) {
-    throw clientError('key/import: not a swarmbus export document; cleartext keys (libp2p-protobuf-cleartext, pem-pkcs8-cleartext) are not accepted')
-  }
-  return text
+  const pem = params.string('pem')
+  const bytes = file ?? (pem !== undefined ? new TextEncoder().encode(pem) : undefined)
+  if (bytes === undefined || bytes.byteLength === 0) throw clientError('key/import: the key is required (a multipart file, or the pem parameter)')
+  const text = new TextDecoder().decode(bytes)
+  const isDocument = format === 'swarmbus-key' || (format === undefined && text.trimStart().startsWith('{'))
+  if (!isDocument) return await sealCleartextKey(bytes)
+  const passphrase = params.string('password')
+  if (passphrase === undefined || passphrase.length === 0) throw clientError('key/import: the export passphrase is required as \'password\'')
+  return { data: text, passphrase }
 }
 
 async function listKeys ({ node, params, ask }: Call): Promise<Outcome> {
@@ -92,9 +100,7 @@ export const keyCommands: Commands = {
   'key/import': async ({ node, params, ask, file }) => {
     const name = params.arg('name')
     const part = params.string('pem') === undefined ? await file('key', MAX_EXPORT_CHARS) : undefined
-    const data = exportDocument(params, part)
-    const passphrase = params.string('password')
-    if (passphrase === undefined || passphrase.length === 0) throw clientError('key/import: the export passphrase is required as \'password\'')
+    const { data, passphrase } = await importable(params, part)
     const base = ipnsBase(params)
     const info = await node.ask({ type: 'key.import', name, data, passphrase }, ask())
     return { json: keyOut(info, base) }

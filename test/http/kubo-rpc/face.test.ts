@@ -5,7 +5,9 @@
  * CID, a bad multiaddr), the streams, and the transport rules (methods,
  * unknown commands and parameters, the error body, stream headers).
  */
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
+import { nameFromPublicKey } from '../../../src/records/name.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestnet } from '../../../src/node/create-testnet.js'
 import { inspectRecord } from '../../../src/cli/record-inspect.js'
@@ -83,7 +85,7 @@ describe('kubo RPC face with kubo-rpc-client on a 4-node testnet', () => {
     expect(badType.message).toMatch(/unrecognized key type/)
   })
 
-  it('key import: a swarmbus export document and its passphrase, as kubo-rpc-client sends them (pem, password)', async () => {
+  it('key import: a swarmbus export document and its passphrase (as kubo-rpc-client sends them: pem, password), and kubo\'s cleartext protobuf', async () => {
     const made = await node(2).ask({ type: 'key.generate', name: 'travel' })
     const { data } = await node(2).ask({ type: 'key.export', name: 'travel', passphrase: 'export pass' })
     const imported = await f0.client.key.import('arrived', data, 'export pass')
@@ -95,11 +97,26 @@ describe('kubo RPC face with kubo-rpc-client on a 4-node testnet', () => {
     form.append('file', new Blob([data]), 'key')
     const multi = await post(f0, 'key/import', [['arg', 'again'], ['password', 'export pass']], { body: form })
     expect(await multi.json()).toEqual({ Name: 'again', Id: made.ipnsName })
-    const clear = new FormData()
-    clear.append('file', new Blob([new Uint8Array([8, 1, 18, 64])]), 'key')
-    const refused = await post(f0, 'key/import', [['arg', 'clear'], ['format', 'libp2p-protobuf-cleartext']], { body: clear })
-    expect(refused.status).toBe(400)
-    expect(await refused.json()).toMatchObject({ Code: 1, Type: 'error' })
+    // kubo's default format: the cleartext libp2p protobuf, sealed before it reaches the bus
+    const key = await generateKeyPair('Ed25519')
+    const clear = async (query: Array<[string, string]>, bytes: Uint8Array): Promise<Response> => {
+      const form = new FormData()
+      form.append('file', new Blob([bytes]), 'key')
+      return await post(f0, 'key/import', query, { body: form })
+    }
+    const expected = nameFromPublicKey(key.publicKey).format('base36')
+    const explicit = await clear([['arg', 'clear'], ['format', 'libp2p-protobuf-cleartext']], privateKeyToProtobuf(key))
+    expect(await explicit.json()).toEqual({ Name: 'clear', Id: expected })
+    const secp = await generateKeyPair('secp256k1')
+    const byDefault = await clear([['arg', 'clear2']], privateKeyToProtobuf(secp))
+    expect(await byDefault.json()).toEqual({ Name: 'clear2', Id: nameFromPublicKey(secp.publicKey).format('base36') })
+    const listed = await f0.client.key.list()
+    expect(listed.find(k => k.name === 'clear')?.id).toBe(expected)
+    // junk, and a format swarmbus does not read: 400
+    const junk = await clear([['arg', 'junk'], ['format', 'libp2p-protobuf-cleartext']], new Uint8Array([8, 1, 18, 64]))
+    expect(junk.status).toBe(400)
+    expect(await junk.json()).toMatchObject({ Code: 1, Type: 'error' })
+    expect((await clear([['arg', 'pem'], ['format', 'pem-pkcs8-cleartext']], new TextEncoder().encode('-----BEGIN PRIVATE KEY-----'))).status).toBe(400)
   })
 
   it('name publish on one node, resolve through another (the client\'s stream), with options and sub-paths', async () => {
