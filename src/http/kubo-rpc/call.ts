@@ -10,6 +10,9 @@ import type { AskOptions } from '../../actors/runtime/actor.js'
 import type { SwarmNode } from '../../node/create-node.js'
 import type { NameFormat } from '../../records/name.js'
 
+/** ceiling of a call's deadline (the bus clamps at 10 minutes too) */
+export const MAX_CALL_MS = 10 * 60_000
+
 export interface VersionInfo {
   Version: string
   Commit: string
@@ -29,8 +32,14 @@ export interface Call {
   node: SwarmNode
   params: Params
   settings: FaceSettings
-  /** the ask options: the request's deadline (`timeout`, else `fallbackMs` when given) and its abort signal */
-  ask: (fallbackMs?: number) => AskOptions
+  /**
+   * the options of every ask the call makes: its abort signal (the client
+   * left) and one deadline for the whole call, counted from its start — the
+   * nearer of the `timeout` parameter and `limitMs` (the command's own bound,
+   * e.g. name/resolve's dht-timeout), at most 10 minutes; with neither, the
+   * node's default per ask
+   */
+  ask: (limitMs?: number) => AskOptions
   /** the call's file argument (the first multipart part), at most maxBytes; what = its name in errors */
   file: (what: string, maxBytes: number) => Promise<Uint8Array>
 }

@@ -16,6 +16,7 @@ import { keyCommands } from './key.js'
 import { routingCommands } from './routing.js'
 import { swarmCommands, defaultVersion } from './swarm.js'
 import type { Authorizations } from './security.js'
+import { MAX_CALL_MS } from './call.js'
 import type { Call, Commands, FaceSettings, VersionInfo } from './call.js'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { SwarmNode } from '../../node/create-node.js'
@@ -40,8 +41,6 @@ export interface KuboRpcOptions {
 
 export const API_PREFIX = '/api/v0/'
 export const DEFAULT_BODY_LIMIT = 80 * 1_024
-/** ceiling of a call's deadline: kubo's `timeout` or a command's own (the bus clamps at 10 minutes too) */
-export const MAX_TIMEOUT_MS = 10 * 60_000
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
 
 export const COMMANDS: Commands = { ...nameCommands, ...keyCommands, ...routingCommands, ...swarmCommands }
@@ -117,6 +116,7 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
       if (request.method !== 'POST') {
         return await reply.code(405).header('Allow', 'OPTIONS, POST').type('text/plain; charset=utf-8').send('405 - Method Not Allowed\n')
       }
+      const started = Date.now()
       const aborter = new AbortController()
       reply.raw.on('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
       let params: Params
@@ -132,9 +132,11 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
         node,
         params,
         settings,
-        ask: (fallbackMs) => {
-          const ms = timeoutMs ?? fallbackMs
-          return ms === undefined ? { signal: aborter.signal } : { signal: aborter.signal, timeoutMs: Math.min(Math.max(1, ms), MAX_TIMEOUT_MS) }
+        ask: (limitMs) => {
+          // one deadline for the whole call, from its start: the nearer of `timeout` and the command's own bound
+          const bounds = [timeoutMs, limitMs].filter((ms): ms is number => ms !== undefined)
+          if (bounds.length === 0) return { signal: aborter.signal }
+          return { signal: aborter.signal, deadline: started + Math.min(Math.max(1, Math.min(...bounds)), MAX_CALL_MS) }
         },
         file: async (what, maxBytes) => await readFile(request, what, Math.min(maxBytes, bodyLimit))
       }

@@ -5,7 +5,7 @@
  * layer's own checks) and lays it out as kubo does (name-inspect.ts).
  */
 import { ERR_CLIENT, KuboRpcError, clientError } from './errors.js'
-import { ipnsBase } from './call.js'
+import { MAX_CALL_MS, ipnsBase } from './call.js'
 import { inspectionReply } from './name-inspect.js'
 import { MAX_RECORD_SIZE } from '../../records/codec.js'
 import { parseName } from '../../records/name.js'
@@ -69,8 +69,8 @@ export const nameCommands: Commands = {
     const count = params.int('dht-record-count', 'dhtrc')
     if (count !== undefined && (count < 0 || count > MAX_QUORUM)) throw clientError(`dht-record-count must be from 0 to ${MAX_QUORUM}`)
     const dhtTimeout = params.duration('dht-timeout', 'dhtt')
-    const options = ask(dhtTimeout === undefined ? RESOLVE_TIMEOUT_MS : dhtTimeout === 0 ? Number.MAX_SAFE_INTEGER : dhtTimeout)
-    if (dhtTimeout !== undefined && dhtTimeout > 0 && options.timeoutMs !== undefined) options.timeoutMs = Math.min(options.timeoutMs, dhtTimeout)
+    // dht-timeout 0 is no bound of its own: the 10-minute ceiling (or `timeout`)
+    const options = ask(dhtTimeout === undefined ? RESOLVE_TIMEOUT_MS : dhtTimeout === 0 ? MAX_CALL_MS : dhtTimeout)
     const resolve = async (): Promise<{ Path: string }> => {
       const reply = await node.ask({
         type: 'ipns.resolve',
