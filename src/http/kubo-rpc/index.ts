@@ -84,7 +84,8 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
     })
 
     app.addHook('onRequest', async (request, reply) => {
-      const path = request.url.split('?', 1)[0] ?? ''
+      // the decoded path the route matched (what dispatch uses), as kubo checks Go's decoded URL.Path
+      const path = `${API_PREFIX}${(request.params as { '*'?: string })['*'] ?? ''}`
       const origin = request.headers.origin
       const refusal = crossSiteRefusal({
         method: request.method,

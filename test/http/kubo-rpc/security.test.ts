@@ -60,6 +60,11 @@ describe('kubo RPC security', () => {
     const outside = await failure(all(bob.client.name.resolve(node.peerId)))
     expect(outside.response?.status).toBe(403)
     expect((await post(locked, 'key/list', [], { headers: { authorization: basic('bob', 'nope') } })).status).toBe(403)
+    // the check is on the decoded path the command is dispatched by
+    const encoded = await fetch(`${locked.url}/api/v0/%6Bey/list`, { method: 'POST', headers: { authorization: basic('bob', 'pw') } })
+    expect(encoded.status).toBe(200)
+    const escape = await fetch(`${locked.url}/api/v0/key%2F..%2Fname/resolve?arg=${node.peerId}`, { method: 'POST', headers: { authorization: basic('bob', 'pw') } })
+    expect(escape.status).toBe(404)
   })
 
   it('without authorizations the API is open (loopback is the protection)', async () => {
