@@ -35,7 +35,7 @@ export interface KuboRpcOptions {
   agentVersion?: string
   /** name/publish's record lifetime and TTL when a call gives none (default the bus's: 48 h and 5 min) */
   publish?: { lifetimeMs?: number, ttlMs?: number }
-  /** the largest multipart body accepted (default 80 KiB: a 64 KiB key or value and the framing) */
+  /** the largest body accepted (default 80 KiB — a 64 KiB key or value and the framing — or the server's bodyLimit when lower) */
   bodyLimit?: number
 }
 
@@ -67,9 +67,9 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
   const allowedOrigins = options.allowedOrigins?.map(o => o.toLowerCase())
   const version = { ...defaultVersion(), ...options.version }
   const settings: FaceSettings = { version, agentVersion: options.agentVersion ?? `swarmbus/${version.Version}`, publish: { ...options.publish } }
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
-
   return async (app) => {
+    // the server's own body limit, when it is lower, unless a limit was given
+    const bodyLimit = options.bodyLimit ?? Math.min(DEFAULT_BODY_LIMIT, app.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT)
     // only these parsers in this context: multipart for file arguments, and a bounded drain for any other body
     app.removeAllContentTypeParsers()
     await app.register(multipart, { limits: { fileSize: bodyLimit, files: 1, fields: 8, parts: 8 } })

@@ -121,6 +121,11 @@ describe('kubo RPC security', () => {
     const blob = await post(open, 'key/list', [], { body: new Uint8Array(200 * 1024), headers: { 'content-type': 'application/octet-stream' } })
     expect(blob.status).toBe(413)
     expect(await blob.json()).toMatchObject({ Code: 1, Type: 'error' })
+    // a server with a lower body limit lowers the face's
+    const tight = await startFace(node, {}, undefined, { bodyLimit: 16 * 1024 })
+    faces.push(tight)
+    expect((await post(tight, 'key/list', [], { body: new Uint8Array(20 * 1024), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(413)
+    expect((await post(tight, 'key/list', [], { body: new Uint8Array(10 * 1024), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(200)
     // a JSON body is not parsed either (kubo takes none)
     const json = await post(open, 'key/list', [], { body: '{not json', headers: { 'content-type': 'application/json' } })
     expect(json.status).toBe(200)

@@ -19,8 +19,8 @@ export interface Face {
   close: () => Promise<void>
 }
 
-export async function startFace (node: SwarmNode, options?: KuboRpcOptions, headers?: Record<string, string>): Promise<Face> {
-  const app = Fastify({ logger: false })
+export async function startFace (node: SwarmNode, options?: KuboRpcOptions, headers?: Record<string, string>, server: { bodyLimit?: number } = {}): Promise<Face> {
+  const app = Fastify({ logger: false, ...server })
   await app.register(kuboRpcFace(node, options))
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
