@@ -25,7 +25,7 @@ const META_KEY = new Key('/swarmbus/keystore/meta')
 const KEYS_PREFIX = '/swarmbus/keys'
 // (query with a trailing slash: '/swarmbus/keys' is also a prefix of '/swarmbus/keystore')
 const CHECK_PLAINTEXT = new TextEncoder().encode('swarmbus keystore v1')
-const EXPORT_AAD = 'swarmbus-key-export'
+export const EXPORT_AAD = 'swarmbus-key-export'
 /** most keys one keystore holds */
 export const MAX_KEYS = 10_000
 
