@@ -11,6 +11,7 @@ import { intFlag, parse, UsageError } from './args.js'
 import { runGroup, subcommandTable } from './command-group.js'
 import type { Subcommand } from './command-group.js'
 import { fmtMs, round } from './format.js'
+import { publishThroughDaemon, resolveThroughDaemon, runningDaemon } from './name-daemon.js'
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, refusePlainPassphrase, repoOf } from './key-repo.js'
 import { compactLifecycle } from './name-lifecycle.js'
 import { durationFlag, formatDuration } from './record-duration.js'
@@ -103,9 +104,11 @@ ${DURATIONS}`,
 export const help = `Usage: swarmbus name <command> [arguments] [options]
 
 IPNS names: publish a path under a repo key's name, resolve a name to its
-path. Each command opens the repo's node, joins the peers given with
---bootstrap (a DHT client: it asks, it does not serve), waits until its routing
-table has peers, runs one publish or resolve, and stops. See docs/ipns.md.
+path. When a daemon runs on --repo DIR (swarmbus daemon), the command goes to
+it over its RPC API and needs no --bootstrap. Otherwise each command opens the
+repo's node, joins the peers given with --bootstrap (a DHT client: it asks, it
+does not serve), waits until its routing table has peers, runs one publish or
+resolve, and stops. See docs/ipns.md and docs/daemon.md.
 
 Commands:
 ${subcommandTable(SUBS)}
@@ -164,6 +167,10 @@ async function publish (argv: string[]): Promise<number> {
   const lifetimeMs = durationFlag(command, p.values, 'lifetime', 1)
   const ttlMs = durationFlag(command, p.values, 'ttl', 0)
   const repo = repoOf(command, p.values)
+  const daemon = p.values.offline === true ? undefined : await runningDaemon(repo)
+  if (daemon !== undefined) {
+    return await publishThroughDaemon(command, daemon, p.values, value, { key, lifetimeMs, ttlMs })
+  }
   const net = await networkFlags(command, p.values)
   const cmd: IpnsPublish = {
     type: 'ipns.publish',
@@ -212,6 +219,8 @@ async function resolve (argv: string[]): Promise<number> {
   } catch {
     // not a name at all: validate() says why
   }
+  const daemon = p.values.offline === true || typeof p.values.repo !== 'string' ? undefined : await runningDaemon(repoOf(command, p.values))
+  if (daemon !== undefined) return await resolveThroughDaemon(command, daemon, p.values, name, { nocache: p.values.nocache === true, quorum })
   const net = await networkFlags(command, p.values, !domain)
   const cmd: IpnsResolve = {
     type: 'ipns.resolve',
@@ -248,3 +257,4 @@ async function resolve (argv: string[]): Promise<number> {
     return failed(command, err, net.json, false)
   }
 }
+

@@ -5,13 +5,16 @@
  *
  * - the Delegated Routing V1 server (src/http/routing-v1/), /routing/v1/…;
  * - Prometheus metrics at /debug/metrics/prometheus (src/http/metrics/);
- * - the kubo RPC subset (src/http/kubo-rpc/), with API.Authorizations and
- *   the Origin checks for /api/v0, once it lands.
+ * - the kubo RPC subset at /api/v0 (src/http/kubo-rpc/), with
+ *   API.Authorizations and the Origin checks, and Ipns.RecordLifetime /
+ *   RecordTTL as name/publish's defaults.
  *
  * Every face gets the node the metrics observe (`metrics.attach`), so the
  * IPNS asks it makes are counted and timed.
  */
+import { kuboRpcFace } from '../http/kubo-rpc/index.js'
 import { metricsFace } from '../http/metrics/index.js'
+import { ms } from './config-schema.js'
 import { routingV1Face } from '../http/routing-v1/index.js'
 import type { Logger } from 'pino'
 import type { SwarmMetrics } from '../http/metrics/index.js'
@@ -32,7 +35,15 @@ export interface FaceContext {
 }
 
 export function daemonFaces (ctx: FaceContext): HttpFace[] {
+  const { config } = ctx
   return [
+    {
+      name: 'kubo-rpc',
+      plugin: kuboRpcFace(ctx.node, {
+        authorizations: config.API.Authorizations,
+        publish: { lifetimeMs: ms(config.Ipns.RecordLifetime), ttlMs: ms(config.Ipns.RecordTTL) }
+      })
+    },
     { name: 'routing-v1', plugin: routingV1Face(ctx.node) },
     { name: 'metrics', plugin: metricsFace(ctx.node, { metrics: ctx.metrics }) }
   ]

@@ -233,3 +233,37 @@ describe('swarmbus daemon', () => {
     expect(await inFlight).not.toBe(200)
   })
 })
+
+describe('the daemon on a local testnet, used from another shell and from kubo-rpc-client', () => {
+  it('swarmbus name publish/resolve --repo DIR go through the running daemon; kubo-rpc-client publishes and resolves through it', async () => {
+    const { createTestnet } = await import('../../src/index.js')
+    const { create } = await import('kubo-rpc-client')
+    const net = await createTestnet({ nodes: 3 })
+    try {
+      const path = await repo({ Bootstrap: [net.nodes[0]!.multiaddrs[0]] })
+      const d = await daemon(path)
+      const VALUE = '/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui'
+      const pub = await cli(['name', 'publish', VALUE, '--repo', path, '--json'])
+      expect(pub.code, pub.stderr).toBe(0)
+      const published = JSON.parse(pub.stdout) as { name: string, value: string, daemon: string }
+      expect(published).toMatchObject({ value: VALUE, daemon: d.url })
+      // the record reached the testnet: a node there resolves it from the DHT
+      expect(await net.nodes[2]!.ask({ type: 'ipns.resolve', name: published.name, nocache: true })).toMatchObject({ value: VALUE, source: 'dht' })
+      const res = await cli(['name', 'resolve', published.name, '--repo', path, '--nocache'])
+      expect([res.code, res.stdout], res.stderr).toEqual([0, `${VALUE}\n`])
+
+      // a script of a kubo user
+      const kubo = create({ url: `${d.url}/api/v0` })
+      const other = '/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+      const r = await kubo.name.publish(other)
+      expect(r.name).toBe(published.name)
+      let last = ''
+      for await (const p of kubo.name.resolve(r.name, { nocache: true })) last = p
+      expect(last).toBe(other)
+      d.child.kill('SIGTERM')
+      expect(await d.exited).toEqual({ code: 0, signal: null })
+    } finally {
+      await net.stop()
+    }
+  })
+})
