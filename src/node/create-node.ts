@@ -11,6 +11,7 @@ import { swarmActor } from '../actors/swarm/swarm-actor.js'
 import { systemActor } from '../actors/system/system-actor.js'
 import { ActorSystem } from '../actors/runtime/system.js'
 import { openTraceFile } from './trace-file.js'
+import { guardedConnectionGater } from './network-guard.js'
 import type { TraceFile, TraceFileStatus } from './trace-file.js'
 import { RealClock } from '../platform/real-clock.js'
 import { loadIdentity, openRepo } from './repo.js'
@@ -196,6 +197,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
     const portClock = new RealClock()
+    // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
+    const gater = guardedConnectionGater(options.connectionGater)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
       clock: portClock,
       datastore: dhtDatastore,
@@ -204,7 +207,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(listen !== undefined ? { listen } : {}),
       ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
       ...(options.announce !== undefined ? { announce: options.announce } : {}),
-      ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
+      ...(gater !== undefined ? { connectionGater: gater } : {}),
       mode: options.mode ?? 'server',
       loopback: options.loopback ?? false,
       validators,
