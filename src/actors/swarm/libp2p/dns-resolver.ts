@@ -17,6 +17,7 @@ import { dns, RecordType } from '@multiformats/dns'
 import { dnsOverHttps } from '@multiformats/dns/resolvers'
 import type { Answer, DNS, DNSResponse, QueryOptions } from '@multiformats/dns'
 import type { DNSResolver } from '@multiformats/dns/resolvers'
+import { txtData } from '../../dnslink/dns-ops.js'
 
 /** c-ares timeout per try and tries per server: a dead server costs at most ~2 × (2 s + 1 s) */
 const TRY_MS = 2_000
@@ -56,13 +57,25 @@ function nodeServerResolver (server: string): DNSResolver {
 }
 
 /**
+ * dnsOverHttps gives a TXT answer's data as it decodes it (its
+ * character-strings, bytes), libp2p's /dnsaddr resolver reads a string:
+ * join them, as node:dns does
+ */
+function withTextTxt (resolver: DNSResolver): DNSResolver {
+  return async (name, options) => {
+    const response = await resolver(name, options)
+    return { ...response, Answer: response.Answer.map(a => a.type === RecordType.TXT ? { ...a, data: txtData(a.data) } : a) }
+  }
+}
+
+/**
  * A resolver asking these servers (DNS-over-HTTPS URLs or plain addresses),
  * tried in turn; undefined for none (libp2p's default). Throws on a malformed
  * address.
  */
 export function dnsForServers (servers: readonly string[] | undefined): DNS | undefined {
   if (servers === undefined || servers.length === 0) return undefined
-  const resolvers = servers.map(s => /^https?:\/\//.test(s) ? dnsOverHttps(s) : nodeServerResolver(s))
+  const resolvers = servers.map(s => /^https?:\/\//.test(s) ? withTextTxt(dnsOverHttps(s)) : nodeServerResolver(s))
   // in the order given (the package's default shuffles them)
   return dns({ resolvers: { '.': resolvers }, cacheSize: CACHE_SIZE, sorter: () => 0 })
 }
