@@ -26,7 +26,10 @@ import type { CachedPeerStore } from '../tweaks/peer-info-cache.js'
 import type { GetValueRpc, PutValueRpc } from '../dht-client/kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
-import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, peerInfoMapperFor } from './libp2p-options.js'
+import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, modeFor, peerInfoMapperFor } from './libp2p-options.js'
+import { LOCAL_PROFILE } from './profiles.js'
+import { NetworkWatch } from './network-watch.js'
+import type { NetworkStatus } from '../../../messages/swarm.js'
 import { kadId, LOOKUP_K, lookupValues } from '../dht-client/value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
 import { notFoundError, notStartedError, PortNotFoundError, toPortError } from '../port-errors.js'
@@ -98,6 +101,7 @@ class Libp2pDhtPort implements DhtPort {
   private readonly clock: Clock
   private readonly liveness: PeerLiveness
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
+  private readonly network: NetworkWatch
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions, private readonly peerInfoCache: CachedPeerStore | undefined) {
     this.node = node
@@ -129,6 +133,12 @@ class Libp2pDhtPort implements DhtPort {
       }
     }
     this.putValueRpc = libp2pPutValueRpc(this.streams)
+    const profile = options.profile ?? LOCAL_PROFILE
+    this.network = new NetworkWatch(node, { profile: profile.name, modeSetting: modeFor(options), autonat: profile.autonat, upnp: profile.upnp })
+  }
+
+  onNetworkChange (fn: (status: NetworkStatus) => void): () => void {
+    return this.network.onChange(fn)
   }
 
   multiaddrs (): string[] {
@@ -370,13 +380,15 @@ class Libp2pDhtPort implements DhtPort {
       mode: this.node.services.dht.getMode(),
       ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
       dhtRequests: this.streams.stats(),
-      ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {})
+      ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {}),
+      network: this.network.status()
     }
   }
 
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.network.stop()
     this.streams.close()
     await this.node.stop()
   }

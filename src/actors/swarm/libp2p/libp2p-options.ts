@@ -135,17 +135,28 @@ export async function ed25519KeyFromSeed (seed: Uint8Array): Promise<Ed25519Priv
   return generateKeyPairFromSeed('Ed25519', seed)
 }
 
+function listenFor (options: Libp2pDhtPortOptions): string[] {
+  const profile = options.profile ?? LOCAL_PROFILE
+  return options.listen ?? [...profile.listen, ...profile.websockets]
+}
+
+/** the DHT mode setting a port runs with: the option, else the profile's; a dial-only node is a client (nobody can dial it) */
+export function modeFor (options: Libp2pDhtPortOptions): 'server' | 'client' | 'auto' {
+  if (options.mode !== undefined) return options.mode
+  if (listenFor(options).length === 0 && options.announce === undefined) return 'client'
+  return (options.profile ?? LOCAL_PROFILE).mode
+}
+
 export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOptions<PortServices> {
   const transport = options.transport ?? 'tcp'
   const profile = options.profile ?? LOCAL_PROFILE
   if (transport === 'memory' && options.listen === undefined) {
     throw new RangeError('a memory-transport port needs listen: [\'/memory/<name>\'] (or [] for a dial-only node)')
   }
-  const listen = options.listen ?? [...profile.listen, ...profile.websockets]
+  const listen = listenFor(options)
   const websockets = transport === 'tcp' && (profile.websockets.length > 0 || listen.some(a => /\/wss?(\/|$)/.test(a)))
   const loopback = options.loopback ?? profile.loopback
-  // a node nobody can dial serves nobody: dial-only is a client unless told otherwise
-  const mode = options.mode ?? (listen.length === 0 && options.announce === undefined ? 'client' : profile.mode)
+  const mode = modeFor(options)
   const cacheLimits = options.peerInfoCache ?? {}
   const clock = options.clock ?? new RealClock()
   const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> =>
