@@ -23,6 +23,7 @@ import { tcp } from '@libp2p/tcp'
 import { RealClock } from '../../../platform/real-clock.js'
 import { keyCachingNoiseCrypto } from '../tweaks/noise-crypto.js'
 import { withPeerInfoCache } from '../tweaks/peer-info-cache.js'
+import { withFreshDialBack } from '../tweaks/autonat-dial-back.js'
 import type { CachedPeerStore, PeerInfoCacheLimits } from '../tweaks/peer-info-cache.js'
 import type { Clock } from '../../runtime/clock.js'
 import type { Identify } from '@libp2p/identify'
@@ -170,7 +171,8 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
   }
   const extra: Record<string, unknown> = {
     ...(profile.identifyPush ? { identifyPush: identifyPush() } : {}),
-    ...(profile.autonat ? { autoNAT: autoNAT() } : {}),
+    // dial-backs on a fresh connection, or no js-libp2p peer can confirm another's address (tweaks/autonat-dial-back.ts)
+    ...(profile.autonat ? { autoNAT: withFreshDialBack(autoNAT()) } : {}),
     ...(profile.upnp ? { upnp: uPnPNAT() } : {})
   }
   const services = {
