@@ -100,6 +100,18 @@ export interface NetworkStatus {
   modeChanges: number
   autonat: boolean
   upnp: boolean
+  /** the sweep of expired DHT records (absent when off) */
+  recordSweep?: RecordSweepStats
+}
+
+/** sweeps of expired DHT value records from the store */
+export interface RecordSweepStats {
+  runs: number
+  removed: number
+  failed: number
+  /** wall time of the last finished sweep */
+  lastRunAt?: number
+  lastError?: string
 }
 
 export interface SwarmStatusReply {

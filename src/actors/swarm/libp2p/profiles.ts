@@ -59,12 +59,26 @@ export interface DhtLimits {
   maxInboundStreams: number
   /** DHT streams we open to a peer at once, per connection */
   maxOutboundStreams: number
-  /** provider records: how long one is valid (s), how often expired ones are swept (s) */
-  providers?: { provideValidity: number, cleanupInterval: number }
-  /** kad-dht's reprovider: how often it checks (ms), how long before expiry it re-provides (ms), validity (ms), concurrency */
+  /**
+   * kad-dht's reprovider, which in 16.4 also sweeps provider records: every
+   * `interval` ms it deletes other peers' provider records older than
+   * `validity` ms and re-provides ours once they are within `threshold` ms
+   * of it; `concurrency` re-provides at once (its `providers` settings are
+   * not read by 16.4)
+   */
   reprovide?: { interval: number, threshold: number, validity: number, concurrency: number }
   /** how often kad-dht looks itself up to refresh the routing table near its id (ms) */
   querySelfInterval?: number
+}
+
+/** the sweep of expired DHT value records from the store (record-sweeper.ts) */
+export interface RecordSweepSettings {
+  /** time between sweeps (ms) */
+  intervalMs: number
+  /** a record received longer ago than this is removed (kad-dht serves none older than 48 h) */
+  maxAgeMs: number
+  /** records read per sweep at most (default 100,000) */
+  maxPerSweep?: number
 }
 
 export interface NetworkProfile {
@@ -92,6 +106,8 @@ export interface NetworkProfile {
   readonly dht?: DhtLimits
   /** peer store pruning: addresses expire after maxAddressAge, address-less peers after maxPeerAge (ms) */
   readonly peerStore?: { maxAddressAge: number, maxPeerAge: number }
+  /** expired DHT records removed from the store on a schedule; undefined: never (kad-dht drops one only when it is asked for) */
+  readonly recordSweep?: RecordSweepSettings
 }
 
 /** Settings that adjust a profile; each field replaces the profile's value. */
@@ -110,6 +126,8 @@ export interface NetworkSettings {
   connections?: Partial<ConnectionLimits>
   dht?: Partial<DhtLimits>
   peerStore?: { maxAddressAge?: number, maxPeerAge?: number }
+  /** the expired-record sweep's schedule, or false for none */
+  recordSweep?: Partial<RecordSweepSettings> | false
 }
 
 const HOUR = 3_600_000
@@ -127,7 +145,6 @@ const AMINO_DHT: DhtLimits = {
   maxInboundStreams: 32,
   maxOutboundStreams: 64,
   // go-libp2p / kubo: provider records live 48 h, are re-provided every 22 h
-  providers: { provideValidity: 48 * 3600, cleanupInterval: 3600 },
   reprovide: { interval: HOUR, threshold: 26 * HOUR, validity: 48 * HOUR, concurrency: 10 },
   querySelfInterval: 5 * 60_000
 }
@@ -166,7 +183,8 @@ export const AMINO_PROFILE: NetworkProfile = Object.freeze({
   identifyPush: true,
   connections: AMINO_CONNECTIONS,
   dht: AMINO_DHT,
-  peerStore: { maxAddressAge: HOUR, maxPeerAge: 6 * HOUR }
+  peerStore: { maxAddressAge: HOUR, maxPeerAge: 6 * HOUR },
+  recordSweep: { intervalMs: HOUR, maxAgeMs: 48 * HOUR }
 })
 
 const PROFILES: Record<NetworkName, NetworkProfile> = { local: LOCAL_PROFILE, amino: AMINO_PROFILE }
@@ -190,7 +208,7 @@ export function resolveNetworkProfile (network: NetworkName | NetworkSettings | 
   if (base === undefined) throw new RangeError(`unknown network profile '${String(settings.profile)}' (expected 'local' or 'amino')`)
   checkPort('tcpPort', settings.tcpPort)
   if (settings.wsPort !== false) checkPort('wsPort', settings.wsPort)
-  for (const [k, v] of Object.entries({ ...settings.connections, ...settings.dht, ...settings.peerStore })) {
+  for (const [k, v] of Object.entries({ ...settings.connections, ...settings.dht, ...settings.peerStore, ...(settings.recordSweep !== false ? settings.recordSweep : {}) })) {
     if (typeof v === 'number') positive(k, v)
   }
   const tcpPort = settings.tcpPort
@@ -211,8 +229,14 @@ export function resolveNetworkProfile (network: NetworkName | NetworkSettings | 
   const peerStore = base.peerStore !== undefined || settings.peerStore !== undefined
     ? { maxAddressAge: HOUR, maxPeerAge: 6 * HOUR, ...base.peerStore, ...settings.peerStore }
     : undefined
+  const recordSweep = settings.recordSweep === false
+    ? undefined
+    : base.recordSweep !== undefined || settings.recordSweep !== undefined
+      ? { intervalMs: HOUR, maxAgeMs: 48 * HOUR, ...base.recordSweep, ...settings.recordSweep }
+      : undefined
+  const { recordSweep: _drop, ...rest } = base
   return Object.freeze({
-    ...base,
+    ...rest,
     listen,
     websockets,
     noAnnounce: settings.noAnnounce ?? base.noAnnounce,
@@ -221,6 +245,7 @@ export function resolveNetworkProfile (network: NetworkName | NetworkSettings | 
     identifyPush: settings.identifyPush ?? base.identifyPush,
     ...(connections !== undefined ? { connections } : {}),
     ...(dht !== undefined ? { dht } : {}),
-    ...(peerStore !== undefined ? { peerStore } : {})
+    ...(peerStore !== undefined ? { peerStore } : {}),
+    ...(recordSweep !== undefined ? { recordSweep } : {})
   })
 }

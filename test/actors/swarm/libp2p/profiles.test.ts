@@ -39,6 +39,9 @@ describe('network profiles', () => {
     expect(o.peerStore).toEqual({ maxAddressAge: 3_600_000, maxPeerAge: 21_600_000 })
     expect(AMINO_PROFILE.mode).toBe('auto')
     expect(AMINO_PROFILE.upnp).toBe(false)
+    expect(AMINO_PROFILE.recordSweep).toEqual({ intervalMs: 3_600_000, maxAgeMs: 48 * 3_600_000 })
+    expect(AMINO_PROFILE.dht?.reprovide).toEqual({ interval: 3_600_000, threshold: 26 * 3_600_000, validity: 48 * 3_600_000, concurrency: 10 })
+    expect(LOCAL_PROFILE.recordSweep).toBeUndefined()
   })
 
   it('settings replace each value: ports, WebSockets off, UPnP on, limits', async () => {
@@ -52,6 +55,8 @@ describe('network profiles', () => {
     const o = await optionsFor(p)
     expect(o.transports).toHaveLength(1)
     expect(Object.keys(o.services ?? {}).sort()).toEqual(['dht', 'identify', 'identifyPush', 'ping', 'upnp'])
+    expect(resolveNetworkProfile({ profile: 'amino', recordSweep: false }).recordSweep).toBeUndefined()
+    expect(resolveNetworkProfile({ profile: 'local', recordSweep: { intervalMs: 60_000 } }).recordSweep).toEqual({ intervalMs: 60_000, maxAgeMs: 48 * 3_600_000 })
     expect(resolveNetworkProfile({ profile: 'local', tcpPort: 4101, wsPort: 4102 }).listen).toEqual(['/ip4/127.0.0.1/tcp/4101'])
     expect(resolveNetworkProfile({ profile: 'local', wsPort: 4102 }).websockets).toEqual(['/ip4/127.0.0.1/tcp/4102/ws'])
   })
