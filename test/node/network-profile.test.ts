@@ -11,6 +11,7 @@ import { createNode } from '../../src/node/create-node.js'
 import { AMINO_BOOTSTRAP } from '../../src/actors/swarm/libp2p/profiles.js'
 import { startDnsServer } from '../helpers/dns-server.js'
 import { takeNetworkViolations } from '../setup/network-guard.js'
+import { poll } from './support.js'
 import type { SwarmNode } from '../../src/node/create-node.js'
 import type { BootstrapError } from '../../src/messages/errors.js'
 
@@ -62,6 +63,23 @@ describe('network profiles on live nodes', () => {
     const wsDialer = await node({ loopback: true, listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
     const dialled = await wsDialer.ask({ type: 'swarm.dial', multiaddr: ws ?? '' })
     expect(dialled.peerId).toBe(amino.peerId)
+  })
+
+  it('the connection limit holds: past maxConnections libp2p prunes back to it', async () => {
+    const others = await Promise.all([0, 1, 2, 3].map(async () => await node({})))
+    const fill = async (hub: SwarmNode): Promise<number> => {
+      let dialled = 0
+      for (const o of others) if ((await o.ask({ type: 'swarm.dial', multiaddr: hub.multiaddrs[0] ?? '' }).catch(() => undefined)) !== undefined) dialled++
+      return dialled
+    }
+    // without a limit of its own (libp2p's default, 300) a node keeps more than two
+    const open = await node({})
+    expect(await fill(open)).toBe(4)
+    expect((await open.ask({ type: 'swarm.status' })).connections).toBeGreaterThan(2)
+    const hub = await node({ network: { profile: 'local', connections: { maxConnections: 2 } } })
+    // (a dial the pruner cuts short during its upgrade fails: count none here)
+    await fill(hub)
+    expect(await poll(async () => (await hub.ask({ type: 'swarm.status' })).connections <= 2, 10_000)).toBe(true)
   })
 
   it('amino with its own bootstrap list tries exactly kubo\'s peers, and the guard stops every one', async () => {
