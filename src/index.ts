@@ -12,6 +12,7 @@ import './messages/republish.js'
 
 export { createNode } from './node/create-node.js'
 export type { NodeOptions, SwarmNode } from './node/create-node.js'
+export type { NetworkName, NetworkSettings } from './actors/swarm/libp2p/profiles.js'
 export type { TraceFileStatus } from './node/trace-file.js'
 export { createTestnet } from './node/create-testnet.js'
 export type { Testnet, TestnetOptions } from './node/create-testnet.js'

@@ -84,6 +84,36 @@ export interface DhtRequestStats {
 /** kad-dht's reads of peers through the port's cache (peer-info-cache.ts) */
 export interface PeerInfoCacheStats { hits: number, misses: number, invalidations: number, size: number }
 
+/** where the node stands on its network (docs/network.md); also the detail of `swarm:mode` progress events */
+export interface NetworkStatus {
+  /** the network profile the node runs: 'local' or 'amino' */
+  profile: string
+  /** the DHT mode setting: fixed, or 'auto' (kad-dht decides from the node's confirmed addresses) */
+  modeSetting: 'server' | 'client' | 'auto'
+  /** the mode now */
+  mode: 'server' | 'client'
+  /** 'public' when the node announces an address that is not private (others can dial it), else 'private' */
+  reachability: 'public' | 'private'
+  /** those public addresses (at most 8) */
+  publicAddresses: string[]
+  /** DHT mode switches since the node started */
+  modeChanges: number
+  autonat: boolean
+  upnp: boolean
+  /** the sweep of expired DHT records (absent when off) */
+  recordSweep?: RecordSweepStats
+}
+
+/** sweeps of expired DHT value records from the store */
+export interface RecordSweepStats {
+  runs: number
+  removed: number
+  failed: number
+  /** wall time of the last finished sweep */
+  lastRunAt?: number
+  lastError?: string
+}
+
 export interface SwarmStatusReply {
   peerId: string
   multiaddrs: string[]
@@ -96,6 +126,8 @@ export interface SwarmStatusReply {
   dhtRequests?: DhtRequestStats
   /** kad-dht's reads of the peers it names in answers, served by the port's cache (absent when off) */
   peerInfoCache?: PeerInfoCacheStats
+  /** profile, mode setting, reachability (absent without libp2p) */
+  network?: NetworkStatus
   /** asks the swarm actor is serving now (each with its own deadline) */
   pendingQueries: number
   /** libp2p operations still running (an answered or cancelled query stays here until libp2p has stopped it) */

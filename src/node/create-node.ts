@@ -11,6 +11,10 @@ import { swarmActor } from '../actors/swarm/swarm-actor.js'
 import { systemActor } from '../actors/system/system-actor.js'
 import { ActorSystem } from '../actors/runtime/system.js'
 import { openTraceFile } from './trace-file.js'
+import { guardedConnectionGater } from './network-guard.js'
+import { resolveNetworkProfile } from '../actors/swarm/libp2p/profiles.js'
+import type { NetworkName, NetworkSettings } from '../actors/swarm/libp2p/profiles.js'
+import { dnsForServers } from '../actors/swarm/libp2p/dns-resolver.js'
 import type { TraceFile, TraceFileStatus } from './trace-file.js'
 import { RealClock } from '../platform/real-clock.js'
 import { loadIdentity, openRepo } from './repo.js'
@@ -81,8 +85,20 @@ export interface NodeOptions {
   /** deterministic identity (for a new repo) and seeded randomness */
   seed?: number
   transport?: 'tcp' | 'memory'
-  /** DHT server (default) or client */
-  mode?: 'server' | 'client'
+  /**
+   * DHT server, client, or 'auto' (kad-dht decides: server once the node has
+   * a confirmed public address); default the network profile's (local:
+   * server, amino: auto; a dial-only node, `listen: []`: client)
+   */
+  mode?: 'server' | 'client' | 'auto'
+  /**
+   * the network profile (docs/network.md): 'local' (default: loopback, dials
+   * nothing it was not given) or 'amino' (the public IPFS DHT: its bootstrap
+   * peers, TCP 4001 + WebSockets 4002 on every interface, AutoNAT, …), or
+   * settings on top of one; bootstrap, listen, announce, mode and loopback
+   * given here override the profile's
+   */
+  network?: NetworkName | NetworkSettings
   /** testnet settings: keep loopback addresses in the DHT, allow-list loopback dials */
   loopback?: boolean
   /** deadline of an ask that names none (default 30 s) */
@@ -172,6 +188,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     throw new RangeError('bootstrapTimeoutMs must be a positive number of ms')
   }
   const transport = options.transport ?? 'tcp'
+  // a malformed network setting fails before anything is opened
+  const profile = resolveNetworkProfile(options.network)
+  const bootstrap = options.bootstrap ?? [...profile.bootstrap]
   const repo = await openRepo(options.repo ?? 'memory')
   let port: DhtPort | undefined
   let verifier: BatchVerifier | undefined
@@ -180,6 +199,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // DNS settings first: a malformed server address or setting fails before anything starts
     const { servers: dnsServers, lookup: dnsLookup, ...dnsSettings } = options.dns ?? {}
     const dnslink = dnslinkActor({ ...dnsSettings, ops: dnsLookup ?? nodeDnsOps(dnsServers !== undefined ? { servers: dnsServers } : {}) })
+    // /dnsaddr bootstrap addresses resolve on the same servers as DNSLink
+    const dialDns = dnsForServers(dnsServers)
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
     verifier = options.verifier === 'inline'
@@ -204,18 +225,22 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
     const portClock = new RealClock()
+    // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
+    const gater = guardedConnectionGater(options.connectionGater)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
       clock: portClock,
       datastore: dhtDatastore,
       privateKey,
       transport,
       ...(listen !== undefined ? { listen } : {}),
-      ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
+      profile,
+      ...(dialDns !== undefined ? { dns: dialDns } : {}),
+      ...(bootstrap.length > 0 ? { bootstrap } : {}),
       ...(options.announce !== undefined ? { announce: options.announce } : {}),
-      ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
+      ...(gater !== undefined ? { connectionGater: gater } : {}),
       ...(options.libp2pMetrics !== undefined ? { metrics: options.libp2pMetrics } : {}),
-      mode: options.mode ?? 'server',
-      loopback: options.loopback ?? false,
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
+      ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
       validators,
       selectors,
       rejections: () => rejected.snapshot()
@@ -283,7 +308,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
         await stopping
       }
     }
-    if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
+    if (bootstrap.length > 0) {
       const timeoutMs = options.bootstrapTimeoutMs ?? 10_000
       let reached = 0
       let why: string
@@ -297,7 +322,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       } catch (err) {
         cause = err
         why = `the bootstrap failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
-        failures = options.bootstrap.map(addr => ({ addr, error: why }))
+        failures = bootstrap.map(addr => ({ addr, error: why }))
       }
       // a node that reaches none of its bootstrap peers says so, unless it was told to start alone and keep trying
       if (reached === 0 && bootstrapRetry === undefined) {

@@ -28,7 +28,7 @@
  * Streams end after at most a bounded number of items (the libp2p
  * implementation: 256) and stop their query then.
  */
-import type { DhtRequestStats, PeerInfoCacheStats } from '../../messages/swarm.js'
+import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats } from '../../messages/swarm.js'
 
 export interface DhtPeerInfo {
   /** base58btc peer id (12D3Koo… / Qm…) */
@@ -80,6 +80,8 @@ export interface DhtPortStatus {
   dhtRequests?: DhtRequestStats
   /** kad-dht's reads of the peers it names in answers, through the port's cache */
   peerInfoCache?: PeerInfoCacheStats
+  /** profile, DHT mode setting and reachability */
+  network?: NetworkStatus
 }
 
 
@@ -121,6 +123,12 @@ export interface DhtPort {
   /** Dial the configured bootstrap peers and refresh the routing table. */
   bootstrap(options: DhtOpOptions): Promise<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }>
   status(): DhtPortStatus
+  /**
+   * Calls fn whenever the DHT mode or the reachability changes (a node in
+   * 'auto' mode switching); returns its unsubscribe. Optional: a port
+   * without a network to watch has none.
+   */
+  onNetworkChange?(fn: (status: NetworkStatus) => void): () => void
 
   stop(): Promise<void>
 }

@@ -26,6 +26,7 @@ import type {
 import type { RepublishStatus } from '../../messages/republish.js'
 import type { ActorStatus } from '../../messages/system.js'
 import '../../messages/swarm.js'
+import type { NetworkStatus } from '../../messages/swarm.js'
 
 export const SWARM_ACTOR = 'swarm'
 
@@ -76,6 +77,7 @@ export type SwarmMsg =
   | { type: 'op.progress', id: QueryId, event: DhtProgress }
   | { type: 'port.ready', result: Settled<string> }
   | { type: 'boot', msg: BootstrapMsg }
+  | { type: 'net.change', status: NetworkStatus }
 
 /** an ask the swarm serves, with its typed port, by the kind of its result */
 type Pending =
@@ -130,6 +132,13 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       const joiner = bootstrapJoiner<SwarmMsg>(ctx, options.bootstrapRetry, () => port, msg => ({ type: 'boot', msg }))
       const held: Array<Delivery<SwarmCommand>> = []
       let running = 0
+      // a node switching DHT mode or reachability says so: a `swarm:mode` progress event
+      let unwatch: (() => void) | undefined
+      const watch = (p: DhtPort | undefined): void => {
+        unwatch?.()
+        unwatch = p?.onNetworkChange?.(status => { ctx.external({ type: 'net.change', status }) })
+      }
+      watch(port)
 
       if (port === undefined && options.restartPort !== undefined) {
         nextPort = options.restartPort()
@@ -222,6 +231,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           recordsRejected: s.recordsRejected ?? {},
           ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
           ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),
+          ...(s.network !== undefined ? { network: s.network } : {}),
           pendingQueries: pending.size,
           runningQueries: running,
           heldCommands: held.length,
@@ -366,6 +376,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
                 case 'boot':
                   joiner.receive(m.msg)
                   return
+                case 'net.change':
+                  ctx.progress({ type: 'swarm:mode', detail: { ...m.status } })
+                  return
                 case 'op.progress':
                   if (pending.has(m.id)) ctx.progress({ type: m.event.type, id: m.id, detail: { ...m.event } })
                   return
@@ -373,6 +386,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
                   if (!m.result.ok || nextPort === undefined) throw new Error(`the libp2p node did not start: ${m.result.ok ? 'no port' : m.result.failure.message}`)
                   port = nextPort
                   nextPort = undefined
+                  watch(port)
                   for (const h of held.splice(0)) if (h.port.isOpen()) onCommand(h)
               }
             }
@@ -387,6 +401,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         }),
         stop: async () => {
           joiner.stop()
+          unwatch?.()
+          unwatch = undefined
           const p = port
           port = undefined
           if (p !== undefined) {

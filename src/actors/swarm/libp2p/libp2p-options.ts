@@ -1,16 +1,21 @@
 /**
  * The js-libp2p configuration behind a Libp2pDhtPort.
  *
- * Only what a DHT node needs: one transport (TCP or in-process memory),
- * noise, yamux, identify, ping and kad-dht. Nothing here reaches the
- * internet on its own: no default bootstrap list, no mDNS, UPnP, relays or
- * AutoNAT. Bootstrap peers are dialled only when the port's bootstrap() is
+ * Only what a DHT node needs: TCP (plus WebSockets when a profile or a listen
+ * address asks for it) or in-process memory, noise, yamux, identify, ping and
+ * kad-dht; and, when the network profile (profiles.ts) says so, AutoNAT,
+ * UPnP and identify push. Nothing here reaches the internet on its own: the
+ * default profile has no bootstrap list, no mDNS, UPnP, relays or AutoNAT,
+ * and bootstrap peers are dialled only when the port's bootstrap() is
  * called.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
+import { autoNAT } from '@libp2p/autonat'
+import { identify, identifyPush } from '@libp2p/identify'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { webSockets } from '@libp2p/websockets'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
@@ -18,6 +23,7 @@ import { tcp } from '@libp2p/tcp'
 import { RealClock } from '../../../platform/real-clock.js'
 import { keyCachingNoiseCrypto } from '../tweaks/noise-crypto.js'
 import { withPeerInfoCache } from '../tweaks/peer-info-cache.js'
+import { withFreshDialBack } from '../tweaks/autonat-dial-back.js'
 import type { CachedPeerStore, PeerInfoCacheLimits } from '../tweaks/peer-info-cache.js'
 import type { Clock } from '../../runtime/clock.js'
 import type { Identify } from '@libp2p/identify'
@@ -25,6 +31,9 @@ import type { ConnectionGater, Ed25519PrivateKey, PrivateKey } from '@libp2p/int
 import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import { PortInvalidParametersError } from '../port-errors.js'
+import { LOCAL_PROFILE } from './profiles.js'
+import type { NetworkProfile } from './profiles.js'
+import type { DNS } from '@multiformats/dns'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -52,14 +61,28 @@ export interface Libp2pDhtPortOptions {
   datastore: Datastore
   /** The node's identity; see ed25519KeyFromSeed for stable test peer ids. */
   privateKey: PrivateKey
-  /** Listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0` (tcp) or a fresh `/memory/<name>` is required for memory. */
+  /**
+   * Listen multiaddrs. Default the profile's (local: `/ip4/127.0.0.1/tcp/0`;
+   * amino: TCP 4001 and WebSockets 4002 on every interface); a fresh
+   * `/memory/<name>` is required for memory. `[]` is a dial-only node (a DHT
+   * client unless `mode` says otherwise).
+   */
   listen?: string[]
+  /** the network profile (profiles.ts); default local. The options here override its values. */
+  profile?: NetworkProfile
+  /** resolver of /dnsaddr (and /dns) addresses when dialling; default libp2p's (the system's DNS servers) */
+  dns?: DNS
   /** Default 'tcp'. 'memory' is @libp2p/memory: in-process only, addresses `/memory/<name>`. */
   transport?: 'tcp' | 'memory'
   /** Multiaddrs (with /p2p/<peerId>) dialled by bootstrap(). */
   bootstrap?: string[]
-  /** 'server' answers DHT queries (default), 'client' only asks. */
-  mode?: 'server' | 'client'
+  /**
+   * 'server' answers DHT queries, 'client' only asks, 'auto' leaves it to
+   * kad-dht (client until the node has a confirmed public address, e.g. by
+   * AutoNAT, then server, and back). Default the profile's (local: server;
+   * amino: auto); a dial-only node: client.
+   */
+  mode?: 'server' | 'client' | 'auto'
   /**
    * Testnet mode: keep loopback/private addresses in DHT peer records
    * (passthroughMapper) and allow-list loopback in the connection manager.
@@ -115,13 +138,28 @@ export async function ed25519KeyFromSeed (seed: Uint8Array): Promise<Ed25519Priv
   return generateKeyPairFromSeed('Ed25519', seed)
 }
 
+function listenFor (options: Libp2pDhtPortOptions): string[] {
+  const profile = options.profile ?? LOCAL_PROFILE
+  return options.listen ?? [...profile.listen, ...profile.websockets]
+}
+
+/** the DHT mode setting a port runs with: the option, else the profile's; a dial-only node is a client (nobody can dial it) */
+export function modeFor (options: Libp2pDhtPortOptions): 'server' | 'client' | 'auto' {
+  if (options.mode !== undefined) return options.mode
+  if (listenFor(options).length === 0 && options.announce === undefined) return 'client'
+  return (options.profile ?? LOCAL_PROFILE).mode
+}
+
 export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOptions<PortServices> {
   const transport = options.transport ?? 'tcp'
-  const listen = options.listen ?? (transport === 'tcp' ? [DEFAULT_TCP_LISTEN] : [])
-  if (listen.length === 0) {
-    throw new RangeError(transport === 'memory' ? 'a memory-transport port needs listen: [\'/memory/<name>\']' : 'a TCP port needs at least one listen address (e.g. /ip4/127.0.0.1/tcp/0)')
+  const profile = options.profile ?? LOCAL_PROFILE
+  if (transport === 'memory' && options.listen === undefined) {
+    throw new RangeError('a memory-transport port needs listen: [\'/memory/<name>\'] (or [] for a dial-only node)')
   }
-  const loopback = options.loopback === true
+  const listen = listenFor(options)
+  const websockets = transport === 'tcp' && (profile.websockets.length > 0 || listen.some(a => /\/wss?(\/|$)/.test(a)))
+  const loopback = options.loopback ?? profile.loopback
+  const mode = modeFor(options)
   const cacheLimits = options.peerInfoCache ?? {}
   const clock = options.clock ?? new RealClock()
   const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> =>
@@ -133,18 +171,53 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
       throw new PortInvalidParametersError(`record namespace "${ns}" has a validator but no selector`)
     }
   }
+  const extra: Record<string, unknown> = {
+    ...(profile.identifyPush ? { identifyPush: identifyPush() } : {}),
+    // dial-backs on a fresh connection, or no js-libp2p peer can confirm another's address (tweaks/autonat-dial-back.ts)
+    ...(profile.autonat ? { autoNAT: withFreshDialBack(autoNAT()) } : {}),
+    ...(profile.upnp ? { upnp: uPnPNAT() } : {})
+  }
+  const services = {
+    identify: identify(),
+    ping: ping(),
+    ...extra,
+    dht: withCache(kadDHT({
+      protocol: options.kadProtocol ?? DEFAULT_KAD_PROTOCOL,
+      // undefined: kad-dht's auto mode (server once self:peer:update shows a public address)
+      ...(mode === 'auto' ? {} : { clientMode: mode === 'client' }),
+      validators: options.validators ?? {},
+      selectors: options.selectors ?? {},
+      // With an empty routing table kad-dht would otherwise wait (until the
+      // caller's signal fires) for a first peer and for its initial
+      // self-query; the port must end such queries at once instead.
+      allowQueryWithZeroPeers: true,
+      // The default strips private (incl. loopback) addresses from peers
+      // learned over the DHT and from newly connected peers, so a loopback
+      // testnet would never fill a routing table.
+      peerInfoMapper: peerInfoMapperFor({ loopback, transport }),
+      ...(profile.dht ?? {}),
+      ...(loopback ? LOOPBACK_KAD_TIMEOUTS : {})
+    }))
+  } as Libp2pOptions<PortServices>['services']
+  const announce = options.announce ?? undefined
   return {
     privateKey: options.privateKey,
     datastore: options.datastore,
     start: true,
-    addresses: { listen, ...(options.announce !== undefined ? { announce: options.announce } : {}) },
+    addresses: {
+      listen,
+      ...(announce !== undefined ? { announce } : {}),
+      ...(profile.noAnnounce.length > 0 ? { noAnnounce: [...profile.noAnnounce] } : {})
+    },
     ...(options.connectionGater !== undefined ? { connectionGater: options.connectionGater } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
-    transports: [transport === 'tcp' ? tcp() : memory()],
+    ...(options.dns !== undefined ? { dns: options.dns } : {}),
+    transports: transport === 'tcp' ? [tcp(), ...(websockets ? [webSockets()] : [])] : [memory()],
     // noise's own cipher and handshake, with one key object per session key (noise-crypto.ts)
     connectionEncrypters: [noise({ crypto: keyCachingNoiseCrypto() })],
     streamMuxers: [yamux()],
-    connectionManager: loopback ? { allow: LOOPBACK_ALLOW } : {},
+    connectionManager: { ...profile.connections, ...(loopback ? { allow: LOOPBACK_ALLOW } : {}) },
+    ...(profile.peerStore !== undefined ? { peerStore: { ...profile.peerStore } } : {}),
     // The connection monitor pings every connection every 10 s over
     // /ipfs/ping, which allows one outbound stream per connection: a
     // heartbeat in flight makes kad-dht's ping of a new contact fail
@@ -153,24 +226,6 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     // aborts the connection. Loopback connections die visibly (socket close),
     // so testnets run without it.
     ...(loopback ? { connectionMonitor: { enabled: false } } : {}),
-    services: {
-      identify: identify(),
-      ping: ping(),
-      dht: withCache(kadDHT({
-        protocol: options.kadProtocol ?? DEFAULT_KAD_PROTOCOL,
-        clientMode: (options.mode ?? 'server') === 'client',
-        validators: options.validators ?? {},
-        selectors: options.selectors ?? {},
-        // With an empty routing table kad-dht would otherwise wait (until the
-        // caller's signal fires) for a first peer and for its initial
-        // self-query; the port must end such queries at once instead.
-        allowQueryWithZeroPeers: true,
-        // The default strips private (incl. loopback) addresses from peers
-        // learned over the DHT and from newly connected peers, so a loopback
-        // testnet would never fill a routing table.
-        peerInfoMapper: peerInfoMapperFor(options),
-        ...(loopback ? LOOPBACK_KAD_TIMEOUTS : {})
-      }))
-    }
+    services
   }
 }
