@@ -33,6 +33,9 @@ import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, Rejectio
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
+import { routersActor } from '../actors/routers/routers-actor.js'
+import { heliaRouterPort } from '../actors/routers/http/helia-router-port.js'
+import type { RoutersSettings } from '../actors/routers/routers-actor.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
@@ -126,6 +129,13 @@ export interface NodeOptions {
    * server address fails createNode. See docs/dnslink.md.
    */
   dns?: DnsLinkSettings & { servers?: string[], lookup?: DnsOps }
+  /**
+   * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
+   * URLs (default none: no routers actor), the per-endpoint timeout, retries,
+   * breaker and in-flight limits. A malformed URL fails createNode. See
+   * docs/routing.md.
+   */
+  routers?: RoutersSettings & { endpoints?: string[] }
 }
 
 export interface SwarmNode {
@@ -172,6 +182,11 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // DNS settings first: a malformed server address or setting fails before anything starts
     const { servers: dnsServers, lookup: dnsLookup, ...dnsSettings } = options.dns ?? {}
     const dnslink = dnslinkActor({ ...dnsSettings, ops: dnsLookup ?? nodeDnsOps(dnsServers !== undefined ? { servers: dnsServers } : {}) })
+    // router endpoints next: a malformed URL or setting fails before anything starts
+    const { endpoints: routerEndpoints = [], ...routerSettings } = options.routers ?? {}
+    const routers = routerEndpoints.length === 0
+      ? undefined
+      : routersActor({ ...routerSettings, ports: routerEndpoints.map(url => heliaRouterPort({ url, ...(routerSettings.maxInFlight !== undefined ? { concurrentRequests: routerSettings.maxInFlight } : {}) })) })
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
     verifier = options.verifier === 'inline'
@@ -222,9 +237,10 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     trace = await openTrace(options.trace, seed, startedAt, wallAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink'],
+      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink', ...(routers !== undefined ? ['routers'] : [])],
       ipns: options.ipns ?? {},
       dnslink: dnsSettings,
+      ...(routers !== undefined ? { routers: { endpoints: routerEndpoints, ...routerSettings } } : {}),
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
       ...(bootstrapRetry !== undefined ? { bootstrapRetry } : {}),
@@ -247,6 +263,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(ipnsActor(options.ipns ?? {}))
     system.spawn(dnslink)
     if (options.republish !== false) system.spawn(republisherActor({ ...options.republish, state: datastoreRepublishState(repo.datastore) }))
+    if (routers !== undefined) system.spawn(routers)
     const first = port
     let stopping: Promise<void> | undefined
 
