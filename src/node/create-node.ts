@@ -135,7 +135,11 @@ export interface NodeOptions {
    * breaker and in-flight limits. A malformed URL fails createNode. See
    * docs/routing.md.
    */
-  routers?: RoutersSettings & { endpoints?: string[] }
+  routers?: RoutersSettings & {
+    endpoints?: string[]
+    /** IPNS resolve: how long after a router's valid record the best found answers, unless the DHT's quorum comes first (default 300 ms) */
+    settleMs?: number
+  }
 }
 
 export interface SwarmNode {
@@ -183,10 +187,13 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const { servers: dnsServers, lookup: dnsLookup, ...dnsSettings } = options.dns ?? {}
     const dnslink = dnslinkActor({ ...dnsSettings, ops: dnsLookup ?? nodeDnsOps(dnsServers !== undefined ? { servers: dnsServers } : {}) })
     // router endpoints next: a malformed URL or setting fails before anything starts
-    const { endpoints: routerEndpoints = [], ...routerSettings } = options.routers ?? {}
+    const { endpoints: routerEndpoints = [], settleMs, ...routerSettings } = options.routers ?? {}
+    if (settleMs !== undefined && !(Number.isFinite(settleMs) && settleMs >= 0)) throw new RangeError('routers: settleMs must be a non-negative number of ms')
     const routers = routerEndpoints.length === 0
       ? undefined
       : routersActor({ ...routerSettings, ports: routerEndpoints.map(url => heliaRouterPort({ url, ...(routerSettings.maxInFlight !== undefined ? { concurrentRequests: routerSettings.maxInFlight } : {}) })) })
+    // with routers, IPNS resolves and publishes use them beside the DHT (the composite router)
+    const ipnsOptions = routers === undefined ? options.ipns ?? {} : { ...options.ipns, routers: settleMs !== undefined ? { settleMs } : {} }
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
     verifier = options.verifier === 'inline'
@@ -238,7 +245,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     trace = await openTrace(options.trace, seed, startedAt, wallAt, {
       peerId: port.peerId,
       actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink', ...(routers !== undefined ? ['routers'] : [])],
-      ipns: options.ipns ?? {},
+      ipns: ipnsOptions,
       dnslink: dnsSettings,
       ...(routers !== undefined ? { routers: { endpoints: routerEndpoints, ...routerSettings } } : {}),
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
@@ -260,7 +267,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))
     system.spawn(verifierActor({ verifier: shared }))
     system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
-    system.spawn(ipnsActor(options.ipns ?? {}))
+    system.spawn(ipnsActor(ipnsOptions))
     system.spawn(dnslink)
     if (options.republish !== false) system.spawn(republisherActor({ ...options.republish, state: datastoreRepublishState(repo.datastore) }))
     if (routers !== undefined) system.spawn(routers)

@@ -10,7 +10,7 @@ import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { resolveMachine } from './resolve-machine.js'
+import { resolveMachine, ROUTER_FROM } from './resolve-machine.js'
 import { parseTarget } from './target.js'
 import type { Actor } from 'xstate'
 import type { ReplyPort } from '../runtime/actor.js'
@@ -81,7 +81,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
-      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
+      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined,
       answerKey, expiresAt: NEVER, names: [], stale: false
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
@@ -103,6 +103,13 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         return
       }
       counters.dhtQueries++
+      f.cancelSettle?.()
+      f.cancelSettle = undefined
+      if (c.routers) {
+        // every HTTP router at once, beside the DHT (the routers actor fans out and verifies)
+        counters.routerQueries = (counters.routerQueries ?? 0) + 1
+        f.subs.add(ctx.ask({ type: 'routers.getIpns', name: c.name }, { deadline: f.deadline }, result => ({ type: 'r.router', flight: f.id, hop, result })))
+      }
       const routingKey = parseName(c.name).name.toRoutingKey()
       // as many requests in flight as answers needed (own copy included): a
       // peer that answers without a value makes room for the next one
@@ -148,7 +155,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           const hop = context.hop
           if (hop === undefined) return
           s.hopDone(f, hop.name, s.remember(hop, f.stale))
-          if (hop.source !== 'dht') return
+          if (hop.source !== 'dht' && hop.source !== 'router') return
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
               { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
@@ -167,7 +174,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     })
     f.machine = createActor(machine, {
       id,
-      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false },
+      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false, routers: s.settleMs !== undefined },
       inspect: s.inspect('resolve', id)
     })
     s.flights.set(id, f)
@@ -176,6 +183,17 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     armSoft()
     f.machine.start()
     settle(f)
+  }
+
+  /** a router's record proved valid: the resolve answers a settle time later, with the best found by then */
+  const armSettle = (f: ResolveFlight, key: string): void => {
+    if (s.settleMs === undefined || f.cancelSettle !== undefined) return
+    const snap = f.machine.getSnapshot()
+    if (snap.status !== 'active' || snap.value !== 'querying') return
+    const c = snap.context.candidates.get(key)
+    if (c?.state !== 'valid' || !c.from.some(p => p.startsWith(ROUTER_FROM))) return
+    const hop = f.hop
+    f.cancelSettle = ctx.after(s.settleMs, { type: 'r.settle', flight: f.id, hop })
   }
 
   const onMsg = (f: ResolveFlight, m: ResolveMsg): void => {
@@ -194,9 +212,33 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         f.stream = undefined
         send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
         return
+      case 'r.router': {
+        if (m.hop !== f.hop) return
+        const r = m.result
+        const name = f.machine.getSnapshot().context.name
+        ctx.progress({ type: 'ipns:resolve:router', id: f.id, detail: r.ok ? { name, endpoint: r.value.endpoint, sequence: r.value.sequence.toString(), value: r.value.value } : { name, error: r.failure.message, kind: r.failure.kind } })
+        if (r.ok) {
+          counters.routerAnswers = (counters.routerAnswers ?? 0) + 1
+          const key = base64Of(r.value.record)
+          send({ type: 'ROUTER_VALUE', key, value: r.value.record, from: `${ROUTER_FROM}${r.value.endpoint}` })
+          // the same bytes may have proved valid already (a peer's copy)
+          armSettle(f, key)
+        } else {
+          send({ type: 'ROUTER_END', failure: r.failure })
+        }
+        return
+      }
+      case 'r.settle':
+        if (m.hop !== f.hop) return
+        f.cancelSettle = undefined
+        send({ type: 'SETTLE_TIME' })
+        return
       case 'r.verified':
         if (m.hop !== f.hop) return
-        if (m.result.ok) send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
+        if (m.result.ok) {
+          send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
+          armSettle(f, m.key)
+        }
         else {
           s.reject(m.result.failure.code ?? m.result.failure.kind)
           send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
