@@ -99,6 +99,8 @@ export interface ResolveFlight {
   cancelSoft: (() => void) | undefined
   /** the settle timer armed by a router's valid record (this hop) */
   cancelSettle: (() => void) | undefined
+  /** it answers at its settle time: its DHT query goes on in the background (resolve-improver.ts) */
+  improve: boolean
   /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
   stale: boolean
 }
@@ -145,7 +147,7 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number }
+  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number }
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -178,7 +180,7 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     publishing: new Set(),
     queuedPublishes: new Map(),
     // the router counters only on a node with routers (status details without them stay as they were)
-    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0 } : {}) },
+    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0 } : {}) },
     rejected: {},
     sideTasks: 0,
     afterPublish: () => {},

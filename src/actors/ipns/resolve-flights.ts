@@ -12,6 +12,8 @@ import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
 import { resolveMachine, ROUTER_FROM } from './resolve-machine.js'
 import { parseTarget } from './target.js'
+import { resolveImprover } from './resolve-improver.js'
+import type { ResolveImprover } from './resolve-improver.js'
 import type { Actor } from 'xstate'
 import type { ReplyPort } from '../runtime/actor.js'
 import type { ResolveContext, ResolveMachine } from './resolve-machine.js'
@@ -28,10 +30,13 @@ const JOIN_SLACK_MS = 1_000
 export interface ResolveFlights {
   start(port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void
   onMsg(f: ResolveFlight, m: ResolveMsg): void
+  /** the DHT queries still improving resolves that answered at their settle time */
+  readonly improver: ResolveImprover
 }
 
 export function resolveFlights (s: IpnsState): ResolveFlights {
   const { ctx, counters } = s
+  const improver = resolveImprover(s)
 
   const settle = (f: ResolveFlight): void => {
     const snap = f.machine.getSnapshot()
@@ -81,7 +86,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
-      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined,
+      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined, improve: false,
       answerKey, expiresAt: NEVER, names: [], stale: false
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
@@ -124,7 +129,15 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       },
       actions: {
         startQuery: ({ context }) => { startQuery(context) },
-        stopQuery: () => {
+        stopQuery: ({ context }) => {
+          if (f.improve && f.stream !== undefined && improver.room()) {
+            // answered at the settle time: the DHT query goes on in the background, to keep a better record if one comes
+            const done = [...context.candidates].filter(([, c]) => c.state !== 'verifying').map(([k]) => k)
+            improver.adopt(f.id, f.stream, context.name, context.hops, done)
+            f.subs.delete(f.stream)
+            f.stream = undefined
+            return
+          }
           if (f.stream !== undefined) {
             ctx.cancel(f.stream)
             f.subs.delete(f.stream)
@@ -155,6 +168,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           const hop = context.hop
           if (hop === undefined) return
           s.hopDone(f, hop.name, s.remember(hop, f.stale))
+          improver.answered(f.id, hop)
           if (hop.source !== 'dht' && hop.source !== 'router') return
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
@@ -231,6 +245,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       case 'r.settle':
         if (m.hop !== f.hop) return
         f.cancelSettle = undefined
+        f.improve = true
         send({ type: 'SETTLE_TIME' })
         return
       case 'r.verified':
@@ -270,7 +285,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
   }
 
-  return { start, onMsg }
+  return { start, onMsg, improver }
 }
 
 /**

@@ -11,6 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNode } from '../../../src/node/create-node.js'
 import { createTestnet } from '../../../src/node/create-testnet.js'
 import { createRecord } from '../../../src/records/create.js'
+import { parseName } from '../../../src/records/name.js'
 import { FreezableProxy, tcpPort } from '../../../bench/tcp-proxy.js'
 import { startRoutingV1Server } from '../../helpers/routing-v1-server.js'
 import type { ProgressEvent } from '../../../src/actors/runtime/actor.js'
@@ -81,6 +82,40 @@ describe('composite router: ipns over the DHT and HTTP routers at once', () => {
     await expect(plain.ask({ type: 'ipns.resolve', name }, { timeoutMs: 1_000 })).rejects.toThrow()
   })
 
+  it('keeps listening to a slow DHT after answering from the router, and keeps the better record it brings', async () => {
+    const peer = await node({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    // the peer holds the newer record (seq 3) in its own DHT store; the router an older one (seq 1)
+    const newer = await peer.ask({ type: 'record.create', value: '/ipfs/bafkqaaa/newer', sequence: 3 })
+    const older = await peer.ask({ type: 'record.create', value: '/ipfs/bafkqaaa/older', sequence: 1 })
+    await peer.ask({ type: 'dht.putTo', key: parseName(newer.name).name.toRoutingKey(), value: newer.record, peers: [peer.peerId] })
+    const srv = await server({ records: new Map([[older.name, older.record]]) })
+    const proxy = await new FreezableProxy(tcpPort(peer.multiaddrs[0] ?? '')).listen()
+    cleanups.push(async () => { await proxy.close() })
+    const resolver = await node({
+      bootstrap: [`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${peer.peerId}`],
+      connectionGater: { denyDialMultiaddr: ma => tcpPort(ma.toString()) !== proxy.port },
+      routers: { endpoints: [srv.url], settleMs: 200 }
+    })
+    proxy.slow(400, 400)
+    const t0 = Date.now()
+    const improved = new Promise<ProgressEvent>(resolve => {
+      const off = resolver.on('progress', e => {
+        if (process.env.DEBUG_COMPOSITE !== undefined) console.log(Date.now() - t0, e.type, JSON.stringify(e.detail, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)?.slice(0, 200))
+        if (e.type === 'ipns:resolve:improved') { off(); resolve(e) }
+      })
+      cleanups.push(async () => { off() })
+    })
+    const first = await resolver.ask({ type: 'ipns.resolve', name: older.name }, { timeoutMs: 10_000 })
+    expect(first).toMatchObject({ sequence: 1n, source: 'router' })
+    expect(Date.now() - t0).toBeLessThan(1_500)
+    expect((await improved).detail).toMatchObject({ name: older.name, sequence: '3' })
+    // the next resolve is right at once, from the cache; the repo holds the better one too
+    expect(await resolver.ask({ type: 'ipns.resolve', name: older.name })).toMatchObject({ sequence: 3n, value: '/ipfs/bafkqaaa/newer', source: 'cache' })
+    await waitFor(async () => (await resolver.ask({ type: 'store.get', kind: 'resolved', name: older.name })).sequence === 3n)
+    const ipns = resolver.system.status().actors.find(a => a.name === 'ipns')?.detail
+    expect(ipns).toMatchObject({ improved: 1, routerAnswers: 1 })
+  })
+
   it('answers from the DHT when the router is down, and with the best of both when they disagree', async () => {
     const srv = await server()
     const down = await server()
@@ -142,3 +177,11 @@ describe('composite router: ipns over the DHT and HTTP routers at once', () => {
     await expect(lone.ask({ type: 'ipns.publish', value: '/ipfs/bafkqaaa' }, { timeoutMs: 10_000 })).rejects.toMatchObject({ message: expect.stringContaining('no HTTP router took it') })
   })
 })
+
+async function waitFor (check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
