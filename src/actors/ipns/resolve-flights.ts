@@ -110,6 +110,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       counters.dhtQueries++
       f.cancelSettle?.()
       f.cancelSettle = undefined
+      f.improve = false
       if (c.routers) {
         // every HTTP router at once, beside the DHT (the routers actor fans out and verifies)
         counters.routerQueries = (counters.routerQueries ?? 0) + 1

@@ -10,48 +10,18 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
 import { routersActor } from '../../../src/actors/routers/routers-actor.js'
-import { RouterPortError } from '../../../src/actors/routers/router-port.js'
 import { verifierActor } from '../../../src/actors/verifier/verifier-actor.js'
 import { createRecord } from '../../../src/records/create.js'
 import { createInlineVerifier } from '../../../src/workers/verify-pool.js'
 import { runActorCompliance } from '../../compliance/actor-compliance.js'
-import type { RouterPort, RouterPortPeer } from '../../../src/actors/routers/router-port.js'
+import { tablePort } from './table-port.js'
+import type { RouterPortPeer } from '../../../src/actors/routers/router-port.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 
 const cmd = (c: Record<string, unknown> & { type: string }): BaseCommand => c
 const CID_A = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 const PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
 const NOBODY = 'k51qzi5uqu5dgsq3mxtkulpb8mao7bv10in440nxvtkzl8bcplediubqox1r7e'
-
-/** a signal's abort, as the rejection a port gives */
-const untilAborted = async <T>(signal: AbortSignal): Promise<T> => await new Promise<T>((_resolve, reject) => {
-  const fail = (): void => { reject(new RouterPortError('aborted', 'aborted')) }
-  if (signal.aborted) fail()
-  else signal.addEventListener('abort', fail, { once: true })
-})
-
-function tablePort (endpoint: string, answers: boolean, records: Map<string, Uint8Array>, peers: RouterPortPeer[]): RouterPort {
-  async function * stream (signal: AbortSignal): AsyncIterable<RouterPortPeer> {
-    if (!answers) await untilAborted<never>(signal)
-    yield * peers
-  }
-  return {
-    endpoint,
-    getIpns: async (name, { signal }) => {
-      if (!answers) return await untilAborted(signal)
-      const r = records.get(name)
-      if (r === undefined) throw new RouterPortError('not-found', `${name}: no record`)
-      return r
-    },
-    putIpns: async (name, record, { signal }) => {
-      if (!answers) return await untilAborted(signal)
-      records.set(name, record)
-    },
-    findProviders: (_cid, { signal }) => stream(signal),
-    findPeers: (_peer, { signal }) => stream(signal),
-    stop: async () => {}
-  }
-}
 
 runActorCompliance('routers actor (in-memory endpoints)', {
   modes: ['prompt', 'never'],
