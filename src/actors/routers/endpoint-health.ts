@@ -34,15 +34,15 @@ export class EndpointHealth {
     this.maxInFlight = maxInFlight
   }
 
-  /** the breaker's state at `now` (open turns half-open once its cool-down is over) */
+  /** the breaker's state at `now` (open reads as half-open once its cool-down is over); changes nothing */
   breaker (now: number): BreakerState {
-    if (this.state === 'open' && now >= this.openUntil) this.state = 'half-open'
-    return this.state
+    return this.state === 'open' && now >= this.openUntil ? 'half-open' : this.state
   }
 
   /** May a request start at `now`? 'ok' counts it as started (call done() when it ends). */
   admit (now: number, retry: boolean): Admission {
     const b = this.breaker(now)
+    this.state = b
     if (b === 'open' || (b === 'half-open' && this.trial)) {
       this.c.skipped++
       return 'open'
