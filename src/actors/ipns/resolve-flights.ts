@@ -200,13 +200,20 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     settle(f)
   }
 
-  /** a router's record proved valid: the resolve answers a settle time later, with the best found by then */
-  const armSettle = (f: ResolveFlight, key: string): void => {
+  /**
+   * One source has a valid record and the other is still out: a router's
+   * record proved valid while the DHT queries, or the DHT ended with a valid
+   * record while the routers have not answered. The resolve answers a settle
+   * time later, with the best found by then.
+   */
+  const armSettle = (f: ResolveFlight): void => {
     if (s.settleMs === undefined || f.cancelSettle !== undefined) return
     const snap = f.machine.getSnapshot()
     if (snap.status !== 'active' || snap.value !== 'querying') return
-    const c = snap.context.candidates.get(key)
-    if (c?.state !== 'valid' || !c.from.some(p => p.startsWith(ROUTER_FROM))) return
+    const c = snap.context
+    const valid = [...c.candidates.values()].filter(x => x.state === 'valid')
+    const fromRouter = valid.some(x => x.from.some(p => p.startsWith(ROUTER_FROM)))
+    if (!fromRouter && !(c.queryEnded && c.routerPending && valid.length > 0)) return
     const hop = f.hop
     f.cancelSettle = ctx.after(s.settleMs, { type: 'r.settle', flight: f.id, hop })
   }
@@ -226,6 +233,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         if (m.hop !== f.hop) return
         f.stream = undefined
         send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
+        armSettle(f)
         return
       case 'r.router': {
         if (m.hop !== f.hop) return
@@ -237,7 +245,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           const key = base64Of(r.value.record)
           send({ type: 'ROUTER_VALUE', key, value: r.value.record, from: `${ROUTER_FROM}${r.value.endpoint}` })
           // the same bytes may have proved valid already (a peer's copy)
-          armSettle(f, key)
+          armSettle(f)
         } else {
           send({ type: 'ROUTER_END', failure: r.failure })
         }
@@ -253,7 +261,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         if (m.hop !== f.hop) return
         if (m.result.ok) {
           send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
-          armSettle(f, m.key)
+          armSettle(f)
         }
         else {
           s.reject(m.result.failure.code ?? m.result.failure.kind)

@@ -15,8 +15,9 @@
  * With HTTP routers (docs/routing.md) a query also asks them, at once: a
  * router's record is one more candidate (ROUTER_VALUE, from `router:<url>`),
  * verified like a peer's. `querying` ends on the DHT's quorum, on SETTLE_TIME
- * (a settle time after a router's record proved valid: the best found by
- * then wins), or when the DHT query and the routers have both ended.
+ * (a settle time after one source had a valid record while the other was
+ * still out: the best found by then wins), or when the DHT query and the
+ * routers have both ended.
  */
 import { assign, setup } from 'xstate'
 import { isDomain, isIpnsName } from './target.js'

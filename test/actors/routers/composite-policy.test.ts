@@ -125,6 +125,18 @@ describe('composite router policy (simulated clock)', () => {
     expect(second.at - t1).toBe(200)
   })
 
+  it('a DHT that ended with a valid record waits for a slow router only the settle time', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 50]], 60)
+    routers.set(A, { record: record(world, 'r2', fields(`/ipfs/${CID}`, 2)), sequence: 2n, atMs: 2_000 })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 3_000)
+    const { reply, at } = answered(t.outcome)
+    expect(reply).toMatchObject({ sequence: 1n, source: 'dht' })
+    expect(at - t0).toBe(360)
+  })
+
   it('after answering at its settle time the DHT query goes on, and a better record it brings replaces the answer', async () => {
     const { world, h, routers, status } = setup()
     answer(world, A, [[record(world, 'd5', fields(`/ipfs/${CID}/better`, 5)), 'p1', 900]], 1_200)
