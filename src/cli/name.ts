@@ -127,7 +127,7 @@ export async function run (argv: string[]): Promise<number> {
   return await runGroup('name', help, SUBS, argv)
 }
 
-const SOURCE = { dht: 'the DHT', dns: 'DNS (DNSLink)', local: 'the repo\'s stored records', cache: 'the cache' } as const
+const SOURCE = { dht: 'the DHT', router: 'an HTTP router', dns: 'DNS (DNSLink)', local: 'the repo\'s stored records', cache: 'the cache' } as const
 
 function lifecycleJson (states: LifecycleState[]): Array<{ state: string, atMs: number, ms?: number, events: Record<string, number> }> {
   return states.map(s => ({ state: s.state, atMs: round(s.atMs, 3), ...(s.ms !== undefined ? { ms: round(s.ms, 3) } : {}), events: s.events }))

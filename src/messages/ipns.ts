@@ -2,6 +2,7 @@
  * Protocol of the IPNS actor: publish and resolve, each one XState machine per
  * request (the machine id is the query id).
  */
+import type { RouterPutOutcome } from './routers.js'
 
 export interface IpnsPublish {
   type: 'ipns.publish'
@@ -25,6 +26,8 @@ export interface PublishReply {
   record: Uint8Array
   /** DHT peers that stored the record (0 when offline) */
   peers: number
+  /** with HTTP routers: each router's outcome (docs/routing.md) */
+  routers?: RouterPutOutcome[]
 }
 
 export interface IpnsResolve {
@@ -43,7 +46,7 @@ export interface IpnsResolve {
   record?: boolean
 }
 
-export type ResolveSource = 'cache' | 'local' | 'dht' | 'dns'
+export type ResolveSource = 'cache' | 'local' | 'dht' | 'router' | 'dns'
 
 export interface ResolveReply {
   /** the resolved path, with any sub-path of the name joined on */
@@ -54,7 +57,7 @@ export interface ResolveReply {
   validity: string
   /** TTL of the last hop, ns (a DNSLink's cache TTL for a DNSLink hop) */
   ttl: bigint
-  /** where the answer came from: 'dht' if any hop went to the DHT, else 'dns' if any hop was a DNSLink lookup, else 'local' or 'cache' */
+  /** where the answer came from: 'dht' if any hop's record came from DHT peers, else 'router' if one came only from an HTTP router, else 'dns' if any hop was a DNSLink lookup, else 'local' or 'cache' */
   source: ResolveSource
   /** records followed (1 for a direct name) */
   hops: number

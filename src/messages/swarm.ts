@@ -5,6 +5,7 @@
  */
 
 import type { RepublishStatus } from './republish.js'
+import type { RoutersStatusReply } from './routers.js'
 import type { ActorStatus } from './system.js'
 
 export interface PeerInfo {
@@ -143,6 +144,8 @@ export interface SwarmStatusReply {
   openPorts: number
   /** the IPNS republisher: last and next run, counts, failures by reason, in flight (absent when the node runs none) */
   republish?: RepublishStatus
+  /** the Delegated Routing V1 endpoints: counters and breaker per endpoint (absent when the node has none; docs/routing.md) */
+  routers?: RoutersStatusReply
 }
 
 declare module './commands.js' {

@@ -37,6 +37,9 @@ import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, Rejectio
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
+import { routersActor } from '../actors/routers/routers-actor.js'
+import { heliaRouterPort } from '../actors/routers/http/helia-router-port.js'
+import type { RoutersSettings } from '../actors/routers/routers-actor.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 import type { ActorDefinition, AskOptions, ProgressEvent } from '../actors/runtime/actor.js'
 import type { DeadLetter } from '../actors/runtime/dead-letters.js'
@@ -150,6 +153,17 @@ export interface NodeOptions {
    * libp2p node rebuilt after a crash gets the same factory. Default none.
    */
   libp2pMetrics?: Libp2pDhtPortOptions['metrics']
+  /**
+   * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
+   * URLs (default none: no routers actor), the per-endpoint timeout, retries,
+   * breaker and in-flight limits. A malformed URL fails createNode. See
+   * docs/routing.md.
+   */
+  routers?: RoutersSettings & {
+    endpoints?: string[]
+    /** IPNS resolve: how long after a router's valid record the best found answers, unless the DHT's quorum comes first (default 300 ms) */
+    settleMs?: number
+  }
 }
 
 export interface SwarmNode {
@@ -201,6 +215,14 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const dnslink = dnslinkActor({ ...dnsSettings, ops: dnsLookup ?? nodeDnsOps(dnsServers !== undefined ? { servers: dnsServers } : {}) })
     // /dnsaddr bootstrap addresses resolve on the same servers as DNSLink
     const dialDns = dnsForServers(dnsServers)
+    // router endpoints next: a malformed URL or setting fails before anything starts
+    const { endpoints: routerEndpoints = [], settleMs, ...routerSettings } = options.routers ?? {}
+    if (settleMs !== undefined && !(Number.isFinite(settleMs) && settleMs >= 0)) throw new RangeError('routers: settleMs must be a non-negative number of ms')
+    const routers = routerEndpoints.length === 0
+      ? undefined
+      : routersActor({ ...routerSettings, ports: routerEndpoints.map(url => heliaRouterPort({ url, ...(routerSettings.maxInFlight !== undefined ? { concurrentRequests: routerSettings.maxInFlight } : {}) })) })
+    // with routers, IPNS resolves and publishes use them beside the DHT (the composite router)
+    const ipnsOptions = routers === undefined ? options.ipns ?? {} : { ...options.ipns, routers: settleMs !== undefined ? { settleMs } : {} }
     const privateKey = await loadIdentity(repo, options.seed)
     const listen = options.listen ?? (transport === 'memory' ? [`/memory/swarmbus-${randomBytes(6).toString('hex')}`] : undefined)
     verifier = options.verifier === 'inline'
@@ -256,9 +278,10 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const systemConfig = { defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
     trace = await openTrace(options.trace, seed, startedAt, wallAt, {
       peerId: port.peerId,
-      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink'],
-      ipns: options.ipns ?? {},
+      actors: ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', ...(options.republish === false ? [] : ['republisher']), 'dnslink', ...(routers !== undefined ? ['routers'] : [])],
+      ipns: ipnsOptions,
       dnslink: dnsSettings,
+      ...(routers !== undefined ? { routers: { endpoints: routerEndpoints, ...routerSettings } } : {}),
       ...(options.republish === false ? {} : { republish: options.republish ?? {} }),
       namespaces: Object.keys(validators),
       ...(bootstrapRetry !== undefined ? { bootstrapRetry } : {}),
@@ -278,9 +301,10 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     system.spawn(keysActor({ ops: keystoreOps(keystore), open: openKeys }))
     system.spawn(verifierActor({ verifier: shared }))
     system.spawn(storeActor({ ops: datastoreRecordStore(repo.datastore) }))
-    system.spawn(ipnsActor(options.ipns ?? {}))
+    system.spawn(ipnsActor(ipnsOptions))
     system.spawn(dnslink)
     if (options.republish !== false) system.spawn(republisherActor({ ...options.republish, state: datastoreRepublishState(repo.datastore) }))
+    if (routers !== undefined) system.spawn(routers)
     const first = port
     let stopping: Promise<void> | undefined
 

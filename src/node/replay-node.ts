@@ -22,6 +22,9 @@ import type { IpnsActorOptions } from '../actors/ipns/ipns-actor.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { inertRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
+import { routersActor } from '../actors/routers/routers-actor.js'
+import { inertRouterPort } from '../actors/routers/inert-router-port.js'
+import type { RoutersSettings } from '../actors/routers/routers-actor.js'
 import type { BootstrapRetryOptions } from '../actors/swarm/bootstrap-joiner.js'
 import type { BatchVerifier } from '../workers/verify-pool.js'
 
@@ -43,7 +46,7 @@ export interface NodeReplayOptions {
 
 export async function replayNodeTrace (text: string, options: NodeReplayOptions = {}): Promise<NodeReplayReport> {
   const { header, events } = parseTrace(text)
-  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, dnslink?: unknown, bootstrapRetry?: unknown, system?: { defaultTimeoutMs?: unknown } }
+  const config = header.config as { peerId?: unknown, actors?: unknown, namespaces?: unknown, ipns?: unknown, republish?: unknown, dnslink?: unknown, routers?: unknown, bootstrapRetry?: unknown, system?: { defaultTimeoutMs?: unknown } }
   const peerId = typeof config.peerId === 'string' ? config.peerId : 'unknown'
   const actors = Array.isArray(config.actors) ? config.actors : []
   const defaultTimeoutMs = typeof config.system?.defaultTimeoutMs === 'number' ? config.system.defaultTimeoutMs : undefined
@@ -70,6 +73,11 @@ export async function replayNodeTrace (text: string, options: NodeReplayOptions 
       if (actors.includes('republisher')) {
         const republish = typeof config.republish === 'object' && config.republish !== null ? config.republish as RepublisherOptions : {}
         system.spawn(republisherActor({ ...republish, state: inertRepublishState }))
+      }
+      // endpoints' answers come from the trace: the ports never answer
+      if (actors.includes('routers')) {
+        const { endpoints = [], ...settings } = typeof config.routers === 'object' && config.routers !== null ? config.routers as RoutersSettings & { endpoints?: string[] } : {}
+        system.spawn(routersActor({ ...settings, ports: endpoints.map(inertRouterPort) }))
       }
       for (const def of options.extraActors?.(header) ?? []) system.spawn(def)
     }

@@ -67,6 +67,8 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             s.sideTasks--
             return
           }
+          // a resolve's DHT query that goes on in the background after it answered
+          if (isResolveMsg(m) && resolves.improver.onMsg(m)) return
           const f = s.flights.get(m.flight)
           if (f === undefined) return
           if (f.kind === 'resolve' && isResolveMsg(m)) resolves.onMsg(f, m)
@@ -75,6 +77,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         },
         status: () => ({ ...s.counters, rejected: { ...s.rejected }, inFlight: s.flights.size, cached: s.cache.size, maxHops: MAX_HOPS }),
         stop: () => {
+          resolves.improver.stop()
           for (const f of [...s.flights.values()]) s.endFlight(f)
         }
       }

@@ -19,12 +19,14 @@ import type { IpnsPublish, IpnsPut, IpnsResolve, ResolveReply } from '../../mess
 import type { CreatedRecordReply, VerifiedRecord } from '../../messages/records.js'
 import type { StoredRecord } from '../../messages/store.js'
 import type { DnsLinkReply } from '../../messages/dnslink.js'
+import type { RouterPutOutcome, RoutersIpnsReply, RoutersPutReply } from '../../messages/routers.js'
 import '../../messages/ipns.js'
 import '../../messages/keys.js'
 import '../../messages/records.js'
 import '../../messages/store.js'
 import '../../messages/swarm.js'
 import '../../messages/dnslink.js'
+import '../../messages/routers.js'
 
 export interface IpnsActorOptions {
   /** valid answers that end a DHT query (default 16, the spec's quorum) */
@@ -35,7 +37,17 @@ export interface IpnsActorOptions {
   maxFlights?: number
   /** most asks waiting on one shared resolve (default 10,000) */
   maxWaiters?: number
+  /**
+   * ask the `routers` actor (HTTP routers) beside the DHT: resolves answer
+   * `settleMs` (default 300) after a router's record proved valid, with the
+   * best found by then, unless the DHT's quorum comes first; publishes put to
+   * the routers too. createNode sets it when given router endpoints
+   * (docs/routing.md#the-composite-router).
+   */
+  routers?: { settleMs?: number }
 }
+
+export const DEFAULT_SETTLE_MS = 300
 
 /** The actor's own messages (plain data, recorded in traces); each completion carries its reply's type. */
 export type IpnsMsg =
@@ -45,6 +57,8 @@ export type IpnsMsg =
   | { type: 'r.local', flight: string, hop: number, result: Settled<StoredRecord> }
   | { type: 'r.soft', flight: string }
   | { type: 'r.dnslink', flight: string, hop: number, result: Settled<DnsLinkReply> }
+  | { type: 'r.router', flight: string, hop: number, result: Settled<RoutersIpnsReply> }
+  | { type: 'r.settle', flight: string, hop: number }
   | { type: 'p.key', flight: string, result: Settled<ReplyOf<'key.list'>> }
   | { type: 'p.seen', flight: string, result: Settled<StoredRecord> }
   | { type: 'p.signed', flight: string, result: Settled<CreatedRecordReply> }
@@ -54,6 +68,7 @@ export type IpnsMsg =
   | { type: 'u.seen', flight: string, result: Settled<StoredRecord> }
   | { type: 'u.stored', flight: string, result: Settled<ReplyOf<'store.put'>> }
   | { type: 'u.put', flight: string, result: Settled<ReplyOf<'dht.put'>> }
+  | { type: 'p.routers', flight: string, result: Settled<RoutersPutReply> }
   | { type: 'side', what: string, result: Settled<unknown> }
 
 export type ResolveMsg = Extract<IpnsMsg, { type: `r.${string}` }>
@@ -88,6 +103,10 @@ export interface ResolveFlight {
   names: string[]
   localPending: number
   cancelSoft: (() => void) | undefined
+  /** the settle timer armed by a router's valid record (this hop) */
+  cancelSettle: (() => void) | undefined
+  /** it answers at its settle time: its DHT query goes on in the background (resolve-improver.ts) */
+  improve: boolean
   /** a name it goes through was published here while it ran: its answer may be older, so it caches nothing and takes no joiners */
   stale: boolean
   /** its askers want the last record's bytes in the reply (ipns.resolve record: true) */
@@ -102,6 +121,10 @@ export interface PublishFlight {
   waiter: ReplyPort<IpnsPublish>
   deadline: number
   subs: Set<QueryId>
+  /** with routers: the DHT's and the routers' results of the put, each once it came */
+  dhtPut?: Settled<ReplyOf<'dht.put'>>
+  routersPut?: Settled<RoutersPutReply>
+  routerOutcomes?: RouterPutOutcome[]
 }
 
 /** an ipns.put: a record signed elsewhere, verified, compared, stored, put */
@@ -133,6 +156,8 @@ export interface IpnsState {
   readonly defaultQuorum: number
   readonly maxFlights: number
   readonly maxWaiters: number
+  /** the settle time after a router's valid record, ms; undefined: no routers */
+  readonly settleMs: number | undefined
   readonly cache: LRUCache<string, CacheEntry>
   /**
    * Repeats of a resolve whose whole answer is fresh are answered here,
@@ -147,7 +172,7 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number }
+  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number }
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -174,6 +199,7 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     defaultQuorum: options.quorum ?? 16,
     maxFlights: options.maxFlights ?? 1024,
     maxWaiters: options.maxWaiters ?? 10_000,
+    settleMs: options.routers === undefined ? undefined : options.routers.settleMs ?? DEFAULT_SETTLE_MS,
     cache: new LRUCache<string, CacheEntry>({ max: options.cacheSize ?? 1024 }),
     answers: new LRUCache<string, AnswerEntry>({ max: options.cacheSize ?? 1024 }),
     flights: new Map(),
@@ -181,7 +207,8 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     waiterFlight: new Map(),
     publishing: new Set(),
     queuedPublishes: new Map(),
-    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0 },
+    // the router counters only on a node with routers (status details without them stay as they were)
+    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0 } : {}) },
     rejected: {},
     sideTasks: 0,
     afterPublish: () => {},
@@ -249,6 +276,7 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
       f.subs.clear()
       if (f.kind === 'resolve') {
         f.cancelSoft?.()
+        f.cancelSettle?.()
         if (s.groups.get(f.group) === f) s.groups.delete(f.group)
         for (const w of f.waiters.keys()) s.waiterFlight.delete(w)
       } else if (f.kind === 'put') {

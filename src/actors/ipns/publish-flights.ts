@@ -36,7 +36,7 @@ export function publishFlights (s: IpnsState): PublishFlights {
     if (result !== undefined) {
       // again now that it is acknowledged: a resolve started since the signing may have read the older record
       s.forgetAnswers(result.name)
-      f.waiter.reply(result)
+      f.waiter.reply(f.routerOutcomes !== undefined || f.routersPut !== undefined ? { ...result, routers: f.routerOutcomes ?? [] } : result)
     } else {
       f.waiter.fail(fail ?? failure('failed', 'the publish ended without a result'))
     }
@@ -109,6 +109,8 @@ export function publishFlights (s: IpnsState): PublishFlights {
           const c = context.created
           if (c === undefined) return
           ask({ type: 'dht.put', key: parseName(c.name).name.toRoutingKey(), value: c.record }, result => ({ type: 'p.put', flight: id, result }))
+          // and to every HTTP router, in parallel
+          if (s.settleMs !== undefined) ask({ type: 'routers.putIpns', name: c.name, record: c.record }, result => ({ type: 'p.routers', flight: id, result }))
         }
       }
     })
@@ -123,7 +125,33 @@ export function publishFlights (s: IpnsState): PublishFlights {
     settle(f)
   }
 
+  /**
+   * With routers, the put is done when the DHT and the routers have both
+   * answered: acknowledged when either holds the record (the store already
+   * does), failed only when neither does.
+   */
+  const onPut = (f: PublishFlight, m: Extract<PublishMsg, { type: 'p.put' | 'p.routers' }>): void => {
+    if (m.type === 'p.put') f.dhtPut = m.result
+    else {
+      f.routersPut = m.result
+      const outcomes = m.result.ok ? m.result.value.outcomes : undefined
+      if (outcomes !== undefined) f.routerOutcomes = outcomes
+      ctx.progress({ type: 'ipns:publish:routers', id: f.id, detail: m.result.ok ? { accepted: m.result.value.accepted, outcomes: m.result.value.outcomes } : { error: m.result.failure.message, kind: m.result.failure.kind } })
+    }
+    const dht = f.dhtPut
+    const routers = f.routersPut
+    if (dht === undefined || routers === undefined) return
+    if (dht.ok) f.machine.send({ type: 'PUT', peers: dht.value.peers })
+    else if (routers.ok) f.machine.send({ type: 'PUT', peers: 0 })
+    else f.machine.send({ type: 'FAILED', failure: failure(dht.failure.kind, `${dht.failure.message}; and no HTTP router took it: ${routers.failure.message}`.slice(0, 2000)) })
+    settle(f)
+  }
+
   const onMsg = (f: PublishFlight, m: PublishMsg): void => {
+    if (s.settleMs !== undefined && (m.type === 'p.put' || m.type === 'p.routers')) {
+      onPut(f, m)
+      return
+    }
     if (m.type === 'p.seen') {
       const r = m.result
       if (!r.ok && r.failure.kind !== 'not-found') f.machine.send({ type: 'FAILED', failure: r.failure })

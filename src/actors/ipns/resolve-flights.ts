@@ -10,8 +10,10 @@ import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { resolveMachine } from './resolve-machine.js'
+import { resolveMachine, ROUTER_FROM } from './resolve-machine.js'
 import { parseTarget } from './target.js'
+import { resolveImprover } from './resolve-improver.js'
+import type { ResolveImprover } from './resolve-improver.js'
 import type { Actor } from 'xstate'
 import type { ReplyPort } from '../runtime/actor.js'
 import type { ResolveContext, ResolveMachine } from './resolve-machine.js'
@@ -28,10 +30,13 @@ const JOIN_SLACK_MS = 1_000
 export interface ResolveFlights {
   start(port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void
   onMsg(f: ResolveFlight, m: ResolveMsg): void
+  /** the DHT queries still improving resolves that answered at their settle time */
+  readonly improver: ResolveImprover
 }
 
 export function resolveFlights (s: IpnsState): ResolveFlights {
   const { ctx, counters } = s
+  const improver = resolveImprover(s)
 
   const settle = (f: ResolveFlight): void => {
     const snap = f.machine.getSnapshot()
@@ -85,7 +90,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
-      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined,
+      deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined, improve: false,
       answerKey, expiresAt: NEVER, names: [], stale: false, withRecord
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
@@ -107,6 +112,14 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         return
       }
       counters.dhtQueries++
+      f.cancelSettle?.()
+      f.cancelSettle = undefined
+      f.improve = false
+      if (c.routers) {
+        // every HTTP router at once, beside the DHT (the routers actor fans out and verifies)
+        counters.routerQueries = (counters.routerQueries ?? 0) + 1
+        f.subs.add(ctx.ask({ type: 'routers.getIpns', name: c.name }, { deadline: f.deadline }, result => ({ type: 'r.router', flight: f.id, hop, result })))
+      }
       const routingKey = parseName(c.name).name.toRoutingKey()
       // as many requests in flight as answers needed (own copy included): a
       // peer that answers without a value makes room for the next one
@@ -121,7 +134,15 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       },
       actions: {
         startQuery: ({ context }) => { startQuery(context) },
-        stopQuery: () => {
+        stopQuery: ({ context }) => {
+          if (f.improve && f.stream !== undefined && improver.room()) {
+            // answered at the settle time: the DHT query goes on in the background, to keep a better record if one comes
+            const done = [...context.candidates].filter(([, c]) => c.state !== 'verifying').map(([k]) => k)
+            improver.adopt(f.id, f.stream, context.name, context.hops, done)
+            f.subs.delete(f.stream)
+            f.stream = undefined
+            return
+          }
           if (f.stream !== undefined) {
             ctx.cancel(f.stream)
             f.subs.delete(f.stream)
@@ -152,7 +173,8 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           const hop = context.hop
           if (hop === undefined) return
           s.hopDone(f, hop.name, s.remember(hop, f.stale))
-          if (hop.source !== 'dht') return
+          improver.answered(f.id, hop)
+          if (hop.source !== 'dht' && hop.source !== 'router') return
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
               { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
@@ -171,7 +193,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     })
     f.machine = createActor(machine, {
       id,
-      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false },
+      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false, routers: s.settleMs !== undefined },
       inspect: s.inspect('resolve', id)
     })
     s.flights.set(id, f)
@@ -180,6 +202,24 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     armSoft()
     f.machine.start()
     settle(f)
+  }
+
+  /**
+   * One source has a valid record and the other is still out: a router's
+   * record proved valid while the DHT queries, or the DHT ended with a valid
+   * record while the routers have not answered. The resolve answers a settle
+   * time later, with the best found by then.
+   */
+  const armSettle = (f: ResolveFlight): void => {
+    if (s.settleMs === undefined || f.cancelSettle !== undefined) return
+    const snap = f.machine.getSnapshot()
+    if (snap.status !== 'active' || snap.value !== 'querying') return
+    const c = snap.context
+    const valid = [...c.candidates.values()].filter(x => x.state === 'valid')
+    const fromRouter = valid.some(x => x.from.some(p => p.startsWith(ROUTER_FROM)))
+    if (!fromRouter && !(c.queryEnded && c.routerPending && valid.length > 0)) return
+    const hop = f.hop
+    f.cancelSettle = ctx.after(s.settleMs, { type: 'r.settle', flight: f.id, hop })
   }
 
   const onMsg = (f: ResolveFlight, m: ResolveMsg): void => {
@@ -197,10 +237,36 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         if (m.hop !== f.hop) return
         f.stream = undefined
         send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
+        armSettle(f)
+        return
+      case 'r.router': {
+        if (m.hop !== f.hop) return
+        const r = m.result
+        const name = f.machine.getSnapshot().context.name
+        ctx.progress({ type: 'ipns:resolve:router', id: f.id, detail: r.ok ? { name, endpoint: r.value.endpoint, sequence: r.value.sequence.toString(), value: r.value.value } : { name, error: r.failure.message, kind: r.failure.kind } })
+        if (r.ok) {
+          counters.routerAnswers = (counters.routerAnswers ?? 0) + 1
+          const key = base64Of(r.value.record)
+          send({ type: 'ROUTER_VALUE', key, value: r.value.record, from: `${ROUTER_FROM}${r.value.endpoint}` })
+          // the same bytes may have proved valid already (a peer's copy)
+          armSettle(f)
+        } else {
+          send({ type: 'ROUTER_END', failure: r.failure })
+        }
+        return
+      }
+      case 'r.settle':
+        if (m.hop !== f.hop) return
+        f.cancelSettle = undefined
+        f.improve = true
+        send({ type: 'SETTLE_TIME' })
         return
       case 'r.verified':
         if (m.hop !== f.hop) return
-        if (m.result.ok) send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
+        if (m.result.ok) {
+          send({ type: 'VERIFIED', key: m.key, fields: m.result.value })
+          armSettle(f)
+        }
         else {
           s.reject(m.result.failure.code ?? m.result.failure.kind)
           send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
@@ -232,7 +298,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
   }
 
-  return { start, onMsg }
+  return { start, onMsg, improver }
 }
 
 /**

@@ -11,6 +11,13 @@
  *                     │       soft deadline──▶ selecting ──valid──▶┤
  *                     │                           └─none─▶ failed  └─/ipns/<not a name>─▶ failed
  *                     └────────────────────────────────────────────▶ done
+ *
+ * With HTTP routers (docs/routing.md) a query also asks them, at once: a
+ * router's record is one more candidate (ROUTER_VALUE, from `router:<url>`),
+ * verified like a peer's. `querying` ends on the DHT's quorum, on SETTLE_TIME
+ * (a settle time after one source had a valid record while the other was
+ * still out: the best found by then wins), or when the DHT query and the
+ * routers have both ended.
  */
 import { assign, setup } from 'xstate'
 import { isDomain, isIpnsName } from './target.js'
@@ -53,6 +60,10 @@ export interface ResolveContext {
   verifying: number
   valid: number
   queryEnded: boolean
+  /** HTTP routers are asked beside the DHT */
+  routers: boolean
+  /** the routers' answer for this hop is still to come */
+  routerPending: boolean
   /** a failure the query ended with (used when no record was found) */
   queryFailure: Failure | undefined
   hop: HopResult | undefined
@@ -69,10 +80,19 @@ export interface ResolveInput {
   nocache: boolean
   offline: boolean
   recursive: boolean
+  /** ask the HTTP routers too (default false) */
+  routers?: boolean
 }
+
+/** the `from` of a candidate an HTTP router gave */
+export const ROUTER_FROM = 'router:'
+const isRouter = (from: string): boolean => from.startsWith(ROUTER_FROM)
 
 export type ResolveEvent =
   | { type: 'VALUE', key: string, value: Uint8Array, from: string }
+  | { type: 'ROUTER_VALUE', key: string, value: Uint8Array, from: string }
+  | { type: 'ROUTER_END', failure?: Failure }
+  | { type: 'SETTLE_TIME' }
   | { type: 'VERIFIED', key: string, fields: VerifiedRecord }
   | { type: 'REJECTED', key: string, code: string }
   | { type: 'QUERY_END', failure?: Failure }
@@ -118,10 +138,12 @@ function pick (ctx: ResolveContext): HopResult | undefined {
   const stale: string[] = []
   for (const c of ctx.candidates.values()) {
     if (c === best) continue
-    for (const p of c.from) if (p !== 'local' && !stale.includes(p) && !best.from.includes(p)) stale.push(p)
+    for (const p of c.from) if (p !== 'local' && !isRouter(p) && !stale.includes(p) && !best.from.includes(p)) stale.push(p)
   }
   const local = best.from.every(p => p === 'local')
-  return { name: ctx.name, record: best.record, fields: best.fields, source: local ? 'local' : 'dht', stale }
+  const peers = best.from.some(p => p !== 'local' && !isRouter(p))
+  const source: ResolveSource = local ? 'local' : peers ? 'dht' : 'router'
+  return { name: ctx.name, record: best.record, fields: best.fields, source, stale }
 }
 
 export const resolveMachine = setup({
@@ -153,7 +175,7 @@ export const resolveMachine = setup({
     failDnslink: assign(({ event }) => event.type === 'DNSLINK_FAILED' ? { failure: event.failure } : {}),
     // pure context updates
     addCandidate: assign(({ context, event }) => {
-      if (event.type !== 'VALUE') return {}
+      if (event.type !== 'VALUE' && event.type !== 'ROUTER_VALUE') return {}
       const known = context.candidates.get(event.key)
       if (known !== undefined) {
         // a peer that repeats its answer is one answer, not two
@@ -178,6 +200,7 @@ export const resolveMachine = setup({
       return { verifying: context.verifying - 1 }
     }),
     onQueryEnd: assign(({ event }) => event.type === 'QUERY_END' ? { queryEnded: true, queryFailure: event.failure } : {}),
+    onRouterEnd: assign(() => ({ routerPending: false })),
     pickBest: assign(({ context }) => ({ hop: pick(context) })),
     recordSource: assign(({ context }) => ({ sources: context.hop === undefined ? context.sources : [...context.sources, context.hop.source] })),
     nextHop: assign(({ context }) => {
@@ -191,6 +214,7 @@ export const resolveMachine = setup({
         verifying: 0,
         valid: 0,
         queryEnded: false,
+        routerPending: context.routers,
         queryFailure: undefined,
         hop: undefined
       }
@@ -198,7 +222,7 @@ export const resolveMachine = setup({
     finish: assign(({ context }) => {
       const hop = context.hop
       if (hop === undefined) return {}
-      const source: ResolveSource = (['dht', 'dns', 'local'] as const).find(s => context.sources.includes(s)) ?? 'cache'
+      const source: ResolveSource = (['dht', 'router', 'dns', 'local'] as const).find(s => context.sources.includes(s)) ?? 'cache'
       const result: ResolveReply = {
         value: hop.fields.value + context.rest,
         sequence: hop.fields.sequence,
@@ -228,9 +252,9 @@ export const resolveMachine = setup({
     isOffline: ({ context }) => context.offline,
     // the quorum ends a DHT query early; offline, the two stored records are all there is, and the best of them is the answer
     quorumReached: ({ context }) => !context.offline && context.valid >= context.quorum,
-    settled: ({ context }) => context.queryEnded && context.verifying === 0,
+    settled: ({ context }) => context.queryEnded && context.verifying === 0 && !context.routerPending,
     hasBest: ({ context }) => context.hop !== undefined,
-    isNewCandidate: ({ context, event }) => event.type === 'VALUE' && !context.candidates.has(event.key),
+    isNewCandidate: ({ context, event }) => (event.type === 'VALUE' || event.type === 'ROUTER_VALUE') && !context.candidates.has(event.key),
     pointsAtNonName: ({ context }) => {
       if (!context.recursive) return false
       const next = valueName(context.hop?.fields.value ?? '')
@@ -253,6 +277,8 @@ export const resolveMachine = setup({
     verifying: 0,
     valid: 0,
     queryEnded: false,
+    routers: input.routers === true && !input.offline,
+    routerPending: input.routers === true && !input.offline,
     queryFailure: undefined,
     hop: undefined,
     sources: [],
@@ -277,10 +303,16 @@ export const resolveMachine = setup({
           { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
           { actions: 'addCandidate' }
         ],
+        ROUTER_VALUE: [
+          { guard: 'isNewCandidate', actions: ['onRouterEnd', 'addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+          { actions: ['onRouterEnd', 'addCandidate'] }
+        ],
+        ROUTER_END: { actions: 'onRouterEnd' },
         VERIFIED: { actions: 'onVerified' },
         REJECTED: { actions: 'onVerified' },
         QUERY_END: { actions: 'onQueryEnd' },
-        SOFT_DEADLINE: { target: 'selecting', actions: 'stopQuery' }
+        SOFT_DEADLINE: { target: 'selecting', actions: 'stopQuery' },
+        SETTLE_TIME: { target: 'selecting', actions: 'stopQuery' }
       },
       always: [
         { guard: 'quorumReached', target: 'selecting', actions: 'stopQuery' },

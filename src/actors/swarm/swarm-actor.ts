@@ -9,6 +9,7 @@
  */
 import { defineActor } from '../runtime/actor.js'
 import { REPUBLISHER_ACTOR } from '../republisher/republisher-actor.js'
+import { ROUTERS_ACTOR } from '../routers/routers-actor.js'
 import { causeOf, failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
@@ -24,6 +25,7 @@ import type {
   SwarmBootstrap, SwarmDial, SwarmPeers, SwarmStatus, SwarmStatusReply
 } from '../../messages/swarm.js'
 import type { RepublishStatus } from '../../messages/republish.js'
+import type { RoutersStatusReply } from '../../messages/routers.js'
 import type { ActorStatus } from '../../messages/system.js'
 import '../../messages/swarm.js'
 import type { NetworkStatus } from '../../messages/swarm.js'
@@ -101,6 +103,12 @@ function answer<T> (port: { reply: (value: T) => boolean, fail: (f: Failure) => 
 function republishSection (actors: ActorStatus[]): { republish?: RepublishStatus } {
   const detail = actors.find(a => a.name === REPUBLISHER_ACTOR)?.detail
   return detail === undefined ? {} : { republish: detail as unknown as RepublishStatus }
+}
+
+/** the routers actor's status detail becomes the `routers` section of swarm.status (name as in routers-actor.ts) */
+function routersSection (actors: ActorStatus[]): { routers?: RoutersStatusReply } {
+  const detail = actors.find(a => a.name === ROUTERS_ACTOR)?.detail
+  return detail === undefined ? {} : { routers: detail as unknown as RoutersStatusReply }
 }
 
 const utf8 = new TextEncoder()
@@ -239,7 +247,8 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           actors: sys.actors,
           deadLetters: sys.deadLetters,
           openPorts: sys.openPorts,
-          ...republishSection(sys.actors)
+          ...republishSection(sys.actors),
+          ...routersSection(sys.actors)
         }
       }
 

@@ -1,0 +1,156 @@
+/**
+ * The composite router's policy, exactly, on the simulated clock: the IPNS
+ * actor with HTTP routers enabled among the scripted fakes of
+ * test/actors/ipns/fakes.ts (DHT streams, verifier, store) and a scripted
+ * routers actor (routers.getIpns answering at a set time). When a resolve
+ * answers — the settle time after a router's valid record, the DHT's quorum,
+ * both sources ended — which record wins, and what the background query
+ * keeps.
+ */
+import { describe, expect, it } from 'vitest'
+import { defineActor } from '../../../src/actors/runtime/actor.js'
+import { failure } from '../../../src/messages/failure.js'
+import { answer, record, rigPerTest, runFor } from '../ipns/fakes.js'
+import { fields, testName } from '../ipns/machine-helpers.js'
+import type { ActorDefinition } from '../../../src/actors/runtime/actor.js'
+import type { BaseCommand } from '../../../src/messages/commands.js'
+import type { ResolveReply } from '../../../src/messages/ipns.js'
+import type { RoutersGetIpns } from '../../../src/messages/routers.js'
+import type { Outcome } from '../../helpers/sim.js'
+import type { World } from '../ipns/fakes.js'
+
+const A = testName(71)
+const CID = 'bafkqaddwgevxmmraojswg33smq'
+const URL_1 = 'http://127.0.0.1:9001'
+
+interface RouterScript { record?: Uint8Array, sequence?: bigint, atMs: number }
+
+/** a routers actor that answers routers.getIpns per name at a set time (or not-found) */
+function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[]): ActorDefinition<BaseCommand, unknown> {
+  return defineActor<RoutersGetIpns, { type: 'due', id: string, name: string }>({
+    name: 'routers',
+    commands: ['routers.getIpns'],
+    start: ctx => {
+      return {
+        receive: msg => {
+          if (msg.kind === 'cancel') return
+          if (msg.kind === 'command') {
+            asked.push(msg.command.name)
+            ctx.after(scripts.get(msg.command.name)?.atMs ?? 1, { type: 'due', id: msg.port.id, name: msg.command.name })
+            return
+          }
+          const s = scripts.get(msg.msg.name)
+          if (s?.record === undefined) ctx.fail(msg.msg.id, failure('not-found', 'no router has a record'))
+          else ctx.reply(msg.msg.id, { name: msg.msg.name, record: s.record, endpoint: URL_1, value: `/ipfs/${CID}`, sequence: s.sequence ?? 0n, validity: '' })
+        }
+      }
+    }
+  }) as unknown as ActorDefinition<BaseCommand, unknown>
+}
+
+const start = rigPerTest()
+
+function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], status: () => Record<string, unknown> | undefined } {
+  const r = start({ quorum, routers: { settleMs } })
+  const routers = new Map<string, RouterScript>()
+  const asked: string[] = []
+  r.system.spawn(scriptedRouters(routers, asked))
+  return { world: r.world, h: r.h, routers, asked, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
+}
+
+function answered (o: Outcome | undefined): { reply: ResolveReply, at: number } {
+  if (o?.ok !== true) throw new Error(`the resolve failed: ${o === undefined ? 'not settled' : `${o.error.name}: ${o.error.message}`}`)
+  return { reply: o.value as ResolveReply, at: o.at }
+}
+
+describe('composite router policy (simulated clock)', () => {
+  it('a router\'s valid record answers a settle time after it proved valid, while the DHT hangs', async () => {
+    const { world, h, routers, asked } = setup()
+    answer(world, A, [], 'hang')
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    const { reply, at } = answered(t.outcome)
+    expect(reply).toMatchObject({ sequence: 1n, source: 'router' })
+    // 100 ms for the router, 1 ms to verify, 300 ms settle time
+    expect(at - t0).toBe(401)
+    expect(asked).toEqual([A])
+    // kept in the repo like a DHT answer
+    expect(world.log.storePuts.map(e => e.sequence)).toEqual([1n])
+  })
+
+  it('a better DHT record within the settle time wins; the DHT quorum does not wait for the router', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd2', fields(`/ipfs/${CID}`, 2)), 'p1', 250]], 'hang')
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    const first = answered(t.outcome)
+    expect(first.reply).toMatchObject({ sequence: 2n, source: 'dht' })
+    expect(first.at - t0).toBe(401)
+
+    const q = setup(1)
+    answer(q.world, A, [[record(q.world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20]], 'hang')
+    q.routers.set(A, { record: record(q.world, 'r4', fields(`/ipfs/${CID}`, 4)), sequence: 4n, atMs: 2_000 })
+    const t1 = q.h.clock.now()
+    const u = q.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(q.h, 3_000)
+    const second = answered(u.outcome)
+    expect(second.reply).toMatchObject({ sequence: 3n, source: 'dht' })
+    expect(second.at - t1).toBe(21)
+  })
+
+  it('answers as soon as both sources ended; a router that has nothing lets the DHT answer alone', async () => {
+    const { world, h, routers } = setup()
+    // the DHT ends at 50 ms with nothing; the router answers at 500 ms: no settle wait then
+    answer(world, A, [], 50)
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 500 })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    const first = answered(t.outcome)
+    expect(first.reply).toMatchObject({ sequence: 1n, source: 'router' })
+    expect(first.at - t0).toBe(501)
+
+    const n = setup()
+    answer(n.world, A, [[record(n.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 100]], 200)
+    n.routers.set(A, { atMs: 30 }) // not found
+    const t1 = n.h.clock.now()
+    const u = n.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(n.h, 1_000)
+    const second = answered(u.outcome)
+    expect(second.reply).toMatchObject({ sequence: 1n, source: 'dht' })
+    expect(second.at - t1).toBe(200)
+  })
+
+  it('a DHT that ended with a valid record waits for a slow router only the settle time', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 50]], 60)
+    routers.set(A, { record: record(world, 'r2', fields(`/ipfs/${CID}`, 2)), sequence: 2n, atMs: 2_000 })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 3_000)
+    const { reply, at } = answered(t.outcome)
+    expect(reply).toMatchObject({ sequence: 1n, source: 'dht' })
+    expect(at - t0).toBe(360)
+  })
+
+  it('after answering at its settle time the DHT query goes on, and a better record it brings replaces the answer', async () => {
+    const { world, h, routers, status } = setup()
+    answer(world, A, [[record(world, 'd5', fields(`/ipfs/${CID}/better`, 5)), 'p1', 900]], 1_200)
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 500)
+    expect(answered(t.outcome).reply).toMatchObject({ sequence: 1n, source: 'router' })
+    // the query was not cancelled
+    await runFor(h, 1_000)
+    expect(world.log.cancels.filter(c => c.type === 'dht.getValues')).toEqual([])
+    expect(world.log.storePuts.map(e => e.sequence)).toEqual([1n, 5n])
+    expect(status()).toMatchObject({ improved: 1, routerQueries: 1, routerAnswers: 1 })
+    const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 10)
+    expect(answered(again.outcome).reply).toMatchObject({ sequence: 5n, value: `/ipfs/${CID}/better`, source: 'cache' })
+  })
+})
