@@ -103,7 +103,7 @@ describe('the expired-record sweep', () => {
   })
 
   it('kad-dht\'s reprovider (dht.reprovide in the profile) deletes a peer\'s expired provider record', async () => {
-    const profile = resolveNetworkProfile({ profile: 'local', dht: { reprovide: { interval: 300, validity: 1_500, threshold: 100, concurrency: 1 } } })
+    const profile = resolveNetworkProfile({ profile: 'local', dht: { reprovide: { interval: 300, validity: 4_000, threshold: 100, concurrency: 1 } } })
     const serverStore = new MemoryDatastore()
     const server = await startPort({ nodes: 2, label: 'reprovide' }, 0, { datastore: serverStore, profile })
     const provider = await startPort({ nodes: 2, label: 'reprovide' }, 1, { profile: resolveNetworkProfile('local') })
@@ -118,8 +118,10 @@ describe('the expired-record sweep', () => {
       for await (const e of serverStore.query({ prefix: '/dht/provider/' })) if (!e.key.toString().includes(server.peerId)) n++
       return n
     }
+    // the server writes it as the ADD_PROVIDER arrives: wait for it (bounded), well inside its 4 s validity
+    for (let i = 0; i < 40 && await held() === 0; i++) await new Promise(resolve => setTimeout(resolve, 25))
     expect(await held()).toBe(1)
-    const deadline = Date.now() + 8_000
+    const deadline = Date.now() + 15_000
     while (Date.now() < deadline && await held() > 0) await new Promise(resolve => setTimeout(resolve, 100))
     expect(await held()).toBe(0)
   })
