@@ -23,7 +23,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createRng } from '../actors/runtime/rng.js'
 import { ChildHost } from './remote/child-host.js'
 import { RemoteNode } from './remote/remote-node.js'
+import { testnetFaults } from './faults/testnet-faults.js'
+import { checkDelay } from './faults/delay-proxy.js'
 import type { ChildExit } from './remote/child-host.js'
+import type { TestnetFaults } from './faults/testnet-faults.js'
+import type { LinkDelay } from './faults/delay-proxy.js'
 import type { RemoteNodeOptions, StartedNode, StartSpec } from './remote/protocol.js'
 
 export interface ProcessTestnetOptions {
@@ -43,6 +47,14 @@ export interface ProcessTestnetOptions {
   node?: RemoteNodeOptions
   /** write node i's trace (JSONL) to the path this gives; undefined: none */
   traceAt?: (index: number) => string | undefined
+  /**
+   * put every node behind a delay proxy in its child, with this one-way delay
+   * per chunk (`{}`: none yet), so that `net.faults` can change delays, stall,
+   * freeze and partition (docs/testnets.md); default none: no proxies, no faults
+   */
+  faults?: LinkDelay
+  /** the process of node i (default i mod processes), e.g. churn victims in a process of their own */
+  placement?: (index: number) => number
 }
 
 export interface ProcessTestnetReport {
@@ -67,6 +79,14 @@ export interface ProcessTestnet {
   routingTableSizes(): Promise<number[]>
   /** the child process of each node, to kill it (churn) */
   host(process: number): ChildHost
+  /** latency, stalls, frozen peers, partitions (needs `faults` at creation) */
+  faults: TestnetFaults
+  /**
+   * starts `count` more nodes (in `process`, default round robin over the
+   * processes still alive), each joining through `bootstrapPeers` nodes
+   * picked among the live ones; they are appended to `nodes` and returned
+   */
+  add(count: number, options?: { process?: number }): Promise<RemoteNode[]>
   stop(): Promise<void>
 }
 
@@ -86,8 +106,18 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
   const hosts: ChildHost[] = []
   const exitListeners = new Set<(e: ChildExit & { nodes: number[] }) => void>()
   let stopping = false
-  const placement = (i: number): number => i % p
-  const nodesOf = (proc: number): number[] => Array.from({ length: n }, (_, i) => i).filter(i => placement(i) === proc)
+  const delay = options.faults === undefined ? undefined : checkDelay(options.faults)
+  const placed = new Map<number, number>()
+  const placement = (i: number): number => {
+    let proc = placed.get(i)
+    if (proc === undefined) {
+      proc = options.placement?.(i) ?? i % p
+      if (!Number.isInteger(proc) || proc < 0 || proc >= p) throw new RangeError(`placement(${i}) gave ${proc}: not a process from 0 to ${p - 1}`)
+      placed.set(i, proc)
+    }
+    return proc
+  }
+  const nodesOf = (proc: number): number[] => [...placed].filter(([, q]) => q === proc).map(([i]) => i).sort((a, b) => a - b)
   const stop = async (): Promise<void> => {
     stopping = true
     await Promise.allSettled(hosts.map(async h => await h.stop()))
@@ -102,9 +132,9 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
     }
 
     const nodes = new Array<RemoteNode | undefined>(n)
-    const up: string[] = []
+    const up = new Map<number, string>()
     const spec = (index: number): StartSpec => {
-      const pool = [...up]
+      const pool = [...up].filter(([i]) => hosts[placement(i)]?.alive === true).map(([, addr]) => addr)
       const bootstrap: string[] = []
       while (bootstrap.length < Math.min(peers, pool.length)) bootstrap.push(pool.splice(rng.int(pool.length), 1)[0] as string)
       const trace = options.traceAt?.(index)
@@ -112,6 +142,7 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
         index,
         bootstrap,
         options: options.node ?? {},
+        ...(delay !== undefined ? { faults: delay } : {}),
         ...(options.seed !== undefined ? { seed: options.seed + index } : {}),
         ...(trace !== undefined ? { trace } : {})
       }
@@ -127,10 +158,11 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
           const host = hosts[placement(s.index)] as ChildHost
           nodes[s.index] = new RemoteNode(s.index, s.peerId, s.multiaddrs, host, options.node?.defaultTimeoutMs)
           const addr = s.multiaddrs[0]
-          if (addr !== undefined) up.push(addr)
+          if (addr !== undefined) up.set(s.index, addr)
         }
       }
     }
+    for (let i = 0; i < n; i++) placement(i)
     await startWave([0])
     for (let i = 1; i < n; i += WAVE_PER_PROCESS * p) {
       await startWave(Array.from({ length: Math.min(WAVE_PER_PROCESS * p, n - i) }, (_, k) => i + k))
@@ -164,6 +196,24 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
         const h = hosts[i]
         if (h === undefined) throw new RangeError(`no testnet process ${i}`)
         return h
+      },
+      faults: testnetFaults(delay !== undefined, () => all, hosts),
+      add: async (count, where = {}) => {
+        if (!Number.isInteger(count) || count < 1 || all.length + count > 1_000) throw new RangeError('add: count must be an integer from 1, and the testnet at most 1,000 nodes')
+        const alive = hosts.filter(h => h.alive).map(h => h.index)
+        if (where.process !== undefined && hosts[where.process]?.alive !== true) throw new RangeError(`add: process ${where.process} is not running`)
+        if (alive.length === 0) throw new RangeError('add: no testnet process is running')
+        const first = all.length
+        const indices = Array.from({ length: count }, (_, k) => first + k)
+        indices.forEach((i, k) => placed.set(i, where.process ?? alive[k % alive.length] as number))
+        for (let k = 0; k < indices.length; k += WAVE_PER_PROCESS * p) await startWave(indices.slice(k, k + WAVE_PER_PROCESS * p))
+        const added = indices.map(i => {
+          const node = nodes[i]
+          if (node === undefined) throw new Error(`testnet node ${i} did not start`)
+          return node
+        })
+        all.push(...added)
+        return added
       },
       stop
     }

@@ -13,6 +13,7 @@
  *   cancel  (an ask or stream the parent gave up: abort it)
  *   watch   { node }  (forward its progress events)   progress { node, event }
  *   stopNode { node }                      reply | fail
+ *   fault   { op: FaultOp }                reply { value: FaultReply } | fail
  *   exit    (stop every node, then exit)   the process exits
  *
  * Errors cross as a Failure (plain data: kind, message, field, code and the
@@ -23,6 +24,8 @@
  * slow reader never fills the channel.
  */
 import type { NodeOptions } from '../create-node.js'
+import type { LinkDelay } from '../faults/delay-proxy.js'
+import type { FaultOp } from '../faults/child-faults.js'
 import type { Failure } from '../../messages/failure.js'
 
 /** items a stream may have in the channel before the parent grants more */
@@ -43,6 +46,8 @@ export interface StartSpec {
   /** a JSONL trace of this node, written by the child */
   trace?: string
   options: RemoteNodeOptions
+  /** put the node behind a delay proxy (faults/delay-proxy.ts) with this delay; none: no proxy, no faults */
+  faults?: LinkDelay
 }
 
 export interface StartedNode { index: number, peerId: string, multiaddrs: string[] }
@@ -55,6 +60,7 @@ export type ToChild =
   | { t: 'cancel', id: number }
   | { t: 'watch', node: number }
   | { t: 'stopNode', id: number, node: number }
+  | { t: 'fault', id: number, op: FaultOp }
   | { t: 'exit' }
 
 export type FromChild =

@@ -9,6 +9,7 @@
  * on `exit`; a node stop that hangs does not keep it alive past EXIT_GRACE_MS.
  */
 import { createNode } from '../create-node.js'
+import { ChildFaults } from '../faults/child-faults.js'
 import { errorToFailure } from '../../messages/errors.js'
 import { PROGRESS_BUFFER, STREAM_WINDOW } from './protocol.js'
 import type { SwarmNode } from '../create-node.js'
@@ -25,6 +26,7 @@ const running = new Map<number, AbortController>()
 const credit = new Map<number, { n: number, wake?: () => void }>()
 const watched = new Map<number, { queued: number, dropped: number }>()
 let exiting = false
+const faults = new ChildFaults()
 
 function send (m: FromChild): void {
   if (process.send === undefined || !process.connected) return
@@ -39,16 +41,26 @@ function send (m: FromChild): void {
 async function start (id: number, specs: StartSpec[]): Promise<void> {
   try {
     const started = await Promise.all(specs.map(async spec => {
-      const node = await createNode({
-        ...spec.options,
-        repo: 'memory',
-        transport: 'tcp',
-        loopback: true,
-        bootstrap: spec.bootstrap,
-        ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
-        ...(spec.trace !== undefined ? { trace: spec.trace } : {})
-      })
+      // behind a delay proxy, with the partition gater, when the testnet has faults
+      const faulty = spec.faults === undefined ? undefined : await faults.prepare(spec.index, spec.faults, (spec.seed ?? spec.index) ^ 0xfa17)
+      let node: SwarmNode
+      try {
+        node = await createNode({
+          ...spec.options,
+          ...faulty?.options,
+          repo: 'memory',
+          transport: 'tcp',
+          loopback: true,
+          bootstrap: spec.bootstrap,
+          ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+          ...(spec.trace !== undefined ? { trace: spec.trace } : {})
+        })
+      } catch (err) {
+        await faulty?.failed()
+        throw err
+      }
       nodes.set(spec.index, node)
+      await faulty?.started(node)
       return { index: spec.index, peerId: node.peerId, multiaddrs: node.multiaddrs }
     }))
     send({ t: 'started', id, nodes: started })
@@ -137,6 +149,7 @@ async function stopNode (id: number, index: number): Promise<void> {
   nodes.delete(index)
   try {
     await node?.stop()
+    await faults.release(index)
     send({ t: 'reply', id, value: null })
   } catch (err) {
     send({ t: 'fail', id, failure: errorToFailure(err) })
@@ -151,6 +164,7 @@ async function exit (code: number): Promise<never> {
     for (const a of running.values()) a.abort()
     await Promise.allSettled([...nodes.values()].map(async n => { await n.stop() }))
     nodes.clear()
+    await faults.releaseAll()
     process.exit(code)
   }
   return await new Promise<never>(() => {})
@@ -177,6 +191,11 @@ process.on('message', (m: ToChild) => {
     }
     case 'watch': watch(m.node); return
     case 'stopNode': void stopNode(m.id, m.node); return
+    case 'fault':
+      faults.apply(m.op).then(
+        value => { send({ t: 'reply', id: m.id, value }) },
+        (err: unknown) => { send({ t: 'fail', id: m.id, failure: errorToFailure(err) }) })
+      return
     case 'exit': void exit(0)
   }
 })
