@@ -53,6 +53,8 @@ export interface ProcessTestnetOptions {
    * freeze and partition (docs/testnets.md); default none: no proxies, no faults
    */
   faults?: LinkDelay
+  /** nodes started at once per process (default 4; more starts faster when links are slow, each joining among fewer) */
+  wave?: number
   /** the process of node i (default i mod processes), e.g. churn victims in a process of their own */
   placement?: (index: number) => number
 }
@@ -92,6 +94,7 @@ export interface ProcessTestnet {
 
 const WAVE_PER_PROCESS = 4
 const START_TIMEOUT_MS = 120_000
+const BOOTSTRAP_TIMEOUT_MS = 30_000
 
 export async function createProcessTestnet (options: ProcessTestnetOptions): Promise<ProcessTestnet> {
   const n = options.nodes ?? 20
@@ -101,6 +104,8 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
   const peers = options.bootstrapPeers ?? 3
   if (!Number.isInteger(peers) || peers < 1 || peers > 64) throw new RangeError('bootstrapPeers must be an integer from 1 to 64')
   const rng = createRng(options.seed ?? 0x5eed)
+  const wave = (options.wave ?? WAVE_PER_PROCESS) * p
+  if (!Number.isInteger(wave) || wave < 1) throw new RangeError('wave must be a positive integer')
   const started = performance.now()
 
   const hosts: ChildHost[] = []
@@ -141,7 +146,8 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
       return {
         index,
         bootstrap,
-        options: options.node ?? {},
+        // joining over slow links (faults) on a busy machine takes longer than a lone node's default 10 s
+        options: { bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS, ...options.node },
         ...(delay !== undefined ? { faults: delay } : {}),
         ...(options.seed !== undefined ? { seed: options.seed + index } : {}),
         ...(trace !== undefined ? { trace } : {})
@@ -164,8 +170,8 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
     }
     for (let i = 0; i < n; i++) placement(i)
     await startWave([0])
-    for (let i = 1; i < n; i += WAVE_PER_PROCESS * p) {
-      await startWave(Array.from({ length: Math.min(WAVE_PER_PROCESS * p, n - i) }, (_, k) => i + k))
+    for (let i = 1; i < n; i += wave) {
+      await startWave(Array.from({ length: Math.min(wave, n - i) }, (_, k) => i + k))
     }
     const all = nodes.map((node, i) => {
       if (node === undefined) throw new Error(`testnet node ${i} did not start`)
@@ -206,7 +212,7 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
         const first = all.length
         const indices = Array.from({ length: count }, (_, k) => first + k)
         indices.forEach((i, k) => placed.set(i, where.process ?? alive[k % alive.length] as number))
-        for (let k = 0; k < indices.length; k += WAVE_PER_PROCESS * p) await startWave(indices.slice(k, k + WAVE_PER_PROCESS * p))
+        for (let k = 0; k < indices.length; k += wave) await startWave(indices.slice(k, k + wave))
         const added = indices.map(i => {
           const node = nodes[i]
           if (node === undefined) throw new Error(`testnet node ${i} did not start`)

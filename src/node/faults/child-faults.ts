@@ -5,7 +5,9 @@
  * node's connection gater reads. The parent changes them with `fault`
  * requests (FaultOp); see docs/testnets.md for the model.
  */
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
+import { FailedError } from '../../messages/errors.js'
 import { DelayProxy } from './delay-proxy.js'
 import { PartitionTable, partitionGater } from './partition.js'
 import type { LinkDelay } from './delay-proxy.js'
@@ -27,16 +29,46 @@ export interface FaultReply {
   severed: number
 }
 
-/** a free TCP port of 127.0.0.1, for a node's listener (bound and released at once) */
+/**
+ * The kernel's range of ephemeral ports (what connect() and listen(0) take),
+ * from /proc where there is one.
+ */
+function ephemeralRange (): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high)) return [low, high]
+  } catch {
+    // no /proc (not Linux): assume the IANA range
+  }
+  return [49152, 65535]
+}
+
+/** ports handed out by this process, never handed out twice */
+const handedOut = new Set<number>()
+
+/**
+ * A free TCP port of 127.0.0.1 for a node's listener, outside the ephemeral
+ * range: a port found free and released is soon taken by some outbound
+ * connection if it is inside it (a testnet opens thousands), and then the
+ * node cannot listen on it.
+ */
 async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => { resolve() })
-  })
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-  return port
+  const [low, high] = ephemeralRange()
+  const [from, to] = low > 12_000 ? [10_000, low - 1] : high < 63_000 ? [high + 1, 65_535] : [1_024, 65_535]
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1))
+    if (handedOut.has(port)) continue
+    const server = net.createServer()
+    const ok = await new Promise<boolean>(resolve => {
+      server.once('error', () => { resolve(false) })
+      server.listen(port, '127.0.0.1', () => { resolve(true) })
+    })
+    if (!ok) continue
+    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    handedOut.add(port)
+    return port
+  }
+  throw new FailedError(`no free TCP port found in ${from}–${to} after 200 tries`)
 }
 
 function tcpPortOf (multiaddr: string): number | undefined {

@@ -42,22 +42,26 @@ async function start (id: number, specs: StartSpec[]): Promise<void> {
   try {
     const started = await Promise.all(specs.map(async spec => {
       // behind a delay proxy, with the partition gater, when the testnet has faults
-      const faulty = spec.faults === undefined ? undefined : await faults.prepare(spec.index, spec.faults, (spec.seed ?? spec.index) ^ 0xfa17)
-      let node: SwarmNode
-      try {
-        node = await createNode({
-          ...spec.options,
-          ...faulty?.options,
-          repo: 'memory',
-          transport: 'tcp',
-          loopback: true,
-          bootstrap: spec.bootstrap,
-          ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
-          ...(spec.trace !== undefined ? { trace: spec.trace } : {})
-        })
-      } catch (err) {
-        await faulty?.failed()
-        throw err
+      let node: SwarmNode | undefined
+      let faulty: Awaited<ReturnType<ChildFaults['prepare']>> | undefined
+      for (let attempt = 1; node === undefined; attempt++) {
+        faulty = spec.faults === undefined ? undefined : await faults.prepare(spec.index, spec.faults, (spec.seed ?? spec.index) ^ 0xfa17)
+        try {
+          node = await createNode({
+            ...spec.options,
+            ...faulty?.options,
+            repo: 'memory',
+            transport: 'tcp',
+            loopback: true,
+            bootstrap: spec.bootstrap,
+            ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+            ...(spec.trace !== undefined ? { trace: spec.trace } : {})
+          })
+        } catch (err) {
+          await faulty?.failed()
+          // the listen port picked for a node behind a proxy was taken meanwhile (by another process): pick another
+          if (faulty === undefined || attempt >= 3 || !/EADDRINUSE/.test(String((err as Error).message))) throw err
+        }
       }
       nodes.set(spec.index, node)
       await faulty?.started(node)
