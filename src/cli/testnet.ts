@@ -4,6 +4,7 @@
  */
 import { choiceFlag, intFlag, parse, UsageError } from './args.js'
 import { errorLine, fmtMs } from './format.js'
+import { durationFlag } from './record-duration.js'
 import type { ProcessTestnet, Testnet } from '../index.js'
 
 export const summary = 'run a local testnet until interrupted'
@@ -25,6 +26,15 @@ i mod P), each joining through 3 random nodes started before it, as on a real
 network; the routing-table fill (min / median / max) is reported, and a child
 that dies is reported on stderr.
 
+Faults (with --processes; docs/testnets.md has the model). Nodes are named as
+printed, n1…nN; a list is like 1-10,15:
+  --latency D          one-way delay of every link, e.g. 30ms (each node behind a delaying proxy)
+  --jitter D           ± this much per chunk, uniform (at most --latency)
+  --partition G/G/…    groups that cannot reach each other, e.g. 1-50/51-100 (nodes in none: one more group)
+  --freeze LIST        these nodes stop answering (connections stay open, nothing moves)
+  --churn PCT          put PCT % of the nodes in a process of their own and kill -9 it after --churn-after
+  --churn-after D      when (default 30s after ready)
+
 Options:
   --nodes N            how many nodes, 1 to 200 in one process, 1 to 1000 with --processes (default 4)
   --processes P        host the nodes in P child processes (1 to 64; TCP only)
@@ -40,6 +50,12 @@ export async function run (argv: string[]): Promise<number> {
     processes: { type: 'string' },
     transport: { type: 'string' },
     seed: { type: 'string' },
+    latency: { type: 'string' },
+    jitter: { type: 'string' },
+    partition: { type: 'string' },
+    freeze: { type: 'string' },
+    churn: { type: 'string' },
+    'churn-after': { type: 'string' },
     json: { type: 'boolean' }
   })
   if (values.help === true) {
@@ -53,6 +69,7 @@ export async function run (argv: string[]): Promise<number> {
   if (processes !== undefined && processes > n) throw new UsageError('testnet', `--processes ${processes} is more than --nodes ${n}`)
   const seed = intFlag('testnet', values, 'seed', undefined, 0, 2 ** 31 - 1)
   const json = values.json === true
+  const faults = faultFlags(values, n, processes)
 
   // a signal during startup stops as soon as the testnet is up
   let signalled: NodeJS.Signals | undefined
@@ -76,7 +93,23 @@ export async function run (argv: string[]): Promise<number> {
         net = await createTestnet({ nodes: n, transport, ...(seed !== undefined ? { seed } : {}) })
       } else {
         if (!json) process.stderr.write(`starting ${n} nodes in ${processes} processes…\n`)
-        const spread = await createTestnet({ nodes: n, processes, ...(seed !== undefined ? { seed } : {}) })
+        const victims = faults.churn === undefined ? undefined : churnVictims(n, faults.churn)
+        const spread = await createTestnet({
+          nodes: n,
+          processes: processes + (victims !== undefined ? 1 : 0),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(faults.delay !== undefined ? { faults: faults.delay } : {}),
+          ...(victims !== undefined ? { placement: (i: number) => victims.has(i) ? processes : i % processes } : {})
+        })
+        if (faults.partition !== undefined) await spread.faults.partition(faults.partition)
+        if (faults.freeze !== undefined) await spread.faults.freeze(faults.freeze)
+        if (victims !== undefined) {
+          const timer = setTimeout(() => {
+            if (!json) process.stderr.write(`swarmbus testnet: churn: kill -9 of process ${processes} and its ${victims.size} nodes\n`)
+            spread.host(processes).kill('SIGKILL')
+          }, faults.churnAfterMs)
+          timer.unref()
+        }
         spread.on('process-exit', e => {
           process.stderr.write(`swarmbus testnet: process ${e.process} (pid ${e.pid ?? '?'}) exited (${e.signal ?? `code ${e.code ?? '?'}`}); its ${e.nodes.length} nodes are gone\n`)
           if (json) process.stdout.write(JSON.stringify({ event: 'process-exit', process: e.process, pid: e.pid, code: e.code, signal: e.signal, nodes: e.nodes }) + '\n')
@@ -93,7 +126,7 @@ export async function run (argv: string[]): Promise<number> {
     const bootstrap = nodes.flatMap(x => x.multiaddrs.slice(0, 1))
     const spread = 'processes' in net ? net.processes : undefined
     if (json) {
-      process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, transport, setupMs: Math.round(setupMs), mesh: { ...net.report, elapsedMs: Math.round(net.report.elapsedMs) }, ...(spread !== undefined ? { processes: spread } : {}), nodes, bootstrap }) + '\n')
+      process.stdout.write(JSON.stringify({ event: 'ready', pid: process.pid, transport, setupMs: Math.round(setupMs), mesh: { ...net.report, elapsedMs: Math.round(net.report.elapsedMs) }, ...(spread !== undefined ? { processes: spread } : {}), ...(faults.delay !== undefined ? { faults: faultsJson(faults) } : {}), nodes, bootstrap }) + '\n')
     } else {
       const sizes = net.report.routingTableSizes
       const sorted = [...sizes].sort((a, b) => a - b)
@@ -137,5 +170,67 @@ export async function run (argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+  }
+}
+
+interface FaultFlags {
+  delay?: { latencyMs: number, jitterMs: number }
+  partition?: number[][]
+  freeze?: number[]
+  /** share of the nodes killed, 0–1 */
+  churn?: number
+  churnAfterMs: number
+}
+
+/** "1-10,15" (nodes as printed, from 1) → 0-based indices */
+function nodeList (flag: string, text: string, n: number): number[] {
+  const out = new Set<number>()
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim())
+    const from = Number(m?.[1])
+    const to = m?.[2] !== undefined ? Number(m[2]) : from
+    if (m === null || from < 1 || to > n || from > to) throw new UsageError('testnet', `--${flag}: '${part}' is not a node or range of nodes from 1 to ${n} (e.g. 1-10,15)`)
+    for (let i = from; i <= to; i++) out.add(i - 1)
+  }
+  return [...out]
+}
+
+function faultFlags (values: Record<string, string | boolean | undefined>, n: number, processes: number | undefined): FaultFlags {
+  const given = ['latency', 'jitter', 'partition', 'freeze', 'churn', 'churn-after'].filter(f => values[f] !== undefined)
+  if (given.length > 0 && processes === undefined) throw new UsageError('testnet', `--${given[0] as string} needs --processes (faults live in the child processes)`)
+  const latencyMs = durationFlag('testnet', values, 'latency', 0, 60_000, '1m')
+  const jitterMs = durationFlag('testnet', values, 'jitter', 0, 60_000, '1m')
+  if (jitterMs !== undefined && jitterMs > (latencyMs ?? 0)) throw new UsageError('testnet', '--jitter must be at most --latency')
+  const partition = typeof values.partition === 'string' ? values.partition.split('/').map(g => nodeList('partition', g, n)) : undefined
+  if (partition !== undefined && new Set(partition.flat()).size !== partition.flat().length) throw new UsageError('testnet', '--partition: a node is in two groups')
+  const freeze = typeof values.freeze === 'string' ? nodeList('freeze', values.freeze, n) : undefined
+  let churn: number | undefined
+  if (typeof values.churn === 'string') {
+    const pct = Number(values.churn.replace(/%$/, ''))
+    if (!Number.isFinite(pct) || pct <= 0 || pct >= 100) throw new UsageError('testnet', `--churn: '${values.churn}' is not a share of the nodes above 0 and below 100 %`)
+    churn = pct / 100
+  }
+  const churnAfterMs = durationFlag('testnet', values, 'churn-after', 0, 24 * 3_600_000, '24h') ?? 30_000
+  // any fault needs the proxies; a delay of 0 is fine
+  const delay = given.length > 0 ? { latencyMs: latencyMs ?? 0, jitterMs: jitterMs ?? 0 } : undefined
+  return { ...(delay !== undefined ? { delay } : {}), ...(partition !== undefined ? { partition } : {}), ...(freeze !== undefined ? { freeze } : {}), ...(churn !== undefined ? { churn } : {}), churnAfterMs }
+}
+
+/** every k-th node, spread over the testnet (not node 0, which everyone joins through first) */
+function churnVictims (n: number, share: number): Set<number> {
+  const count = Math.max(1, Math.min(n - 1, Math.round(n * share)))
+  const out = new Set<number>()
+  for (let k = 0; k < count; k++) out.add(1 + Math.floor(k * (n - 1) / count))
+  return out
+}
+
+/** the faults in force, for the ready line (nodes by their printed names) */
+function faultsJson (f: FaultFlags): Record<string, unknown> {
+  const names = (list: number[]): string[] => list.map(i => `n${i + 1}`)
+  return {
+    ...f.delay,
+    ...(f.partition !== undefined ? { partition: f.partition.map(names) } : {}),
+    ...(f.freeze !== undefined ? { freeze: names(f.freeze) } : {}),
+    ...(f.churn !== undefined ? { churn: f.churn, churnAfterMs: f.churnAfterMs } : {})
   }
 }

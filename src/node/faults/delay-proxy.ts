@@ -83,7 +83,8 @@ class Lane {
         this.from.pause()
       }
     }
-    this.pump()
+    // a timer armed for an earlier chunk wakes for this one too (order is kept: it is never due sooner)
+    if (this.timer === undefined) this.pump()
   }
 
   /** delivers what is due, and sets a timer for the next */
