@@ -8,6 +8,7 @@ import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
 import { benchVerify } from './verify.js'
+import { benchScale } from './scale.js'
 
 const only = new Set(process.argv.slice(2))
 const want = (name: string): boolean => only.size === 0 || only.has(name)
@@ -24,4 +25,5 @@ if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
+if (only.has('scale')) result.scale = await benchScale()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
