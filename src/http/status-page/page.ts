@@ -60,7 +60,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 </section>
 <section>
   <h2>Command latency <small>(per actor and command type, since start)</small></h2>
-  <table id="commands"><thead><tr><th>actor</th><th>command</th><th>served</th><th>failed</th><th>mean ms</th><th>max ms</th><th>mean / max</th></tr></thead><tbody></tbody></table>
+  <table id="commands"><thead><tr><th>actor</th><th>command</th><th>served</th><th>failed</th><th>mean</th><th>max</th><th>mean / max</th></tr></thead><tbody></tbody></table>
 </section>
 <section>
   <h2>Actors</h2>

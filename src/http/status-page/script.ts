@@ -34,7 +34,14 @@ export const STATUS_PAGE_JS = String.raw`'use strict';
   }
   function tbody (id) { var b = byId(id).querySelector('tbody'); clear(b); return b; }
   function date (ms) { return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'; }
-  function msText (ms) { return ms === undefined || ms === null ? '—' : (ms < 10 ? ms.toFixed(2) : ms < 1000 ? ms.toFixed(1) : (ms / 1000).toFixed(2) + ' s'); }
+  function msText (ms) {
+    if (ms === undefined || ms === null) return '—';
+    if (ms < 10) return ms.toFixed(2) + ' ms';
+    if (ms < 1000) return ms.toFixed(1) + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(2) + ' s';
+    if (ms < 3600000) return (ms / 60000).toFixed(1).replace(/\.0$/, '') + ' min';
+    return (ms / 3600000).toFixed(1).replace(/\.0$/, '') + ' h';
+  }
   function bar (fraction, cls) {
     var b = el('span', cls ? 'bar ' + cls : 'bar');
     b.style.width = Math.max(0, Math.min(1, fraction)) * 12 + 'rem';
@@ -146,7 +153,7 @@ export const STATUS_PAGE_JS = String.raw`'use strict';
       var d = el('div', 'hist');
       d.setAttribute('data-kind', h.kind);
       d.setAttribute('data-outcome', h.outcome);
-      d.appendChild(el('h3', '', h.kind + ' ' + h.outcome + ': ' + h.total + ', mean ' + msText(h.meanMs) + ' ms, max ' + msText(h.maxMs) + ' ms'));
+      d.appendChild(el('h3', '', h.kind + ' ' + h.outcome + ': ' + h.total + ', mean ' + msText(h.meanMs) + ', max ' + msText(h.maxMs)));
       var t = el('table'); var most = 1;
       h.counts.forEach(function (c) { if (c > most) most = c; });
       h.counts.forEach(function (c, i) {
