@@ -80,7 +80,8 @@ describe('the status page', () => {
     resolveId = [...ids][0] ?? ''
     const hostile = new Set<string>()
     const off2 = node.on('progress', e => { if (e.actor === 'hostile' && e.id !== undefined) hostile.add(e.id) })
-    await node.ask({ type: 'statuspage.hostile' } as BaseCommand, { timeoutMs: 5_000 })
+    const ask = node.system.ask.bind(node.system) as unknown as (c: BaseCommand) => Promise<unknown>
+    await ask({ type: 'statuspage.hostile' } as BaseCommand)
     off2()
     expect(hostile.size).toBe(1)
     hostileId = [...hostile][0] ?? ''
@@ -221,7 +222,7 @@ describe('the status page', () => {
       expect(await evil.textContent()).toContain(EVIL)
       expect(await evil.textContent()).toContain('<script>')
       expect(await page.locator('#operations img, #operations script, #operations b').count()).toBe(0)
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
       expect(errors).toEqual([])
       expect(publishedName).not.toBe('')
       await page.close()

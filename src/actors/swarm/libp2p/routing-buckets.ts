@@ -4,7 +4,8 @@
  * binary trie on kad ids: an internal node has `left` (bit 0) and `right`
  * (bit 1), a leaf has `peers` (each with `peerId`, `lastPing`), and both
  * carry `depth` and `prefix` — only the last bit of the path ('0', '1', ''
- * at the root); the full prefix is the path down, built here. None of that is in the
+ * at the root, which loses both once it splits); the full prefix is the path
+ * down, built here. None of that is in the
  * public `KadDHT` type, so this narrows at runtime and answers `undefined`
  * when the shape is not there (a status never fails for want of buckets).
  */
@@ -43,14 +44,17 @@ export function routingBucketsOf (dht: KadDHT): RoutingBucket[] | undefined {
   const stack: Array<[unknown, string]> = [[kb.root, '']]
   while (stack.length > 0 && out.length < MAX_BUCKETS) {
     const [b, above] = stack.pop() ?? []
-    if (!isObj(b) || typeof b.prefix !== 'string' || typeof b.depth !== 'number') return undefined
-    const prefix = `${above ?? ''}${b.prefix}`
+    if (!isObj(b)) return undefined
+    // a split root drops its own prefix and depth
+    const prefix = `${above ?? ''}${typeof b.prefix === 'string' ? b.prefix : ''}`
     if (Array.isArray(b.peers)) {
       const peers = b.peers.slice(0, MAX_BUCKET_PEERS).map(peerOf).filter(p => p !== undefined)
-      out.push({ prefix, depth: b.depth, size: b.peers.length, self: bitsOf(self, prefix.length) === prefix, peers })
-    } else {
+      out.push({ prefix, depth: typeof b.depth === 'number' ? b.depth : prefix.length, size: b.peers.length, self: bitsOf(self, prefix.length) === prefix, peers })
+    } else if (isObj(b.left) && isObj(b.right)) {
       // right first so the left (bit 0) pops first: buckets come in prefix order
       stack.push([b.right, prefix], [b.left, prefix])
+    } else {
+      return undefined
     }
   }
   return out
