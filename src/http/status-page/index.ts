@@ -13,12 +13,15 @@
  * strict Content-Security-Policy keeps it to its own script, style and
  * endpoint. With API.Authorizations configured, each path needs a secret
  * whose AllowedPaths covers it (as kubo's RPC; `/` covers all), else 401
- * with a Basic challenge so a browser asks for a `basic:` secret.
+ * with a Basic challenge so a browser asks for a `basic:` secret. Without
+ * them, only a Host that is an IP literal or localhost is answered (a guard
+ * against DNS rebinding; see loopbackOrLiteralHost).
  *
  * The face subscribes to the node's progress events when it is registered
  * (the ring of recent operations, operations.ts) and unsubscribes when the
  * server closes.
  */
+import { isIP } from 'node:net'
 import { authorized, compileAuthorizations } from '../kubo-rpc/security.js'
 import { OperationRing } from './operations.js'
 import { STATUS_PAGE_CSS, STATUS_PAGE_HTML } from './page.js'
@@ -47,6 +50,20 @@ const CSP = [
   "img-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"
 ].join('; ')
 
+/**
+ * Without authorizations, the page answers only a Host that is an IP literal
+ * or localhost: a site whose name an attacker rebinds to 127.0.0.1 (DNS
+ * rebinding) would otherwise read /api/status as same-origin. With
+ * authorizations the browser keeps credentials per origin, so they guard it.
+ */
+export function loopbackOrLiteralHost (host: string | undefined): boolean {
+  if (host === undefined) return false
+  const name = (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')).toLowerCase()
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  if (name.startsWith('[') && name.endsWith(']')) return isIP(name.slice(1, -1)) === 6
+  return isIP(name) === 4
+}
+
 export function statusPageFace (node: SwarmNode, options: StatusPageOptions = {}): FastifyPluginAsync {
   const secrets = compileAuthorizations(options.authorizations)
   return async app => {
@@ -61,6 +78,9 @@ export function statusPageFace (node: SwarmNode, options: StatusPageOptions = {}
         .header('referrer-policy', 'no-referrer')
         .header('x-frame-options', 'DENY')
         .header('content-security-policy', CSP)
+      if (secrets === undefined && !loopbackOrLiteralHost(request.headers.host)) {
+        return await reply.code(403).type('text/plain; charset=utf-8').send('403 - Forbidden: open the status page by IP address or localhost\n')
+      }
       if (authorized(secrets, request.routeOptions.url ?? request.url, request.headers.authorization)) return undefined
       return await reply.code(401).header('www-authenticate', 'Basic realm="swarmbus", charset="UTF-8"').type('text/plain; charset=utf-8').send('401 - Unauthorized\n')
     }

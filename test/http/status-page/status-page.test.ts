@@ -5,7 +5,8 @@
  * and swarm.peers (peer id, peers, buckets, republisher) and lists the
  * resolve with its lifecycle; the page, loaded in headless Chromium
  * (playwright-core, Debian's chromium), shows the same, and shows a hostile
- * name as text. GET only, no CORS, a strict CSP, API.Authorizations honoured.
+ * name as text. GET only, no CORS, a strict CSP, API.Authorizations honoured,
+ * and without them a Host guard against DNS rebinding.
  *
  * The browser cases skip only when no Chromium executable is installed
  * (.ci/run installs Debian's `chromium`).
@@ -157,6 +158,20 @@ describe('the status page', () => {
     const preflight = await fetch(new URL(STATUS_JSON_PATH, server.url), { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } })
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull()
     await preflight.body?.cancel()
+  })
+
+  it('refuses a Host that is a name other than localhost (DNS rebinding), unless authorizations guard it', async () => {
+    for (const host of ['evil.example', 'evil.example:5001', '127.0.0.1.nip.io']) {
+      const res = await server.app.inject({ method: 'GET', url: STATUS_JSON_PATH, headers: { host } })
+      expect(res.statusCode, host).toBe(403)
+    }
+    for (const host of ['127.0.0.1:5001', 'localhost:5001', 'localhost', '[::1]:5001', '10.1.2.3']) {
+      const res = await server.app.inject({ method: 'GET', url: STATUS_JSON_PATH, headers: { host } })
+      expect(res.statusCode, host).toBe(200)
+    }
+    const basic = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`
+    const guardedRes = await guarded.app.inject({ method: 'GET', url: STATUS_JSON_PATH, headers: { host: 'node.example:5001', authorization: basic } })
+    expect(guardedRes.statusCode).toBe(200)
   })
 
   it('with API.Authorizations, needs a secret whose paths cover it (Basic challenge)', async () => {
