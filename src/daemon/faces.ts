@@ -49,6 +49,6 @@ export function daemonFaces (ctx: FaceContext): HttpFace[] {
     },
     { name: 'routing-v1', plugin: routingV1Face(ctx.node) },
     { name: 'metrics', plugin: metricsFace(ctx.node, { metrics: ctx.metrics }) },
-    { name: 'status-page', plugin: statusPageFace(ctx.node, { authorizations: config.API.Authorizations }) }
+    { name: 'status-page', plugin: statusPageFace(ctx.node, { authorizations: config.API.Authorizations, registry: ctx.metrics.registry }) }
   ]
 }

@@ -29,11 +29,13 @@ import { STATUS_PAGE_JS } from './script.js'
 import { pageStatus } from './status.js'
 import type { Authorizations } from '../kubo-rpc/security.js'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { Registry } from 'prom-client'
 import type { SwarmNode } from '../../node/create-node.js'
 
 export { OperationRing, DEFAULT_OPERATIONS, MAX_OPERATIONS } from './operations.js'
 export type { Operation, OperationStep, OperationsSnapshot, DurationHistogram } from './operations.js'
 export type { PageStatus, CommandLatency } from './status.js'
+export type { LatencyHistogram } from './histograms.js'
 
 export const STATUS_PAGE_PATH = '/'
 export const STATUS_JSON_PATH = '/api/status'
@@ -43,6 +45,8 @@ export interface StatusPageOptions {
   operations?: number
   /** kubo's API.Authorizations: when given, every path of the page needs one */
   authorizations?: Authorizations
+  /** the daemon's metrics registry: the IPNS latency histograms since start come from it */
+  registry?: Registry
 }
 
 const CSP = [
@@ -92,7 +96,7 @@ export function statusPageFace (node: SwarmNode, options: StatusPageOptions = {}
     app.get('/status-page.css', { onRequest: guard }, asset('text/css; charset=utf-8', STATUS_PAGE_CSS))
     app.get(STATUS_JSON_PATH, { onRequest: guard }, async (request, reply) => {
       try {
-        return await reply.type('application/json; charset=utf-8').send(await pageStatus(node, ring, request.signal))
+        return await reply.type('application/json; charset=utf-8').send(await pageStatus(node, ring, options.registry, request.signal))
       } catch (err) {
         request.log.warn({ err }, 'status page: status failed')
         return await reply.code(503).type('application/json; charset=utf-8').send({ error: err instanceof Error ? err.message : String(err) })

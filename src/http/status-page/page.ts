@@ -59,6 +59,10 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <div id="durations"></div>
 </section>
 <section>
+  <h2>IPNS latency <small>(asks through the daemon's API, since start; Prometheus' histograms)</small></h2>
+  <div id="latency"></div>
+</section>
+<section>
   <h2>Command latency <small>(per actor and command type, since start)</small></h2>
   <table id="commands"><thead><tr><th>actor</th><th>command</th><th>served</th><th>failed</th><th>mean</th><th>max</th><th>mean / max</th></tr></thead><tbody></tbody></table>
 </section>

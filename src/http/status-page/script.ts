@@ -145,22 +145,40 @@ export const STATUS_PAGE_JS = String.raw`'use strict';
     });
   }
 
+  function histogram (title, bounds, counts) {
+    var d = el('div', 'hist');
+    d.appendChild(el('h3', '', title));
+    var t = el('table'); var most = 1;
+    counts.forEach(function (c) { if (c > most) most = c; });
+    counts.forEach(function (c, i) {
+      var label = i < bounds.length ? '≤ ' + msText(bounds[i]) : '> ' + msText(bounds[bounds.length - 1]);
+      t.appendChild(row([label, c, bar(c / most)]));
+    });
+    d.appendChild(t);
+    return d;
+  }
+
   function renderDurations (s) {
     var box = byId('durations'); clear(box);
-    var bounds = s.durations.boundsMs;
     if (!s.durations.histograms.length) { box.appendChild(el('p', '', 'no finished operation yet')); return; }
     s.durations.histograms.forEach(function (h) {
-      var d = el('div', 'hist');
+      var d = histogram(h.kind + ' ' + h.outcome + ': ' + h.total + ', mean ' + msText(h.meanMs) + ', max ' + msText(h.maxMs), s.durations.boundsMs, h.counts);
       d.setAttribute('data-kind', h.kind);
       d.setAttribute('data-outcome', h.outcome);
-      d.appendChild(el('h3', '', h.kind + ' ' + h.outcome + ': ' + h.total + ', mean ' + msText(h.meanMs) + ', max ' + msText(h.maxMs)));
-      var t = el('table'); var most = 1;
-      h.counts.forEach(function (c) { if (c > most) most = c; });
-      h.counts.forEach(function (c, i) {
-        var label = i < bounds.length ? '≤ ' + bounds[i] + ' ms' : '> ' + bounds[bounds.length - 1] + ' ms';
-        t.appendChild(row([label, c, bar(c / most)]));
-      });
-      d.appendChild(t);
+      box.appendChild(d);
+    });
+  }
+
+  function renderLatency (s) {
+    var box = byId('latency'); clear(box);
+    if (!s.latency) { box.appendChild(el('p', '', 'no metrics registry on this listener')); return; }
+    if (!s.latency.length) { box.appendChild(el('p', '', 'no IPNS ask through the API yet')); return; }
+    s.latency.forEach(function (h) {
+      var labels = Object.keys(h.labels).map(function (k) { return k + '=' + h.labels[k]; }).join(', ');
+      var kind = h.metric.indexOf('resolve') >= 0 ? 'resolve' : 'publish';
+      var d = histogram(kind + ' (' + labels + '): ' + h.count + ', mean ' + msText(h.meanMs), h.boundsMs, h.counts);
+      d.setAttribute('data-metric', h.metric);
+      d.setAttribute('data-labels', labels);
       box.appendChild(d);
     });
   }
@@ -196,7 +214,7 @@ export const STATUS_PAGE_JS = String.raw`'use strict';
         return res.json();
       })
       .then(function (s) {
-        [renderOverview, renderConnections, renderBuckets, renderRepublish, renderOperations, renderDurations, renderCommands, renderActors]
+        [renderOverview, renderConnections, renderBuckets, renderRepublish, renderOperations, renderDurations, renderLatency, renderCommands, renderActors]
           .forEach(function (f) { f(s); });
         set('updated', date(s.generatedAt));
         set('error', '');

@@ -1,12 +1,16 @@
 /**
  * `GET /api/status`: what the status page shows, as one JSON document built
  * from two bus asks (swarm.status and swarm.peers) and the ring of recent
- * IPNS operations (operations.ts). Read-only; it carries no key, passphrase
+ * IPNS operations (operations.ts), and the IPNS latency histograms of the
+ * metrics registry when there is one (histograms.ts). Read-only; it carries no key, passphrase
  * or config: only what swarm.status reports, minus the actors' free-form
  * details and the routers' endpoints (URLs may hold tokens). Lists are cut
  * (MAX_* below), each with its full count beside it.
  */
 import { DURATION_BOUNDS_MS, durationHistograms } from './operations.js'
+import { latencyHistograms } from './histograms.js'
+import type { LatencyHistogram } from './histograms.js'
+import type { Registry } from 'prom-client'
 import type { DurationHistogram, OperationRing, OperationsSnapshot } from './operations.js'
 import type { SwarmNode } from '../../node/create-node.js'
 import type { BootstrapStatus, ConnectionInfo, NetworkStatus, RoutingBucket } from '../../messages/swarm.js'
@@ -57,13 +61,16 @@ export interface PageStatus {
   operations: OperationsSnapshot
   /** IPNS durations of the operations in the ring, by kind and outcome */
   durations: { boundsMs: number[], histograms: DurationHistogram[] }
+  /** IPNS latency since start from the metrics registry (histograms.ts); null without one */
+  latency: LatencyHistogram[] | null
 }
 
-export async function pageStatus (node: SwarmNode, ring: OperationRing, signal?: AbortSignal): Promise<PageStatus> {
+export async function pageStatus (node: SwarmNode, ring: OperationRing, registry?: Registry, signal?: AbortSignal): Promise<PageStatus> {
   const options = { timeoutMs: STATUS_TIMEOUT_MS, ...(signal !== undefined ? { signal } : {}) }
-  const [s, p] = await Promise.all([
+  const [s, p, latency] = await Promise.all([
     node.ask({ type: 'swarm.status' }, options),
-    node.ask({ type: 'swarm.peers' }, options)
+    node.ask({ type: 'swarm.peers' }, options),
+    registry !== undefined ? latencyHistograms(registry) : null
   ])
   const operations = ring.snapshot()
   const commands: CommandLatency[] = []
@@ -96,6 +103,7 @@ export async function pageStatus (node: SwarmNode, ring: OperationRing, signal?:
     commands,
     deadLetters: s.deadLetters,
     operations,
-    durations: { boundsMs: DURATION_BOUNDS_MS, histograms: durationHistograms(operations.operations) }
+    durations: { boundsMs: DURATION_BOUNDS_MS, histograms: durationHistograms(operations.operations) },
+    latency
   }
 }

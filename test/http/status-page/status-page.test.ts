@@ -18,6 +18,8 @@ import { createTestnet } from '../../../src/node/create-testnet.js'
 import { startHttpServer } from '../../../src/http/server.js'
 import { STATUS_JSON_PATH, statusPageFace } from '../../../src/http/status-page/index.js'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
+import { createSwarmMetrics } from '../../../src/http/metrics/index.js'
+import type { SwarmMetrics } from '../../../src/http/metrics/index.js'
 import type { Browser } from 'playwright-core'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 import type { HttpServer } from '../../../src/http/server.js'
@@ -48,6 +50,7 @@ const hostileActor = defineActor<HostileCommand>({
 describe('the status page', () => {
   let net: Testnet
   let node: SwarmNode
+  let metrics: SwarmMetrics
   let server: HttpServer
   let guarded: HttpServer
   let resolveId = ''
@@ -63,9 +66,11 @@ describe('the status page', () => {
 
   beforeAll(async () => {
     net = await createTestnet({ nodes: 3, seed: SEED, settleTimeoutMs: 20_000, node: { verifier: 'inline' } })
-    node = net.nodes[0] as SwarmNode
+    // as the daemon does: the faces get the node the metrics observe, and the registry
+    metrics = createSwarmMetrics({ defaultMetrics: false })
+    node = metrics.attach(net.nodes[0] as SwarmNode)
     node.spawn(hostileActor)
-    server = await startHttpServer({ node, listen: '/ip4/127.0.0.1/tcp/0', faces: [{ name: 'status-page', plugin: statusPageFace(node) }] })
+    server = await startHttpServer({ node, listen: '/ip4/127.0.0.1/tcp/0', faces: [{ name: 'status-page', plugin: statusPageFace(node, { registry: metrics.registry }) }] })
     guarded = await startHttpServer({
       node,
       listen: '/ip4/127.0.0.1/tcp/0',
@@ -91,6 +96,7 @@ describe('the status page', () => {
   afterAll(async () => {
     await server?.close()
     await guarded?.close()
+    metrics?.close()
     await net?.stop()
   }, 30_000)
 
@@ -134,6 +140,11 @@ describe('the status page', () => {
     expect(p?.steps.map(x => x.state)).toContain('putting')
     expect(s.durations.histograms.find(h => h.kind === 'resolve' && h.outcome === 'done')?.total).toBeGreaterThanOrEqual(1)
     expect(s.durations.histograms.find(h => h.kind === 'publish' && h.outcome === 'done')?.total).toBeGreaterThanOrEqual(1)
+    // the registry's histograms since start: the one publish, the resolve from the DHT
+    const publishes = s.latency?.find(h => h.metric === 'ipns_publish_duration_seconds' && h.labels.outcome === 'ok')
+    expect(publishes?.count).toBe(1)
+    expect(publishes?.counts.reduce((a, b) => a + b, 0)).toBe(1)
+    expect(s.latency?.some(h => h.metric === 'ipns_resolve_duration_seconds' && h.labels.outcome === 'ok' && h.count >= 1)).toBe(true)
     // nothing secret: no key material, no config
     const text = JSON.stringify(s)
     for (const word of ['privateKey', 'passphrase', 'AuthSecret', 'PrivKey']) expect(text).not.toContain(word)
@@ -224,6 +235,7 @@ describe('the status page', () => {
       expect(await page.locator('#operations tr[data-kind="publish"][data-outcome="done"]').count()).toBeGreaterThanOrEqual(1)
       expect(await page.locator('#durations .hist[data-kind="resolve"][data-outcome="done"]').count()).toBe(1)
       expect(await page.locator('#commands tr[data-command="ipns ipns.resolve"]').count()).toBe(1)
+      expect(await page.locator('#latency .hist[data-metric="ipns_publish_duration_seconds"][data-labels="outcome=ok"]').count()).toBe(1)
 
       const r = status.republish
       expect(r).toBeDefined()
