@@ -115,12 +115,30 @@ export interface RecordSweepStats {
   lastError?: string
 }
 
+/**
+ * One leaf bucket of kad-dht's routing table, a binary trie on kad ids
+ * (src/actors/swarm/libp2p/routing-buckets.ts reads it).
+ */
+export interface RoutingBucket {
+  /** the kad-id bits its peers share ('' while the table is one bucket) */
+  prefix: string
+  depth: number
+  /** peers in it */
+  size: number
+  /** this node's own kad id falls under the prefix (the bucket that splits) */
+  self: boolean
+  /** its peers (at most MAX_BUCKET_PEERS), each with when kad-dht last checked it (ms since the epoch; 0: added without a ping) */
+  peers: Array<{ peerId: string, lastPing: number }>
+}
+
 export interface SwarmStatusReply {
   peerId: string
   multiaddrs: string[]
   mode: 'client' | 'server'
   connections: number
   routingTableSize: number
+  /** the routing table's buckets (at most 256; absent without libp2p) */
+  buckets?: RoutingBucket[]
   /** records the DHT's validators refused (peers' answers and PUTs), by namespace/rule, e.g. 'ipns/expired' */
   recordsRejected: Record<string, number>
   /** our own DHT requests (value lookups, dht.putTo): streams opened and reused, requests open and waiting (absent without libp2p) */

@@ -28,7 +28,7 @@
  * Streams end after at most a bounded number of items (the libp2p
  * implementation: 256) and stop their query then.
  */
-import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats } from '../../messages/swarm.js'
+import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats, RoutingBucket } from '../../messages/swarm.js'
 
 export interface DhtPeerInfo {
   /** base58btc peer id (12D3Koo… / Qm…) */
@@ -82,6 +82,7 @@ export interface DhtPortStatus {
   peerInfoCache?: PeerInfoCacheStats
   /** profile, DHT mode setting and reachability */
   network?: NetworkStatus
+  buckets?: RoutingBucket[]
 }
 
 

@@ -173,6 +173,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           mode: s.mode,
           connections: s.connections,
           routingTableSize: s.routingTableSize,
+          ...(s.buckets !== undefined ? { buckets: s.buckets } : {}),
           recordsRejected: s.recordsRejected ?? {},
           ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
           ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),

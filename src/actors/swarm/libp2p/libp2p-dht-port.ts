@@ -40,6 +40,7 @@ import { KadQueries } from './kad-queries.js'
 import { queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
+import { routingBucketsOf } from './routing-buckets.js'
 import type { RoutingTableView } from './routing-table.js'
 import { raceAbort } from './wakeup.js'
 import { untilBootstrapPeersSettled } from './bootstrap-wait.js'
@@ -317,7 +318,8 @@ class Libp2pDhtPort implements DhtPort {
       ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
       dhtRequests: this.streams.stats(),
       ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {}),
-      network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) }
+      network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) },
+      buckets: routingBucketsOf(this.node.services.dht)
     }
   }
 
