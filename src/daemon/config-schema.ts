@@ -58,7 +58,7 @@ export interface DaemonConfig {
   Bootstrap: string[]
   Network: { Profile: NetworkProfile }
   Routing: { Type: typeof ROUTING_TYPES[number], Routers: Record<string, HttpRouter> }
-  Ipns: { RecordLifetime: string, RecordTTL: string, RepublishPeriod: string, ResolveCacheSize: number, Quorum: number }
+  Ipns: { RecordLifetime: string, RecordTTL: string, RepublishPeriod: string, RepublishStartDelay: string, ResolveCacheSize: number, Quorum: number }
   API: {
     Authorizations: Record<string, Authorization>
     Limits: {
@@ -218,6 +218,7 @@ export const SCHEMA: Branch = {
     RecordLifetime: leaf(() => '48h', duration(1_000, 100 * YEAR)),
     RecordTTL: leaf(() => '5m', duration(0, 100 * YEAR)),
     RepublishPeriod: leaf(() => '1h', v => v === '0' || v === '0s' ? undefined : duration(1_000, TIMER_MAX)(v)),
+    RepublishStartDelay: leaf(() => '1m', duration(0, TIMER_MAX)),
     ResolveCacheSize: leaf(() => 1024, integer(1, 1_000_000)),
     Quorum: leaf(() => 16, integer(1, 64))
   },

@@ -33,7 +33,7 @@ export function nodeOptions (repo: string, config: DaemonConfig, passphrase: str
     // a local daemon keeps loopback addresses in the DHT (testnets); amino keeps public ones only
     loopback: profile === 'local',
     ipns: { quorum: config.Ipns.Quorum, cacheSize: config.Ipns.ResolveCacheSize },
-    republish: period === '0' || period === '0s' ? false : { intervalMs: ms(period) },
+    republish: period === '0' || period === '0s' ? false : { intervalMs: ms(period), startDelayMs: ms(config.Ipns.RepublishStartDelay) },
     ...(routers.length > 0 ? { routers: { endpoints: routers } } : {}),
     ...(passphrase !== undefined ? { passphrase } : {})
   }

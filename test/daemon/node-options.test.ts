@@ -28,7 +28,7 @@ afterEach(async () => {
 describe('nodeOptions', () => {
   it('local: loopback, a DHT server, no bootstrap, no routers', () => {
     const o = nodeOptions('/r', defaultConfig(ID), undefined)
-    expect(o).toMatchObject({ repo: '/r', transport: 'tcp', network: 'local', listen: ['/ip4/127.0.0.1/tcp/4001'], bootstrap: [], mode: 'server', loopback: true, republish: { intervalMs: 3_600_000 } })
+    expect(o).toMatchObject({ repo: '/r', transport: 'tcp', network: 'local', listen: ['/ip4/127.0.0.1/tcp/4001'], bootstrap: [], mode: 'server', loopback: true, republish: { intervalMs: 3_600_000, startDelayMs: 60_000 } })
     expect(o.routers).toBeUndefined()
     expect(o.bootstrapRetry).toBeUndefined()
     expect(o.announce).toBeUndefined()
@@ -77,10 +77,10 @@ describe('nodeOptions', () => {
   })
 
   it('Ipns settings: quorum, cache size, republish period (0 turns it off); the HTTP limits', () => {
-    const c = validateConfig({ Identity: { PeerID: ID }, Ipns: { Quorum: 3, ResolveCacheSize: 10, RepublishPeriod: '90s' }, API: { Limits: { MaxConnections: 5, ShutdownTimeout: '2s' } } })
+    const c = validateConfig({ Identity: { PeerID: ID }, Ipns: { Quorum: 3, ResolveCacheSize: 10, RepublishPeriod: '90s', RepublishStartDelay: '0s' }, API: { Limits: { MaxConnections: 5, ShutdownTimeout: '2s' } } })
     const o = nodeOptions('/r', c, undefined)
     expect(o.ipns).toEqual({ quorum: 3, cacheSize: 10 })
-    expect(o.republish).toEqual({ intervalMs: 90_000 })
+    expect(o.republish).toEqual({ intervalMs: 90_000, startDelayMs: 0 })
     expect(nodeOptions('/r', validateConfig({ Identity: { PeerID: ID }, Ipns: { RepublishPeriod: '0' } }), undefined).republish).toBe(false)
     expect(httpLimits(c)).toMatchObject({ maxConnections: 5, maxConcurrentRequests: 256, shutdownTimeoutMs: 2_000 })
   })
