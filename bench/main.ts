@@ -4,6 +4,7 @@
  */
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
+import { benchHttp } from './http.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
@@ -24,4 +25,5 @@ if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
+if (only.has('http')) result.http = await benchHttp()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
