@@ -34,6 +34,7 @@ import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
 import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { DnsOps } from '../actors/dnslink/dns-ops.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, RejectionCounter } from '../actors/swarm/libp2p/ipns-dht.js'
+import { KadInboundGuard, MAX_INBOUND_MESSAGE_BYTES } from '../actors/swarm/libp2p/kad-inbound-guard.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
@@ -234,6 +235,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const shared = withVerdictCache(verifier)
     // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
     const rejected = new RejectionCounter()
+    // inbound DHT messages: size limit, malformed and stream counts, refusals into the same counter
+    const inbound = new KadInboundGuard(MAX_INBOUND_MESSAGE_BYTES, rejected)
     // the validator runs inside libp2p, outside any turn; it reads the same wall
     // clock as the actors (the system's, once it exists)
     let wallNow = (): number => clock.wall()
@@ -242,7 +245,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // the actor system's clock: its timer firings are inputs of the trace, by id
     const clock = new RealClock()
     // as a DHT server, never replace a stored IPNS record with a lower one
-    const dhtDatastore = guardIpnsRecords(repo.datastore)
+    const dhtDatastore = guardIpnsRecords(repo.datastore, undefined, rejected)
     // the port's own clock (caches, idle streams, lookup hedges): its timers are
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
@@ -265,7 +268,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
       validators,
       selectors,
-      rejections: () => rejected.snapshot()
+      rejections: () => rejected.snapshot(),
+      inboundGuard: inbound,
+      refusals: () => ({ byReason: rejected.byReason(), inbound: inbound.stats() })
     })
     const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)

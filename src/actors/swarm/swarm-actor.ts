@@ -237,6 +237,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           connections: s.connections,
           routingTableSize: s.routingTableSize,
           recordsRejected: s.recordsRejected ?? {},
+          ...(s.refusals !== undefined ? { refusals: s.refusals } : {}),
           ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
           ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),
           ...(s.network !== undefined ? { network: s.network } : {}),
