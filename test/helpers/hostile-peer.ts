@@ -17,16 +17,19 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { Libp2pRecord } from '@libp2p/record'
 import { tcp } from '@libp2p/tcp'
-import { byteStream, pbStream } from '@libp2p/utils'
+import { byteStream, lpStream, pbStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import * as varint from 'uint8-varint'
 import { concat } from 'uint8arrays/concat'
-import { Message, MessageType } from '../../src/actors/swarm/dht-client/pb/dht.js'
+import { Message, MessageType, PeerInfo } from '../../src/actors/swarm/dht-client/pb/dht.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
 export const KAD = '/ipfs/kad/1.0.0'
+
+/** a DHT message to send: any bytes views (the codec only reads them) */
+export interface HostileMessage { type: MessageType, key?: Uint8Array, record?: Uint8Array }
 
 type PbCodec = Parameters<ReturnType<typeof pbStream>['pb']>[0]
 /** the generated codec, typed for the stream helper (protons' output is typed for an older runtime) */
@@ -41,8 +44,22 @@ export function frame (body: Uint8Array): Uint8Array {
 }
 
 /** a DHT message, encoded and framed */
-export function frameMessage (msg: Partial<Message> & { type: MessageType }): Uint8Array {
-  return frame(Message.encode({ closer: [], ...msg }))
+export function frameMessage (msg: HostileMessage): Uint8Array {
+  return frame(Message.encode({ closer: [], ...msg } as Message))
+}
+
+/** a message body (no length prefix) for a flood */
+export function body (msg: HostileMessage): Uint8Array {
+  return Message.encode({ closer: [], ...msg } as Message)
+}
+
+/**
+ * An ADD_PROVIDER body: our codec has no providerPeers (field 9, repeated
+ * Peer { id = 1, addrs = 2 }, the same layout as PeerInfo), so it is added by hand.
+ */
+export function addProviderBody (cid: Uint8Array, provider: { id: Uint8Array, multiaddrs: Uint8Array[] }): Uint8Array {
+  const peer = PeerInfo.encode(provider as PeerInfo)
+  return concat([body({ type: MessageType.ADD_PROVIDER, key: cid }), Uint8Array.of(0x4a), varint.encode(peer.byteLength), peer])
 }
 
 /** a serialized libp2p Record (what a PUT_VALUE carries) */
@@ -114,39 +131,39 @@ export class HostilePeer {
   }
 
   /** one request, one answer, on a fresh stream */
-  async request (msg: Partial<Message> & { type: MessageType }, timeoutMs = 5_000): Promise<Exchange> {
+  async request (msg: HostileMessage, timeoutMs = 5_000): Promise<Exchange> {
     return await this.sendRaw(frameMessage(msg), timeoutMs)
   }
 
   /**
-   * A flood: `total` requests from make(i), over `streams` streams at once,
-   * each stream sending its requests one after the other and reading every
-   * answer. Resolves with how many were answered and how many failed.
+   * A flood: `total` requests from make(i) (a message body, without its
+   * length prefix), over `streams` streams at once, each stream sending its
+   * requests one after the other and reading every answer (`answered: false`:
+   * the request has none, as ADD_PROVIDER). Resolves with how many were sent
+   * and answered, and how many failed.
    */
-  async flood (total: number, streams: number, make: (i: number) => Partial<Message> & { type: MessageType }): Promise<{ answered: number, failed: number }> {
+  async flood (total: number, streams: number, make: (i: number) => { body: Uint8Array, answered: boolean }): Promise<{ answered: number, failed: number }> {
     let next = 0
     const out = { answered: 0, failed: 0 }
     const lane = async (): Promise<void> => {
+      let lp: ReturnType<typeof lpStream> | undefined
       let stream: Stream | undefined
-      let messages: ReturnType<ReturnType<typeof pbStream>['pb']> | undefined
       while (next < total) {
-        const i = next++
+        const req = make(next++)
         try {
-          if (stream === undefined || messages === undefined) {
+          if (stream === undefined || lp === undefined) {
             stream = await this.open()
-            messages = pbStream(stream, { maxDataLength: 1024 * 1024 }).pb(codec)
+            lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
           }
           const signal = AbortSignal.timeout(10_000)
-          await messages.write({ closer: [], ...make(i) }, { signal })
-          const m = make(i)
-          // ADD_PROVIDER has no answer
-          if (m.type !== MessageType.ADD_PROVIDER) await messages.read({ signal })
+          await lp.write(req.body, { signal })
+          if (req.answered) Message.decode((await lp.read({ signal })).subarray())
           out.answered++
         } catch (err) {
           out.failed++
           stream?.abort(err as Error)
           stream = undefined
-          messages = undefined
+          lp = undefined
         }
       }
       await stream?.close().catch(() => undefined) // the flood is over: how its last stream ends does not matter
@@ -160,7 +177,7 @@ export class HostilePeer {
    * reads the answer, never closes. Resolves with how many the target let
    * open (the rest it reset at once).
    */
-  async abandonStreams (n: number, msg: Partial<Message> & { type: MessageType }): Promise<number> {
+  async abandonStreams (n: number, msg: HostileMessage): Promise<number> {
     let opened = 0
     await Promise.all(Array.from({ length: n }, async () => {
       try {

@@ -97,7 +97,7 @@ export class KadInboundGuard {
     stream.addEventListener('close', (evt) => {
       stream.removeEventListener('message', onMessage)
       c.open--
-      if (evt.error !== undefined) c.failed++
+      if (evt.error !== undefined && evt.error !== null) c.failed++
     }, { once: true })
   }
 }
