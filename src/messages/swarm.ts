@@ -138,16 +138,18 @@ export interface KadInboundStats {
   peak: number
   /** opened in all */
   opened: number
-  /** ended with an error (reset, aborted, timed out) */
-  failed: number
   /** complete messages received */
   messages: number
   /** messages refused for their announced length */
   tooLarge: number
   /** messages that do not decode */
   malformed: number
+  /** times a stream's requests were held back because its peer sent more than its rate allows */
+  rateLimited: number
   /** the limit in force (bytes) */
   maxMessageBytes: number
+  /** the per-peer request rate in force */
+  requestsPerSecond: number
 }
 
 /** what the node refused (by reason) and its inbound DHT streams */

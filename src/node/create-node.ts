@@ -34,7 +34,7 @@ import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
 import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { DnsOps } from '../actors/dnslink/dns-ops.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, RejectionCounter } from '../actors/swarm/libp2p/ipns-dht.js'
-import { KadInboundGuard, MAX_INBOUND_MESSAGE_BYTES } from '../actors/swarm/libp2p/kad-inbound-guard.js'
+import { KadInboundGuard } from '../actors/swarm/libp2p/kad-inbound-guard.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
@@ -235,8 +235,6 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const shared = withVerdictCache(verifier)
     // records kad-dht refused through our validators never reach an actor: count them here, report them in swarm.status
     const rejected = new RejectionCounter()
-    // inbound DHT messages: size limit, malformed and stream counts, refusals into the same counter
-    const inbound = new KadInboundGuard(MAX_INBOUND_MESSAGE_BYTES, rejected)
     // the validator runs inside libp2p, outside any turn; it reads the same wall
     // clock as the actors (the system's, once it exists)
     let wallNow = (): number => clock.wall()
@@ -250,6 +248,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
     const portClock = new RealClock()
+    // inbound DHT requests: size limit, per-peer rate, malformed and stream counts; refusals into the same counter
+    const inbound = new KadInboundGuard({ clock: portClock, rejected })
     // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
     const gater = guardedConnectionGater(options.connectionGater)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({

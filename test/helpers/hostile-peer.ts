@@ -139,16 +139,16 @@ export class HostilePeer {
    * A flood: `total` requests from make(i) (a message body, without its
    * length prefix), over `streams` streams at once, each stream sending its
    * requests one after the other and reading every answer (`answered: false`:
-   * the request has none, as ADD_PROVIDER). Resolves with how many were sent
-   * and answered, and how many failed.
+   * the request has none, as ADD_PROVIDER), until `stop()` says so. Resolves
+   * with how many were sent and answered, and how many failed.
    */
-  async flood (total: number, streams: number, make: (i: number) => { body: Uint8Array, answered: boolean }): Promise<{ answered: number, failed: number }> {
+  async flood (total: number, streams: number, make: (i: number) => { body: Uint8Array, answered: boolean }, stop: () => boolean = () => false): Promise<{ answered: number, failed: number }> {
     let next = 0
     const out = { answered: 0, failed: 0 }
     const lane = async (): Promise<void> => {
       let lp: ReturnType<typeof lpStream> | undefined
       let stream: Stream | undefined
-      while (next < total) {
+      while (next < total && !stop()) {
         const req = make(next++)
         try {
           if (stream === undefined || lp === undefined) {

@@ -98,8 +98,9 @@ export interface Libp2pDhtPortOptions {
   rejections?: () => Record<string, number>
   /**
    * The guard in front of kad-dht's inbound handler (message size limit,
-   * malformed-message and stream counts: kad-inbound-guard.ts); default a
-   * fresh one at MAX_INBOUND_MESSAGE_BYTES that counts into no RejectionCounter.
+   * per-peer request rate, malformed-message and stream counts:
+   * kad-inbound-guard.ts); default a fresh one with the default limits that
+   * counts into no RejectionCounter.
    */
   inboundGuard?: KadInboundGuard
   /** refusals by reason and inbound stream counts, reported in status() as `refusals` */
@@ -173,7 +174,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
   const cacheLimits = options.peerInfoCache ?? {}
   const clock = options.clock ?? new RealClock()
   const kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
-  const inboundGuard = options.inboundGuard ?? new KadInboundGuard()
+  const inboundGuard = options.inboundGuard ?? new KadInboundGuard({ clock })
   const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> => withKadInboundGuard(
     cacheLimits === false ? factory : withPeerInfoCache(factory, clock, cacheLimits, options.onPeerInfoCache), kadProtocol, inboundGuard)
   for (const ns of Object.keys(options.validators ?? {})) {
