@@ -34,7 +34,7 @@ import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
 import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { DnsOps } from '../actors/dnslink/dns-ops.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, RejectionCounter } from '../actors/swarm/libp2p/ipns-dht.js'
-import { KadInboundGuard } from '../actors/swarm/libp2p/kad-inbound-guard.js'
+import { inboundLimitsOf, KadInboundGuard } from '../actors/swarm/libp2p/kad-inbound-guard.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
@@ -249,7 +249,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // system's sequence, or a replay (which has no port) sees other timer ids
     const portClock = new RealClock()
     // inbound DHT requests: size limit, per-peer rate, malformed and stream counts; refusals into the same counter
-    const inbound = new KadInboundGuard({ clock: portClock, rejected })
+    const inbound = new KadInboundGuard({ clock: portClock, rejected, ...inboundLimitsOf(profile) })
     // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
     const gater = guardedConnectionGater(options.connectionGater)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({

@@ -139,8 +139,8 @@ describe('hostile peers against a node serving a testnet', () => {
       const ping = await attacker.request({ type: MessageType.FIND_NODE, key: utf8.encode('still-there') }, 5_000)
       expect(ping.answer?.type).toBe(MessageType.FIND_NODE)
     }), { seed: SEED, numRuns: 40 })
-    // and these never decode: a string field with a length past the end, a wire type 7 field, a PUT_VALUE without a record
-    const sure = [frame(Uint8Array.of(0x12, 0x7f, 0x01)), frame(Uint8Array.of(0x0f, 0x01)), frameMessage({ type: MessageType.PUT_VALUE, key: utf8.encode('/ipns/x') })]
+    // and these never decode: a key and a record whose lengths run past the end, a PUT_VALUE without a record
+    const sure = [frame(Uint8Array.of(0x12, 0x7f, 0x01)), frame(Uint8Array.of(0x08, 0x01, 0x1a, 0x05, 0x01)), frameMessage({ type: MessageType.PUT_VALUE, key: utf8.encode('/ipns/x') })]
     for (const bytes of sure) expect((await attacker.sendRaw(bytes)).answer).toBeUndefined()
     const after = await refusals(target)
     expect(after.inbound.malformed - before.inbound.malformed).toBeGreaterThanOrEqual(sure.length)

@@ -33,6 +33,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { Libp2pRecord } from '@libp2p/record'
 import { Message, MessageType } from '../dht-client/pb/dht.js'
 import type { RejectionCounter } from './ipns-dht.js'
+import type { NetworkProfile } from './profiles.js'
 import type { KadInboundStats } from '../../../messages/swarm.js'
 import { StreamMessageEvent } from '@libp2p/interface'
 import type { Clock, TimerId } from '../../runtime/clock.js'
@@ -64,6 +65,15 @@ const MAX_LENGTH_BYTES = 5
 export const DEFAULT_INBOUND_RATE = { requestsPerSecond: 50, burst: 200 }
 /** peers whose buckets are kept (the oldest is dropped, i.e. refilled, past it) */
 const MAX_BUCKETS = 4_096
+
+/** the guard's limits a network profile sets (its `dht` section; unset: the defaults here) */
+export function inboundLimitsOf (profile: Pick<NetworkProfile, 'dht'>): Pick<KadInboundGuardOptions, 'maxMessageBytes' | 'rate'> {
+  const d = profile.dht
+  return {
+    maxMessageBytes: d?.maxInboundMessageBytes ?? MAX_INBOUND_MESSAGE_BYTES,
+    rate: { requestsPerSecond: d?.inboundRequestsPerSecond ?? DEFAULT_INBOUND_RATE.requestsPerSecond, burst: d?.inboundRequestBurst ?? DEFAULT_INBOUND_RATE.burst }
+  }
+}
 
 export class MessageTooLargeError extends Error {
   override readonly name = 'MessageTooLargeError'

@@ -32,7 +32,7 @@ import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import { PortInvalidParametersError } from '../port-errors.js'
 import { LOCAL_PROFILE } from './profiles.js'
-import { KadInboundGuard, withKadInboundGuard } from './kad-inbound-guard.js'
+import { inboundLimitsOf, KadInboundGuard, withKadInboundGuard } from './kad-inbound-guard.js'
 import type { RefusalStatus } from '../../../messages/swarm.js'
 import type { NetworkProfile } from './profiles.js'
 import type { DNS } from '@multiformats/dns'
@@ -174,7 +174,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
   const cacheLimits = options.peerInfoCache ?? {}
   const clock = options.clock ?? new RealClock()
   const kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
-  const inboundGuard = options.inboundGuard ?? new KadInboundGuard({ clock })
+  const inboundGuard = options.inboundGuard ?? new KadInboundGuard({ clock, ...inboundLimitsOf(profile) })
   const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> => withKadInboundGuard(
     cacheLimits === false ? factory : withPeerInfoCache(factory, clock, cacheLimits, options.onPeerInfoCache), kadProtocol, inboundGuard)
   for (const ns of Object.keys(options.validators ?? {})) {
