@@ -131,6 +131,49 @@ export interface RoutingBucket {
   peers: Array<{ peerId: string, lastPing: number }>
 }
 
+/** bad input this node's DHT refused, each under one reason (docs/hostile-peers.md) */
+export interface RefusalCounts {
+  /** a request that is not a DHT protobuf, a PUT_VALUE without a libp2p record, a record that does not parse */
+  malformed: number
+  /** a message over the inbound limit, a record over 10 KiB */
+  tooLarge: number
+  /** a record whose signature does not verify */
+  invalidSignature: number
+  expired: number
+  /** a record ranking below the one stored for the name */
+  lowerSequence: number
+  /** a record whose key is not the name it is stored or found under */
+  wrongKey: number
+}
+
+/** kad-dht's inbound DHT streams, as the inbound guard sees them */
+export interface KadInboundStats {
+  /** open now */
+  open: number
+  /** the most open at once */
+  peak: number
+  /** opened in all */
+  opened: number
+  /** complete messages received */
+  messages: number
+  /** messages refused for their announced length */
+  tooLarge: number
+  /** messages that do not decode */
+  malformed: number
+  /** times a stream's requests were held back because its peer sent more than its rate allows */
+  rateLimited: number
+  /** the limit in force (bytes) */
+  maxMessageBytes: number
+  /** the per-peer request rate in force */
+  requestsPerSecond: number
+}
+
+/** what the node refused (by reason) and its inbound DHT streams */
+export interface RefusalStatus {
+  byReason: RefusalCounts
+  inbound: KadInboundStats
+}
+
 export interface SwarmStatusReply {
   peerId: string
   multiaddrs: string[]
@@ -141,6 +184,8 @@ export interface SwarmStatusReply {
   buckets?: RoutingBucket[]
   /** records the DHT's validators refused (peers' answers and PUTs), by namespace/rule, e.g. 'ipns/expired' */
   recordsRejected: Record<string, number>
+  /** refusals by reason and kad-dht's inbound streams (absent without libp2p) */
+  refusals?: RefusalStatus
   /** our own DHT requests (value lookups, dht.putTo): streams opened and reused, requests open and waiting (absent without libp2p) */
   dhtRequests?: DhtRequestStats
   /** kad-dht's reads of the peers it names in answers, served by the port's cache (absent when off) */

@@ -175,6 +175,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           routingTableSize: s.routingTableSize,
           ...(s.buckets !== undefined ? { buckets: s.buckets } : {}),
           recordsRejected: s.recordsRejected ?? {},
+          ...(s.refusals !== undefined ? { refusals: s.refusals } : {}),
           ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
           ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),
           ...(s.network !== undefined ? { network: s.network } : {}),

@@ -95,6 +95,7 @@ class Libp2pDhtPort implements DhtPort {
   private readonly kadProtocol: string
   private stopped = false
   private readonly rejections: (() => Record<string, number>) | undefined
+  private readonly refusals: Libp2pDhtPortOptions['refusals']
   private readonly valueLookup: 'direct' | 'kad-dht'
   private readonly datastore: Datastore
   /** the node's own records, as lookups read them (local-records.ts) */
@@ -117,6 +118,7 @@ class Libp2pDhtPort implements DhtPort {
     this.peerId = node.peerId.toString()
     this.bootstrapAddrs = [...(options.bootstrap ?? [])]
     this.rejections = options.rejections
+    this.refusals = options.refusals
     this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
     this.valueLookup = options.valueLookup ?? 'direct'
     this.datastore = options.datastore
@@ -316,6 +318,7 @@ class Libp2pDhtPort implements DhtPort {
       routingTableSize: this.routingTable.size,
       mode: this.node.services.dht.getMode(),
       ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
+      ...(this.refusals !== undefined ? { refusals: this.refusals() } : {}),
       dhtRequests: this.streams.stats(),
       ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {}),
       network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) },
