@@ -96,7 +96,8 @@ describe('hostile peers against a node serving a testnet', () => {
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled)
-    net = await createTestnet({ nodes: 5, seed: SEED, settleTimeoutMs: 20_000 })
+    // the public network's per-peer request bound (a loopback testnet's own default is far higher)
+    net = await createTestnet({ nodes: 5, seed: SEED, settleTimeoutMs: 20_000, node: { network: { profile: 'local', dht: { inboundRequestsPerSecond: 50, inboundRequestBurst: 200 } } } })
     n = net.nodes
     target = n[0] as SwarmNode
     for (const x of n) x.on('incident', i => { incidents.push(i) })

@@ -63,15 +63,23 @@ const MAX_LENGTH_BYTES = 5
  * second per peer.
  */
 export const DEFAULT_INBOUND_RATE = { requestsPerSecond: 50, burst: 200 }
+/**
+ * The `local` profile's: a loopback testnet's peers are the user's own nodes,
+ * and its benches send thousands of lookups a second to each peer (rounds of
+ * 100 concurrent resolves, back to back); the public-network bound above
+ * would queue them. Still a bound: a runaway loop cannot take the node.
+ */
+export const LOCAL_INBOUND_RATE = { requestsPerSecond: 5_000, burst: 20_000 }
 /** peers whose buckets are kept (the oldest is dropped, i.e. refilled, past it) */
 const MAX_BUCKETS = 4_096
 
 /** the guard's limits a network profile sets (its `dht` section; unset: the defaults here) */
-export function inboundLimitsOf (profile: Pick<NetworkProfile, 'dht'>): Pick<KadInboundGuardOptions, 'maxMessageBytes' | 'rate'> {
+export function inboundLimitsOf (profile: Pick<NetworkProfile, 'dht'> & { name?: NetworkProfile['name'] }): Pick<KadInboundGuardOptions, 'maxMessageBytes' | 'rate'> {
   const d = profile.dht
+  const rate = profile.name === 'local' ? LOCAL_INBOUND_RATE : DEFAULT_INBOUND_RATE
   return {
     maxMessageBytes: d?.maxInboundMessageBytes ?? MAX_INBOUND_MESSAGE_BYTES,
-    rate: { requestsPerSecond: d?.inboundRequestsPerSecond ?? DEFAULT_INBOUND_RATE.requestsPerSecond, burst: d?.inboundRequestBurst ?? DEFAULT_INBOUND_RATE.burst }
+    rate: { requestsPerSecond: d?.inboundRequestsPerSecond ?? rate.requestsPerSecond, burst: d?.inboundRequestBurst ?? rate.burst }
   }
 }
 

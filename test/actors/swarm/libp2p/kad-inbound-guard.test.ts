@@ -127,8 +127,8 @@ describe('KadInboundGuard', () => {
     expect(clock.pendingTimers).toBe(0)
   })
 
-  it('takes its limits from the profile', () => {
-    expect(inboundLimitsOf(LOCAL_PROFILE)).toEqual({ maxMessageBytes: 64 * 1024, rate: { requestsPerSecond: 50, burst: 200 } })
+  it('takes its limits from the profile: the public bound on amino, a loopback testnet\'s far higher one on local', () => {
+    expect(inboundLimitsOf(LOCAL_PROFILE)).toEqual({ maxMessageBytes: 64 * 1024, rate: { requestsPerSecond: 5_000, burst: 20_000 } })
     expect(inboundLimitsOf(AMINO_PROFILE)).toEqual({ maxMessageBytes: 64 * 1024, rate: { requestsPerSecond: 50, burst: 200 } })
     expect(inboundLimitsOf({ dht: { maxInboundStreams: 1, maxOutboundStreams: 1, inboundRequestsPerSecond: 7 } }).rate?.requestsPerSecond).toBe(7)
     expect(() => new KadInboundGuard({ clock: new SimulatedClock(), maxMessageBytes: 0 })).toThrow(RangeError)
