@@ -333,7 +333,8 @@ async function join (node: SwarmNode, net: Network, started: number, until: numb
 export interface CommandContext {
   /** what is left of --timeout (ms) */
   timeoutMs: number
-  recorder: LifecycleRecorder
+  /** the IPNS lifecycle of the command's flight (when a machine was named) */
+  recorder: LifecycleRecorder | undefined
   progress: CommandProgress
   /** the DHT was joined (false: no peers needed, or only the HTTP routers are left) */
   joined: boolean
@@ -345,7 +346,7 @@ export interface CommandContext {
  * that reaches no DHT peer in time is not the end: the operation runs on the
  * routers alone (said on stderr unless --json).
  */
-export async function withJoinedNode<T> (command: string, repo: string, passphrase: string | undefined, net: Network, machine: Machine,
+export async function withJoinedNode<T> (command: string, repo: string, passphrase: string | undefined, net: Network, machine: Machine | undefined,
   work: (node: SwarmNode, ctx: CommandContext) => Promise<T>): Promise<T> {
   const t0 = performance.now()
   const until = t0 + net.timeoutMs
@@ -377,7 +378,7 @@ export async function withJoinedNode<T> (command: string, repo: string, passphra
       }
     }
     let first: number | undefined
-    const recorder = new LifecycleRecorder(node, machine, net.verbose
+    const recorder = machine === undefined ? undefined : new LifecycleRecorder(node, machine, net.verbose
       ? (s: Seen) => {
           first ??= s.at
           verbose(`  +${fmtMs(s.at - first).padStart(6)} ms  ${s.type}${s.event !== '' ? `  (${s.event})` : ''}`)
@@ -386,7 +387,7 @@ export async function withJoinedNode<T> (command: string, repo: string, passphra
     try {
       return await work(node, { timeoutMs: Math.max(1, until - performance.now()), recorder, progress, joined })
     } finally {
-      recorder.stop()
+      recorder?.stop()
       progress.finish()
     }
   } finally {

@@ -34,6 +34,7 @@ export class CommandProgress {
   private phase: Phase = { kind: 'start', what: 'starting the node' }
   private phaseAt = performance.now()
   private dhtAnswers = 0
+  private items: number | undefined
   private readonly asked = new Set<string>()
   private readonly answered = new Map<string, RouterSeen>()
   private lastText = ''
@@ -64,6 +65,12 @@ export class CommandProgress {
   operation (verb: string, quorum?: number): void {
     this.phase = { kind: 'op', verb, ...(quorum !== undefined ? { quorum } : {}) }
     this.phaseAt = performance.now()
+    this.render()
+  }
+
+  /** items the operation has found so far (providers, peers) */
+  found (n: number): void {
+    this.items = n
     this.render()
   }
 
@@ -121,6 +128,7 @@ export class CommandProgress {
       case 'op': {
         const counts: string[] = []
         if (p.quorum !== undefined) counts.push(`DHT answers ${this.dhtAnswers}/${p.quorum}`)
+        if (this.items !== undefined) counts.push(`${this.items} found`)
         if (this.asked.size > 0) counts.push(`routers answered ${this.answered.size}/${this.asked.size}`)
         return `${p.verb}${counts.length > 0 ? `: ${counts.join(', ')}` : '…'} (${since})`
       }

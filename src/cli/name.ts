@@ -196,7 +196,7 @@ async function publish (argv: string[]): Promise<number> {
       progress.operation(`publishing ${value} under the key ${key ?? 'self'}`)
       const t = performance.now()
       const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle() }
+      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [] }
     })
     const { reply, ms, lifecycle } = out
     const routers = reply.routers ?? []
@@ -260,7 +260,7 @@ async function resolve (argv: string[]): Promise<number> {
       progress.operation(`resolving ${name}`, net.offline || domain ? undefined : quorum ?? DEFAULT_QUORUM)
       const t = performance.now()
       const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle(), routers: progress.routers() }
+      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [], routers: progress.routers() }
     })
     const { reply, ms, lifecycle, routers } = out
     if (net.json) {
