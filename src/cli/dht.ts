@@ -8,16 +8,23 @@
  * 2 usage error.
  */
 import { intFlag, parse, UsageError } from './args.js'
+import { FailedError } from '../messages/errors.js'
 import { runGroup, subcommandTable } from './command-group.js'
 import type { Subcommand } from './command-group.js'
 import { fmtMs, round } from './format.js'
-import { failed, jsonLine } from './key-repo.js'
+import { daemonEvents, daemonNotice, FINAL_PEER, PROVIDER, VALUE } from './dht-daemon.js'
+import { failed, jsonLine, repoOf } from './key-repo.js'
+import { runningDaemon } from './name-daemon.js'
+import { durationFlag } from './record-duration.js'
 import { NETWORK_HELP, NETWORK_OPTIONS, networkFlags, withJoinedNode } from './name-node.js'
+import { merged } from './dht-merge.js'
+import type { Found } from './dht-merge.js'
 import type { Network } from './name-node.js'
 import type { CommandProgress } from './name-progress.js'
 import type { Parsed } from './args.js'
 import type { SwarmCommand } from '../actors/swarm/swarm-commands.js'
 import type { SwarmNode } from '../index.js'
+import type { LiveDaemon } from '../daemon/api-file.js'
 
 export const summary = 'DHT records, providers and peers (on the public network, or --network local)'
 
@@ -29,10 +36,10 @@ const MAX_PROVIDERS = 256
 const MAX_ROUTER_PEERS = 20
 
 const COMMON = `  --repo DIR                the node's repo (default: a memory repo that keeps
-                            nothing); a daemon running on it is not used yet
+                            nothing). When a daemon runs on it, the command
+                            goes to the daemon's RPC API and its network
 ${NETWORK_HELP}`
 
-interface Found { peerId: string, multiaddrs: string[], from: string }
 
 function start (sub: string, argv: string[], positionals: number, extra: Parameters<typeof parse>[2] = {}): Parsed | undefined {
   const command = `dht ${sub}`
@@ -52,6 +59,30 @@ async function validate (command: string, cmd: SwarmCommand, labels: Record<stri
   const f = validateSwarmCommand(cmd)
   if (f !== undefined) throw new UsageError(command, `${labels[f.field ?? ''] ?? f.field ?? 'command'}: ${f.message}`)
 }
+
+/** the daemon holding --repo, if one runs there */
+async function daemonOf (command: string, p: Parsed): Promise<LiveDaemon | undefined> {
+  if (typeof p.values.repo !== 'string') return undefined
+  return await runningDaemon(repoOf(command, p.values))
+}
+
+/** The operation through the daemon: its kubo RPC answer, printed like the node's. */
+async function throughDaemon<T> (command: string, p: Parsed, daemon: LiveDaemon, call: (timeoutMs: number) => Promise<T>, print: (out: T, ms: number, json: boolean) => void): Promise<number> {
+  const json = p.values.json === true
+  const timeoutMs = durationFlag(command, p.values, 'timeout', 1, 600_000) ?? 60_000
+  daemonNotice(command, daemon, p.values)
+  try {
+    const t = performance.now()
+    const out = await call(timeoutMs)
+    print(out, performance.now() - t, json)
+    return 0
+  } catch (err) {
+    return failed(command, err, json, false)
+  }
+}
+
+const peersOf = (events: Awaited<ReturnType<typeof daemonEvents>>, type: number, from: string): Found[] =>
+  events.filter(e => e.Type === type).flatMap(e => e.Responses ?? []).map(r => ({ peerId: r.ID, multiaddrs: r.Addrs, from }))
 
 /** One joined node, the operation, the failure report: what every subcommand shares. */
 async function online<T> (command: string, p: Parsed, net: Network, verb: string, work: (node: SwarmNode, timeoutMs: number, progress: CommandProgress) => Promise<T>, print: (out: T, ms: number) => void): Promise<number> {
@@ -79,6 +110,16 @@ async function get (argv: string[]): Promise<number> {
   if (p === undefined) return 0
   const key = p.positionals[0] ?? ''
   await validate(command, { type: 'dht.get', key }, { key: 'KEY' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    return await throughDaemon(command, p, daemon, async ms => {
+      const e = (await daemonEvents(daemon, 'routing/get', [key], {}, ms)).find(x => x.Type === VALUE)
+      if (e === undefined) throw new FailedError(`the daemon (pid ${daemon.pid}) answered routing/get with no value`)
+      return Buffer.from(e.Extra, 'base64')
+    }, (value, ms, json) => {
+      process.stdout.write(json ? jsonLine({ key, value: value.toString('base64'), daemon: daemon.url, ms: round(ms) }) : value)
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `getting ${key}`, async (node, timeoutMs) => await node.ask({ type: 'dht.get', key }, { timeoutMs }), (r, ms) => {
     if (net.json) process.stdout.write(jsonLine({ key, value: Buffer.from(r.value).toString('base64'), from: r.from, network: net.profile, ms: round(ms) }))
@@ -93,6 +134,12 @@ async function put (argv: string[]): Promise<number> {
   const key = p.positionals[0] ?? ''
   const value = new TextEncoder().encode(p.positionals[1] ?? '')
   await validate(command, { type: 'dht.put', key, value }, { key: 'KEY', value: 'VALUE' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    return await throughDaemon(command, p, daemon, async ms => await daemonEvents(daemon, 'routing/put', [key], {}, ms, value), (_e, ms, json) => {
+      process.stdout.write(json ? jsonLine({ key, daemon: daemon.url, ms: round(ms) }) : `stored ${key} through the daemon at ${daemon.url} (pid ${daemon.pid}); ${fmtMs(ms)} ms\n`)
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `putting ${key}`, async (node, timeoutMs) => await node.ask({ type: 'dht.put', key, value }, { timeoutMs }), (r, ms) => {
     if (net.json) process.stdout.write(jsonLine({ key, peers: r.peers, network: net.profile, ms: round(ms) }))
@@ -106,54 +153,23 @@ async function provide (argv: string[]): Promise<number> {
   if (p === undefined) return 0
   const cid = p.positionals[0] ?? ''
   await validate(command, { type: 'dht.provide', cid }, { cid: 'CID' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    return await throughDaemon(command, p, daemon, async ms => {
+      const e = (await daemonEvents(daemon, 'routing/provide', [cid], {}, ms)).find(x => x.Type === FINAL_PEER)
+      // Extra: "<cid> provided to N peers"
+      return { provider: e?.ID ?? '', peers: Number(/provided to (\d+) peers/.exec(e?.Extra ?? '')?.[1] ?? 0) }
+    }, (r, ms, json) => {
+      process.stdout.write(json
+        ? jsonLine({ cid, provider: r.provider, peers: r.peers, daemon: daemon.url, ms: round(ms) })
+        : `provided ${cid} to ${r.peers} DHT peer${r.peers === 1 ? '' : 's'} through the daemon at ${daemon.url} (pid ${daemon.pid}); ${fmtMs(ms)} ms\n`)
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `providing ${cid}`, async (node, timeoutMs) => ({ ...await node.ask({ type: 'dht.provide', cid }, { timeoutMs }), provider: node.peerId }), (r, ms) => {
     if (net.json) process.stdout.write(jsonLine({ cid, provider: r.provider, peers: r.peers, network: net.profile, ms: round(ms) }))
     else process.stdout.write(`provided ${cid} to ${r.peers} DHT peer${r.peers === 1 ? '' : 's'}; ${fmtMs(ms)} ms\n`)
   })
-}
-
-/** Items of several streams as they come, each peer id once (the first source wins); ends when all have ended. A source that fails ends; all failing is the first failure. */
-async function * merged (sources: Array<{ from: string, items: AsyncIterable<{ peerId: string, multiaddrs: string[], endpoint?: string }> }>, limit: number): AsyncGenerator<Found> {
-  const seen = new Set<string>()
-  const queue: Array<Found | { end: true, error?: unknown }> = []
-  let wake: (() => void) | undefined
-  const push = (x: Found | { end: true, error?: unknown }): void => { queue.push(x); wake?.() }
-  const pumps = sources.map(async s => {
-    try {
-      for await (const item of s.items) {
-        if (seen.size >= limit) break
-        push({ peerId: item.peerId, multiaddrs: item.multiaddrs, from: item.endpoint ?? s.from })
-      }
-      push({ end: true })
-    } catch (error) {
-      push({ end: true, error })
-    }
-  })
-  let ended = 0
-  const errors: unknown[] = []
-  try {
-    while (ended < sources.length && seen.size < limit) {
-      const next = queue.shift()
-      if (next === undefined) {
-        await new Promise<void>(resolve => { wake = resolve })
-        wake = undefined
-        continue
-      }
-      if ('end' in next) {
-        ended++
-        if (next.error !== undefined) errors.push(next.error)
-        continue
-      }
-      if (seen.has(next.peerId)) continue
-      seen.add(next.peerId)
-      yield next
-    }
-    if (errors.length === sources.length && errors.length > 0) throw errors[0]
-  } finally {
-    // the streams' own deadlines end any still running; their results are not needed
-    void Promise.allSettled(pumps)
-  }
 }
 
 async function findprovs (argv: string[]): Promise<number> {
@@ -163,6 +179,12 @@ async function findprovs (argv: string[]): Promise<number> {
   const cid = p.positionals[0] ?? ''
   const limit = intFlag(command, p.values, 'num-providers', DEFAULT_PROVIDERS, 1, MAX_PROVIDERS)
   await validate(command, { type: 'dht.findProviders', cid, limit }, { cid: 'CID', limit: '--num-providers' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    return await throughDaemon(command, p, daemon, async ms => peersOf(await daemonEvents(daemon, 'routing/findprovs', [cid], { 'num-providers': limit }, ms), PROVIDER, daemon.url), (providers, ms, json) => {
+      process.stdout.write(json ? jsonLine({ cid, providers, daemon: daemon.url, ms: round(ms) }) : providers.map(f => `${f.peerId}\n`).join(''))
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `finding providers of ${cid}`, async (node, timeoutMs, progress) => {
     const out: Found[] = []
@@ -188,6 +210,21 @@ async function closest (argv: string[]): Promise<number> {
   if (p === undefined) return 0
   const key = p.positionals[0] ?? ''
   await validate(command, { type: 'dht.closestPeers', key }, { key: 'KEY' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    // kubo's dht/query takes a peer id: through a daemon, KEY must be one
+    const { parseTarget } = await import('../actors/ipns/target.js')
+    let isPeer = false
+    try {
+      isPeer = parseTarget(key).kind !== 'domain'
+    } catch {
+      // not a name: refused below
+    }
+    if (!isPeer) throw new UsageError(command, `KEY: through the daemon at ${daemon.url}, closest takes a peer id (kubo's dht/query); '${key}' is not one`)
+    return await throughDaemon(command, p, daemon, async ms => (await daemonEvents(daemon, 'dht/query', [key], {}, ms, undefined)).filter(e => e.Type === FINAL_PEER).map(e => e.ID), (ids, ms, json) => {
+      process.stdout.write(json ? jsonLine({ key, peers: ids.map(peerId => ({ peerId, multiaddrs: [] })), daemon: daemon.url, ms: round(ms) }) : ids.map(id => `${id}\n`).join(''))
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `finding the peers closest to ${key}`, async (node, timeoutMs, progress) => {
     const out: Array<{ peerId: string, multiaddrs: string[] }> = []
@@ -208,6 +245,13 @@ async function findpeer (argv: string[]): Promise<number> {
   if (p === undefined) return 0
   const peerId = p.positionals[0] ?? ''
   await validate(command, { type: 'dht.findPeer', peerId }, { peerId: 'PEER' })
+  const daemon = await daemonOf(command, p)
+  if (daemon !== undefined) {
+    return await throughDaemon(command, p, daemon, async ms => peersOf(await daemonEvents(daemon, 'routing/findpeer', [peerId], {}, ms), FINAL_PEER, daemon.url), (found, ms, json) => {
+      const multiaddrs = [...new Set(found.flatMap(f => f.multiaddrs))]
+      process.stdout.write(json ? jsonLine({ peerId, multiaddrs, from: [daemon.url], daemon: daemon.url, ms: round(ms) }) : multiaddrs.map(a => `${a}\n`).join(''))
+    })
+  }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `finding ${peerId}`, async (node, timeoutMs) => {
     // the DHT and the routers at once; the addresses of both, each once

@@ -5,11 +5,14 @@
  * (the provider's peer id), closest, findpeer of a testnet node; on the
  * amino profile with local stand-ins (the testnet for the bootstrap peers, a
  * Routing V1 server on 127.0.0.1 for the router) findprovs and findpeer
- * merge the router's answers with the DHT's; usage errors exit 2 before a
- * node starts. Needs `npm run build` first.
+ * merge the router's answers with the DHT's; with a daemon on --repo the
+ * commands go to its kubo RPC; usage errors exit 2 before a node starts. Needs `npm run build` first.
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRoutingV1Server } from '../helpers/routing-v1-server.js'
@@ -22,6 +25,7 @@ let testnet: ChildProcess | undefined
 let router: RoutingV1Server | undefined
 let boot: Array<{ peerId: string, multiaddrs: string[] }> = []
 let bootstrap: string[] = []
+let dir = ''
 
 interface Run { code: number | null, stdout: string, stderr: string }
 interface Found { peerId: string, multiaddrs: string[], from: string }
@@ -53,6 +57,7 @@ const local = (): string[] => ['--network', 'local', ...bootstrap.flatMap(a => [
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first`)
+  dir = await mkdtemp(join(tmpdir(), 'swarmbus-dht-'))
   router = await startRoutingV1Server({
     providers: new Map([[CID_A, [{ Schema: 'peer', ID: ROUTER_PEER, Addrs: ['/ip4/127.0.0.1/tcp/9/p2p/' + ROUTER_PEER], Protocols: ['transport-bitswap'] }]]])
   })
@@ -87,6 +92,7 @@ afterAll(async () => {
   }
   for (const c of children) c.kill('SIGKILL')
   await router?.close()
+  if (dir !== '') await rm(dir, { recursive: true, force: true })
 }, 20_000)
 
 describe('swarmbus dht', () => {
@@ -159,4 +165,51 @@ describe('swarmbus dht', () => {
     expect(human.stderr).toContain(`${ROUTER_PEER} from ${url}`)
     expect(router?.requests.some(r => r.path.startsWith(`/routing/v1/providers/${CID_A}`))).toBe(true)
   }, 60_000)
+
+  it('with a daemon on --repo: through its RPC API (put, get, findprovs, findpeer, provide)', async () => {
+    const repo = join(dir, 'daemon')
+    const init = await cli(['init', '--repo', repo, '--api', '/ip4/127.0.0.1/tcp/0', '--swarm', '/ip4/127.0.0.1/tcp/0'])
+    expect(init.code, init.stderr).toBe(0)
+    const set = await cli(['config', 'set', 'Bootstrap', JSON.stringify(bootstrap), '--repo', repo])
+    expect(set.code, set.stderr).toBe(0)
+    const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
+    children.add(child)
+    let out = ''
+    let err = ''
+    child.stderr.setEncoding('utf8').on('data', (x: string) => { err += x })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`the daemon was not ready within 30 s: ${err}`)) }, 30_000)
+      child.stdout.setEncoding('utf8').on('data', (x: string) => {
+        out += x
+        if (out.includes('Daemon is ready\n')) { clearTimeout(timer); resolve() }
+      })
+      child.on('close', code => { clearTimeout(timer); reject(new Error(`the daemon exited (${String(code)}): ${err}`)) })
+    })
+    try {
+      const put = await cli(['dht', 'put', '/swarmbus/via-daemon', 'through the RPC', '--repo', repo, '--bootstrap', bootstrap[0] ?? ''])
+      expect(put.code, put.stderr).toBe(0)
+      expect(put.stdout).toMatch(/^stored \/swarmbus\/via-daemon through the daemon at http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)/)
+      expect(put.stderr).toMatch(/which has its own network: --bootstrap ignored/)
+      const [got, provs, where, near] = await Promise.all([
+        cli(['dht', 'get', '/swarmbus/via-daemon', '--repo', repo]),
+        cli(['dht', 'findprovs', CID_A, '--repo', repo, '--json']),
+        cli(['dht', 'findpeer', boot[2]?.peerId ?? '', '--repo', repo]),
+        cli(['dht', 'closest', '/swarmbus/via-daemon', '--repo', repo])
+      ])
+      expect(got.code, got.stderr).toBe(0)
+      expect(got.stdout).toBe('through the RPC')
+      const p = json<{ providers: Found[], daemon: string }>(provs, 'findprovs through the daemon')
+      expect(p.providers.length).toBeGreaterThan(0)
+      expect(p.providers.every(f => f.from === p.daemon)).toBe(true)
+      expect(where.code, where.stderr).toBe(0)
+      expect(where.stdout).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+      // kubo's dht/query takes a peer id
+      expect(near.code).toBe(2)
+      expect(near.stderr).toMatch(/closest takes a peer id/)
+      const provided = json<{ peers: number }>(await cli(['dht', 'provide', 'bafkqaaa', '--repo', repo, '--json']), 'provide through the daemon')
+      expect(provided.peers).toBeGreaterThan(0)
+    } finally {
+      child.kill('SIGTERM')
+    }
+  }, 90_000)
 })
