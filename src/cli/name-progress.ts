@@ -16,6 +16,8 @@ export type ProgressMode = 'tty' | 'lines' | 'off'
 
 /** 'lines' mode: a changed status is printed at most this often */
 const LINE_EVERY_MS = 200
+/** 'tty' mode: the status line is redrawn this often */
+const TICK_MS = 500
 /** endpoints and peers remembered at most (one command asks a handful) */
 const MAX_TRACKED = 256
 
@@ -39,10 +41,16 @@ export class CommandProgress {
   private readonly answered = new Map<string, RouterSeen>()
   private lastText = ''
   private lastLineAt = 0
+  private lastStep = ''
   private pending: string | undefined
   private off: (() => void) | undefined
 
-  constructor (readonly mode: ProgressMode, private readonly out: NodeJS.WritableStream = process.stderr) {}
+  /** 'tty': redraws the status line so its clock moves while nothing happens (a join waiting on dials) */
+  private ticker: NodeJS.Timeout | undefined
+
+  constructor (readonly mode: ProgressMode, private readonly out: NodeJS.WritableStream = process.stderr) {
+    if (mode === 'tty') this.ticker = setInterval(() => { if (this.lastText !== '') this.render() }, TICK_MS).unref()
+  }
 
   /** Follows a node's progress events (routers:*, the DHT answers of an ipns resolve) until finish(). */
   attach (node: { on: (event: 'progress', fn: (e: ProgressEvent) => void) => () => void }): void {
@@ -83,6 +91,8 @@ export class CommandProgress {
 
   /** Detaches; 'tty' clears its line, 'lines' prints the last status if it was held back. */
   finish (): void {
+    clearInterval(this.ticker)
+    this.ticker = undefined
     this.off?.()
     this.off = undefined
     if (this.mode === 'tty' && this.lastText !== '') this.out.write('\r\x1b[K')
@@ -149,11 +159,14 @@ export class CommandProgress {
     const key = text.replace(/ \([\d.]+s\)$/, '')
     if (key === this.lastText) return
     const now = performance.now()
-    if (now - this.lastLineAt < LINE_EVERY_MS) {
+    // a new step prints at once; changes within a step at most every LINE_EVERY_MS
+    const step = `${this.phase.kind}:${this.phase.kind === 'join' ? this.phase.label : this.phase.kind === 'op' ? this.phase.verb : ''}`
+    if (step === this.lastStep && now - this.lastLineAt < LINE_EVERY_MS) {
       this.pending = text
       return
     }
     this.lastText = key
+    this.lastStep = step
     this.lastLineAt = now
     this.pending = undefined
     this.out.write(`${text}\n`)
