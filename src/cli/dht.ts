@@ -60,6 +60,17 @@ async function validate (command: string, cmd: SwarmCommand, labels: Record<stri
   if (f !== undefined) throw new UsageError(command, `${labels[f.field ?? ''] ?? f.field ?? 'command'}: ${f.message}`)
 }
 
+/** `/ipns/<name>` (any form of the name) is the DHT's routing key, `/ipns/` + the multihash bytes, as kubo's routing get takes it; any other key is its text */
+async function dhtKey (command: string, key: string): Promise<Uint8Array | string> {
+  if (!key.startsWith('/ipns/')) return key
+  const { parseName } = await import('../records/name.js')
+  try {
+    return parseName(key).name.toRoutingKey()
+  } catch (err) {
+    throw new UsageError(command, `KEY: ${key} is not /ipns/<an IPNS name>: ${(err as Error).message}`)
+  }
+}
+
 /** the daemon holding --repo, if one runs there */
 async function daemonOf (command: string, p: Parsed): Promise<LiveDaemon | undefined> {
   if (typeof p.values.repo !== 'string') return undefined
@@ -109,7 +120,8 @@ async function get (argv: string[]): Promise<number> {
   const p = start('get', argv, 1)
   if (p === undefined) return 0
   const key = p.positionals[0] ?? ''
-  await validate(command, { type: 'dht.get', key }, { key: 'KEY' })
+  const routingKey = await dhtKey(command, key)
+  await validate(command, { type: 'dht.get', key: routingKey }, { key: 'KEY' })
   const daemon = await daemonOf(command, p)
   if (daemon !== undefined) {
     return await throughDaemon(command, p, daemon, async ms => {
@@ -121,7 +133,7 @@ async function get (argv: string[]): Promise<number> {
     })
   }
   const net = await networkFlags(command, p.values)
-  return await online(command, p, net, `getting ${key}`, async (node, timeoutMs) => await node.ask({ type: 'dht.get', key }, { timeoutMs }), (r, ms) => {
+  return await online(command, p, net, `getting ${key}`, async (node, timeoutMs) => await node.ask({ type: 'dht.get', key: routingKey }, { timeoutMs }), (r, ms) => {
     if (net.json) process.stdout.write(jsonLine({ key, value: Buffer.from(r.value).toString('base64'), from: r.from, network: net.profile, ms: round(ms) }))
     else process.stdout.write(r.value)
   })
@@ -287,8 +299,9 @@ const SUBS: Record<string, Subcommand> = {
 
 Prints the value stored under KEY in the DHT, as its raw bytes (--json: base64
 and the peer that gave it): the best of the values the closest peers hold,
-each validated by its namespace (/ipns/<routing key> records verified, the
-highest sequence wins; /swarmbus/… values of this project). NotFoundError
+each validated by its namespace (/ipns/<name>: the signed record, verified,
+the highest sequence wins — 'swarmbus record inspect' reads it; /swarmbus/…:
+values of this project). NotFoundError
 (exit 1) when no peer holds one.
 
 Options:
@@ -375,7 +388,7 @@ dial-only DHT client on the public IPFS network by default, or with
 --network local only the --bootstrap peers), joins, runs one operation, and
 stops. findprovs and findpeer ask the HTTP routers too (delegated-ipfs.dev
 on amino). Progress goes to stderr; stdout has only the answer. See
-docs/dht.md and docs/network.md.
+docs/network.md (the CLI and its network) and docs/dht.md (the commands).
 
 Commands:
 ${subcommandTable(SUBS)}

@@ -106,6 +106,7 @@ describe('swarmbus dht', () => {
       [['dht', 'findprovs', 'not-a-cid'], /CID: /],
       [['dht', 'findprovs', CID_A, '-n', '0'], /--num-providers must be an integer from 1 to 256/],
       [['dht', 'findpeer', 'nobody'], /PEER: /],
+      [['dht', 'get', '/ipns/nobody'], /KEY: \/ipns\/nobody is not \/ipns\/<an IPNS name>/],
       [['dht', 'get', '/swarmbus/x', '--network', 'local'], /no peers to join on --network local/]
     ]
     const runs = await Promise.all(cases.map(async ([args]) => await cli(args)))
@@ -124,8 +125,17 @@ describe('swarmbus dht', () => {
     expect(put.stdout).toMatch(/^stored \/swarmbus\/greeting on [1-9]\d* DHT peers?; [\d.]+ ms\n$/)
     expect(put.stderr).toMatch(/^joining 2 bootstrap peers: /m)
     expect(put.stderr).toMatch(/^putting \/swarmbus\/greeting…/m)
-    const provided = json<{ provider: string, peers: number }>(await cli(['dht', 'provide', CID_A, ...local(), '--json']), 'provide')
+    const [provideRun, publishRun] = await Promise.all([
+      cli(['dht', 'provide', CID_A, ...local(), '--json']),
+      cli(['name', 'publish', '/ipfs/bafkqaaa/by-name', '--repo', join(dir, 'publisher'), ...local(), '--json'])
+    ])
+    const provided = json<{ provider: string, peers: number }>(provideRun, 'provide')
     expect(provided.peers).toBeGreaterThan(0)
+    // an /ipns/<name> key is the name's routing key: the value is the signed record
+    const published = json<{ name: string }>(publishRun, 'name publish')
+    const record = json<{ value: string, from: string }>(await cli(['dht', 'get', `/ipns/${published.name}`, ...local(), '--json']), 'dht get /ipns/')
+    expect(Buffer.from(record.value, 'base64').toString('latin1')).toContain('/ipfs/bafkqaaa/by-name')
+    expect(boot.some(b => b.peerId === record.from)).toBe(true)
 
     const target = boot[3] as { peerId: string, multiaddrs: string[] }
     const [got, provs, near, where] = await Promise.all([
