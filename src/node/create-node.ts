@@ -156,7 +156,8 @@ export interface NodeOptions {
   libp2pMetrics?: Libp2pDhtPortOptions['metrics']
   /**
    * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
-   * URLs (default none: no routers actor), the per-endpoint timeout, retries,
+   * URLs (default the network profile's: none on `local`, so no routers
+   * actor; https://delegated-ipfs.dev on `amino`; `[]` turns it off), the per-endpoint timeout, retries,
    * breaker and in-flight limits. A malformed URL fails createNode. See
    * docs/routing.md.
    */
@@ -217,7 +218,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // /dnsaddr bootstrap addresses resolve on the same servers as DNSLink
     const dialDns = dnsForServers(dnsServers)
     // router endpoints next: a malformed URL or setting fails before anything starts
-    const { endpoints: routerEndpoints = [], settleMs, ...routerSettings } = options.routers ?? {}
+    // the profile's endpoints (amino: delegated-ipfs.dev) unless endpoints are given; `endpoints: []` is none
+    const { endpoints: routerEndpoints = [...profile.routers], settleMs, ...routerSettings } = options.routers ?? {}
     if (settleMs !== undefined && !(Number.isFinite(settleMs) && settleMs >= 0)) throw new RangeError('routers: settleMs must be a non-negative number of ms')
     const routers = routerEndpoints.length === 0
       ? undefined

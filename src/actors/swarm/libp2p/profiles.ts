@@ -10,7 +10,8 @@
  *   addresses only in and out of the DHT, AutoNAT deciding DHT server or
  *   client mode (kad-dht's own auto mode), identify push, bounded
  *   connections, streams and peer store, kad-dht's reprovider and provider
- *   sweeps at kubo's periods. UPnP is off unless asked for.
+ *   sweeps at kubo's periods, and the public Delegated Routing endpoint
+ *   (https://delegated-ipfs.dev) beside the DHT. UPnP is off unless asked for.
  *
  * Every value is overridden by the node's explicit options (bootstrap,
  * listen, announce, mode, loopback) and by a NetworkSettings object. See
@@ -35,6 +36,12 @@ export const AMINO_BOOTSTRAP: readonly string[] = Object.freeze([
   '/dnsaddr/va1.bootstrap.libp2p.io/p2p/12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8',
   '/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ'
 ])
+
+/**
+ * The public Delegated Routing V1 HTTP endpoint kubo (Routing.Type auto) and
+ * Helia (@helia/routers delegatedHTTPRouting) ask beside the DHT.
+ */
+export const AMINO_ROUTERS: readonly string[] = Object.freeze(['https://delegated-ipfs.dev'])
 
 /** kubo's swarm port */
 export const AMINO_TCP_PORT = 4001
@@ -91,6 +98,8 @@ export interface NetworkProfile {
   readonly name: NetworkName
   /** peers dialled on start; empty: none */
   readonly bootstrap: readonly string[]
+  /** Delegated Routing V1 HTTP endpoints a node asks when createNode is given no `routers.endpoints`; empty: none */
+  readonly routers: readonly string[]
   /** TCP listen addresses; `[]` is a dial-only node */
   readonly listen: readonly string[]
   /** WebSockets listen addresses (a second transport); `[]` for none */
@@ -170,6 +179,7 @@ function wsListen (port: number): string[] {
 export const LOCAL_PROFILE: NetworkProfile = Object.freeze({
   name: 'local',
   bootstrap: [],
+  routers: [],
   listen: ['/ip4/127.0.0.1/tcp/0'],
   websockets: [],
   noAnnounce: [],
@@ -183,6 +193,7 @@ export const LOCAL_PROFILE: NetworkProfile = Object.freeze({
 export const AMINO_PROFILE: NetworkProfile = Object.freeze({
   name: 'amino',
   bootstrap: AMINO_BOOTSTRAP,
+  routers: AMINO_ROUTERS,
   listen: tcpListen(AMINO_TCP_PORT),
   websockets: wsListen(AMINO_WS_PORT),
   noAnnounce: [],
