@@ -153,4 +153,61 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 10)
     expect(answered(again.outcome).reply).toMatchObject({ sequence: 5n, value: `/ipfs/${CID}/better`, source: 'cache' })
   })
+
+  it('stream mode yields the better record second: the router\'s lower one first, the DHT\'s better one after, then the end', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd2', fields(`/ipfs/${CID}/better`, 2)), 'p1', 250]], 400)
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t0 = h.clock.now()
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome).toMatchObject({ ok: true, value: 2 })
+    expect(st.items).toMatchObject([
+      { sequence: 1n, value: `/ipfs/${CID}`, source: 'router', hops: 1 },
+      { sequence: 2n, value: `/ipfs/${CID}/better`, source: 'dht', hops: 1 }
+    ])
+    // no settle time: it ran until the DHT query ended (400 ms), not 300 ms after the router's record
+    expect((st.outcome?.at ?? 0) - t0).toBe(400)
+    // the best is cached: the next resolve is right at once
+    const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 10)
+    expect(answered(again.outcome).reply).toMatchObject({ sequence: 2n, source: 'cache' })
+  })
+
+  it('stream mode: the cached answer first, then only a strictly better record; a worse or equal one is not yielded', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20]], 30)
+    routers.set(A, { atMs: 10 })
+    const first = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(answered(first.outcome).reply).toMatchObject({ sequence: 3n })
+    // now the DHT has the same record and an older one, the router a newer one
+    answer(world, A, [[record(world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20], [record(world, 'd1', fields(`/ipfs/${CID}/old`, 1)), 'p2', 40]], 60)
+    routers.set(A, { record: record(world, 'r4', fields(`/ipfs/${CID}/newer`, 4)), sequence: 4n, atMs: 100 })
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome).toMatchObject({ ok: true, value: 2 })
+    expect(st.items).toMatchObject([
+      { sequence: 3n, source: 'cache' },
+      { sequence: 4n, value: `/ipfs/${CID}/newer`, source: 'router' }
+    ])
+  })
+
+  it('stream mode fails like a resolve when nothing valid is found, and a consumer that stops cancels the query', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [], 50)
+    routers.set(A, { atMs: 10 })
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome?.ok).toBe(false)
+    expect(st.outcome?.ok === false ? st.outcome.error.name : '').toBe('NotFoundError')
+
+    const b = setup()
+    answer(b.world, A, [[record(b.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 20]], 'hang')
+    b.routers.set(A, { atMs: 10 })
+    const cut = b.h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 }, { breakAfter: 1 })
+    await runFor(b.h, 1_000)
+    expect(cut.items).toHaveLength(1)
+    expect(b.world.log.cancels.filter(c => c.type === 'dht.getValues')).toHaveLength(1)
+  })
 })
