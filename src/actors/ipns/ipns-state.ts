@@ -179,7 +179,7 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number }
+  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number }
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -197,6 +197,8 @@ export interface IpnsState {
   remember(hop: HopResult, stale: boolean): Expiry
   hopDone(f: ResolveFlight, name: string, expiresAt: Expiry): void
   forgetAnswers(name: string): void
+  /** a router answered with an older record than `record`: put this one to the routers (bounded side ask) */
+  correctRouters(name: string, record: Uint8Array): void
   endFlight(f: Flight): void
 }
 
@@ -275,6 +277,14 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
         f.stale = true
         if (s.groups.get(f.group) === f) s.groups.delete(f.group)
       }
+    },
+
+    correctRouters: (name, record) => {
+      if (s.settleMs === undefined) return
+      s.counters.routerCorrections = (s.counters.routerCorrections ?? 0) + 1
+      s.side(() => {
+        ctx.ask({ type: 'routers.putIpns', name, record }, { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'correct-routers', result }))
+      })
     },
 
     endFlight: f => {

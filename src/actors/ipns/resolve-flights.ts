@@ -10,7 +10,7 @@ import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { resolveMachine, ROUTER_FROM } from './resolve-machine.js'
+import { better, resolveMachine, ROUTER_FROM } from './resolve-machine.js'
 import { parseTarget } from './target.js'
 import { resolveImprover } from './resolve-improver.js'
 import { streamOpening, streamSettle, streamStep } from './resolve-stream.js'
@@ -199,6 +199,10 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           s.hopDone(f, hop.name, s.remember(hop, f.stale))
           improver.answered(f.id, hop)
           if (hop.source !== 'dht' && hop.source !== 'router') return
+          // a router that answered with an older valid record gets the better one
+          if (hop.source === 'dht' && [...context.candidates.values()].some(c => c.state === 'valid' && c.fields !== undefined && c.from.some(p => p.startsWith(ROUTER_FROM)) && better(hop.fields, c.fields))) {
+            s.correctRouters(hop.name, hop.record)
+          }
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
               { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))

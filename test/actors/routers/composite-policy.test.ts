@@ -15,7 +15,7 @@ import { fields, testName } from '../ipns/machine-helpers.js'
 import type { ActorDefinition } from '../../../src/actors/runtime/actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 import type { ResolveReply } from '../../../src/messages/ipns.js'
-import type { RoutersGetIpns } from '../../../src/messages/routers.js'
+import type { RoutersGetIpns, RoutersPutIpns } from '../../../src/messages/routers.js'
 import type { Outcome } from '../../helpers/sim.js'
 import type { World } from '../ipns/fakes.js'
 
@@ -25,15 +25,20 @@ const URL_1 = 'http://127.0.0.1:9001'
 
 interface RouterScript { record?: Uint8Array, sequence?: bigint, atMs: number }
 
-/** a routers actor that answers routers.getIpns per name at a set time (or not-found) */
-function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[]): ActorDefinition<BaseCommand, unknown> {
-  return defineActor<RoutersGetIpns, { type: 'due', id: string, name: string }>({
+/** a routers actor that answers routers.getIpns per name at a set time (or not-found), and takes every routers.putIpns (logged in `puts`) */
+function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>): ActorDefinition<BaseCommand, unknown> {
+  return defineActor<RoutersGetIpns | RoutersPutIpns, { type: 'due', id: string, name: string }>({
     name: 'routers',
-    commands: ['routers.getIpns'],
+    commands: ['routers.getIpns', 'routers.putIpns'],
     start: ctx => {
       return {
         receive: msg => {
           if (msg.kind === 'cancel') return
+          if (msg.kind === 'command' && msg.type === 'routers.putIpns') {
+            puts.push({ name: msg.command.name, record: msg.command.record })
+            msg.port.reply({ name: msg.command.name, accepted: 1, outcomes: [{ endpoint: URL_1, ok: true, attempts: 1 }] })
+            return
+          }
           if (msg.kind === 'command') {
             asked.push(msg.command.name)
             ctx.after(scripts.get(msg.command.name)?.atMs ?? 1, { type: 'due', id: msg.port.id, name: msg.command.name })
@@ -50,12 +55,13 @@ function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[]): 
 
 const start = rigPerTest()
 
-function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], status: () => Record<string, unknown> | undefined } {
+function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>, status: () => Record<string, unknown> | undefined } {
   const r = start({ quorum, routers: { settleMs } })
   const routers = new Map<string, RouterScript>()
   const asked: string[] = []
-  r.system.spawn(scriptedRouters(routers, asked))
-  return { world: r.world, h: r.h, routers, asked, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
+  const puts: Array<{ name: string, record: Uint8Array }> = []
+  r.system.spawn(scriptedRouters(routers, asked, puts))
+  return { world: r.world, h: r.h, routers, asked, puts, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
 }
 
 function answered (o: Outcome | undefined): { reply: ResolveReply, at: number } {
@@ -209,5 +215,37 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(b.h, 1_000)
     expect(cut.items).toHaveLength(1)
     expect(b.world.log.cancels.filter(c => c.type === 'dht.getValues')).toHaveLength(1)
+  })
+
+  it('a router that answered with an older record is given the better one (at the answer, and after a background improvement)', async () => {
+    const { world, h, routers, puts, status } = setup()
+    const d2 = record(world, 'd2', fields(`/ipfs/${CID}`, 2))
+    answer(world, A, [[d2, 'p1', 250]], 'hang')
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(answered(t.outcome).reply).toMatchObject({ sequence: 2n, source: 'dht' })
+    expect(puts).toEqual([{ name: A, record: d2 }])
+    expect(status()).toMatchObject({ routerCorrections: 1 })
+
+    // a router with the same record as the DHT is left alone
+    const same = setup()
+    const d1 = record(same.world, 'd1', fields(`/ipfs/${CID}`, 1))
+    answer(same.world, A, [[d1, 'p1', 20]], 40)
+    same.routers.set(A, { record: d1, sequence: 1n, atMs: 10 })
+    const u = same.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(same.h, 1_000)
+    expect(answered(u.outcome).reply).toMatchObject({ sequence: 1n })
+    expect(same.puts).toEqual([])
+
+    // answered from the router at its settle time; the DHT's better record comes later
+    const late = setup()
+    const d5 = record(late.world, 'd5', fields(`/ipfs/${CID}/better`, 5))
+    answer(late.world, A, [[d5, 'p1', 900]], 1_200)
+    late.routers.set(A, { record: record(late.world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const v = late.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(late.h, 2_000)
+    expect(answered(v.outcome).reply).toMatchObject({ sequence: 1n, source: 'router' })
+    expect(late.puts).toEqual([{ name: A, record: d5 }])
   })
 })
