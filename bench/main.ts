@@ -7,6 +7,7 @@ import { benchDht } from './dht.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
+import { benchRouters } from './routers.js'
 import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
@@ -24,4 +25,5 @@ if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
+if (only.has('routers')) result.routers = await benchRouters()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
