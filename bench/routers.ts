@@ -233,6 +233,12 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
     const wrong = new Map<Label, number>(LABELS.map(l => [l, 0]))
     const sources = new Map<Label, Record<string, number>>(LABELS.map(l => [l, {}]))
     const errors = new Map<Label, Errors>(LABELS.map(l => [l, new Errors()]))
+    // when the composite's router answer came (ipns:resolve:router), to split its latency: router, then the settle time or the DHT
+    let routerAt = NaN
+    const offRouter = composite.on('progress', e => { if (e.type === 'ipns:resolve:router' && e.detail?.sequence !== undefined) routerAt = performance.now() })
+    const compositeRouterMs: number[] = []
+    const compositeAfterRouterMs: number[] = []
+    const samplesMs = new Map<Label, number[]>(LABELS.map(l => [l, []]))
     const measuringFrom = performance.now()
     for (let j = 0; j < targets.length; j++) {
       const t = targets[j] as { name: string, value: string, sequence: bigint }
@@ -240,20 +246,29 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
       const order = LABELS.map((_, k) => LABELS[(k + j) % LABELS.length] as Label)
       for (const label of order) {
         const t0 = performance.now()
+        routerAt = NaN
         try {
           const r = await bounded('resolve', timeoutMs + 5_000, resolveWith[label](t.name))
-          lat.get(label)?.push(performance.now() - t0)
+          const took = performance.now() - t0
+          lat.get(label)?.push(took)
+          samplesMs.get(label)?.push(Math.round(took))
+          if (label === 'composite' && Number.isFinite(routerAt)) {
+            compositeRouterMs.push(routerAt - t0)
+            compositeAfterRouterMs.push(t0 + took - routerAt)
+          }
           if (r.value !== t.value || r.sequence !== t.sequence) wrong.set(label, (wrong.get(label) ?? 0) + 1)
           const src = sources.get(label) as Record<string, number>
           src[r.source ?? 'helia'] = (src[r.source ?? 'helia'] ?? 0) + 1
         } catch (err) {
           const took = performance.now() - t0
           lat.get(label)?.push(took)
+          samplesMs.get(label)?.push(Math.round(took))
           failedAt.get(label)?.push(took)
           errors.get(label)?.add(err)
         }
       }
     }
+    offRouter()
     load.end = load1m()
     const out: Record<string, Rec> = {}
     for (const l of LABELS) {
@@ -262,6 +277,8 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
         failed: (failedAt.get(l) ?? []).length,
         wrong: wrong.get(l),
         ...(l !== 'helia' ? { sources: sources.get(l) } : {}),
+        ...(l === 'composite' ? { routerAnsweredMs: summarize(compositeRouterMs), answerAfterRouterMs: summarize(compositeAfterRouterMs) } : {}),
+        samplesMs: samplesMs.get(l),
         errors: errors.get(l)?.list()
       }
     }
