@@ -207,6 +207,10 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     expect(st.outcome?.ok).toBe(false)
     expect(st.outcome?.ok === false ? st.outcome.error.name : '').toBe('NotFoundError')
+    // offline is not a stream resolve's option
+    const off = h.stream({ type: 'ipns.resolveStream', name: A, offline: true } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 10)
+    expect(off.outcome?.ok === false ? off.outcome.error.name : '').toBe('InvalidCommandError')
 
     const b = setup()
     answer(b.world, A, [[record(b.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 20]], 'hang')
