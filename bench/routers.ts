@@ -235,7 +235,15 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
     const errors = new Map<Label, Errors>(LABELS.map(l => [l, new Errors()]))
     // when the composite's router answer came (ipns:resolve:router), to split its latency: router, then the settle time or the DHT
     let routerAt = NaN
-    const offRouter = composite.on('progress', e => { if (e.type === 'ipns:resolve:router' && e.detail?.sequence !== undefined) routerAt = performance.now() })
+    // and, per sample, when its routers actor sent the request and had the verified record
+    let requestAt = NaN
+    let verifiedAt = NaN
+    const offRouter = composite.on('progress', e => {
+      if (e.type === 'ipns:resolve:router' && e.detail?.sequence !== undefined) routerAt = performance.now()
+      if (e.type === 'routers:request') requestAt = performance.now()
+      if (e.type === 'routers:answer' && e.detail?.outcome === 'record') verifiedAt = performance.now()
+    })
+    const compositeTimeline: Array<{ answerMs: number, requestMs?: number, verifiedMs?: number, ipnsGotMs?: number }> = []
     const compositeRouterMs: number[] = []
     const compositeAfterRouterMs: number[] = []
     const samplesMs = new Map<Label, number[]>(LABELS.map(l => [l, []]))
@@ -247,11 +255,15 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
       for (const label of order) {
         const t0 = performance.now()
         routerAt = NaN
+        requestAt = NaN
+        verifiedAt = NaN
         try {
           const r = await bounded('resolve', timeoutMs + 5_000, resolveWith[label](t.name))
           const took = performance.now() - t0
           lat.get(label)?.push(took)
           samplesMs.get(label)?.push(Math.round(took))
+          const rel = (x: number): number | undefined => Number.isFinite(x) ? Math.round(x - t0) : undefined
+          if (label === 'composite') compositeTimeline.push({ answerMs: Math.round(took), requestMs: rel(requestAt), verifiedMs: rel(verifiedAt), ipnsGotMs: rel(routerAt) })
           if (label === 'composite' && Number.isFinite(routerAt)) {
             compositeRouterMs.push(routerAt - t0)
             compositeAfterRouterMs.push(t0 + took - routerAt)
@@ -277,7 +289,7 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
         failed: (failedAt.get(l) ?? []).length,
         wrong: wrong.get(l),
         ...(l !== 'helia' ? { sources: sources.get(l) } : {}),
-        ...(l === 'composite' ? { routerAnsweredMs: summarize(compositeRouterMs), answerAfterRouterMs: summarize(compositeAfterRouterMs) } : {}),
+        ...(l === 'composite' ? { routerAnsweredMs: summarize(compositeRouterMs), answerAfterRouterMs: summarize(compositeAfterRouterMs), timeline: compositeTimeline } : {}),
         samplesMs: samplesMs.get(l),
         errors: errors.get(l)?.list()
       }
