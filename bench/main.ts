@@ -4,6 +4,7 @@
  */
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
+import { benchHttp } from './http.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
@@ -26,4 +27,5 @@ if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
 if (only.has('routers')) result.routers = await benchRouters()
+if (only.has('http')) result.http = await benchHttp()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -69,6 +69,12 @@ export interface DhtLimits {
   reprovide?: { interval: number, threshold: number, validity: number, concurrency: number }
   /** how often kad-dht looks itself up to refresh the routing table near its id (ms) */
   querySelfInterval?: number
+  /** the largest inbound DHT message read (bytes; larger: the stream is reset at its length prefix); default 64 KiB */
+  maxInboundMessageBytes?: number
+  /** inbound DHT requests one peer may send a second (more wait); default 50 */
+  inboundRequestsPerSecond?: number
+  /** requests a peer may save up beyond that rate; default 200 */
+  inboundRequestBurst?: number
 }
 
 /** the sweep of expired DHT value records from the store (record-sweeper.ts) */
@@ -146,7 +152,11 @@ const AMINO_DHT: DhtLimits = {
   maxOutboundStreams: 64,
   // go-libp2p / kubo: provider records live 48 h, are re-provided every 22 h
   reprovide: { interval: HOUR, threshold: 26 * HOUR, validity: 48 * HOUR, concurrency: 10 },
-  querySelfInterval: 5 * 60_000
+  querySelfInterval: 5 * 60_000,
+  // the inbound guard's limits (kad-inbound-guard.ts), named here as for every profile
+  maxInboundMessageBytes: 64 * 1024,
+  inboundRequestsPerSecond: 50,
+  inboundRequestBurst: 200
 }
 
 function tcpListen (port: number): string[] {
