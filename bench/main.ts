@@ -8,6 +8,7 @@ import { benchHttp } from './http.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
+import { benchRouters } from './routers.js'
 import { benchVerify } from './verify.js'
 
 const only = new Set(process.argv.slice(2))
@@ -25,5 +26,6 @@ if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
+if (only.has('routers')) result.routers = await benchRouters()
 if (only.has('http')) result.http = await benchHttp()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')
