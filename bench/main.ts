@@ -4,9 +4,11 @@
  */
 import { benchBus, benchTimeouts } from './bus.js'
 import { benchDht } from './dht.js'
+import { benchHttp } from './http.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
+import { benchRouters } from './routers.js'
 import { benchVerify } from './verify.js'
 import { benchScale } from './scale.js'
 
@@ -25,5 +27,7 @@ if (want('dht')) result.dht = await benchDht()
 if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
+if (only.has('routers')) result.routers = await benchRouters()
+if (only.has('http')) result.http = await benchHttp()
 if (only.has('scale')) result.scale = await benchScale()
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')

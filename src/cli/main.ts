@@ -13,6 +13,7 @@ import { UsageError } from './args.js'
 import * as config from './config.js'
 import * as daemon from './daemon.js'
 import * as demo from './demo.js'
+import * as dht from './dht.js'
 import { errorLine } from './format.js'
 import * as init from './init.js'
 import * as key from './key.js'
@@ -27,7 +28,7 @@ interface Command {
   run: (argv: string[]) => Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record, name, init, daemon, config }
+const COMMANDS: Record<string, Command> = { demo, testnet, replay, key, record, name, dht, init, daemon, config }
 
 const MIN_NODE_MAJOR = 22
 
@@ -60,10 +61,12 @@ Examples:
   swarmbus testnet --nodes 3         run a testnet until Ctrl-C
   swarmbus key gen blog --repo DIR   a named key (passphrase: SWARMBUS_PASSPHRASE)
   swarmbus record inspect FILE       every field of an IPNS record
-  swarmbus name publish /ipfs/… --repo DIR --bootstrap ADDR
-                                     publish under the repo's IPNS name
-  swarmbus name resolve k51… --bootstrap ADDR
-                                     the path a name points at
+  swarmbus name publish /ipfs/… --repo DIR
+                                     publish under the repo's IPNS name (public network)
+  swarmbus name resolve k51…         the path a name points at (public network)
+  swarmbus name resolve k51… --network local --bootstrap ADDR
+                                     the same on a testnet
+  swarmbus dht findprovs bafy…       the providers of a CID
   swarmbus init --repo DIR           a repo: identity and config file
   swarmbus daemon --repo DIR         run the node with the HTTP API
   swarmbus config get Addresses.API --repo DIR

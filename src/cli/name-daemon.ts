@@ -17,7 +17,7 @@ export async function runningDaemon (repo: string): Promise<LiveDaemon | undefin
 }
 
 function daemonNotice (command: string, daemon: LiveDaemon, values: Record<string, unknown>): void {
-  const ignored = ['bootstrap', 'dns'].filter(f => Array.isArray(values[f]) && (values[f] as unknown[]).length > 0)
+  const ignored = ['bootstrap', 'dns', 'router'].filter(f => Array.isArray(values[f]) && (values[f] as unknown[]).length > 0)
   if (ignored.length > 0) process.stderr.write(`${command}: using the daemon at ${daemon.url} (pid ${daemon.pid}), which has its own network: ${ignored.map(f => `--${f}`).join(', ')} ignored\n`)
 }
 

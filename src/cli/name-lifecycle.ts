@@ -44,8 +44,10 @@ export class LifecycleRecorder {
   constructor (node: { on: (event: 'progress', fn: (e: ProgressEvent) => void) => () => void }, machine: Machine, onEvent?: (s: Seen) => void) {
     this.prefix = `ipns:${machine}:`
     this.off = node.on('progress', e => {
-      if (!e.type.startsWith(this.prefix) || this.seen.length >= 10_000) return
-      const s: Seen = { type: e.type, id: e.id, event: typeof e.detail?.event === 'string' ? e.detail.event : '', at: performance.now() }
+      // machine snapshots carry the event they handled; other ipns:<machine>:* events (ipns:resolve:router,
+      // ipns:publish:routers, ipns:resolve:improved) are reports, not states
+      if (!e.type.startsWith(this.prefix) || typeof e.detail?.event !== 'string' || this.seen.length >= 10_000) return
+      const s: Seen = { type: e.type, id: e.id, event: e.detail.event, at: performance.now() }
       this.seen.push(s)
       onEvent?.(s)
     })

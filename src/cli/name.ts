@@ -1,9 +1,12 @@
 /**
  * `swarmbus name publish|resolve`: IPNS names through the ipns.* commands of
- * a node opened on a repo. Online, the node joins the peers given by
- * --bootstrap (for instance those a running `swarmbus testnet` prints) and
- * waits, bounded, until its routing table has peers; --offline opens the repo
- * with no network at all (the memory transport: no socket). See docs/ipns.md.
+ * a node opened on a repo. Online, the node joins the public IPFS network by
+ * default (the amino profile: kubo's bootstrap peers, the DHT and the HTTP
+ * router delegated-ipfs.dev at once), or with --network local only the peers
+ * given by --bootstrap (for instance those a running `swarmbus testnet`
+ * prints), and waits, bounded, until its routing table has peers; --offline
+ * opens the repo with no network at all (the memory transport: no socket).
+ * See docs/ipns.md and docs/network.md.
  * Exit codes: 0 done, 1 the node failed (typed error: NotFoundError,
  * InvalidRecordError, TimeoutError, …), 2 usage error.
  */
@@ -15,27 +18,19 @@ import { publishThroughDaemon, resolveThroughDaemon, runningDaemon } from './nam
 import { PASSPHRASE_ENV, REPO_OPTIONS, failed, jsonLine, keystorePassphrase, refusePlainPassphrase, repoOf } from './key-repo.js'
 import { compactLifecycle } from './name-lifecycle.js'
 import { durationFlag, formatDuration } from './record-duration.js'
-import { NETWORK_OPTIONS, networkFlags, withJoinedNode } from './name-node.js'
+import { NETWORK_HELP, NETWORK_OPTIONS, networkFlags, withJoinedNode } from './name-node.js'
 import type { Parsed } from './args.js'
 import type { LifecycleState } from './name-lifecycle.js'
 import type { IpnsPublish, IpnsResolve } from '../index.js'
 
-export const summary = 'publish and resolve IPNS names (joining peers with --bootstrap)'
+export const summary = 'publish and resolve IPNS names (on the public network, or --network local)'
 
 /** the ipns actor's bounds on quorum (src/actors/ipns/validate.ts) */
 const MAX_QUORUM = 64
+/** the ipns actor's default quorum (createNode's ipns.quorum) */
+const DEFAULT_QUORUM = 16
 
-const NETWORK = `  --bootstrap ADDR          a peer to join: a multiaddr with /p2p/<peer id>,
-                            e.g. one 'swarmbus testnet' prints; repeat the
-                            flag for more. Needed unless --offline
-  --timeout D               the whole command (joining, then the operation)
-                            within D (default 60s, at most 10m); joining
-                            takes at most 20s of it
-  --verbose                 print the lifecycle on stderr as it happens (the
-                            ipns:* progress events), then a summary
-  --json                    print one JSON object (uint64 fields as strings)
-  -h, --help                show this help
-`
+const NETWORK = NETWORK_HELP
 
 const DURATIONS = `Durations: a number and a unit (ms, s, m, h, d), or several: 250ms, 90s, 5m,
 48h, 1h30m, 1.5d (the parser of 'swarmbus record create').
@@ -45,15 +40,19 @@ const DURATIONS = `Durations: a number and a unit (ms, s, m, h, d), or several: 
 const SUBS: Record<string, Subcommand> = {
   publish: {
     usage: 'publish [--key NAME] PATH',
-    summary: 'point a key\'s name at PATH: sign, store in the repo, put to the DHT',
-    help: `Usage: swarmbus name publish PATH --repo DIR [--bootstrap ADDR]… [options]
+    summary: 'point a key\'s name at PATH: sign, store in the repo, put to the DHT and routers',
+    help: `Usage: swarmbus name publish PATH --repo DIR [--network amino|local] [options]
 
 Publishes PATH (/ipfs/<cid>[/path] or /ipns/<name>[/path]) under the IPNS
 name of a repo key: the next sequence (one above any record this repo has
 published or resolved for the name), signed, stored in the repo (durable
-before anything else), then put to the closest DHT peers. Prints the name.
-With --offline the record is only stored: 'name resolve --offline' on the
-same repo answers from it.
+before anything else), then put to the closest DHT peers and to every HTTP
+router at once. Prints the name, the DHT peers that took the record and each
+router's outcome; it succeeds when the DHT or at least one router took it.
+By default the node joins the public IPFS network (amino: kubo's bootstrap
+peers, https://delegated-ipfs.dev); --network local joins only the
+--bootstrap peers. With --offline the record is only stored: 'name resolve
+--offline' on the same repo answers from it.
 
 Options:
   --key NAME                the key whose name to publish (default self, the
@@ -71,15 +70,19 @@ ${DURATIONS}`,
   resolve: {
     usage: 'resolve [--nocache] [--offline] NAME',
     summary: 'the path a name points at, following /ipns/ values',
-    help: `Usage: swarmbus name resolve NAME [--bootstrap ADDR]… [options]
+    help: `Usage: swarmbus name resolve NAME [--network amino|local] [options]
 
 Resolves NAME (k51…, a peer id, a DNSLink domain, or /ipns/<name or
-domain>[/path]) and prints the path it points at: records from the DHT, each
-verified, best of a quorum of valid answers (or of all when the query ends
-first); a domain's _dnslink TXT record from DNS (see docs/dnslink.md); an
-/ipns/ value is followed, at most 32 hops, and the sub-paths are joined on. A
-name with no valid record fails with NotFoundError (exit 1). A domain needs
-no --bootstrap unless its DNSLink leads to an IPNS name.
+domain>[/path]) and prints the path it points at. By default the node joins
+the public IPFS network (amino) and asks the DHT and the HTTP router
+(https://delegated-ipfs.dev) at once: the DHT's best of a quorum of valid
+answers, or a router's valid record once no better one came within the
+settle time; every record is verified. A domain's _dnslink TXT record comes
+from DNS (see docs/dnslink.md); an /ipns/ value is followed, at most 32
+hops, and the sub-paths are joined on. A name with no valid record fails
+with NotFoundError (exit 1). With --network local the node joins only the
+--bootstrap peers (a domain needs none unless its DNSLink leads to an IPNS
+name).
 
 Options:
   --nocache                 skip the node's cache (a fresh node's is empty;
@@ -88,9 +91,6 @@ Options:
                             or resolved there before): no network, no socket
   --quorum N                valid answers that end the DHT query, 1 to ${MAX_QUORUM}
                             (default 16; fewer when the query ends first)
-  --dns SERVER              a DNS server for DNSLink lookups (127.0.0.1,
-                            127.0.0.1:5353, [::1]:53); repeat the flag for
-                            more (default: the system's)
   --repo DIR                the node's repo directory (default: a memory repo
                             that keeps nothing; required with --offline).
                             Resolved records are stored in it
@@ -105,18 +105,26 @@ export const help = `Usage: swarmbus name <command> [arguments] [options]
 
 IPNS names: publish a path under a repo key's name, resolve a name to its
 path. When a daemon runs on --repo DIR (swarmbus daemon), the command goes to
-it over its RPC API and needs no --bootstrap. Otherwise each command opens the
-repo's node, joins the peers given with --bootstrap (a DHT client: it asks, it
+it over its RPC API and uses the daemon's network. Otherwise each command
+opens the repo's node, joins a network (a dial-only DHT client: it asks, it
 does not serve), waits until its routing table has peers, runs one publish or
-resolve, and stops. See docs/ipns.md and docs/daemon.md.
+resolve, and stops. The network is the public IPFS network by default
+(--network amino: kubo's bootstrap peers, and the HTTP router
+https://delegated-ipfs.dev beside the DHT), or only the --bootstrap peers
+with --network local (e.g. a 'swarmbus testnet'); $SWARMBUS_NETWORK picks
+too. Progress goes to stderr; stdout has only the answer. See docs/ipns.md,
+docs/network.md and docs/daemon.md.
 
 Commands:
 ${subcommandTable(SUBS)}
 
 Examples:
+  swarmbus name resolve k51…          (the public network: DHT and delegated-ipfs.dev)
+  swarmbus name resolve k51… --router none --quorum 4
+                                      (the public DHT only, fewer answers)
   swarmbus testnet --nodes 4          (prints the addresses to bootstrap from)
-  swarmbus name publish /ipfs/bafk… --repo ./a --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
-  swarmbus name resolve k51… --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW… --verbose
+  swarmbus name publish /ipfs/bafk… --repo ./a --network local --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
+  swarmbus name resolve k51… --network local --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW… --verbose
   swarmbus name publish /ipfs/bafk… --repo ./a --offline
   swarmbus name resolve k51… --repo ./a --offline
 
@@ -184,19 +192,32 @@ async function publish (argv: string[]): Promise<number> {
   const passphrase = await keystorePassphrase(command, p.values)
 
   try {
-    const out = await withJoinedNode(command, repo, passphrase, net, 'publish', async (node, timeoutMs, recorder) => {
+    const out = await withJoinedNode(command, repo, passphrase, net, 'publish', async (node, { timeoutMs, recorder, progress }) => {
+      progress.operation(`publishing ${value} under the key ${key ?? 'self'}`)
       const t = performance.now()
       const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle() }
+      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [] }
     })
     const { reply, ms, lifecycle } = out
+    const routers = reply.routers ?? []
     if (net.json) {
       process.stdout.write(jsonLine({
-        name: reply.name, value: reply.value, sequence: reply.sequence, peers: reply.peers, offline: net.offline, key: key ?? 'self', ms: round(ms), lifecycle: lifecycleJson(lifecycle)
+        name: reply.name,
+        value: reply.value,
+        sequence: reply.sequence,
+        peers: reply.peers,
+        offline: net.offline,
+        key: key ?? 'self',
+        ...(net.offline ? {} : { network: net.profile, routers }),
+        ms: round(ms),
+        lifecycle: lifecycleJson(lifecycle)
       }))
     } else {
+      const where = net.offline ? 'stored in the repo only (--offline)' : `stored in the repo and on ${reply.peers} DHT peer${reply.peers === 1 ? '' : 's'}`
       process.stdout.write(`published /ipns/${reply.name} → ${reply.value}\n` +
-        `  sequence ${reply.sequence}; ${net.offline ? 'stored in the repo only (--offline)' : `stored in the repo and on ${reply.peers} DHT peer${reply.peers === 1 ? '' : 's'}`}; ${fmtMs(ms)} ms\n`)
+        `  sequence ${reply.sequence}; ${where}; ${fmtMs(ms)} ms\n` +
+        routers.map(o => `  router ${o.endpoint}: ${o.ok ? 'stored' : `not stored (${o.kind ?? 'failed'}: ${o.error ?? 'no reason given'})`}` +
+          `${o.attempts > 1 ? `, ${o.attempts} attempts` : ''}\n`).join(''))
     }
     if (net.verbose) process.stderr.write(`${command}: ${compactLifecycle(lifecycle)}\n`)
     return 0
@@ -207,7 +228,7 @@ async function publish (argv: string[]): Promise<number> {
 
 async function resolve (argv: string[]): Promise<number> {
   const command = 'name resolve'
-  const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' }, dns: { type: 'string', multiple: true } })
+  const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' } })
   if (p === undefined) return 0
   const name = p.positionals[0]
   if (name === undefined) throw new UsageError(command, 'missing the NAME to resolve (k51…, a peer id, or /ipns/<name>[/path])')
@@ -235,21 +256,25 @@ async function resolve (argv: string[]): Promise<number> {
 
   try {
     // no passphrase: resolving needs no key, and a locked keystore cannot be wrong
-    const out = await withJoinedNode(command, repo, undefined, net, 'resolve', async (node, timeoutMs, recorder) => {
+    const out = await withJoinedNode(command, repo, undefined, net, 'resolve', async (node, { timeoutMs, recorder, progress }) => {
+      progress.operation(`resolving ${name}`, net.offline || domain ? undefined : quorum ?? DEFAULT_QUORUM)
       const t = performance.now()
       const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder.lifecycle() }
+      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [], routers: progress.routers() }
     })
-    const { reply, ms, lifecycle } = out
+    const { reply, ms, lifecycle, routers } = out
     if (net.json) {
-      process.stdout.write(jsonLine({ name, ...reply, ms: round(ms), lifecycle: lifecycleJson(lifecycle) }))
+      process.stdout.write(jsonLine({ name, ...reply, ...(net.offline ? {} : { network: net.profile, routers }), ms: round(ms), lifecycle: lifecycleJson(lifecycle) }))
     } else {
       process.stdout.write(`${reply.value}\n`)
     }
     if (net.verbose) {
       const ttlMs = Number(reply.ttl / 1_000_000n)
-      process.stderr.write(`${command}: ${name} → ${reply.value}: sequence ${reply.sequence}, from ${SOURCE[reply.source]}, ` +
+      const gave = routers.filter(r => r.outcome === 'record').map(r => r.endpoint)
+      const from = reply.source === 'router' && gave.length > 0 ? `the HTTP router ${gave.join(', ')}` : SOURCE[reply.source]
+      process.stderr.write(`${command}: ${name} → ${reply.value}: sequence ${reply.sequence}, from ${from}, ` +
         `${reply.hops} hop${reply.hops === 1 ? '' : 's'}, TTL ${formatDuration(ttlMs)}, valid until ${reply.validity}; ${fmtMs(ms)} ms\n` +
+        routers.map(r => `${command}: router ${r.endpoint}: ${r.outcome === 'record' ? `a valid record, sequence ${r.sequence ?? '?'}` : `${r.outcome}${r.error !== undefined ? ` (${r.error})` : ''}`}\n`).join('') +
         `${command}: ${compactLifecycle(lifecycle)}\n`)
     }
     return 0

@@ -18,8 +18,8 @@ SIGTERM, then stops every node and exits 0. A second signal exits at once.
 Connect another node with one of the printed addresses as a bootstrap peer:
   createNode({ loopback: true, bootstrap: ['/ip4/127.0.0.1/tcp/…/p2p/12D3KooW…'] })
 or use it from another shell with the name commands (see swarmbus name --help):
-  swarmbus name publish /ipfs/<cid> --repo DIR --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
-  swarmbus name resolve NAME --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
+  swarmbus name publish /ipfs/<cid> --repo DIR --network local --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
+  swarmbus name resolve NAME --network local --bootstrap /ip4/127.0.0.1/tcp/…/p2p/12D3KooW…
 
 With --processes P the nodes live in P child processes (node i in process
 i mod P), each joining through 3 random nodes started before it, as on a real
@@ -147,8 +147,8 @@ export async function run (argv: string[]): Promise<number> {
         const addr = bootstrap[0] ?? ''
         lines.push(`connect from code: createNode({ loopback: true, bootstrap: ['${addr}'] })`)
         lines.push('use it from another shell (inside this repository: npm run swarmbus -- name …):')
-        lines.push(`  swarmbus name publish /ipfs/<cid> --repo DIR --bootstrap ${addr}`)
-        lines.push(`  swarmbus name resolve NAME --bootstrap ${addr}`)
+        lines.push(`  swarmbus name publish /ipfs/<cid> --repo DIR --network local --bootstrap ${addr}`)
+        lines.push(`  swarmbus name resolve NAME --network local --bootstrap ${addr}`)
       }
       lines.push(`running (pid ${process.pid}); Ctrl-C or SIGTERM stops it.`)
       process.stdout.write(lines.join('\n') + '\n')

@@ -9,10 +9,34 @@
 import { parseDuration } from '../cli/record-duration.js'
 import { parseListenAddress } from '../http/listen-address.js'
 import { multiaddr } from '@multiformats/multiaddr'
+import { AMINO_BOOTSTRAP, resolveNetworkProfile } from '../actors/swarm/libp2p/profiles.js'
 
-/** network profiles the daemon knows (the public-network work adds 'amino') */
-export const NETWORK_PROFILES = ['local'] as const
+/**
+ * network profiles the daemon knows: 'local' (loopback testnets) and 'amino'
+ * (the public IPFS DHT; docs/network.md)
+ */
+export const NETWORK_PROFILES = ['local', 'amino'] as const
 export type NetworkProfile = typeof NETWORK_PROFILES[number]
+
+/** the local profile's swarm address when none is given (a fixed port, as kubo's 4001) */
+export const LOCAL_SWARM = '/ip4/127.0.0.1/tcp/4001'
+
+/**
+ * Addresses.Swarm as a profile writes it: local 127.0.0.1 (tcp 4001),
+ * amino TCP on every interface (4001) and WebSockets (4002), or the ports
+ * given (`wsPort: false`: no WebSockets).
+ */
+export function profileSwarm (profile: NetworkProfile, ports: { tcpPort?: number, wsPort?: number | false } = {}): string[] {
+  // the local profile's own default is a random port (tcp/0); a daemon's is fixed, as kubo's
+  const tcpPort = ports.tcpPort ?? (profile === 'local' ? 4001 : undefined)
+  const p = resolveNetworkProfile({ profile, ...(tcpPort !== undefined ? { tcpPort } : {}), ...(ports.wsPort !== undefined ? { wsPort: ports.wsPort } : {}) })
+  return [...p.listen, ...p.websockets]
+}
+
+/** Bootstrap as a profile writes it: none for local, kubo's public peers for amino */
+export function profileBootstrap (profile: NetworkProfile): string[] {
+  return profile === 'amino' ? [...AMINO_BOOTSTRAP] : []
+}
 
 export const ROUTING_TYPES = ['auto', 'dhtserver', 'dhtclient'] as const
 
@@ -34,7 +58,7 @@ export interface DaemonConfig {
   Bootstrap: string[]
   Network: { Profile: NetworkProfile }
   Routing: { Type: typeof ROUTING_TYPES[number], Routers: Record<string, HttpRouter> }
-  Ipns: { RecordLifetime: string, RecordTTL: string, RepublishPeriod: string, ResolveCacheSize: number, Quorum: number }
+  Ipns: { RecordLifetime: string, RecordTTL: string, RepublishPeriod: string, RepublishStartDelay: string, ResolveCacheSize: number, Quorum: number }
   API: {
     Authorizations: Record<string, Authorization>
     Limits: {
@@ -61,10 +85,19 @@ export class ConfigError extends Error {
 }
 
 type Check = (value: unknown) => string | undefined
-interface Leaf { leaf: true, default: () => unknown, check: Check }
+/** a default may depend on the config it fills (the network profile's addresses); `root` is the raw config */
+type Default = (root?: Record<string, unknown>) => unknown
+interface Leaf { leaf: true, default: Default, check: Check }
 interface Branch { [key: string]: Leaf | Branch }
 
-const leaf = (dflt: () => unknown, check: Check): Leaf => ({ leaf: true, default: dflt, check })
+const leaf = (dflt: Default, check: Check): Leaf => ({ leaf: true, default: dflt, check })
+
+/** the profile a raw config names (its default when it names none or a bad one, which its own check reports) */
+const profileOf = (root: Record<string, unknown> | undefined): NetworkProfile => {
+  const network = root?.Network
+  const p = typeof network === 'object' && network !== null ? (network as Record<string, unknown>).Profile : undefined
+  return p === 'amino' ? 'amino' : 'local'
+}
 const shown = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 80 ? `${s.slice(0, 79)}…` : s }
 
 const integer = (min: number, max: number): Check => v =>
@@ -171,11 +204,11 @@ const TIMER_MAX = 2 ** 31 - 1
 export const SCHEMA: Branch = {
   Identity: { PeerID: leaf(() => '', peerIdText) },
   Addresses: {
-    Swarm: leaf(() => ['/ip4/127.0.0.1/tcp/4001'], list(checkMultiaddr, MAX_ENTRIES)),
+    Swarm: leaf(root => profileSwarm(profileOf(root)), list(checkMultiaddr, MAX_ENTRIES)),
     Announce: leaf(() => [], list(checkMultiaddr, MAX_ENTRIES)),
     API: leaf(() => '/ip4/127.0.0.1/tcp/5001', apiAddr)
   },
-  Bootstrap: leaf(() => [], list(bootstrapAddr, 256)),
+  Bootstrap: leaf(root => profileBootstrap(profileOf(root)), list(bootstrapAddr, 256)),
   Network: { Profile: leaf(() => 'local', oneOf(NETWORK_PROFILES)) },
   Routing: {
     Type: leaf(() => 'auto', oneOf(ROUTING_TYPES)),
@@ -185,6 +218,7 @@ export const SCHEMA: Branch = {
     RecordLifetime: leaf(() => '48h', duration(1_000, 100 * YEAR)),
     RecordTTL: leaf(() => '5m', duration(0, 100 * YEAR)),
     RepublishPeriod: leaf(() => '1h', v => v === '0' || v === '0s' ? undefined : duration(1_000, TIMER_MAX)(v)),
+    RepublishStartDelay: leaf(() => '1m', duration(0, TIMER_MAX)),
     ResolveCacheSize: leaf(() => 1024, integer(1, 1_000_000)),
     Quorum: leaf(() => 16, integer(1, 64))
   },
@@ -222,7 +256,7 @@ export function configKeys (branch: Branch = SCHEMA, prefix = ''): string[] {
   return Object.entries(branch).flatMap(([k, s]) => isLeaf(s) ? [`${prefix}${k}`] : configKeys(s, `${prefix}${k}.`))
 }
 
-function fill (branch: Branch, raw: unknown, prefix: string): Record<string, unknown> {
+function fill (branch: Branch, raw: unknown, prefix: string, root: Record<string, unknown>): Record<string, unknown> {
   if (raw !== undefined && !plainObject(raw)) throw new ConfigError(prefix.replace(/\.$/, ''), `must be an object (got ${shown(raw)})`)
   const given = raw ?? {}
   const unknown = Object.keys(given).filter(k => !Object.hasOwn(branch, k))
@@ -234,12 +268,12 @@ function fill (branch: Branch, raw: unknown, prefix: string): Record<string, unk
   for (const [k, s] of Object.entries(branch)) {
     const v = given[k]
     if (isLeaf(s)) {
-      const value = v === undefined ? s.default() : v
+      const value = v === undefined ? s.default(root) : v
       const problem = s.check(value)
       if (problem !== undefined) throw new ConfigError(`${prefix}${k}`, problem)
       out[k] = value
     } else {
-      out[k] = fill(s, v, `${prefix}${k}.`)
+      out[k] = fill(s, v, `${prefix}${k}.`, root)
     }
   }
   return out
@@ -248,12 +282,12 @@ function fill (branch: Branch, raw: unknown, prefix: string): Record<string, unk
 /** The config with defaults filled in; a ConfigError names the first bad key. */
 export function validateConfig (raw: unknown): DaemonConfig {
   if (!plainObject(raw)) throw new ConfigError('', `the config must be a JSON object (got ${shown(raw)})`)
-  return fill(SCHEMA, raw, '') as unknown as DaemonConfig
+  return fill(SCHEMA, raw, '', raw) as unknown as DaemonConfig
 }
 
-/** The default config for a repo whose node is `peerId`. */
-export function defaultConfig (peerId: string): DaemonConfig {
-  return validateConfig({ Identity: { PeerID: peerId } })
+/** The default config for a repo whose node is `peerId` (on `profile`, default local). */
+export function defaultConfig (peerId: string, profile: NetworkProfile = 'local'): DaemonConfig {
+  return validateConfig({ Identity: { PeerID: peerId }, Network: { Profile: profile } })
 }
 
 /** milliseconds of a duration the schema has checked ("0s" is 0) */

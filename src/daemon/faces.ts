@@ -7,7 +7,9 @@
  * - Prometheus metrics at /debug/metrics/prometheus (src/http/metrics/);
  * - the kubo RPC subset at /api/v0 (src/http/kubo-rpc/), with
  *   API.Authorizations and the Origin checks, and Ipns.RecordLifetime /
- *   RecordTTL as name/publish's defaults.
+ *   RecordTTL as name/publish's defaults;
+ * - the status page at / and its JSON at /api/status (src/http/status-page/),
+ *   behind the same API.Authorizations.
  *
  * Every face gets the node the metrics observe (`metrics.attach`), so the
  * IPNS asks it makes are counted and timed.
@@ -16,6 +18,7 @@ import { kuboRpcFace } from '../http/kubo-rpc/index.js'
 import { metricsFace } from '../http/metrics/index.js'
 import { ms } from './config-schema.js'
 import { routingV1Face } from '../http/routing-v1/index.js'
+import { statusPageFace } from '../http/status-page/index.js'
 import type { Logger } from 'pino'
 import type { SwarmMetrics } from '../http/metrics/index.js'
 import type { HttpFace } from '../http/server.js'
@@ -45,6 +48,7 @@ export function daemonFaces (ctx: FaceContext): HttpFace[] {
       })
     },
     { name: 'routing-v1', plugin: routingV1Face(ctx.node) },
-    { name: 'metrics', plugin: metricsFace(ctx.node, { metrics: ctx.metrics }) }
+    { name: 'metrics', plugin: metricsFace(ctx.node, { metrics: ctx.metrics }) },
+    { name: 'status-page', plugin: statusPageFace(ctx.node, { authorizations: config.API.Authorizations, registry: ctx.metrics.registry }) }
   ]
 }

@@ -2,6 +2,13 @@
  * What the config means for the daemon's node (createNode's options) and its
  * listener (the HTTP limits). A daemon keeps trying its bootstrap peers while
  * it reaches none (bootstrapRetry): it starts alone and joins when they come.
+ *
+ * Network.Profile picks createNode's network profile; the config's own
+ * Addresses.Swarm, Addresses.Announce and Bootstrap always win over the
+ * profile's (an empty Bootstrap on amino joins through nobody, as in kubo).
+ * Routing.Type: auto is the profile's mode (local: DHT server; amino:
+ * kad-dht's auto mode, a server once AutoNAT confirms a public address);
+ * dhtserver and dhtclient fix it. Routing.Routers are the delegated routers.
  */
 import { ms, routerEndpoints } from './config-schema.js'
 import type { DaemonConfig } from './config-schema.js'
@@ -10,17 +17,24 @@ import type { HttpLimits } from '../http/limits.js'
 
 export function nodeOptions (repo: string, config: DaemonConfig, passphrase: string | undefined): NodeOptions {
   const period = config.Ipns.RepublishPeriod
+  const profile = config.Network.Profile
+  const routers = routerEndpoints(config)
+  const type = config.Routing.Type
   return {
     repo,
     transport: 'tcp',
+    network: profile,
     listen: config.Addresses.Swarm,
     ...(config.Addresses.Announce.length > 0 ? { announce: config.Addresses.Announce } : {}),
-    ...(config.Bootstrap.length > 0 ? { bootstrap: config.Bootstrap, bootstrapRetry: true } : {}),
-    // 'auto' on the local profile: a DHT server (the amino profile decides by reachability)
-    mode: config.Routing.Type === 'dhtclient' ? 'client' : 'server',
-    loopback: config.Network.Profile === 'local',
+    // always given: the config's list replaces the profile's (amino's kubo peers), even when empty
+    bootstrap: config.Bootstrap,
+    ...(config.Bootstrap.length > 0 ? { bootstrapRetry: true } : {}),
+    mode: type === 'dhtclient' ? 'client' : type === 'dhtserver' ? 'server' : profile === 'amino' ? 'auto' : 'server',
+    // a local daemon keeps loopback addresses in the DHT (testnets); amino keeps public ones only
+    loopback: profile === 'local',
     ipns: { quorum: config.Ipns.Quorum, cacheSize: config.Ipns.ResolveCacheSize },
-    republish: period === '0' || period === '0s' ? false : { intervalMs: ms(period) },
+    republish: period === '0' || period === '0s' ? false : { intervalMs: ms(period), startDelayMs: ms(config.Ipns.RepublishStartDelay) },
+    ...(routers.length > 0 ? { routers: { endpoints: routers } } : {}),
     ...(passphrase !== undefined ? { passphrase } : {})
   }
 }

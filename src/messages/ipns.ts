@@ -66,6 +66,29 @@ export interface ResolveReply {
 }
 
 /**
+ * kubo's `name resolve --stream`: each better answer as it is found. First
+ * the cached answer (and the repo's record) if there is one, then each valid
+ * record from the DHT or an HTTP router that is strictly better than the last
+ * one yielded (higher sequence, then later EOL); the stream ends when the DHT
+ * reaches its quorum, when the DHT and the routers have all ended, or at the
+ * soft deadline (docs/routing.md#stream-resolves). A separate type because
+ * the registry routes each type to one kind of reply (ask or stream).
+ */
+export interface IpnsResolveStream {
+  type: 'ipns.resolveStream'
+  /** as ipns.resolve's */
+  name: string
+  /** skip the cached answer (default false) */
+  nocache?: boolean
+  /** follow /ipns/ values (default true): a record that points at another name is followed once its hop has settled */
+  recursive?: boolean
+  /** valid answers from peers that end the DHT query (default 16) */
+  quorum?: number
+  /** also give the bytes of each item's last record (default false) */
+  record?: boolean
+}
+
+/**
  * Store and put to the network a record signed elsewhere (a Routing V1 PUT,
  * a routing/put): checked by record.verify against `name`, refused if this
  * node holds a higher sequence for the name, stored in the repo as a
@@ -94,5 +117,9 @@ declare module './commands.js' {
     'ipns.publish': { command: IpnsPublish, reply: PublishReply }
     'ipns.resolve': { command: IpnsResolve, reply: ResolveReply }
     'ipns.put': { command: IpnsPut, reply: PutReply }
+  }
+  interface StreamMap {
+    /** each strictly better answer as it is found; items are ResolveReply (source 'cache' for the first one when it came from the cache) */
+    'ipns.resolveStream': { command: IpnsResolveStream, item: ResolveReply }
   }
 }

@@ -82,6 +82,45 @@ export interface RoutersStatus {
   type: 'routers.status'
 }
 
+/**
+ * Providers of a CID from every source at once: the DHT (dht.findProviders)
+ * and every HTTP router (routers.findProviders), each peer id once (the first
+ * source to name it wins), up to `limit`; the stream ends when every source
+ * has ended.
+ */
+export interface RoutingFindProviders {
+  type: 'routing.findProviders'
+  /** a CID string */
+  cid: string
+  /** most distinct providers yielded (default 100, at most 1,000) */
+  limit?: number
+}
+
+/**
+ * A peer's addresses from every source at once: the DHT (dht.findPeer) and
+ * every HTTP router (routers.findPeers). Each item holds the addresses no
+ * earlier item gave (an answer with nothing new yields nothing).
+ */
+export interface RoutingFindPeer {
+  type: 'routing.findPeer'
+  /** base58btc peer id (12D3Koo…, Qm…) */
+  peerId: string
+  /** most items yielded (default 100, at most 1,000) */
+  limit?: number
+}
+
+/** a peer found through the DHT or an HTTP router */
+export interface RoutedPeer {
+  /** base58btc peer id */
+  peerId: string
+  /** multiaddr strings (for routing.findPeer: only the ones no earlier item had) */
+  multiaddrs: string[]
+  /** transfer protocols a router announced for it (none from the DHT) */
+  protocols: string[]
+  /** 'dht', or the router endpoint that named it */
+  from: string
+}
+
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
 export interface RouterEndpointStatus {
@@ -126,5 +165,9 @@ declare module './commands.js' {
   interface StreamMap {
     'routers.findProviders': { command: RoutersFindProviders, item: RouterPeer }
     'routers.findPeers': { command: RoutersFindPeers, item: RouterPeer }
+    /** the DHT and every HTTP router at once, each provider once */
+    'routing.findProviders': { command: RoutingFindProviders, item: RoutedPeer }
+    /** the DHT and every HTTP router at once, each address once */
+    'routing.findPeer': { command: RoutingFindPeer, item: RoutedPeer }
   }
 }

@@ -115,14 +115,77 @@ export interface RecordSweepStats {
   lastError?: string
 }
 
+/**
+ * One leaf bucket of kad-dht's routing table, a binary trie on kad ids
+ * (src/actors/swarm/libp2p/routing-buckets.ts reads it).
+ */
+export interface RoutingBucket {
+  /** the kad-id bits its peers share ('' while the table is one bucket) */
+  prefix: string
+  depth: number
+  /** peers in it */
+  size: number
+  /** this node's own kad id falls under the prefix (the bucket that splits) */
+  self: boolean
+  /** its peers (at most MAX_BUCKET_PEERS), each with when kad-dht last checked it (ms since the epoch; 0: added without a ping) */
+  peers: Array<{ peerId: string, lastPing: number }>
+}
+
+/** bad input this node's DHT refused, each under one reason (docs/hostile-peers.md) */
+export interface RefusalCounts {
+  /** a request that is not a DHT protobuf, a PUT_VALUE without a libp2p record, a record that does not parse */
+  malformed: number
+  /** a message over the inbound limit, a record over 10 KiB */
+  tooLarge: number
+  /** a record whose signature does not verify */
+  invalidSignature: number
+  expired: number
+  /** a record ranking below the one stored for the name */
+  lowerSequence: number
+  /** a record whose key is not the name it is stored or found under */
+  wrongKey: number
+}
+
+/** kad-dht's inbound DHT streams, as the inbound guard sees them */
+export interface KadInboundStats {
+  /** open now */
+  open: number
+  /** the most open at once */
+  peak: number
+  /** opened in all */
+  opened: number
+  /** complete messages received */
+  messages: number
+  /** messages refused for their announced length */
+  tooLarge: number
+  /** messages that do not decode */
+  malformed: number
+  /** times a stream's requests were held back because its peer sent more than its rate allows */
+  rateLimited: number
+  /** the limit in force (bytes) */
+  maxMessageBytes: number
+  /** the per-peer request rate in force */
+  requestsPerSecond: number
+}
+
+/** what the node refused (by reason) and its inbound DHT streams */
+export interface RefusalStatus {
+  byReason: RefusalCounts
+  inbound: KadInboundStats
+}
+
 export interface SwarmStatusReply {
   peerId: string
   multiaddrs: string[]
   mode: 'client' | 'server'
   connections: number
   routingTableSize: number
+  /** the routing table's buckets (at most 256; absent without libp2p) */
+  buckets?: RoutingBucket[]
   /** records the DHT's validators refused (peers' answers and PUTs), by namespace/rule, e.g. 'ipns/expired' */
   recordsRejected: Record<string, number>
+  /** refusals by reason and kad-dht's inbound streams (absent without libp2p) */
+  refusals?: RefusalStatus
   /** our own DHT requests (value lookups, dht.putTo): streams opened and reused, requests open and waiting (absent without libp2p) */
   dhtRequests?: DhtRequestStats
   /** kad-dht's reads of the peers it names in answers, served by the port's cache (absent when off) */

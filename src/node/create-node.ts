@@ -34,6 +34,7 @@ import { nodeDnsOps } from '../actors/dnslink/dns-ops.js'
 import type { DnsLinkSettings } from '../actors/dnslink/dnslink-actor.js'
 import type { DnsOps } from '../actors/dnslink/dns-ops.js'
 import { guardIpnsRecords, IPNS_NAMESPACE, ipnsSelector, ipnsValidator, RejectionCounter } from '../actors/swarm/libp2p/ipns-dht.js'
+import { inboundLimitsOf, KadInboundGuard } from '../actors/swarm/libp2p/kad-inbound-guard.js'
 import { republisherActor } from '../actors/republisher/republisher-actor.js'
 import { datastoreRepublishState } from '../actors/republisher/republish-state.js'
 import type { RepublisherOptions } from '../actors/republisher/republisher-actor.js'
@@ -155,7 +156,8 @@ export interface NodeOptions {
   libp2pMetrics?: Libp2pDhtPortOptions['metrics']
   /**
    * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
-   * URLs (default none: no routers actor), the per-endpoint timeout, retries,
+   * URLs (default the network profile's: none on `local`, so no routers
+   * actor; https://delegated-ipfs.dev on `amino`; `[]` turns it off), the per-endpoint timeout, retries,
    * breaker and in-flight limits. A malformed URL fails createNode. See
    * docs/routing.md.
    */
@@ -216,7 +218,8 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // /dnsaddr bootstrap addresses resolve on the same servers as DNSLink
     const dialDns = dnsForServers(dnsServers)
     // router endpoints next: a malformed URL or setting fails before anything starts
-    const { endpoints: routerEndpoints = [], settleMs, ...routerSettings } = options.routers ?? {}
+    // the profile's endpoints (amino: delegated-ipfs.dev) unless endpoints are given; `endpoints: []` is none
+    const { endpoints: routerEndpoints = [...profile.routers], settleMs, ...routerSettings } = options.routers ?? {}
     if (settleMs !== undefined && !(Number.isFinite(settleMs) && settleMs >= 0)) throw new RangeError('routers: settleMs must be a non-negative number of ms')
     const routers = routerEndpoints.length === 0
       ? undefined
@@ -242,11 +245,13 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     // the actor system's clock: its timer firings are inputs of the trace, by id
     const clock = new RealClock()
     // as a DHT server, never replace a stored IPNS record with a lower one
-    const dhtDatastore = guardIpnsRecords(repo.datastore)
+    const dhtDatastore = guardIpnsRecords(repo.datastore, undefined, rejected)
     // the port's own clock (caches, idle streams, lookup hedges): its timers are
     // libp2p's side of the replay boundary and must not take ids from the
     // system's sequence, or a replay (which has no port) sees other timer ids
     const portClock = new RealClock()
+    // inbound DHT requests: size limit, per-peer rate, malformed and stream counts; refusals into the same counter
+    const inbound = new KadInboundGuard({ clock: portClock, rejected, ...inboundLimitsOf(profile) })
     // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
     const gater = guardedConnectionGater(options.connectionGater)
     const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
@@ -265,7 +270,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
       validators,
       selectors,
-      rejections: () => rejected.snapshot()
+      rejections: () => rejected.snapshot(),
+      inboundGuard: inbound,
+      refusals: () => ({ byReason: rejected.byReason(), inbound: inbound.stats() })
     })
     const passphrase = options.passphrase ?? (repo.location === 'memory' ? randomBytes(24).toString('base64') : undefined)
     const keystore = await Keystore.open(repo.datastore, privateKey, passphrase)

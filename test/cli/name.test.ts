@@ -1,12 +1,15 @@
 /**
  * `swarmbus name publish|resolve` through the built CLI (dist/cli/main.js) as
- * child processes, joined to a `swarmbus testnet --nodes 4 --json` child:
+ * child processes on `--network local`, joined to a `swarmbus testnet --nodes
+ * 4 --json` child (the public network's defaults are name-public.test.ts's):
  * publish from one repo and resolve from another (same value; a republish
  * increments the sequence; sub-paths are joined), --offline publish and
  * resolve on one repo, a name nobody published (NotFoundError, exit 1), a
  * bootstrap peer that is not there (TimeoutError), and usage errors (exit 2
  * before a node starts). Flows on different repos run at the same time.
- * Every child has a SIGKILL timeout. Needs `npm run build` first.
+ * Every child has a SIGKILL timeout and the network guard on
+ * (SWARMBUS_NETWORK_GUARD=1: libp2p dials off this machine are refused).
+ * Needs `npm run build` first.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -37,10 +40,10 @@ interface State { state: string, atMs: number, ms?: number, events: Record<strin
 interface Published { name: string, value: string, sequence: string, peers: number, offline: boolean, key: string, ms: number, lifecycle: State[] }
 interface Resolved { name: string, value: string, sequence: string, validity: string, ttl: string, source: string, hops: number, ms: number, lifecycle: State[] }
 
-/** Runs the CLI to its end with exactly the env given (plus PATH); SIGKILL after timeoutMs. */
+/** Runs the CLI to its end with exactly the env given (plus PATH and the network guard); SIGKILL after timeoutMs. */
 function cli (args: string[], timeoutMs = 40_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env } })
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1', ...env } })
     children.add(child)
     let stdout = ''
     let stderr = ''
@@ -88,7 +91,7 @@ async function startTestnet (): Promise<string[]> {
   })
   const first = JSON.parse(ready) as { event: string, bootstrap: string[] }
   if (first.event !== 'ready') throw new Error(`the testnet said ${ready}`)
-  return first.bootstrap.slice(0, 2).flatMap(a => ['--bootstrap', a])
+  return ['--network', 'local', ...first.bootstrap.slice(0, 2).flatMap(a => ['--bootstrap', a])]
 }
 
 /** the testnet starts while the usage errors run */
@@ -127,7 +130,9 @@ describe('swarmbus name without a network (while the testnet starts)', () => {
       [['name', 'publish', '--repo', repo, '--offline'], /missing the PATH to publish/],
       [['name', 'publish', '/ipfs/bafkqaaa', '--offline'], /missing --repo DIR/],
       [['name', 'publish', 'not-a-path', '--repo', repo, '--offline'], /PATH: value must be \/ipfs\/<cid>/],
-      [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo], /no peers to join: give --bootstrap ADDR/],
+      [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo, '--network', 'local'], /no peers to join on --network local: give --bootstrap ADDR/],
+      [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo, '--network', 'mainnet'], /--network must be one of amino, local \(got 'mainnet'\)/],
+      [['name', 'resolve', name, '--router', 'ftp://x.example'], /--router 'ftp:\/\/x\.example' must be an http: or https: URL/],
       [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo, '--offline', '--bootstrap', peer], /--offline and --bootstrap exclude each other/],
       [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo, '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /has no \/p2p\/<peer id>/],
       [['name', 'publish', '/ipfs/bafkqaaa', '--repo', repo, '--bootstrap', 'nonsense'], /--bootstrap 'nonsense' is not a multiaddr/],
@@ -187,12 +192,12 @@ describe('swarmbus name without a network (while the testnet starts)', () => {
     expect(hops.code).toBe(1)
     expect(hops.stderr).toMatch(/^swarmbus name resolve: InvalidRecordError: resolving \/ipns\/k51\w+ took more than 32 hops \(a loop\?\) \(code: too-many-hops\)/)
   }, 60_000)
-  it.concurrent('a DNSLink domain pointing at /ipfs/ needs no --bootstrap; one with no DNSLink fails with NotFoundError', async () => {
+  it.concurrent('on --network local, a DNSLink domain pointing at /ipfs/ needs no --bootstrap; one with no DNSLink fails with NotFoundError', async () => {
     dns?.setTxt('_dnslink.docs.example', ['v=spf1 -all', 'dnslink=/ipfs/bafkqaaa/docs'])
     const server = dns?.server ?? ''
     const [found, missing] = await Promise.all([
-      cli(['name', 'resolve', 'docs.example', '--dns', server, '--json', '--verbose']),
-      cli(['name', 'resolve', 'nothing-here.example', '--dns', server])
+      cli(['name', 'resolve', 'docs.example', '--network', 'local', '--dns', server, '--json', '--verbose']),
+      cli(['name', 'resolve', 'nothing-here.example', '--dns', server], 40_000, { SWARMBUS_NETWORK: 'local' })
     ])
     const r = json<Resolved>(found, 'DNSLink resolve')
     expect(r).toMatchObject({ value: '/ipfs/bafkqaaa/docs', sequence: '0', validity: '', source: 'dns', hops: 1 })
@@ -260,7 +265,7 @@ describe('swarmbus name against a testnet', () => {
   it.concurrent('a bootstrap peer that is not there: TimeoutError once --timeout is spent (exit 1)', async () => {
     const gone = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWCfRaLkrCj1jbMbUiBjFJL14aoC3BWdqJZXsoPATTCWvk'
     const t = performance.now()
-    const r = await cli(['name', 'resolve', unknownName(), '--bootstrap', gone, '--timeout', '2s'])
+    const r = await cli(['name', 'resolve', unknownName(), '--network', 'local', '--bootstrap', gone, '--timeout', '2s'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^swarmbus name resolve: TimeoutError: joined no peer [\d.]+s after the start: the routing table is empty \(0 connections; bootstrap \/ip4\/127\.0\.0\.1\/tcp\/1\//)
     expect(performance.now() - t).toBeLessThan(20_000)

@@ -23,7 +23,7 @@ describe('validateConfig', () => {
   it('fills in every default, kubo-style', () => {
     const c = defaultConfig(ID)
     expect(c.Addresses.API).toBe('/ip4/127.0.0.1/tcp/5001')
-    expect(c.Ipns).toEqual({ RecordLifetime: '48h', RecordTTL: '5m', RepublishPeriod: '1h', ResolveCacheSize: 1024, Quorum: 16 })
+    expect(c.Ipns).toEqual({ RecordLifetime: '48h', RecordTTL: '5m', RepublishPeriod: '1h', RepublishStartDelay: '1m', ResolveCacheSize: 1024, Quorum: 16 })
     expect(c.Network.Profile).toBe('local')
     expect(c.API.Limits.MaxConcurrentRequests).toBe(256)
     expect(configKeys()).toContain('API.Limits.ShutdownTimeout')

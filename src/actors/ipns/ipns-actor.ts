@@ -21,18 +21,19 @@ import { validateIpnsCommand } from './validate.js'
 import type { ActorContext, ActorDefinition } from '../runtime/actor.js'
 import type { IpnsActorOptions, IpnsMsg } from './ipns-state.js'
 import type { PublishContext } from './publish-machine.js'
-import type { IpnsPublish, IpnsPut, IpnsResolve } from '../../messages/ipns.js'
+import type { IpnsPublish, IpnsPut, IpnsResolve, IpnsResolveStream } from '../../messages/ipns.js'
 import '../../messages/ipns.js'
 
 export const IPNS_ACTOR = 'ipns'
 
 export type { IpnsActorOptions, IpnsMsg } from './ipns-state.js'
-export type IpnsCommand = IpnsPublish | IpnsResolve | IpnsPut
+export type IpnsCommand = IpnsPublish | IpnsResolve | IpnsPut | IpnsResolveStream
 
 export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<IpnsCommand, IpnsMsg> {
   return defineActor<IpnsCommand, IpnsMsg>({
     name: IPNS_ACTOR,
     commands: ['ipns.publish', 'ipns.resolve', 'ipns.put'],
+    streams: ['ipns.resolveStream'],
     mailbox: { capacity: 16_384 },
     validate: validateIpnsCommand,
     start: (ctx: ActorContext<IpnsMsg>) => {
@@ -45,6 +46,7 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
         receive: msg => {
           if (msg.kind === 'command') {
             if (msg.type === 'ipns.resolve') resolves.start(msg.port, msg.command, msg.env.deadline)
+            else if (msg.type === 'ipns.resolveStream') resolves.startStream(msg.port, msg.command, msg.env.deadline)
             else if (msg.type === 'ipns.put') puts.start(msg.port, msg.command, msg.env.deadline)
             else publishes.start(msg.port, msg.command, msg.env.deadline)
             return

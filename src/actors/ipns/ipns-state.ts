@@ -15,7 +15,7 @@ import type { HopResult, ResolveMachine } from './resolve-machine.js'
 import type { PublishMachine } from './publish-machine.js'
 import type { ReplyOf } from '../../messages/commands.js'
 import type { QueryId } from '../../messages/ids.js'
-import type { IpnsPublish, IpnsPut, IpnsResolve, ResolveReply } from '../../messages/ipns.js'
+import type { IpnsPublish, IpnsPut, IpnsResolve, IpnsResolveStream, ResolveReply } from '../../messages/ipns.js'
 import type { CreatedRecordReply, VerifiedRecord } from '../../messages/records.js'
 import type { StoredRecord } from '../../messages/store.js'
 import type { DnsLinkReply } from '../../messages/dnslink.js'
@@ -55,6 +55,7 @@ export type IpnsMsg =
   | { type: 'r.end', flight: string, hop: number, result: Settled<number> }
   | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<VerifiedRecord> }
   | { type: 'r.local', flight: string, hop: number, result: Settled<StoredRecord> }
+  | { type: 'r.stored', flight: string, hop: number, result: Settled<StoredRecord> }
   | { type: 'r.soft', flight: string }
   | { type: 'r.dnslink', flight: string, hop: number, result: Settled<DnsLinkReply> }
   | { type: 'r.router', flight: string, hop: number, result: Settled<RoutersIpnsReply> }
@@ -111,6 +112,12 @@ export interface ResolveFlight {
   stale: boolean
   /** its askers want the last record's bytes in the reply (ipns.resolve record: true) */
   withRecord: boolean
+  /** an ipns.resolveStream: its port (no waiters, no joiners, no settle time) and what it has yielded */
+  streamPort: ReplyPort<IpnsResolveStream> | undefined
+  /** the first hop's record behind the last item yielded (an item is yielded only when strictly better) */
+  streamed: VerifiedRecord | undefined
+  /** the last item yielded */
+  lastItem: ResolveReply | undefined
 }
 
 export interface PublishFlight {
@@ -172,7 +179,7 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number }
+  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number }
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -190,6 +197,8 @@ export interface IpnsState {
   remember(hop: HopResult, stale: boolean): Expiry
   hopDone(f: ResolveFlight, name: string, expiresAt: Expiry): void
   forgetAnswers(name: string): void
+  /** a router answered with an older record than `record`: put this one to the routers (bounded side ask) */
+  correctRouters(name: string, record: Uint8Array): void
   endFlight(f: Flight): void
 }
 
@@ -270,6 +279,14 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
       }
     },
 
+    correctRouters: (name, record) => {
+      if (s.settleMs === undefined) return
+      s.counters.routerCorrections = (s.counters.routerCorrections ?? 0) + 1
+      s.side(() => {
+        ctx.ask({ type: 'routers.putIpns', name, record }, { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'correct-routers', result }))
+      })
+    },
+
     endFlight: f => {
       s.flights.delete(f.id)
       for (const sub of f.subs) ctx.cancel(sub)
@@ -279,6 +296,7 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
         f.cancelSettle?.()
         if (s.groups.get(f.group) === f) s.groups.delete(f.group)
         for (const w of f.waiters.keys()) s.waiterFlight.delete(w)
+        if (f.streamPort !== undefined) s.waiterFlight.delete(f.streamPort.id)
       } else if (f.kind === 'put') {
         s.waiterFlight.delete(f.waiter.id)
         s.putting.delete(f.name)

@@ -10,15 +10,16 @@ import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { resolveMachine, ROUTER_FROM } from './resolve-machine.js'
+import { better, resolveMachine, ROUTER_FROM } from './resolve-machine.js'
 import { parseTarget } from './target.js'
 import { resolveImprover } from './resolve-improver.js'
+import { streamOpening, streamSettle, streamStep } from './resolve-stream.js'
 import type { ResolveImprover } from './resolve-improver.js'
 import type { Actor } from 'xstate'
 import type { ReplyPort } from '../runtime/actor.js'
 import type { ResolveContext, ResolveMachine } from './resolve-machine.js'
 import type { IpnsState, ResolveFlight, ResolveMsg } from './ipns-state.js'
-import type { IpnsResolve } from '../../messages/ipns.js'
+import type { IpnsResolve, IpnsResolveStream } from '../../messages/ipns.js'
 
 /**
  * A resolve joins a running resolve of the same name only if its own deadline
@@ -29,6 +30,8 @@ const JOIN_SLACK_MS = 1_000
 
 export interface ResolveFlights {
   start(port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void
+  /** an ipns.resolveStream (resolve-stream.ts) */
+  startStream(port: ReplyPort<IpnsResolveStream>, cmd: IpnsResolveStream, deadline: number): void
   onMsg(f: ResolveFlight, m: ResolveMsg): void
   /** the DHT queries still improving resolves that answered at their settle time */
   readonly improver: ResolveImprover
@@ -48,6 +51,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     if (reply !== undefined && f.answerKey !== undefined && !f.stale && !expired(ctx.clock, f.expiresAt)) {
       s.answers.set(f.answerKey, { reply: { ...reply, source: 'cache' }, expiresAt: f.expiresAt, names: f.names })
     }
+    streamSettle(f, reply, snap.context.hop, fail)
     for (const w of f.waiters.values()) {
       if (reply !== undefined) w.reply(reply)
       else w.fail(fail ?? failure('failed', 'the resolve ended without a result'))
@@ -72,10 +76,9 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       }
     }
     const target = parseTarget(cmd.name)
-    const parsed = { path: target.path }
     const name = target.kind === 'name' ? target.name : target.domain
     const quorum = cmd.quorum ?? s.defaultQuorum
-    const group = `${name}|${parsed.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}${withRecord ? '|r' : ''}`
+    const group = `${name}|${target.path}|${cmd.nocache === true}|${cmd.offline === true}|${cmd.recursive !== false}|${quorum}${withRecord ? '|r' : ''}`
     counters.resolves++
     const joined = s.groups.get(group)
     if (joined !== undefined && joined.waiters.size < s.maxWaiters && deadline <= joined.deadline + JOIN_SLACK_MS) {
@@ -84,14 +87,34 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       s.waiterFlight.set(id, joined.id)
       return
     }
+    launch(id, { ...cmd, quorum }, deadline, answerKey, group, port, undefined)
+  }
+
+  const startStream = (port: ReplyPort<IpnsResolveStream>, cmd: IpnsResolveStream, deadline: number): void => {
+    const id = port.id
+    const withRecord = cmd.record === true
+    counters.resolves++
+    const answerKey = `${cmd.name}\u0000${cmd.recursive !== false}${withRecord ? '\u0000r' : ''}`
+    launch(id, { type: 'ipns.resolve', name: cmd.name, nocache: cmd.nocache === true, recursive: cmd.recursive !== false, quorum: cmd.quorum ?? s.defaultQuorum, record: withRecord },
+      deadline, answerKey, `stream|${id}`, undefined, port)
+  }
+
+  /** a new flight and its machine: for an ask (`port`, joinable under `group`) or a stream (`streamPort`, alone) */
+  const launch = (id: string, cmd: IpnsResolve & { quorum: number }, deadline: number, answerKey: string | undefined, group: string,
+    port: ReplyPort<IpnsResolve> | undefined, streamPort: ReplyPort<IpnsResolveStream> | undefined): void => {
+    const withRecord = cmd.record === true
+    const target = parseTarget(cmd.name)
+    const parsed = { path: target.path }
+    const name = target.kind === 'name' ? target.name : target.domain
+    const quorum = cmd.quorum
     if (s.flights.size >= s.maxFlights) {
-      port.fail(failure('overloaded', `${s.maxFlights} resolves and publishes are in flight already`))
+      (port ?? streamPort)?.fail(failure('overloaded', `${s.maxFlights} resolves and publishes are in flight already`))
       return
     }
     const f: ResolveFlight = {
-      kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map([[id, port]]),
+      kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map(port === undefined ? [] : [[id, port]]),
       deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined, improve: false,
-      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord
+      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord, streamPort, streamed: undefined, lastItem: undefined
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
     const armSoft = (): void => {
@@ -130,7 +153,8 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
     const machine = resolveMachine.provide({
       guards: {
-        cached: ({ context }) => !context.nocache && !context.offline && s.fresh(context.name) !== undefined
+        // a stream asks the network for its first hop even when it is cached (the cached answer is its first item)
+        cached: ({ context }) => !context.nocache && !context.offline && !(streamPort !== undefined && context.hops === 0) && s.fresh(context.name) !== undefined
       },
       actions: {
         startQuery: ({ context }) => { startQuery(context) },
@@ -175,6 +199,10 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           s.hopDone(f, hop.name, s.remember(hop, f.stale))
           improver.answered(f.id, hop)
           if (hop.source !== 'dht' && hop.source !== 'router') return
+          // a router that answered with an older valid record gets the better one
+          if (hop.source === 'dht' && [...context.candidates.values()].some(c => c.state === 'valid' && c.fields !== undefined && c.from.some(p => p.startsWith(ROUTER_FROM)) && better(hop.fields, c.fields))) {
+            s.correctRouters(hop.name, hop.record)
+          }
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: hop.name, record: hop.record, receivedAt: ctx.clock.wall(), sequence: hop.fields.sequence } },
               { timeoutMs: 30_000 }, result => ({ type: 'side', what: 'store', result }))
@@ -197,10 +225,20 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       inspect: s.inspect('resolve', id)
     })
     s.flights.set(id, f)
-    s.groups.set(group, f)
+    if (streamPort === undefined) s.groups.set(group, f)
     s.waiterFlight.set(id, id)
+    if (streamPort !== undefined && !(cmd.nocache === true || target.kind !== 'name' || streamOpening(s, f, name, parsed.path, cmd.recursive !== false))) {
+      s.endFlight(f)
+      return
+    }
     armSoft()
     f.machine.start()
+    if (streamPort !== undefined && target.kind === 'name') {
+      // the repo's records are candidates too (the first answer when nothing is cached)
+      for (const kind of ['published', 'resolved'] as const) {
+        f.subs.add(ctx.ask({ type: 'store.get', kind, name }, { deadline: f.deadline }, result => ({ type: 'r.stored', flight: f.id, hop: 0, result })))
+      }
+    }
     settle(f)
   }
 
@@ -211,7 +249,8 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
    * time later, with the best found by then.
    */
   const armSettle = (f: ResolveFlight): void => {
-    if (s.settleMs === undefined || f.cancelSettle !== undefined) return
+    // a stream waits for better records until its query ends: no settle time
+    if (s.settleMs === undefined || f.cancelSettle !== undefined || f.streamPort !== undefined) return
     const snap = f.machine.getSnapshot()
     if (snap.status !== 'active' || snap.value !== 'querying') return
     const c = snap.context
@@ -225,6 +264,10 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
   const onMsg = (f: ResolveFlight, m: ResolveMsg): void => {
     const send = (ev: Parameters<Actor<ResolveMachine>['send']>[0]): void => {
       f.machine.send(ev)
+      if (!streamStep(f)) {
+        s.endFlight(f)
+        return
+      }
       settle(f)
     }
     switch (m.type) {
@@ -282,6 +325,11 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
         if (f.localPending === 0) f.machine.send({ type: 'QUERY_END' })
         settle(f)
         return
+      case 'r.stored':
+        // a stream's repo records (not-found is the usual answer)
+        if (m.hop !== f.hop || !m.result.ok) return
+        send({ type: 'VALUE', key: base64Of(m.result.value.record), value: m.result.value.record, from: 'local' })
+        return
       case 'r.dnslink':
         if (m.hop !== f.hop) return
         if (m.result.ok) {
@@ -298,7 +346,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
   }
 
-  return { start, onMsg, improver }
+  return { start, startStream, onMsg, improver }
 }
 
 /**

@@ -28,6 +28,8 @@ interface Improver {
   records: Map<string, Uint8Array>
   /** the query has ended: the improver goes once its last verdict is in */
   ended: boolean
+  /** the resolve answered with a router's record: a better one goes to the routers too */
+  routerAnswered: boolean
 }
 
 export interface ResolveImprover {
@@ -63,11 +65,14 @@ export function resolveImprover (s: IpnsState): ResolveImprover {
   return {
     room: () => improvers.size < MAX_IMPROVERS,
     adopt: (flight, stream, name, hop, seen) => {
-      improvers.set(flight, { stream, name, hop, seen: new Set([...seen].slice(0, MAX_SEEN)), best: undefined, records: new Map(), ended: false })
+      improvers.set(flight, { stream, name, hop, seen: new Set([...seen].slice(0, MAX_SEEN)), best: undefined, records: new Map(), ended: false, routerAnswered: false })
     },
     answered: (flight, hop) => {
       const i = improvers.get(flight)
-      if (i !== undefined && i.name === hop.name) i.best = hop.fields
+      if (i !== undefined && i.name === hop.name) {
+        i.best = hop.fields
+        i.routerAnswered = hop.source === 'router'
+      }
     },
     onMsg: m => {
       if (m.type !== 'r.value' && m.type !== 'r.verified' && m.type !== 'r.end') return false
@@ -100,6 +105,7 @@ export function resolveImprover (s: IpnsState): ResolveImprover {
           // the next resolve must see it: the answers through this name go, the hop is cached anew
           s.forgetAnswers(i.name)
           s.remember(hop, false)
+          if (i.routerAnswered) s.correctRouters(i.name, record)
           ctx.progress({ type: 'ipns:resolve:improved', id: m.flight, detail: { name: i.name, sequence: fields.sequence.toString(), value: fields.value } })
           s.side(() => {
             ctx.ask({ type: 'store.put', entry: { kind: 'resolved', name: i.name, record, receivedAt: ctx.clock.wall(), sequence: fields.sequence } },

@@ -117,12 +117,13 @@ export interface ResolveEffects {
 /** a hop can go on to another IPNS name or to a DNSLink domain */
 const isName = (text: string): boolean => isIpnsName(text) || isDomain(text)
 
-const valueName = (value: string): { name: string, rest: string } | undefined => {
+export const valueName = (value: string): { name: string, rest: string } | undefined => {
   const m = /^\/ipns\/([^/]+)(\/.*)?$/.exec(value)
   return m === null ? undefined : { name: m[1] as string, rest: m[2] ?? '' }
 }
 
-function better (a: VerifiedRecord, b: VerifiedRecord): boolean {
+/** is `a` a better record for the same name than `b`? (higher sequence, then later EOL, then V2-only) */
+export function better (a: VerifiedRecord, b: VerifiedRecord): boolean {
   if (a.sequence !== b.sequence) return a.sequence > b.sequence
   if (a.validityMs !== b.validityMs) return a.validityMs > b.validityMs
   return a.hasV1Signature === false && b.hasV1Signature // a V2-only record over one that also carries V1
@@ -140,10 +141,13 @@ function pick (ctx: ResolveContext): HopResult | undefined {
     if (c === best) continue
     for (const p of c.from) if (p !== 'local' && !isRouter(p) && !stale.includes(p) && !best.from.includes(p)) stale.push(p)
   }
-  const local = best.from.every(p => p === 'local')
-  const peers = best.from.some(p => p !== 'local' && !isRouter(p))
-  const source: ResolveSource = local ? 'local' : peers ? 'dht' : 'router'
-  return { name: ctx.name, record: best.record, fields: best.fields, source, stale }
+  return { name: ctx.name, record: best.record, fields: best.fields, source: sourceOf(best.from), stale }
+}
+
+/** where a candidate came from: only the repo, any DHT peer, else only HTTP routers */
+export function sourceOf (from: string[]): ResolveSource {
+  if (from.every(p => p === 'local')) return 'local'
+  return from.some(p => p !== 'local' && !isRouter(p)) ? 'dht' : 'router'
 }
 
 export const resolveMachine = setup({

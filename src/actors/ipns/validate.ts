@@ -23,7 +23,7 @@ export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
     if (cmd.offline !== undefined && typeof cmd.offline !== 'boolean') return invalid('offline', 'offline must be a boolean')
     return undefined
   }
-  if (cmd.type === 'ipns.resolve') {
+  if (cmd.type === 'ipns.resolve' || cmd.type === 'ipns.resolveStream') {
     if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 4096) return invalid('name', 'name must be an IPNS name (k51…, a peer id, or /ipns/<name>[/path])')
     if (!knownNames.has(cmd.name)) {
       try {
@@ -36,7 +36,9 @@ export function validateIpnsCommand (cmd: IpnsCommand): Failure | undefined {
       knownNames.add(cmd.name)
     }
     for (const flag of ['nocache', 'offline', 'recursive'] as const) {
-      if (cmd[flag] !== undefined && typeof cmd[flag] !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
+      const v = (cmd as { [k in typeof flag]?: unknown })[flag]
+      if (flag === 'offline' && cmd.type === 'ipns.resolveStream' && v !== undefined) return invalid(flag, 'a stream resolve asks the network: offline is not one of its options')
+      if (v !== undefined && typeof v !== 'boolean') return invalid(flag, `${flag} must be a boolean`)
     }
     if (cmd.quorum !== undefined && !(Number.isInteger(cmd.quorum) && cmd.quorum >= 1 && cmd.quorum <= 64)) return invalid('quorum', 'quorum must be an integer from 1 to 64')
     if (cmd.record !== undefined && typeof cmd.record !== 'boolean') return invalid('record', 'record must be a boolean')

@@ -19,14 +19,17 @@ import { defineActor } from '../runtime/actor.js'
 import { failure } from '../../messages/failure.js'
 import { EndpointHealth } from './endpoint-health.js'
 import { reasonOf } from './router-port.js'
+import { isRoutingMsg, routingFlights } from './routing-flights.js'
 import { DEFAULT_ROUTER_STREAM_LIMIT, MAX_ROUTER_RECORD, nameOf, peerIdOf, validateRoutersCommand } from './validate.js'
 import type { ActorDefinition, ReplyPort, Settled } from '../runtime/actor.js'
 import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
 import type { VerifiedRecord } from '../../messages/records.js'
 import type { RouterPort, RouterPortPeer } from './router-port.js'
+import type { RoutingMsg } from './routing-flights.js'
 import type {
-  RouterPutOutcome, RoutersFindPeers, RoutersFindProviders, RoutersGetIpns, RoutersPutIpns, RoutersStatus, RoutersStatusReply
+  RouterPutOutcome, RoutersFindPeers, RoutersFindProviders, RoutersGetIpns, RoutersPutIpns, RoutersStatus, RoutersStatusReply,
+  RoutingFindPeer, RoutingFindProviders
 } from '../../messages/routers.js'
 import '../../messages/routers.js'
 import '../../messages/records.js'
@@ -57,7 +60,7 @@ export interface RoutersActorOptions extends RoutersSettings {
   ports: RouterPort[]
 }
 
-export type RoutersCommand = RoutersGetIpns | RoutersPutIpns | RoutersFindProviders | RoutersFindPeers | RoutersStatus
+export type RoutersCommand = RoutersGetIpns | RoutersPutIpns | RoutersFindProviders | RoutersFindPeers | RoutersStatus | RoutingFindProviders | RoutingFindPeer
 
 export type RoutersMsg =
   | { type: 'leg.bytes', op: QueryId, leg: number, seq: number, result: Settled<Uint8Array> }
@@ -67,6 +70,7 @@ export type RoutersMsg =
   | { type: 'leg.timeout', op: QueryId, leg: number, seq: number }
   | { type: 'leg.retry', op: QueryId, leg: number }
   | { type: 'leg.verified', op: QueryId, leg: number, record: Uint8Array, result: Settled<VerifiedRecord> }
+  | RoutingMsg
 
 interface Leg {
   index: number
@@ -105,15 +109,17 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
   return defineActor<RoutersCommand, RoutersMsg>({
     name: ROUTERS_ACTOR,
     commands: ['routers.getIpns', 'routers.putIpns', 'routers.status'],
-    streams: ['routers.findProviders', 'routers.findPeers'],
+    streams: ['routers.findProviders', 'routers.findPeers', 'routing.findProviders', 'routing.findPeer'],
     mailbox: { capacity: 4096 },
     validate: validateRoutersCommand,
     start: ctx => {
       // fresh counters per incarnation: a restart starts with closed breakers
       const health = ports.map(p => new EndpointHealth(p.endpoint, breaker, maxInFlight))
       const ops = new Map<QueryId, Op>()
+      // routing.*: the DHT and these routers at once (routing-flights.ts)
+      const routing = routingFlights<RoutersMsg>(ctx, m => m)
 
-      const status = (): RoutersStatusReply => ({ endpoints: health.map(h => h.status(ctx.clock.now())), pending: ops.size })
+      const status = (): RoutersStatusReply => ({ endpoints: health.map(h => h.status(ctx.clock.now())), pending: ops.size + routing.size })
 
       const stopLeg = (leg: Leg, outcome: 'aborted' | 'timeout' | undefined): void => {
         leg.cancelTimer?.()
@@ -252,6 +258,10 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
       }
 
       const onMsg = (m: RoutersMsg): void => {
+        if (isRoutingMsg(m)) {
+          routing.onMsg(m)
+          return
+        }
         const op = ops.get(m.op)
         const leg = op?.legs[m.leg]
         if (op === undefined || leg === undefined) return
@@ -329,6 +339,7 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
       return {
         receive: msg => {
           if (msg.kind === 'cancel') {
+            if (routing.cancel(msg.id)) return
             const op = ops.get(msg.id)
             if (op !== undefined) finishOp(op)
             return
@@ -341,12 +352,16 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
             msg.port.reply(status())
             return
           }
-          if (ops.size >= maxPending) {
+          if (ops.size + routing.size >= maxPending) {
             msg.port.fail(failure('overloaded', `the routers serve ${maxPending} operations already`))
             return
           }
           const id = msg.port.id
           const deadline = msg.env.deadline
+          if (msg.type === 'routing.findProviders' || msg.type === 'routing.findPeer') {
+            routing.start(msg.port, msg.command, deadline, ports.length > 0)
+            return
+          }
           let op: Op
           switch (msg.type) {
             case 'routers.getIpns':
@@ -369,6 +384,7 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
         status: () => ({ ...status() }),
         stop: async () => {
           for (const op of [...ops.values()]) finishOp(op)
+          routing.stop()
           await Promise.all(ports.map(async p => { await p.stop() }))
         }
       }

@@ -67,7 +67,11 @@ export function validateRoutersCommand (cmd: RoutersCommand): Failure | undefine
     case 'routers.findProviders':
       if (!checkCid(cmd.cid)) return invalid('cid', 'cid must be a CID string')
       return checkLimit(cmd.limit)
+    case 'routing.findProviders':
+      if (!checkCid(cmd.cid)) return invalid('cid', 'cid must be a CID string')
+      return checkLimit(cmd.limit)
     case 'routers.findPeers':
+    case 'routing.findPeer':
       if (peerIdOf(cmd.peerId) === undefined) return invalid('peerId', 'peerId must be a peer id (12D3Koo…, Qm…)')
       return checkLimit(cmd.limit)
     case 'routers.status':

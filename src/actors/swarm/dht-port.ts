@@ -28,7 +28,7 @@
  * Streams end after at most a bounded number of items (the libp2p
  * implementation: 256) and stop their query then.
  */
-import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats } from '../../messages/swarm.js'
+import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats, RefusalStatus, RoutingBucket } from '../../messages/swarm.js'
 
 export interface DhtPeerInfo {
   /** base58btc peer id (12D3Koo… / Qm…) */
@@ -76,12 +76,15 @@ export interface DhtPortStatus {
   mode: 'client' | 'server'
   /** records this node's DHT validators refused (from peers' answers and PUTs), by namespace and rule */
   recordsRejected?: Record<string, number>
+  /** refusals by reason and kad-dht's inbound streams (docs/hostile-peers.md) */
+  refusals?: RefusalStatus
   /** our own GET_VALUE/PUT_VALUE requests: streams opened and reused, requests open and waiting for a peer's slot */
   dhtRequests?: DhtRequestStats
   /** kad-dht's reads of the peers it names in answers, through the port's cache */
   peerInfoCache?: PeerInfoCacheStats
   /** profile, DHT mode setting and reachability */
   network?: NetworkStatus
+  buckets?: RoutingBucket[]
 }
 
 

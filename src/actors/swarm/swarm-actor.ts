@@ -8,27 +8,20 @@
  * that happens.
  */
 import { defineActor } from '../runtime/actor.js'
-import { REPUBLISHER_ACTOR } from '../republisher/republisher-actor.js'
-import { ROUTERS_ACTOR } from '../routers/routers-actor.js'
 import { causeOf, failure } from '../../messages/failure.js'
 import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
 import { bootstrapJoiner } from './bootstrap-joiner.js'
-import type { BootstrapMsg, BootstrapRetryOptions } from './bootstrap-joiner.js'
-import type { ActorContext, ActorDefinition, Delivery, ReplyPort, Settled } from '../runtime/actor.js'
-import type { DhtConnection, DhtGetValue, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
+import type { BootstrapRetryOptions } from './bootstrap-joiner.js'
+import { answer, republishSection, routersSection, toKey } from './swarm-state.js'
+import type { Pending, SwarmMsg } from './swarm-state.js'
+export type { SwarmMsg } from './swarm-state.js'
+import type { ActorContext, ActorDefinition, Delivery } from '../runtime/actor.js'
+import type { DhtPort, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { SwarmCommand } from './swarm-commands.js'
-import type { Failure } from '../../messages/failure.js'
 import type { QueryId } from '../../messages/ids.js'
-import type {
-  DhtClosestPeers, DhtFindPeer, DhtFindProviders, DhtGet, DhtGetValues, DhtProvide, DhtPut, DhtPutTo,
-  SwarmBootstrap, SwarmDial, SwarmPeers, SwarmStatus, SwarmStatusReply
-} from '../../messages/swarm.js'
-import type { RepublishStatus } from '../../messages/republish.js'
-import type { RoutersStatusReply } from '../../messages/routers.js'
-import type { ActorStatus } from '../../messages/system.js'
+import type { SwarmStatusReply } from '../../messages/swarm.js'
 import '../../messages/swarm.js'
-import type { NetworkStatus } from '../../messages/swarm.js'
 
 export const SWARM_ACTOR = 'swarm'
 
@@ -57,62 +50,6 @@ export interface SwarmActorOptions {
   /** keep trying to join in the background after a bootstrap that reached no peer (default: no retries) */
   bootstrapRetry?: BootstrapRetryOptions
 }
-
-type PeersCommand = DhtPut | DhtPutTo | DhtProvide
-type PeerStreamCommand = DhtFindProviders | DhtClosestPeers
-
-/**
- * The swarm actor's own messages: plain data, recorded in traces. A port
- * operation's result carries its kind and its type, so the port waiting for
- * it (same kind, in `pending`) takes it without a cast.
- */
-export type SwarmMsg =
-  | { type: 'op.done', id: QueryId, kind: 'peers', result: Settled<{ peers: number }> }
-  | { type: 'op.done', id: QueryId, kind: 'findPeer', result: Settled<DhtPeerInfo> }
-  | { type: 'op.done', id: QueryId, kind: 'dial', result: Settled<{ peerId: string }> }
-  | { type: 'op.done', id: QueryId, kind: 'connections', result: Settled<{ peers: DhtConnection[] }> }
-  | { type: 'op.done', id: QueryId, kind: 'bootstrap', result: Settled<{ connected: number, routingTableSize: number, failed?: Array<{ addr: string, error: string }> }> }
-  | { type: 'op.done', id: QueryId, kind: 'status', result: Settled<DhtPortStatus> }
-  | { type: 'op.item', id: QueryId, kind: 'value', item: DhtGetValue }
-  | { type: 'op.item', id: QueryId, kind: 'peer', item: DhtPeerInfo }
-  | { type: 'op.end', id: QueryId, result: Settled<number> }
-  | { type: 'op.progress', id: QueryId, event: DhtProgress }
-  | { type: 'port.ready', result: Settled<string> }
-  | { type: 'boot', msg: BootstrapMsg }
-  | { type: 'net.change', status: NetworkStatus }
-
-/** an ask the swarm serves, with its typed port, by the kind of its result */
-type Pending =
-  | { kind: 'peers', type: PeersCommand['type'], port: ReplyPort<PeersCommand> }
-  | { kind: 'findPeer', port: ReplyPort<DhtFindPeer> }
-  | { kind: 'dial', port: ReplyPort<SwarmDial> }
-  | { kind: 'connections', port: ReplyPort<SwarmPeers> }
-  | { kind: 'bootstrap', port: ReplyPort<SwarmBootstrap> }
-  | { kind: 'status', port: ReplyPort<SwarmStatus> }
-  | { kind: 'get', port: ReplyPort<DhtGet> }
-  | { kind: 'values', port: ReplyPort<DhtGetValues> }
-  | { kind: 'peerStream', port: ReplyPort<PeerStreamCommand>, limit: number, count: number, seen: Set<string> }
-
-/** settle a port with a result of its own reply type */
-function answer<T> (port: { reply: (value: T) => boolean, fail: (f: Failure) => boolean }, r: Settled<T>): void {
-  if (r.ok) port.reply(r.value)
-  else port.fail(r.failure)
-}
-
-/** the republisher's status detail becomes the `republish` section of swarm.status (name as in republisher-actor.ts) */
-function republishSection (actors: ActorStatus[]): { republish?: RepublishStatus } {
-  const detail = actors.find(a => a.name === REPUBLISHER_ACTOR)?.detail
-  return detail === undefined ? {} : { republish: detail as unknown as RepublishStatus }
-}
-
-/** the routers actor's status detail becomes the `routers` section of swarm.status (name as in routers-actor.ts) */
-function routersSection (actors: ActorStatus[]): { routers?: RoutersStatusReply } {
-  const detail = actors.find(a => a.name === ROUTERS_ACTOR)?.detail
-  return detail === undefined ? {} : { routers: detail as unknown as RoutersStatusReply }
-}
-
-const utf8 = new TextEncoder()
-const toKey = (key: Uint8Array | string): Uint8Array => typeof key === 'string' ? utf8.encode(key) : key
 
 export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCommand, SwarmMsg> {
   const maxPending = options.maxPending ?? 1024
@@ -236,7 +173,9 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
           mode: s.mode,
           connections: s.connections,
           routingTableSize: s.routingTableSize,
+          ...(s.buckets !== undefined ? { buckets: s.buckets } : {}),
           recordsRejected: s.recordsRejected ?? {},
+          ...(s.refusals !== undefined ? { refusals: s.refusals } : {}),
           ...(s.dhtRequests !== undefined ? { dhtRequests: s.dhtRequests } : {}),
           ...(s.peerInfoCache !== undefined ? { peerInfoCache: s.peerInfoCache } : {}),
           ...(s.network !== undefined ? { network: s.network } : {}),

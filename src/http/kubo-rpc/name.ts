@@ -71,19 +71,11 @@ export const nameCommands: Commands = {
     const dhtTimeout = params.duration('dht-timeout', 'dhtt')
     // dht-timeout 0 is no bound of its own: the 10-minute ceiling (or `timeout`)
     const options = ask(dhtTimeout === undefined ? RESOLVE_TIMEOUT_MS : dhtTimeout === 0 ? MAX_CALL_MS : dhtTimeout)
-    const resolve = async (): Promise<{ Path: string }> => {
-      const reply = await node.ask({
-        type: 'ipns.resolve',
-        name,
-        recursive,
-        nocache,
-        ...(count !== undefined && count > 0 ? { quorum: count } : {})
-      }, options)
-      return { Path: reply.value }
-    }
-    // the bus answers once, with the best record: the stream has that one line
-    if (!stream) return { json: await resolve() }
-    return { stream: (async function * () { yield await resolve() })() }
+    const quorum = count !== undefined && count > 0 ? { quorum: count } : {}
+    if (!stream) return { json: { Path: (await node.ask({ type: 'ipns.resolve', name, recursive, nocache, ...quorum }, options)).value } }
+    // kubo's --stream: a line per better answer as it is found (ipns.resolveStream); kubo-rpc-client users take the last
+    const items = node.stream({ type: 'ipns.resolveStream', name, recursive, nocache, ...quorum }, options)
+    return { stream: (async function * () { for await (const item of items) yield { Path: item.value } })() }
   },
 
   'name/inspect': async ({ node, params, ask, file }) => {

@@ -22,25 +22,32 @@ export const MAX_IPNS_RECORD_BYTES = 10 * 1024
 
 const NS_PER_S = 1_000_000_000n
 
+/** a record's EOL in ms since the epoch, from its RFC 3339 validity; undefined when it cannot be read */
+function eolMsOf (validity: string): number | undefined {
+  try {
+    return Number(parseRfc3339(validity) / 1_000_000n)
+  } catch {
+    return undefined // no EOL we can read: nothing to cache it by
+  }
+}
+
+function cacheHeadersAt (eolMs: number | undefined, ttl: bigint, expires: string | undefined, nowMs: number): { cacheControl: string, expires?: string } {
+  if (eolMs === undefined || expires === undefined) return { cacheControl: 'no-store' }
+  const remaining = Math.floor((eolMs - nowMs) / 1000)
+  if (remaining <= 0) return { cacheControl: 'no-store', expires }
+  const ttlS = ttl > 0n ? Number(ttl / NS_PER_S) : 0
+  const maxAge = Math.max(0, Math.min(ttlS, remaining))
+  return { cacheControl: `public, max-age=${maxAge}, stale-while-revalidate=${remaining}, stale-if-error=${remaining}`, expires }
+}
+
 /**
  * boxo's IPNS cache headers: max-age the record's TTL capped at what is left
  * of its validity, stale-while-revalidate and stale-if-error up to the end of
  * validity, Expires at the EOL; no-store once it has expired.
  */
 export function ipnsCacheHeaders (reply: Pick<ResolveReply, 'ttl' | 'validity'>, nowMs: number): { cacheControl: string, expires?: string } {
-  let eolMs: number | undefined
-  try {
-    eolMs = Number(parseRfc3339(reply.validity) / 1_000_000n)
-  } catch {
-    eolMs = undefined // no EOL we can read: nothing to cache it by
-  }
-  if (eolMs === undefined) return { cacheControl: 'no-store' }
-  const expires = new Date(eolMs).toUTCString()
-  const remaining = Math.floor((eolMs - nowMs) / 1000)
-  if (remaining <= 0) return { cacheControl: 'no-store', expires }
-  const ttl = reply.ttl > 0n ? Number(reply.ttl / NS_PER_S) : 0
-  const maxAge = Math.max(0, Math.min(ttl, remaining))
-  return { cacheControl: `public, max-age=${maxAge}, stale-while-revalidate=${remaining}, stale-if-error=${remaining}`, expires }
+  const eolMs = eolMsOf(reply.validity)
+  return cacheHeadersAt(eolMs, reply.ttl, eolMs !== undefined ? new Date(eolMs).toUTCString() : undefined, nowMs)
 }
 
 /** derived from the record bytes, as the spec asks (boxo hashes them with xxhash; any stable digest will do) */
@@ -50,6 +57,51 @@ export function etagOf (record: Uint8Array): string {
 
 export interface IpnsRouteOptions { timeoutMs: number }
 
+/*
+ * The hot path of a cached GET does no work twice for the same answer: the
+ * IPNS cache hands back the same record bytes for every hit, so what is
+ * derived from them (ETag, EOL, Expires) is kept beside them (a WeakMap: it
+ * goes when the cache drops the record); the names clients ask for are
+ * parsed once (a bounded memo; a bad name is never kept); Last-Modified is
+ * formatted once a second.
+ */
+interface Derived { etag: string, eolMs: number | undefined, expires: string | undefined }
+const derived = new WeakMap<Uint8Array, Derived>()
+
+function derivedOf (record: Uint8Array, validity: string): Derived {
+  let d = derived.get(record)
+  if (d === undefined) {
+    const eolMs = eolMsOf(validity)
+    d = { etag: etagOf(record), eolMs, expires: eolMs !== undefined ? new Date(eolMs).toUTCString() : undefined }
+    derived.set(record, d)
+  }
+  return d
+}
+
+const NAME_MEMO_MAX = 1024
+const names = new Map<string, string>()
+
+/** the base36 form of a name as a client wrote it (throws BadRequest as parseIpnsName does) */
+function canonicalName (text: string): string {
+  const known = names.get(text)
+  if (known !== undefined) return known
+  const name = parseIpnsName(text).toString(base36)
+  if (names.size >= NAME_MEMO_MAX) names.delete(names.keys().next().value as string)
+  names.set(text, name)
+  return name
+}
+
+let nowSecond = -1
+let nowText = ''
+function httpDateNow (nowMs: number): string {
+  const second = Math.floor(nowMs / 1000)
+  if (second !== nowSecond) {
+    nowSecond = second
+    nowText = new Date(second * 1000).toUTCString()
+  }
+  return nowText
+}
+
 export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
   return async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     reply.header('Vary', 'Accept')
@@ -58,12 +110,15 @@ export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
     }
     let name: string
     try {
-      name = parseIpnsName(request.params.name).toString(base36)
+      name = canonicalName(request.params.name)
     } catch (err) {
       return sendError(reply, err)
     }
+    // a client that leaves while the resolve runs aborts it; once it settled, nothing to abort
+    // (an abort after the answer would only cost a DOMException per request)
     const controller = new AbortController()
-    reply.raw.once('close', () => { controller.abort() })
+    const leave = (): void => { controller.abort() }
+    reply.raw.once('close', leave)
     let resolved: ResolveReply
     try {
       resolved = await node.ask({ type: 'ipns.resolve', name, recursive: false, record: true }, { timeoutMs: options.timeoutMs, signal: controller.signal })
@@ -73,14 +128,18 @@ export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
         return reply.code(200).type('text/plain; charset=utf-8').header('Cache-Control', 'public, max-age=15').send(`delegate error: routing: not found: ${err.message}`)
       }
       return sendError(reply, err)
+    } finally {
+      reply.raw.off('close', leave)
     }
     const record = resolved.record
     if (record === undefined) return sendError(reply, new Error(`the resolve of ${name} answered without the record`))
-    const { cacheControl, expires } = ipnsCacheHeaders(resolved, Date.now())
+    const d = derivedOf(record, resolved.validity)
+    const now = Date.now()
+    const { cacheControl, expires } = cacheHeadersAt(d.eolMs, resolved.ttl, d.expires, now)
     reply.header('Cache-Control', cacheControl)
     if (expires !== undefined) reply.header('Expires', expires)
-    reply.header('Etag', etagOf(record))
-    reply.header('Last-Modified', new Date().toUTCString())
+    reply.header('Etag', d.etag)
+    reply.header('Last-Modified', httpDateNow(now))
     reply.header('Content-Disposition', `attachment; filename="${name}.ipns-record"`)
     return reply.code(200).type(MEDIA_IPNS_RECORD).send(Buffer.from(record.buffer, record.byteOffset, record.byteLength))
   }

@@ -15,7 +15,7 @@ import { fields, testName } from '../ipns/machine-helpers.js'
 import type { ActorDefinition } from '../../../src/actors/runtime/actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
 import type { ResolveReply } from '../../../src/messages/ipns.js'
-import type { RoutersGetIpns } from '../../../src/messages/routers.js'
+import type { RoutersGetIpns, RoutersPutIpns } from '../../../src/messages/routers.js'
 import type { Outcome } from '../../helpers/sim.js'
 import type { World } from '../ipns/fakes.js'
 
@@ -25,15 +25,20 @@ const URL_1 = 'http://127.0.0.1:9001'
 
 interface RouterScript { record?: Uint8Array, sequence?: bigint, atMs: number }
 
-/** a routers actor that answers routers.getIpns per name at a set time (or not-found) */
-function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[]): ActorDefinition<BaseCommand, unknown> {
-  return defineActor<RoutersGetIpns, { type: 'due', id: string, name: string }>({
+/** a routers actor that answers routers.getIpns per name at a set time (or not-found), and takes every routers.putIpns (logged in `puts`) */
+function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>): ActorDefinition<BaseCommand, unknown> {
+  return defineActor<RoutersGetIpns | RoutersPutIpns, { type: 'due', id: string, name: string }>({
     name: 'routers',
-    commands: ['routers.getIpns'],
+    commands: ['routers.getIpns', 'routers.putIpns'],
     start: ctx => {
       return {
         receive: msg => {
           if (msg.kind === 'cancel') return
+          if (msg.kind === 'command' && msg.type === 'routers.putIpns') {
+            puts.push({ name: msg.command.name, record: msg.command.record })
+            msg.port.reply({ name: msg.command.name, accepted: 1, outcomes: [{ endpoint: URL_1, ok: true, attempts: 1 }] })
+            return
+          }
           if (msg.kind === 'command') {
             asked.push(msg.command.name)
             ctx.after(scripts.get(msg.command.name)?.atMs ?? 1, { type: 'due', id: msg.port.id, name: msg.command.name })
@@ -50,12 +55,13 @@ function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[]): 
 
 const start = rigPerTest()
 
-function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], status: () => Record<string, unknown> | undefined } {
+function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>, status: () => Record<string, unknown> | undefined } {
   const r = start({ quorum, routers: { settleMs } })
   const routers = new Map<string, RouterScript>()
   const asked: string[] = []
-  r.system.spawn(scriptedRouters(routers, asked))
-  return { world: r.world, h: r.h, routers, asked, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
+  const puts: Array<{ name: string, record: Uint8Array }> = []
+  r.system.spawn(scriptedRouters(routers, asked, puts))
+  return { world: r.world, h: r.h, routers, asked, puts, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
 }
 
 function answered (o: Outcome | undefined): { reply: ResolveReply, at: number } {
@@ -152,5 +158,98 @@ describe('composite router policy (simulated clock)', () => {
     const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
     await runFor(h, 10)
     expect(answered(again.outcome).reply).toMatchObject({ sequence: 5n, value: `/ipfs/${CID}/better`, source: 'cache' })
+  })
+
+  it('stream mode yields the better record second: the router\'s lower one first, the DHT\'s better one after, then the end', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd2', fields(`/ipfs/${CID}/better`, 2)), 'p1', 250]], 400)
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t0 = h.clock.now()
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome).toMatchObject({ ok: true, value: 2 })
+    expect(st.items).toMatchObject([
+      { sequence: 1n, value: `/ipfs/${CID}`, source: 'router', hops: 1 },
+      { sequence: 2n, value: `/ipfs/${CID}/better`, source: 'dht', hops: 1 }
+    ])
+    // no settle time: it ran until the DHT query ended (400 ms), not 300 ms after the router's record
+    expect((st.outcome?.at ?? 0) - t0).toBe(400)
+    // the best is cached: the next resolve is right at once
+    const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 10)
+    expect(answered(again.outcome).reply).toMatchObject({ sequence: 2n, source: 'cache' })
+  })
+
+  it('stream mode: the cached answer first, then only a strictly better record; a worse or equal one is not yielded', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [[record(world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20]], 30)
+    routers.set(A, { atMs: 10 })
+    const first = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(answered(first.outcome).reply).toMatchObject({ sequence: 3n })
+    // now the DHT has the same record and an older one, the router a newer one
+    answer(world, A, [[record(world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20], [record(world, 'd1', fields(`/ipfs/${CID}/old`, 1)), 'p2', 40]], 60)
+    routers.set(A, { record: record(world, 'r4', fields(`/ipfs/${CID}/newer`, 4)), sequence: 4n, atMs: 100 })
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome).toMatchObject({ ok: true, value: 2 })
+    expect(st.items).toMatchObject([
+      { sequence: 3n, source: 'cache' },
+      { sequence: 4n, value: `/ipfs/${CID}/newer`, source: 'router' }
+    ])
+  })
+
+  it('stream mode fails like a resolve when nothing valid is found, and a consumer that stops cancels the query', async () => {
+    const { world, h, routers } = setup()
+    answer(world, A, [], 50)
+    routers.set(A, { atMs: 10 })
+    const st = h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(st.outcome?.ok).toBe(false)
+    expect(st.outcome?.ok === false ? st.outcome.error.name : '').toBe('NotFoundError')
+    // offline is not a stream resolve's option
+    const off = h.stream({ type: 'ipns.resolveStream', name: A, offline: true } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 10)
+    expect(off.outcome?.ok === false ? off.outcome.error.name : '').toBe('InvalidCommandError')
+
+    const b = setup()
+    answer(b.world, A, [[record(b.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 20]], 'hang')
+    b.routers.set(A, { atMs: 10 })
+    const cut = b.h.stream({ type: 'ipns.resolveStream', name: A } as BaseCommand, { timeoutMs: 5_000 }, { breakAfter: 1 })
+    await runFor(b.h, 1_000)
+    expect(cut.items).toHaveLength(1)
+    expect(b.world.log.cancels.filter(c => c.type === 'dht.getValues')).toHaveLength(1)
+  })
+
+  it('a router that answered with an older record is given the better one (at the answer, and after a background improvement)', async () => {
+    const { world, h, routers, puts, status } = setup()
+    const d2 = record(world, 'd2', fields(`/ipfs/${CID}`, 2))
+    answer(world, A, [[d2, 'p1', 250]], 'hang')
+    routers.set(A, { record: record(world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const t = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 1_000)
+    expect(answered(t.outcome).reply).toMatchObject({ sequence: 2n, source: 'dht' })
+    expect(puts).toEqual([{ name: A, record: d2 }])
+    expect(status()).toMatchObject({ routerCorrections: 1 })
+
+    // a router with the same record as the DHT is left alone
+    const same = setup()
+    const d1 = record(same.world, 'd1', fields(`/ipfs/${CID}`, 1))
+    answer(same.world, A, [[d1, 'p1', 20]], 40)
+    same.routers.set(A, { record: d1, sequence: 1n, atMs: 10 })
+    const u = same.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(same.h, 1_000)
+    expect(answered(u.outcome).reply).toMatchObject({ sequence: 1n })
+    expect(same.puts).toEqual([])
+
+    // answered from the router at its settle time; the DHT's better record comes later
+    const late = setup()
+    const d5 = record(late.world, 'd5', fields(`/ipfs/${CID}/better`, 5))
+    answer(late.world, A, [[d5, 'p1', 900]], 1_200)
+    late.routers.set(A, { record: record(late.world, 'r1', fields(`/ipfs/${CID}`, 1)), sequence: 1n, atMs: 100 })
+    const v = late.h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(late.h, 2_000)
+    expect(answered(v.outcome).reply).toMatchObject({ sequence: 1n, source: 'router' })
+    expect(late.puts).toEqual([{ name: A, record: d5 }])
   })
 })

@@ -13,6 +13,7 @@ import type { BatchVerifier } from '../../../workers/verify-pool.js'
 import { KeyedLock } from './keyed-lock.js'
 import { InvalidRecordError } from '../../../messages/errors.js'
 import type { KeyedLockLimits } from './keyed-lock.js'
+import type { RefusalCounts } from '../../../messages/swarm.js'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore, Key } from 'interface-datastore'
 
@@ -25,15 +26,46 @@ export class LowerSequenceError extends Error {
   override readonly name = 'LowerSequenceError'
 }
 
-/** Records the validator refused, by rule ('ipns/expired', 'ipns/bad-signature', …); bounded to 64 reasons. */
+/** the six reasons a refusal is counted under (swarm.status → refusals.byReason) */
+export type RefusalReason = keyof RefusalCounts
+
+/** a fine-grained rule ('ipns/expired', 'kad/malformed', …) → its reason; rules not listed are 'malformed' */
+const REASON_OF: Record<string, RefusalReason> = {
+  'ipns/too-large': 'tooLarge',
+  'kad/too-large': 'tooLarge',
+  'ipns/bad-signature': 'invalidSignature',
+  'ipns/expired': 'expired',
+  'ipns/lower-sequence': 'lowerSequence',
+  'ipns/key-mismatch': 'wrongKey',
+  'ipns/bad-name': 'wrongKey'
+}
+
+export function refusalReasonOf (rule: string): RefusalReason {
+  return REASON_OF[rule] ?? 'malformed'
+}
+
+/**
+ * What this node's DHT refused, by rule ('ipns/expired', 'ipns/bad-signature',
+ * 'ipns/lower-sequence', 'kad/malformed', …; bounded to 64 rules) and by
+ * reason (the six of RefusalReason, every refusal under exactly one).
+ * Fed by the IPNS validator (peers' PUT_VALUEs and GET_VALUE answers), the
+ * datastore guard (lower sequence) and the inbound guard (messages:
+ * kad-inbound-guard.ts).
+ */
 export class RejectionCounter {
   private readonly counts: Record<string, number> = {}
-  add (reason: string): void {
-    if (reason in this.counts || Object.keys(this.counts).length < 64) this.counts[reason] = (this.counts[reason] ?? 0) + 1
+  private readonly reasons: Record<RefusalReason, number> = { malformed: 0, tooLarge: 0, invalidSignature: 0, expired: 0, lowerSequence: 0, wrongKey: 0 }
+  add (rule: string): void {
+    if (rule in this.counts || Object.keys(this.counts).length < 64) this.counts[rule] = (this.counts[rule] ?? 0) + 1
+    this.reasons[refusalReasonOf(rule)]++
   }
 
   snapshot (): Record<string, number> {
     return { ...this.counts }
+  }
+
+  byReason (): RefusalCounts {
+    return { ...this.reasons }
   }
 }
 
@@ -77,15 +109,17 @@ function ipnsValueOf (stored: Uint8Array): { key: Uint8Array, value: Uint8Array 
  * higher-ranked record is what stays, whatever the interleaving. Puts of
  * different keys do not wait for each other. The lock is bounded
  * (`limits`: 4 096 keys busy, 64 puts per key by default); a put beyond
- * either fails with OverloadedError without touching the store.
+ * either fails with OverloadedError without touching the store. A refusal
+ * is counted in `rejected` as 'ipns/lower-sequence'.
  */
-export function guardIpnsRecords (inner: Datastore, limits?: KeyedLockLimits): Datastore {
+export function guardIpnsRecords (inner: Datastore, limits?: KeyedLockLimits, rejected?: RejectionCounter): Datastore {
   const lock = new KeyedLock(limits)
   const guardedPut = async (key: Key, value: Uint8Array, incoming: Uint8Array, options?: Parameters<Datastore['put']>[2]): Promise<Key> => {
     options?.signal?.throwIfAborted()
     if (await inner.has(key, options)) {
       const current = ipnsValueOf(await inner.get(key, options))
       if (current !== undefined && compareRecords(incoming, current.value) < 0) {
+        rejected?.add('ipns/lower-sequence')
         throw new LowerSequenceError('refusing to replace a stored IPNS record with a lower-ranked one')
       }
     }

@@ -8,14 +8,16 @@
  * stream pool's idle sweep, a lookup's hedges — run on its own clock, outside
  * the replay boundary.
  *
- * Helpers: port-helpers.ts (peer info, parsing, record keys, error text);
+ * Here: values (get: our own lookup, value-lookup.ts, or kad-dht's; putTo),
+ * dials, bootstrap, status. kad-queries.ts: what kad-dht runs itself (put,
+ * provide, providers, peers, closest peers, the self lookup). Helpers:
+ * port-helpers.ts (peer info, parsing, record keys, error text);
  * bootstrap-wait.ts (waiting for bootstrap peers to settle).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Libp2pRecord } from '@libp2p/record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { CID } from 'multiformats/cid'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from '../dht-client/kad-rpc.js'
 import { KadStreamPool } from '../dht-client/kad-stream-pool.js'
@@ -33,19 +35,21 @@ import { RecordSweeper } from './record-sweeper.js'
 import type { NetworkStatus } from '../../../messages/swarm.js'
 import { kadId, LOOKUP_K, lookupValues } from '../dht-client/value-lookup.js'
 import type { Libp2pDhtPortOptions, PortServices } from './libp2p-options.js'
-import { notFoundError, notStartedError, PortNotFoundError, toPortError } from '../port-errors.js'
-import { drainQuery, queryStream } from './query-stream.js'
+import { notStartedError, toPortError } from '../port-errors.js'
+import { KadQueries } from './kad-queries.js'
+import { queryStream } from './query-stream.js'
 import type { QueryContext } from './query-stream.js'
 import { routingTableOf } from './routing-table.js'
+import { routingBucketsOf } from './routing-buckets.js'
 import type { RoutingTableView } from './routing-table.js'
 import { raceAbort } from './wakeup.js'
 import { untilBootstrapPeersSettled } from './bootstrap-wait.js'
 import { LocalRecords } from './local-records.js'
-import { addrWithoutPeer, errorText, MAX_STREAM_RESULTS, parsed, pushNew, recordKey, toPeerInfo } from './port-helpers.js'
+import { addrWithoutPeer, errorText, MAX_STREAM_RESULTS, parsed, recordKey } from './port-helpers.js'
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../dht-port.js'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 
@@ -91,6 +95,7 @@ class Libp2pDhtPort implements DhtPort {
   private readonly kadProtocol: string
   private stopped = false
   private readonly rejections: (() => Record<string, number>) | undefined
+  private readonly refusals: Libp2pDhtPortOptions['refusals']
   private readonly valueLookup: 'direct' | 'kad-dht'
   private readonly datastore: Datastore
   /** the node's own records, as lookups read them (local-records.ts) */
@@ -104,6 +109,8 @@ class Libp2pDhtPort implements DhtPort {
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
   private readonly network: NetworkWatch
   private readonly sweeper: RecordSweeper | undefined
+  /** kad-dht's own queries: provide, providers, peers, closest peers (kad-queries.ts) */
+  private readonly queries: KadQueries
 
   constructor (node: Libp2p<PortServices>, routingTable: RoutingTableView, options: Libp2pDhtPortOptions, private readonly peerInfoCache: CachedPeerStore | undefined) {
     this.node = node
@@ -111,6 +118,7 @@ class Libp2pDhtPort implements DhtPort {
     this.peerId = node.peerId.toString()
     this.bootstrapAddrs = [...(options.bootstrap ?? [])]
     this.rejections = options.rejections
+    this.refusals = options.refusals
     this.kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
     this.valueLookup = options.valueLookup ?? 'direct'
     this.datastore = options.datastore
@@ -140,6 +148,7 @@ class Libp2pDhtPort implements DhtPort {
     // expired DHT records leave the store on the port's clock (record-sweeper.ts)
     this.sweeper = profile.recordSweep !== undefined ? new RecordSweeper(options.datastore, this.clock, profile.recordSweep) : undefined
     this.sweeper?.start()
+    this.queries = new KadQueries(node)
   }
 
   onNetworkChange (fn: (status: NetworkStatus) => void): () => void {
@@ -152,19 +161,7 @@ class Libp2pDhtPort implements DhtPort {
 
   async put (key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }> {
     this.assertRunning()
-    // one entry per FINAL_PEER the put was sent to: at most k
-    const acked = new Set<string>()
-    await drainQuery<QueryEvent>({
-      signal: options.signal,
-      start: ctx => this.node.services.dht.put(key, value, this.routing(ctx, options.onProgress)),
-      onEvent: event => {
-        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
-          event.record != null && uint8ArrayEquals(event.record.value, value)) {
-          acked.add(event.from.toString())
-        }
-      }
-    })
-    return { peers: acked.size }
+    return await this.queries.put(key, value, options)
   }
 
   async putTo (key: Uint8Array, value: Uint8Array, peers: string[], now: number, options: DhtOpOptions): Promise<{ peers: number }> {
@@ -252,82 +249,22 @@ class Libp2pDhtPort implements DhtPort {
     })
   }
 
-  /**
-   * The record kad-dht stores for key in this node's datastore, if valid (what
-   * kad-dht's own get yields first). No copy: undefined. A copy that cannot be
-   * read or is invalid is not an answer either (kad-dht's getLocal skips it
-   * alike) and the lookup goes on to the network, but it is reported as a
-   * query-error progress event from this node, not dropped in silence.
-   */
   async provide (cid: string, options: DhtOpOptions): Promise<{ peers: number }> {
     this.assertRunning()
-    const target = parsed('CID', () => CID.parse(cid))
-    // one entry per FINAL_PEER told: at most k
-    const told = new Set<string>()
-    await drainQuery<QueryEvent>({
-      signal: options.signal,
-      start: ctx => this.node.services.dht.provide(target, this.routing(ctx, options.onProgress)),
-      onEvent: event => {
-        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') {
-          told.add(event.from.toString())
-        }
-      }
-    })
-    return { peers: told.size }
+    return await this.queries.provide(cid, options)
   }
 
   findProviders (cid: string, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
-    return this.guarded(() => {
-      const target = parsed('CID', () => CID.parse(cid))
-      const seen = new Set<string>()
-      return queryStream<QueryEvent, DhtPeerInfo>({
-        signal: options.signal,
-        maxResults: MAX_STREAM_RESULTS,
-        start: ctx => this.node.services.dht.findProviders(target, this.routing(ctx, options.onProgress)),
-        onEvent: (event, ctx) => {
-          if (event.name !== 'PROVIDER') return
-          for (const provider of event.providers) {
-            pushNew(seen, toPeerInfo(provider), ctx)
-          }
-        }
-      })
-    })
+    return this.guarded(() => this.queries.findProviders(cid, options))
   }
 
   async findPeer (peerId: string, options: DhtOpOptions): Promise<DhtPeerInfo> {
     this.assertRunning()
-    const id = parsed('peer id', () => peerIdFromString(peerId))
-    const local = await this.fromPeerStore(id, options.signal)
-    if (local !== undefined) {
-      return local
-    }
-    for await (const found of queryStream<QueryEvent, DhtPeerInfo>({
-      signal: options.signal,
-      maxResults: 1,
-      start: ctx => this.node.services.dht.findPeer(id, { ...this.routing(ctx, options.onProgress), useCache: false }),
-      onEvent: (event, ctx) => {
-        if (event.name === 'FINAL_PEER' && event.peer.id.equals(id)) ctx.push(toPeerInfo(event.peer))
-      }
-    })) {
-      return found
-    }
-    throw notFoundError(`peer ${peerId} not found`)
+    return await this.queries.findPeer(peerId, options)
   }
 
   closestPeers (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
-    // kad-dht 16.4 emits FINAL_PEER events once the lookup has converged;
-    // they are streamed from there, de-duplicated.
-    return this.guarded(() => {
-      const seen = new Set<string>()
-      return queryStream<QueryEvent, DhtPeerInfo>({
-        signal: options.signal,
-        maxResults: MAX_STREAM_RESULTS,
-        start: ctx => this.node.services.dht.getClosestPeers(key, this.routing(ctx, options.onProgress)),
-        onEvent: (event, ctx) => {
-          if (event.name === 'FINAL_PEER') pushNew(seen, toPeerInfo(event.peer), ctx)
-        }
-      })
-    })
+    return this.guarded(() => this.queries.closestPeers(key, options))
   }
 
   async dial (addr: string, options: DhtOpOptions): Promise<{ peerId: string }> {
@@ -368,10 +305,7 @@ class Libp2pDhtPort implements DhtPort {
       await untilBootstrapPeersSettled(this.node, this.routingTable, this.kadProtocol, [...peers].map(p => peerIdFromString(p)), signal)
       // refresh: a lookup of our own id fills the routing table with the
       // peers closest to us (every responder is offered to the table)
-      await drainQuery<QueryEvent>({
-        signal,
-        start: ctx => this.node.services.dht.getClosestPeers(this.node.peerId.toMultihash().bytes, this.routing(ctx, options.onProgress))
-      })
+      await this.queries.selfLookup(options)
     }
     return { connected: peers.size, routingTableSize: this.routingTable.size, failed }
   }
@@ -384,9 +318,11 @@ class Libp2pDhtPort implements DhtPort {
       routingTableSize: this.routingTable.size,
       mode: this.node.services.dht.getMode(),
       ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
+      ...(this.refusals !== undefined ? { refusals: this.refusals() } : {}),
       dhtRequests: this.streams.stats(),
       ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {}),
-      network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) }
+      network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) },
+      buckets: routingBucketsOf(this.node.services.dht)
     }
   }
 
@@ -412,32 +348,6 @@ class Libp2pDhtPort implements DhtPort {
         port.assertRunning()
         return open()[Symbol.asyncIterator]()
       }
-    }
-  }
-
-  /** Routing options for a kad-dht call: the query's signal and mapped progress while the operation is live. */
-  private routing (ctx: Pick<QueryContext<unknown>, 'signal' | 'isOpen'>, onProgress: ((event: DhtProgress) => void) | undefined): {
-    signal: AbortSignal
-    onProgress: (event: AnyProgressEvent) => void
-  } {
-    return {
-      signal: ctx.signal,
-      onProgress: (event: AnyProgressEvent) => {
-        if (ctx.isOpen()) onProgress?.(toDhtProgress(event))
-      }
-    }
-  }
-
-  private async fromPeerStore (id: PeerId, signal: AbortSignal): Promise<DhtPeerInfo | undefined> {
-    try {
-      const peer = await raceAbort(this.node.peerStore.get(id, { signal }), signal)
-      if (peer.addresses.length === 0) return undefined
-      return { peerId: id.toString(), multiaddrs: [...new Set(peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)))] }
-    } catch (err) {
-      const e = toPortError(err, signal)
-      // the peer store has never heard of the peer: ask the DHT
-      if (e instanceof PortNotFoundError) return undefined
-      throw e
     }
   }
 }

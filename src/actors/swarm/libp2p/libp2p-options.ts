@@ -32,6 +32,8 @@ import type { KadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import { PortInvalidParametersError } from '../port-errors.js'
 import { LOCAL_PROFILE } from './profiles.js'
+import { inboundLimitsOf, KadInboundGuard, withKadInboundGuard } from './kad-inbound-guard.js'
+import type { RefusalStatus } from '../../../messages/swarm.js'
 import type { NetworkProfile } from './profiles.js'
 import type { DNS } from '@multiformats/dns'
 import type { Datastore } from 'interface-datastore'
@@ -94,6 +96,15 @@ export interface Libp2pDhtPortOptions {
   selectors?: Selectors
   /** counts of records the validators refused, reported in status() */
   rejections?: () => Record<string, number>
+  /**
+   * The guard in front of kad-dht's inbound handler (message size limit,
+   * per-peer request rate, malformed-message and stream counts:
+   * kad-inbound-guard.ts); default a fresh one with the default limits that
+   * counts into no RejectionCounter.
+   */
+  inboundGuard?: KadInboundGuard
+  /** refusals by reason and inbound stream counts, reported in status() as `refusals` */
+  refusals?: () => RefusalStatus
   /** DHT protocol id; default `/ipfs/kad/1.0.0`. */
   kadProtocol?: string
   /** Addresses announced (identify, peer records) instead of the listen ones; default none (announce what we listen on). */
@@ -162,8 +173,10 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
   const mode = modeFor(options)
   const cacheLimits = options.peerInfoCache ?? {}
   const clock = options.clock ?? new RealClock()
-  const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> =>
-    cacheLimits === false ? factory : withPeerInfoCache(factory, clock, cacheLimits, options.onPeerInfoCache)
+  const kadProtocol = options.kadProtocol ?? DEFAULT_KAD_PROTOCOL
+  const inboundGuard = options.inboundGuard ?? new KadInboundGuard({ clock, ...inboundLimitsOf(profile) })
+  const withCache = (factory: ReturnType<typeof kadDHT>): ReturnType<typeof kadDHT> => withKadInboundGuard(
+    cacheLimits === false ? factory : withPeerInfoCache(factory, clock, cacheLimits, options.onPeerInfoCache), kadProtocol, inboundGuard)
   for (const ns of Object.keys(options.validators ?? {})) {
     if (options.selectors?.[ns] === undefined) {
       // kad-dht 16.4's get() asks the selector even for a single record and
@@ -182,7 +195,7 @@ export function buildLibp2pOptions (options: Libp2pDhtPortOptions): Libp2pOption
     ping: ping(),
     ...extra,
     dht: withCache(kadDHT({
-      protocol: options.kadProtocol ?? DEFAULT_KAD_PROTOCOL,
+      protocol: kadProtocol,
       // undefined: kad-dht's auto mode (server once self:peer:update shows a public address)
       ...(mode === 'auto' ? {} : { clientMode: mode === 'client' }),
       validators: options.validators ?? {},

@@ -10,7 +10,8 @@
  *   addresses only in and out of the DHT, AutoNAT deciding DHT server or
  *   client mode (kad-dht's own auto mode), identify push, bounded
  *   connections, streams and peer store, kad-dht's reprovider and provider
- *   sweeps at kubo's periods. UPnP is off unless asked for.
+ *   sweeps at kubo's periods, and the public Delegated Routing endpoint
+ *   (https://delegated-ipfs.dev) beside the DHT. UPnP is off unless asked for.
  *
  * Every value is overridden by the node's explicit options (bootstrap,
  * listen, announce, mode, loopback) and by a NetworkSettings object. See
@@ -35,6 +36,12 @@ export const AMINO_BOOTSTRAP: readonly string[] = Object.freeze([
   '/dnsaddr/va1.bootstrap.libp2p.io/p2p/12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8',
   '/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ'
 ])
+
+/**
+ * The public Delegated Routing V1 HTTP endpoint kubo (Routing.Type auto) and
+ * Helia (@helia/routers delegatedHTTPRouting) ask beside the DHT.
+ */
+export const AMINO_ROUTERS: readonly string[] = Object.freeze(['https://delegated-ipfs.dev'])
 
 /** kubo's swarm port */
 export const AMINO_TCP_PORT = 4001
@@ -69,6 +76,12 @@ export interface DhtLimits {
   reprovide?: { interval: number, threshold: number, validity: number, concurrency: number }
   /** how often kad-dht looks itself up to refresh the routing table near its id (ms) */
   querySelfInterval?: number
+  /** the largest inbound DHT message read (bytes; larger: the stream is reset at its length prefix); default 64 KiB */
+  maxInboundMessageBytes?: number
+  /** inbound DHT requests one peer may send a second (more wait); default 50 */
+  inboundRequestsPerSecond?: number
+  /** requests a peer may save up beyond that rate; default 200 */
+  inboundRequestBurst?: number
 }
 
 /** the sweep of expired DHT value records from the store (record-sweeper.ts) */
@@ -85,6 +98,8 @@ export interface NetworkProfile {
   readonly name: NetworkName
   /** peers dialled on start; empty: none */
   readonly bootstrap: readonly string[]
+  /** Delegated Routing V1 HTTP endpoints a node asks when createNode is given no `routers.endpoints`; empty: none */
+  readonly routers: readonly string[]
   /** TCP listen addresses; `[]` is a dial-only node */
   readonly listen: readonly string[]
   /** WebSockets listen addresses (a second transport); `[]` for none */
@@ -146,7 +161,11 @@ const AMINO_DHT: DhtLimits = {
   maxOutboundStreams: 64,
   // go-libp2p / kubo: provider records live 48 h, are re-provided every 22 h
   reprovide: { interval: HOUR, threshold: 26 * HOUR, validity: 48 * HOUR, concurrency: 10 },
-  querySelfInterval: 5 * 60_000
+  querySelfInterval: 5 * 60_000,
+  // the inbound guard's limits (kad-inbound-guard.ts), named here as for every profile
+  maxInboundMessageBytes: 64 * 1024,
+  inboundRequestsPerSecond: 50,
+  inboundRequestBurst: 200
 }
 
 function tcpListen (port: number): string[] {
@@ -160,6 +179,7 @@ function wsListen (port: number): string[] {
 export const LOCAL_PROFILE: NetworkProfile = Object.freeze({
   name: 'local',
   bootstrap: [],
+  routers: [],
   listen: ['/ip4/127.0.0.1/tcp/0'],
   websockets: [],
   noAnnounce: [],
@@ -173,6 +193,7 @@ export const LOCAL_PROFILE: NetworkProfile = Object.freeze({
 export const AMINO_PROFILE: NetworkProfile = Object.freeze({
   name: 'amino',
   bootstrap: AMINO_BOOTSTRAP,
+  routers: AMINO_ROUTERS,
   listen: tcpListen(AMINO_TCP_PORT),
   websockets: wsListen(AMINO_WS_PORT),
   noAnnounce: [],

@@ -1,0 +1,261 @@
+/**
+ * `npm run bench -- http`: the daemon's HTTP faces under load, on loopback,
+ * with autocannon (in this process) against a real `swarmbus daemon` (the
+ * built CLI, a child process) on a repo joined to a local testnet (in this
+ * process, idle during the runs):
+ *
+ * - cached `GET /routing/v1/ipns/{name}` (Accept: application/vnd.ipfs.ipns-record)
+ *   and `POST /api/v0/name/resolve?arg=…`, the name published through the
+ *   daemon and resolved once before (so the IPNS cache answers);
+ * - beside a bare fastify route returning a constant, in its own child
+ *   process (the framework's ceiling on this machine), and beside
+ *   @helia/delegated-routing-v1-http-api-server when it is installed (it is
+ *   not a dependency; the output says "not installed" then);
+ * - at 10, 100 and 1,000 connections each; req/s, latency p50/p99 (ms),
+ *   non-2xx answers (the daemon's 503s) and socket errors apart;
+ * - the daemon's RSS before and after the 1,000-connection runs;
+ * - API.Limits set high enough for 1,000 connections (MaxConcurrentRequests
+ *   and MaxConnections 4096) so the path is measured, not the gate; then one
+ *   short run at 1,000 connections against a second daemon with the default
+ *   limits (256 concurrent requests), its 503s counted.
+ *
+ * Targets (printed with verdicts): routing GET ≥ 50 % of the bare route's
+ * req/s; its p99 ≤ 10 ms at 100 connections; RSS bounded at 1,000
+ * connections (after ≤ before + 150 MiB, and under 512 MiB).
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+import { round } from './stats.js'
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+const CONNECTIONS = [10, 100, 1000] as const
+const DURATION_S = Number(process.env.HTTP_BENCH_SECONDS ?? 6)
+const MEDIA_IPNS_RECORD = 'application/vnd.ipfs.ipns-record'
+const BENCH_LIMITS = { MaxConcurrentRequests: 4096, MaxConnections: 4096 }
+
+interface AutocannonResult {
+  requests: { average: number, total: number }
+  latency: { p50: number, p99: number, average: number, max: number }
+  non2xx: number
+  errors: number
+  timeouts: number
+  statusCodeStats?: Record<string, { count: number }>
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
+
+export interface Run {
+  connections: number
+  reqPerSec: number
+  p50ms: number
+  p99ms: number
+  ok: number
+  non2xx: number
+  /** status code → count, for codes other than 2xx */
+  refused: Record<string, number>
+  errors: number
+  timeouts: number
+}
+
+interface Target { url: string, method: 'GET' | 'POST', headers?: Record<string, string> }
+
+async function load (t: Target, connections: number, seconds = DURATION_S): Promise<Run> {
+  const r = await autocannon({ url: t.url, method: t.method, headers: t.headers ?? {}, connections, duration: seconds, pipelining: 1, timeout: 10 })
+  const refused: Record<string, number> = {}
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) if (!code.startsWith('2')) refused[code] = s.count
+  return {
+    connections,
+    reqPerSec: Math.round(r.requests.average),
+    p50ms: r.latency.p50,
+    p99ms: r.latency.p99,
+    ok: r.requests.total - r.non2xx,
+    non2xx: r.non2xx,
+    refused,
+    errors: r.errors,
+    timeouts: r.timeouts
+  }
+}
+
+async function rssMiB (pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8')
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
+  return round(kb / 1024, 1)
+}
+
+interface Child { child: ChildProcess, url: string, stop: () => Promise<void> }
+
+/** a child process that prints `line` (a regex with the URL's port as group 1) once it listens */
+async function start (args: string[], line: RegExp, what: string): Promise<Child> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
+  let out = ''
+  let err = ''
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-4000) })
+  const exited = new Promise<void>(resolve => { child.once('close', () => { resolve() }) })
+  const port = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`${what} did not start within 30 s: ${err}`)) }, 30_000)
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      out += s
+      const m = line.exec(out)
+      if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
+    })
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`${what} exited before it listened: ${err}`)) })
+  })
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}
+
+async function cli (args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })
+  const code = await new Promise<number | null>(resolve => { child.once('close', resolve) })
+  if (code !== 0) throw new Error(`swarmbus ${args.join(' ')} failed (${String(code)}): ${err}`)
+  return out
+}
+
+async function daemonOn (repo: string, bootstrap: string, limits: Record<string, number> | undefined): Promise<Child> {
+  await cli(['init', '--repo', repo, '--api', '/ip4/127.0.0.1/tcp/0', '--swarm', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bootstrap])
+  for (const [k, v] of Object.entries(limits ?? {})) await cli(['config', 'set', `API.Limits.${k}`, String(v), '--repo', repo])
+  return await start([MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], /RPC API server listening on \S+\/tcp\/(\d+)[\s\S]*Daemon is ready/, 'the daemon')
+}
+
+/** the bare-route server: this file run as a script with `bare-server` */
+async function bareServer (): Promise<void> {
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify({ logger: false, keepAliveTimeout: 5_000 })
+  app.server.maxConnections = BENCH_LIMITS.MaxConnections
+  app.get('/constant', async () => ({ hello: 'world' }))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const a = app.server.address()
+  process.stdout.write(`listening on port ${typeof a === 'object' && a !== null ? a.port : 0}\n`)
+  process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
+}
+
+async function heliaServer (): Promise<string> {
+  const pkg = '@helia/delegated-routing-v1-http-api-server'
+  try {
+    await import(pkg)
+  } catch {
+    return 'not installed (not a dependency of swarmbus; not measured)'
+  }
+  return 'installed, but not measured by this bench (it needs a Helia node behind it)'
+}
+
+export interface HttpBench {
+  durationSeconds: number
+  load: { before: number[], after: number[] }
+  limits: string
+  bare: Run[]
+  routingGet: Run[]
+  kuboResolve: Run[]
+  helia: string
+  rssMiB: { daemonStart: number, before1000: number, after1000: number, bare: number }
+  defaultLimitsAt1000: Run & { note: string }
+  targets: Array<{ target: string, measured: string, ok: boolean }>
+}
+
+export async function benchHttp (): Promise<HttpBench> {
+  const loadBefore = loadavg().map(x => round(x, 2))
+  const { createTestnet } = await import('../src/index.js')
+  const net = await createTestnet({ nodes: 3 })
+  const dir = await mkdtemp(join(tmpdir(), 'swarmbus-bench-http-'))
+  const children: Child[] = []
+  try {
+    const bootstrap = net.nodes[0]?.multiaddrs[0] ?? ''
+    const d = await daemonOn(join(dir, 'repo'), bootstrap, BENCH_LIMITS)
+    children.push(d)
+    const daemonStart = await rssMiB(d.child.pid)
+    const pub = await fetch(`${d.url}/api/v0/name/publish?arg=/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui`, { method: 'POST' })
+    if (pub.status !== 200) throw new Error(`name/publish answered ${pub.status}: ${await pub.text()}`)
+    const name = ((await pub.json()) as { Name: string }).Name
+    const routingGet: Target = { url: `${d.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
+    const kuboResolve: Target = { url: `${d.url}/api/v0/name/resolve?arg=${name}`, method: 'POST' }
+    // the first resolve fills the cache; check both answer what they should
+    const g = await fetch(routingGet.url, { headers: routingGet.headers })
+    if (g.status !== 200 || g.headers.get('content-type') !== MEDIA_IPNS_RECORD) throw new Error(`GET /routing/v1/ipns answered ${g.status} ${String(g.headers.get('content-type'))}`)
+    await g.arrayBuffer()
+    const k = await fetch(kuboResolve.url, { method: 'POST' })
+    if (k.status !== 200) throw new Error(`name/resolve answered ${k.status}: ${await k.text()}`)
+    await k.text()
+
+    const bare = await start([fileURLToPath(import.meta.url), 'bare-server'], /listening on port (\d+)/, 'the bare fastify server')
+    children.push(bare)
+    const bareTarget: Target = { url: `${bare.url}/constant`, method: 'GET' }
+
+    const runs = { bare: [] as Run[], routingGet: [] as Run[], kuboResolve: [] as Run[] }
+    let before1000 = NaN
+    for (const c of CONNECTIONS) {
+      // a short warm-up at each level (JIT, sockets), not counted
+      await load(bareTarget, c, 1)
+      runs.bare.push(await load(bareTarget, c))
+      if (c === 1000) before1000 = await rssMiB(d.child.pid)
+      await load(routingGet, c, 1)
+      runs.routingGet.push(await load(routingGet, c))
+      runs.kuboResolve.push(await load(kuboResolve, c))
+    }
+    const after1000 = await rssMiB(d.child.pid)
+    const bareRss = await rssMiB(bare.child.pid)
+    await bare.stop()
+    await d.stop()
+
+    // the same path, under the default API.Limits (256 requests at once)
+    const dflt = await daemonOn(join(dir, 'repo-defaults'), bootstrap, undefined)
+    children.push(dflt)
+    const dpub = await fetch(`${dflt.url}/api/v0/name/publish?arg=/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui`, { method: 'POST' })
+    const dname = ((await dpub.json()) as { Name: string }).Name
+    const dTarget: Target = { url: `${dflt.url}/routing/v1/ipns/${dname}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
+    await (await fetch(dTarget.url, { headers: dTarget.headers })).arrayBuffer()
+    const defaultsRun = await load(dTarget, 1000, 3)
+    await dflt.stop()
+
+    const at = (rs: Run[], c: number): Run => rs.find(r => r.connections === c) as Run
+    const targets = CONNECTIONS.map(c => {
+      const ratio = at(runs.routingGet, c).reqPerSec / Math.max(1, at(runs.bare, c).reqPerSec)
+      return { target: `routing GET ≥ 50 % of the bare route's req/s at ${c} connections`, measured: `${Math.round(ratio * 100)} %`, ok: ratio >= 0.5 }
+    })
+    const p99 = at(runs.routingGet, 100).p99ms
+    targets.push({ target: 'routing GET p99 ≤ 10 ms at 100 connections', measured: `${p99} ms`, ok: p99 <= 10 })
+    const kp99 = at(runs.kuboResolve, 100).p99ms
+    targets.push({ target: 'name/resolve p99 ≤ 10 ms at 100 connections', measured: `${kp99} ms`, ok: kp99 <= 10 })
+    targets.push({ target: 'daemon RSS bounded at 1,000 connections (grows < 150 MiB, stays < 512 MiB)', measured: `${before1000} → ${after1000} MiB`, ok: after1000 - before1000 < 150 && after1000 < 512 })
+    const failures = [...runs.routingGet, ...runs.kuboResolve].reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
+    targets.push({ target: 'no refused or failed request with the bench limits', measured: `${failures}`, ok: failures === 0 })
+    const line = (label: string, rs: Run[]): string => `${label.padEnd(22)}${rs.map(r => `${String(r.reqPerSec).padStart(7)} req/s p50 ${String(r.p50ms).padStart(4)} p99 ${String(r.p99ms).padStart(4)} ms${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`).join(' | ')}\n`
+    process.stderr.write(`http bench (${DURATION_S} s per run; connections ${CONNECTIONS.join(' | ')})\n` +
+      line('bare fastify', runs.bare) + line('GET routing/v1/ipns', runs.routingGet) + line('POST name/resolve', runs.kuboResolve) +
+      targets.map(t => `${t.ok ? 'PASS' : 'FAIL'} ${t.target}: ${t.measured}\n`).join(''))
+    return {
+      durationSeconds: DURATION_S,
+      load: { before: loadBefore, after: loadavg().map(x => round(x, 2)) },
+      limits: `API.Limits.MaxConcurrentRequests ${BENCH_LIMITS.MaxConcurrentRequests}, API.Limits.MaxConnections ${BENCH_LIMITS.MaxConnections} (defaults 256 and 1024); other settings default; log level info`,
+      ...runs,
+      helia: await heliaServer(),
+      rssMiB: { daemonStart, before1000, after1000, bare: bareRss },
+      defaultLimitsAt1000: { ...defaultsRun, note: 'routing GET, 3 s, no warm-up, a fresh daemon with the default API.Limits (MaxConcurrentRequests 256, MaxConnections 1024); non2xx / refused count the 503s of its gate' },
+      targets
+    }
+  } finally {
+    for (const c of children) await c.stop()
+    await net.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === 'bare-server') {
+  await bareServer()
+}
