@@ -81,6 +81,8 @@ interface Leg {
   state: 'running' | 'waiting' | 'verifying' | 'ok' | 'failed'
   abort?: AbortController
   cancelTimer?: () => void
+  /** the running request's timer is the operation's deadline, not the endpoint's timeout: its firing is no fault of the endpoint */
+  cutByDeadline?: boolean
   items: number
   failure?: Failure
 }
@@ -221,6 +223,7 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
         leg.abort = abort
         const opts = { signal: abort.signal }
         const ms = Math.min(timeoutMs, left)
+        leg.cutByDeadline = left < timeoutMs
         leg.cancelTimer = ctx.after(ms, { type: 'leg.timeout', op: op.id, leg: leg.index, seq })
         ctx.progress({ type: 'routers:request', id: op.id, detail: { endpoint: port.endpoint, op: op.kind === 'stream' ? op.what : op.kind, attempt: leg.attempts } })
         const base = { op: op.id, leg: leg.index, seq }
@@ -287,7 +290,8 @@ export function routersActor (options: RoutersActorOptions): ActorDefinition<Rou
         switch (m.type) {
           case 'leg.timeout': {
             leg.cancelTimer = undefined
-            stopLeg(leg, 'timeout')
+            // the asker's deadline, reached while the endpoint still had time of its own: not counted against it
+            stopLeg(leg, leg.cutByDeadline === true ? 'aborted' : 'timeout')
             afterFailure(op, leg, failure('timeout', `${ports[leg.index]?.endpoint ?? '?'}: no answer within ${Math.round(timeoutMs)} ms`), true)
             return
           }
