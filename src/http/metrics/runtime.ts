@@ -56,6 +56,9 @@ export function runtimeMetrics (registry: Registry): RuntimeMetrics {
   const connections = new Gauge({ name: 'swarmbus_libp2p_connections', help: 'open libp2p connections', registers: r })
   const dhtRequests = new Gauge({ name: 'swarmbus_dht_requests', help: 'our own DHT requests: open and waiting now, streams idle now', labelNames: ['state'], registers: r })
   const rejected = new Counter({ name: 'swarmbus_dht_records_rejected_total', help: 'records kad-dht\'s validators refused, by namespace/rule', labelNames: ['reason'], registers: r })
+  const refused = new Counter({ name: 'swarmbus_dht_refusals_total', help: 'bad DHT input this node refused, by reason (malformed, tooLarge, invalidSignature, expired, lowerSequence, wrongKey)', labelNames: ['reason'], registers: r })
+  const inboundStreams = new Gauge({ name: 'swarmbus_dht_inbound_streams', help: 'kad-dht inbound streams as the inbound guard sees them: open now, and the peak', labelNames: ['state'], registers: r })
+  const rateLimited = new Counter({ name: 'swarmbus_dht_inbound_rate_limited_total', help: 'times a peer\'s DHT requests were held back for its request rate', registers: r })
   const cacheHitRate = new Gauge({ name: 'ipns_cache_hit_rate', help: 'share of ipns.resolve answered from the resolve caches (cache hits / resolves) since start', registers: r })
   const ipnsCounters = new Counter({ name: 'ipns_actor_events_total', help: 'the IPNS actor\'s own counters: resolves, shared, cacheHits, publishes, corrections, dhtQueries', labelNames: ['event'], registers: r })
   const ipnsInFlight = new Gauge({ name: 'ipns_in_flight', help: 'resolves and publishes the IPNS actor runs now', registers: r })
@@ -99,6 +102,11 @@ export function runtimeMetrics (registry: Registry): RuntimeMetrics {
     const req = st.dhtRequests
     setGauge(dhtRequests, req === undefined ? [] : [[{ state: 'open' }, req.open], [{ state: 'waiting' }, req.waiting], [{ state: 'idle-streams' }, req.streamsIdle]])
     setCounter(rejected, Object.entries(st.recordsRejected).map(([reason, v]) => [{ reason }, v]))
+    if (st.refusals !== undefined) {
+      setCounter(refused, Object.entries(st.refusals.byReason).map(([reason, v]) => [{ reason }, v]))
+      setGauge(inboundStreams, [[{ state: 'open' }, st.refusals.inbound.open], [{ state: 'peak' }, st.refusals.inbound.peak]])
+      setCounter(rateLimited, [[{}, st.refusals.inbound.rateLimited]])
+    }
     const ipns = st.actors.find(a => a.name === 'ipns')?.detail ?? {}
     const resolves = num(ipns.resolves)
     cacheHitRate.set(resolves === 0 ? 0 : num(ipns.cacheHits) / resolves)

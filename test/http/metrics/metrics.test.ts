@@ -69,6 +69,7 @@ describe('Prometheus metrics of a node', () => {
       'swarmbus_actor_mailbox_depth', 'swarmbus_actor_mailbox_capacity', 'swarmbus_actor_pending_asks', 'swarmbus_actor_restarts_total', 'swarmbus_actor_commands_total',
       'swarmbus_actor_command_latency_mean_seconds', 'swarmbus_actor_command_latency_max_seconds', 'swarmbus_open_reply_ports', 'swarmbus_dead_letters_total',
       'swarmbus_libp2p_connections', 'swarmbus_dht_requests', 'swarmbus_dht_records_rejected_total', 'swarmbus_verifier_queued', 'swarmbus_verifier_batches_in_flight',
+      'swarmbus_dht_refusals_total', 'swarmbus_dht_inbound_streams', 'swarmbus_dht_inbound_rate_limited_total',
       'swarmbus_verifier_records_total', 'swarmbus_event_loop_delay_seconds', 'swarmbus_metrics_status_failures_total',
       'swarmbus_http_requests_total', 'swarmbus_http_request_duration_seconds', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes'
     ]) expect(f.has(name), name).toBe(true)
@@ -81,6 +82,9 @@ describe('Prometheus metrics of a node', () => {
     const actors = new Set(f.get('swarmbus_actor_mailbox_capacity')?.samples.map(s => s.labels.actor))
     for (const a of ['system', 'swarm', 'keys', 'verifier', 'store', 'ipns', 'dnslink']) expect(actors.has(a), a).toBe(true)
     expect(valueOf(f, 'ipns_dht_peers_total')).toBeGreaterThanOrEqual(2)
+    // swarm.status.refusals: one sample per reason, the inbound guard's streams
+    expect(new Set(f.get('swarmbus_dht_refusals_total')?.samples.map(s => s.labels.reason))).toEqual(new Set(['malformed', 'tooLarge', 'invalidSignature', 'expired', 'lowerSequence', 'wrongKey']))
+    expect(new Set(f.get('swarmbus_dht_inbound_streams')?.samples.map(s => s.labels.state))).toEqual(new Set(['open', 'peak']))
     expect(valueOf(f, 'swarmbus_event_loop_delay_seconds', { stat: 'max' })).toBeGreaterThan(0)
     // prom-client's global registry was not touched (nor cleared)
     expect(globalRegistry.getMetricsAsArray().map(m => m.name).sort()).toEqual(globalBefore)
