@@ -104,6 +104,8 @@ describe('help and usage errors', () => {
       [['testnet', '--nodes', '2000', '--processes', '2'], /--nodes must be an integer from 1 to 1000/],
       [['testnet', '--nodes', '2', '--processes', '3'], /--processes 3 is more than --nodes 2/],
       [['testnet', '--processes', '2', '--transport', 'memory'], /--processes needs --transport tcp/],
+      [['testnet', '--latency', '30ms'], /--latency needs --processes/],
+      [['testnet', '--processes', '2', '--latency', '10ms', '--jitter', '20ms'], /--jitter must be at most --latency/],
       [['replay'], /missing the TRACE file/],
       [['replay', 'a.jsonl', 'b.jsonl'], /unexpected argument: 'b.jsonl'/]
     ]
@@ -253,7 +255,7 @@ describe('demo --trace, then replay', () => {
 })
 
 /** `swarmbus testnet ARGS --json` until its first line; then SIGTERM it and read its last */
-async function testnetCli (args: string[]): Promise<{ first: Record<string, unknown>, stop: () => Promise<{ code: number | null, last: Record<string, unknown> }> }> {
+async function testnetCli (args: string[]): Promise<{ first: Record<string, unknown>, lines: () => Array<Record<string, unknown>>, stop: () => Promise<{ code: number | null, last: Record<string, unknown> }> }> {
   const child = spawn(process.execPath, [MAIN, 'testnet', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   const kill = setTimeout(() => { child.kill('SIGKILL') }, 60_000)
@@ -271,6 +273,7 @@ async function testnetCli (args: string[]): Promise<{ first: Record<string, unkn
   })
   return {
     first: JSON.parse(ready) as Record<string, unknown>,
+    lines: () => stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>),
     stop: async () => {
       child.kill('SIGTERM')
       const code = await closed
@@ -307,5 +310,30 @@ describe('testnet', () => {
     expect(code).toBe(0)
     expect(last).toMatchObject({ event: 'stopped', signal: 'SIGTERM' })
     for (const p of first.processes) expect(() => process.kill(p.pid, 0)).toThrow(/ESRCH/)
+  })
+
+  it('testnet --latency puts every node behind a delaying proxy, and --churn kills its victims\' process', async () => {
+    const run = await testnetCli(['--nodes', '6', '--processes', '2', '--latency', '120ms', '--churn', '34%', '--churn-after', '1s'])
+    const first = run.first as { event: string, faults: Record<string, unknown>, processes: Array<{ index: number, pid: number }>, bootstrap: string[] }
+    expect(first.event).toBe('ready')
+    expect(first.faults).toMatchObject({ latencyMs: 120, jitterMs: 0, churn: 0.34, churnAfterMs: 1_000 })
+    // the victims live in a third process
+    expect(first.processes).toHaveLength(3)
+    // a dial through the proxy pays the delay: its handshakes need more than one round trip (2 × 120 ms)
+    const { createNode } = await import('../../src/index.js')
+    const probe = await createNode({ loopback: true, verifier: 'inline', republish: false })
+    try {
+      const t0 = performance.now()
+      await probe.ask({ type: 'swarm.dial', multiaddr: first.bootstrap[0] as string }, { timeoutMs: 10_000 })
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(240)
+    } finally {
+      await probe.stop()
+    }
+    // --churn-after 1s: the victims' process is killed -9 and reported
+    for (let i = 0; i < 100 && !run.lines().some(l => l.event === 'process-exit'); i++) await new Promise(resolve => setTimeout(resolve, 100))
+    expect(run.lines().find(l => l.event === 'process-exit')).toMatchObject({ process: 2, signal: 'SIGKILL' })
+    const { code, last } = await run.stop()
+    expect(code).toBe(0)
+    expect(last).toMatchObject({ event: 'stopped', signal: 'SIGTERM' })
   })
 })
