@@ -13,13 +13,13 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRoutingV1Server } from '../helpers/routing-v1-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { RoutingV1Server } from '../helpers/routing-v1-server.js'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 let testnet: ChildProcess | undefined
 let router: RoutingV1Server | undefined
@@ -27,25 +27,16 @@ let boot: Array<{ peerId: string, multiaddrs: string[] }> = []
 let bootstrap: string[] = []
 let dir = ''
 
-interface Run { code: number | null, stdout: string, stderr: string }
+type Run = CliRun
 interface Found { peerId: string, multiaddrs: string[], from: string }
 
 /** a peer only the router knows (its id is well formed; nobody runs it) */
 const ROUTER_PEER = '12D3KooWCfRaLkrCj1jbMbUiBjFJL14aoC3BWdqJZXsoPATTCWvk'
 const CID_A = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 
+/** the CLI, guarded (test/helpers/cli-process.ts) */
 function cli (args: string[], timeoutMs = 40_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => { clearTimeout(timer); children.delete(child); resolve({ code, stdout, stderr }) })
-  })
+  return runCli(children, args, timeoutMs)
 }
 
 function json<T> (r: Run, what: string): T {

@@ -24,7 +24,6 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRecord } from '../../src/records/create.js'
@@ -33,8 +32,9 @@ import { startRoutingV1Server } from '../helpers/routing-v1-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { TestDnsServer } from '../helpers/dns-server.js'
 import type { RoutingV1Server } from '../helpers/routing-v1-server.js'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 const servers: RoutingV1Server[] = []
 let dir = ''
@@ -43,28 +43,14 @@ let dns: TestDnsServer | undefined
 /** the testnet's addresses and peer ids, once it is ready */
 let boot: string[] = []
 
-interface Run { code: number | null, stdout: string, stderr: string }
+type Run = CliRun
 interface RouterOutcome { endpoint: string, ok: boolean, kind?: string, error?: string, attempts: number }
 interface Published { name: string, value: string, sequence: string, peers: number, network: string, routers: RouterOutcome[] }
 interface Resolved { name: string, value: string, sequence: string, source: string, network: string, routers: Array<{ endpoint: string, outcome: string, sequence?: string }> }
 
-/** Runs the CLI guarded, with exactly the env given (plus PATH); SIGKILL after timeoutMs. */
+/** the CLI, guarded (test/helpers/cli-process.ts) */
 function cli (args: string[], timeoutMs = 40_000, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1', ...env } })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  })
+  return runCli(children, args, timeoutMs, env)
 }
 
 function json<T> (r: Run, what: string): T {

@@ -17,7 +17,6 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { CID } from 'multiformats/cid'
 import { base36 } from 'multiformats/bases/base36'
 import { identity } from 'multiformats/hashes/identity'
@@ -25,8 +24,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDnsServer } from '../helpers/dns-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { TestDnsServer } from '../helpers/dns-server.js'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 let dir = ''
 let testnet: ChildProcess | undefined
@@ -35,28 +35,14 @@ let dns: TestDnsServer | undefined
 /** --bootstrap flags for two of the testnet's nodes (set once it is ready) */
 let join2: string[] = []
 
-interface Run { code: number | null, stdout: string, stderr: string }
+type Run = CliRun
 interface State { state: string, atMs: number, ms?: number, events: Record<string, number> }
 interface Published { name: string, value: string, sequence: string, peers: number, offline: boolean, key: string, ms: number, lifecycle: State[] }
 interface Resolved { name: string, value: string, sequence: string, validity: string, ttl: string, source: string, hops: number, ms: number, lifecycle: State[] }
 
-/** Runs the CLI to its end with exactly the env given (plus PATH and the network guard); SIGKILL after timeoutMs. */
+/** the CLI, guarded (test/helpers/cli-process.ts) */
 function cli (args: string[], timeoutMs = 40_000, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1', ...env } })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  })
+  return runCli(children, args, timeoutMs, env)
 }
 
 function json<T> (r: Run, what: string): T {
