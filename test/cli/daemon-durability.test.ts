@@ -14,15 +14,14 @@
  * republisher's 24 h threshold, so it is due at once, and
  * Ipns.RepublishStartDelay is 1 s instead of a minute.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
-import { MAIN, runCli } from '../helpers/cli-process.js'
-import type { CliRun } from '../helpers/cli-process.js'
+import { MAIN, runCli, startDaemonProcess } from '../helpers/cli-process.js'
+import type { CliRun, DaemonProcess } from '../helpers/cli-process.js'
 
 const children = new Set<ChildProcess>()
 let dir = ''
@@ -34,33 +33,11 @@ function cli (args: string[], timeoutMs = 30_000): Promise<Run> {
   return runCli(children, args, timeoutMs)
 }
 
-interface Running {
-  child: ChildProcess
-  url: string
-  stderr: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
+type Running = DaemonProcess
 
-/** Starts `swarmbus daemon --repo repo`; resolves once it printed "Daemon is ready". */
+/** `swarmbus daemon --repo repo`, once ready (test/helpers/cli-process.ts) */
 async function daemon (repo: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
-    child.on('close', (code, signal) => { children.delete(child); resolve({ code, signal }) })
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the daemon was not ready within 20 s: ${stderr}`)) }, 20_000)
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      if (stdout.includes('Daemon is ready\n')) { clearTimeout(timer); resolve() }
-    })
-    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`the daemon exited (${String(code)}) before it was ready: ${stderr}`)) })
-  })
-  const port = /RPC API server listening on \S+\/tcp\/(\d+)/.exec(stdout)?.[1] ?? ''
-  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exited }
+  return await startDaemonProcess(children, repo)
 }
 
 async function set (repo: string, key: string, value: unknown): Promise<void> {

@@ -8,15 +8,14 @@
  * in flight (it is answered, exit 0, DIR/api and the lock removed); a second
  * signal exits at once. Every child is SIGKILLed after the test.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
-import { MAIN, runCli } from '../helpers/cli-process.js'
-import type { CliRun } from '../helpers/cli-process.js'
+import { MAIN, runCli, startDaemonProcess } from '../helpers/cli-process.js'
+import type { CliRun, DaemonProcess } from '../helpers/cli-process.js'
 
 const children = new Set<ChildProcess>()
 let dir = ''
@@ -31,38 +30,11 @@ function cli (args: string[], timeoutMs = 30_000): Promise<Run> {
   return runCli(children, args, timeoutMs)
 }
 
-interface Running {
-  child: ChildProcess
-  api: string
-  url: string
-  peerId: string
-  stdout: () => string
-  stderr: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
+type Running = DaemonProcess
 
-/** Starts `swarmbus daemon --repo repo`; resolves once it printed "Daemon is ready". */
+/** `swarmbus daemon --repo repo`, once ready (test/helpers/cli-process.ts) */
 async function daemon (repo: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
-    child.on('close', (code, signal) => { children.delete(child); resolve({ code, signal }) })
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the daemon was not ready within 20 s: ${stderr}`)) }, 20_000)
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      if (stdout.includes('Daemon is ready\n')) { clearTimeout(timer); resolve() }
-    })
-    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`the daemon exited (${String(code)}) before it was ready: ${stderr}`)) })
-  })
-  const api = /RPC API server listening on (\S+)/.exec(stdout)?.[1] ?? ''
-  const port = /\/tcp\/(\d+)$/.exec(api)?.[1] ?? ''
-  const peerId = /peer identity: (\S+)/.exec(stdout)?.[1] ?? ''
-  return { child, api, url: `http://127.0.0.1:${port}`, peerId, stdout: () => stdout, stderr: () => stderr, exited }
+  return await startDaemonProcess(children, repo)
 }
 
 /** A fresh initialised repo on free ports, with config keys set. */

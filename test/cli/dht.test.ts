@@ -8,7 +8,6 @@
  * merge the router's answers with the DHT's; with a daemon on --repo the
  * commands go to its kubo RPC; usage errors exit 2 before a node starts. Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRoutingV1Server } from '../helpers/routing-v1-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { RoutingV1Server } from '../helpers/routing-v1-server.js'
-import { MAIN, runCli } from '../helpers/cli-process.js'
+import { MAIN, runCli, startDaemonProcess, startTestnetProcess, stopProcess } from '../helpers/cli-process.js'
 import type { CliRun } from '../helpers/cli-process.js'
 
 const children = new Set<ChildProcess>()
@@ -52,35 +51,14 @@ beforeAll(async () => {
   router = await startRoutingV1Server({
     providers: new Map([[CID_A, [{ Schema: 'peer', ID: ROUTER_PEER, Addrs: ['/ip4/127.0.0.1/tcp/9/p2p/' + ROUTER_PEER], Protocols: ['transport-bitswap'] }]]])
   })
-  const child = spawn(process.execPath, [MAIN, 'testnet', '--nodes', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
+  const { child, ready: first } = await startTestnetProcess(children, ['--nodes', '4'])
   testnet = child
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the testnet was not ready within 40 s: ${stderr}`)) }, 40_000)
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      const nl = stdout.indexOf('\n')
-      if (nl >= 0) { clearTimeout(timer); resolve(stdout.slice(0, nl)) }
-    })
-    child.on('close', code => { clearTimeout(timer); reject(new Error(`the testnet exited (${String(code)}): ${stderr}`)) })
-  })
-  const first = JSON.parse(ready) as { event: string, nodes: Array<{ peerId: string, multiaddrs: string[] }>, bootstrap: string[] }
   boot = first.nodes
   bootstrap = first.bootstrap.slice(0, 2)
 }, 50_000)
 
 afterAll(async () => {
-  const t = testnet
-  if (t !== undefined && t.exitCode === null) {
-    const closed = new Promise<void>(resolve => { t.on('close', () => { resolve() }) })
-    t.kill('SIGTERM')
-    const kill = setTimeout(() => { t.kill('SIGKILL') }, 10_000)
-    await closed
-    clearTimeout(kill)
-  }
+  await stopProcess(testnet)
   for (const c of children) c.kill('SIGKILL')
   await router?.close()
   if (dir !== '') await rm(dir, { recursive: true, force: true })
@@ -173,19 +151,7 @@ describe('swarmbus dht', () => {
     expect(init.code, init.stderr).toBe(0)
     const set = await cli(['config', 'set', 'Bootstrap', JSON.stringify(bootstrap), '--repo', repo])
     expect(set.code, set.stderr).toBe(0)
-    const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
-    children.add(child)
-    let out = ''
-    let err = ''
-    child.stderr.setEncoding('utf8').on('data', (x: string) => { err += x })
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`the daemon was not ready within 30 s: ${err}`)) }, 30_000)
-      child.stdout.setEncoding('utf8').on('data', (x: string) => {
-        out += x
-        if (out.includes('Daemon is ready\n')) { clearTimeout(timer); resolve() }
-      })
-      child.on('close', code => { clearTimeout(timer); reject(new Error(`the daemon exited (${String(code)}): ${err}`)) })
-    })
+    const { child } = await startDaemonProcess(children, repo)
     try {
       const put = await cli(['dht', 'put', '/swarmbus/via-daemon', 'through the RPC', '--repo', repo, '--bootstrap', bootstrap[0] ?? ''])
       expect(put.code, put.stderr).toBe(0)

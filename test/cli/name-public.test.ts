@@ -19,7 +19,6 @@
  * on this machine, whose addresses the amino policy would otherwise drop); a
  * DHT that cannot be joined leaves the routers. Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,7 +31,7 @@ import { startRoutingV1Server } from '../helpers/routing-v1-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { TestDnsServer } from '../helpers/dns-server.js'
 import type { RoutingV1Server } from '../helpers/routing-v1-server.js'
-import { MAIN, runCli } from '../helpers/cli-process.js'
+import { MAIN, runCli, startTestnetProcess, stopProcess } from '../helpers/cli-process.js'
 import type { CliRun } from '../helpers/cli-process.js'
 
 const children = new Set<ChildProcess>()
@@ -66,24 +65,9 @@ async function router (init: Parameters<typeof startRoutingV1Server>[0] = {}): P
 
 /** Starts `swarmbus testnet --nodes 4 --json`; resolves with its bootstrap addresses once it is ready. */
 async function startTestnet (): Promise<string[]> {
-  const child = spawn(process.execPath, [MAIN, 'testnet', '--nodes', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
+  const { child, ready } = await startTestnetProcess(children, ['--nodes', '4'])
   testnet = child
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the testnet was not ready within 40 s: ${stderr}`)) }, 40_000)
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      const nl = stdout.indexOf('\n')
-      if (nl >= 0) { clearTimeout(timer); resolve(stdout.slice(0, nl)) }
-    })
-    child.on('close', code => { clearTimeout(timer); reject(new Error(`the testnet exited (${String(code)}) before it was ready: ${stderr}`)) })
-  })
-  const first = JSON.parse(ready) as { event: string, bootstrap: string[] }
-  if (first.event !== 'ready') throw new Error(`the testnet said ${ready}`)
-  return first.bootstrap
+  return ready.bootstrap
 }
 
 /** --bootstrap flags for two of the testnet's nodes: the stand-ins for kubo's list */
@@ -97,14 +81,7 @@ beforeAll(async () => {
 }, 50_000)
 
 afterAll(async () => {
-  const t = testnet
-  if (t !== undefined && t.exitCode === null) {
-    const closed = new Promise<void>(resolve => { t.on('close', () => { resolve() }) })
-    t.kill('SIGTERM')
-    const kill = setTimeout(() => { t.kill('SIGKILL') }, 10_000)
-    await closed
-    clearTimeout(kill)
-  }
+  await stopProcess(testnet)
   for (const child of children) child.kill('SIGKILL')
   for (const s of servers) await s.close()
   await dns?.close()

@@ -11,7 +11,6 @@
  * (SWARMBUS_NETWORK_GUARD=1: libp2p dials off this machine are refused).
  * Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -24,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDnsServer } from '../helpers/dns-server.js'
 import type { ChildProcess } from 'node:child_process'
 import type { TestDnsServer } from '../helpers/dns-server.js'
-import { MAIN, runCli } from '../helpers/cli-process.js'
+import { MAIN, runCli, startTestnetProcess, stopProcess } from '../helpers/cli-process.js'
 import type { CliRun } from '../helpers/cli-process.js'
 
 const children = new Set<ChildProcess>()
@@ -60,24 +59,9 @@ const states = (l: State[]): string[] => l.map(s => s.state)
 
 /** Starts `swarmbus testnet --nodes 4 --json`; resolves with --bootstrap flags for two of its nodes once it is ready. */
 async function startTestnet (): Promise<string[]> {
-  const child = spawn(process.execPath, [MAIN, 'testnet', '--nodes', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const { child, ready } = await startTestnetProcess(children, ['--nodes', '4'])
   testnet = child
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the testnet was not ready within 40 s: ${stderr}`)) }, 40_000)
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      const nl = stdout.indexOf('\n')
-      if (nl >= 0) { clearTimeout(timer); resolve(stdout.slice(0, nl)) }
-    })
-    child.on('close', code => { clearTimeout(timer); reject(new Error(`the testnet exited (${String(code)}) before it was ready: ${stderr}`)) })
-  })
-  const first = JSON.parse(ready) as { event: string, bootstrap: string[] }
-  if (first.event !== 'ready') throw new Error(`the testnet said ${ready}`)
-  return ['--network', 'local', ...first.bootstrap.slice(0, 2).flatMap(a => ['--bootstrap', a])]
+  return ['--network', 'local', ...ready.bootstrap.slice(0, 2).flatMap(a => ['--bootstrap', a])]
 }
 
 /** the testnet starts while the usage errors run */
@@ -92,14 +76,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  const t = testnet
-  if (t !== undefined && t.exitCode === null) {
-    const closed = new Promise<void>(resolve => { t.on('close', () => { resolve() }) })
-    t.kill('SIGTERM')
-    const kill = setTimeout(() => { t.kill('SIGKILL') }, 10_000)
-    await closed
-    clearTimeout(kill)
-  }
+  await stopProcess(testnet)
   for (const child of children) child.kill('SIGKILL')
   await dns?.close()
   if (dir !== '') await rm(dir, { recursive: true, force: true })
