@@ -9,33 +9,19 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 import type { ChildProcess } from 'node:child_process'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 let dir = ''
 
-interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+type Run = CliRun
 
-/** Runs the CLI to its end; killed (SIGKILL) if it outlives timeoutMs. */
+/** Runs the CLI to its end (guarded, no env but PATH); killed (SIGKILL) if it outlives timeoutMs. */
 function cli (args: string[], timeoutMs = 20_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+  return runCli(children, args, timeoutMs)
 }
 
 beforeAll(async () => {
@@ -256,7 +242,7 @@ describe('demo --trace, then replay', () => {
 
 /** `swarmbus testnet ARGS --json` until its first line; then SIGTERM it and read its last */
 async function testnetCli (args: string[]): Promise<{ first: Record<string, unknown>, lines: () => Array<Record<string, unknown>>, stop: () => Promise<{ code: number | null, last: Record<string, unknown> }> }> {
-  const child = spawn(process.execPath, [MAIN, 'testnet', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [MAIN, 'testnet', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1' } })
   children.add(child)
   const kill = setTimeout(() => { child.kill('SIGKILL') }, 60_000)
   let stdout = ''

@@ -5,43 +5,23 @@
  * Every command starts and stops a real node, so independent flows run on
  * their own repos at the same time. Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 import type { ChildProcess } from 'node:child_process'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const children = new Set<ChildProcess>()
 let dir = ''
 
-interface Run { code: number | null, stdout: string, stderr: string }
 interface KeyInfo { name: string, type: string, peerId: string, ipnsName: string }
 
-/** Runs the CLI to its end with exactly the env given (plus PATH); SIGKILL after timeoutMs. */
-function cli (args: string[], env: Record<string, string> = {}, input?: string, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', ...env }
-    })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    if (input !== undefined) child.stdin?.end(input)
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  })
+/** Runs the CLI to its end with exactly the env given (plus PATH and the network guard); SIGKILL after timeoutMs. */
+function cli (args: string[], env: Record<string, string> = {}, input?: string, timeoutMs = 30_000): Promise<CliRun> {
+  return runCli(children, args, timeoutMs, env, input)
 }
 
 const PASS = { SWARMBUS_PASSPHRASE: 'correct horse battery staple' }
@@ -83,7 +63,7 @@ describe('swarmbus key', () => {
     ]
     const runs = await Promise.all(cases.map(async ([args, , env]) => await cli(args, env)))
     cases.forEach(([args, message], i) => {
-      const r = runs[i] as Run
+      const r = runs[i] as CliRun
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr, args.join(' ')).toMatch(message)
     })

@@ -5,12 +5,10 @@
  * create → inspect → verify against temp repos, a flipped signature byte, an
  * expired record and usage errors. Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
 import { run as runRecord } from '../../src/cli/record.js'
@@ -21,9 +19,10 @@ import { parseName } from '../../src/records/name.js'
 import { VALIDATION_ERROR_CODES } from '../../src/records/errors.js'
 import { CONFORMANCE_DIR } from '../records/helpers.js'
 import type { ManifestEntry } from '../records/helpers.js'
+import { MAIN, runCli } from '../helpers/cli-process.js'
+import type { CliRun } from '../helpers/cli-process.js'
 import type { ChildProcess } from 'node:child_process'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 /** the vectors where the record tests find them; a copy inside the repo wins */
 const IN_REPO = join(import.meta.dirname, '../fixtures/conformance/ipns')
 const VECTORS = existsSync(join(IN_REPO, 'manifest.json')) ? IN_REPO : CONFORMANCE_DIR
@@ -38,26 +37,9 @@ const bySuffix = (suffix: string): ManifestEntry => {
 const children = new Set<ChildProcess>()
 let dir = ''
 
-interface Run { code: number | null, stdout: string, bytes: Buffer, stderr: string }
-
-/** Runs the CLI to its end with exactly the env given (plus PATH); SIGKILL after timeoutMs. */
-function cli (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env } })
-    children.add(child)
-    const out: Buffer[] = []
-    let stderr = ''
-    child.stdout.on('data', (b: Buffer) => { out.push(b) })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => {
-      clearTimeout(timer)
-      children.delete(child)
-      const bytes = Buffer.concat(out)
-      resolve({ code, stdout: bytes.toString('utf8'), bytes, stderr })
-    })
-  })
+/** Runs the CLI to its end with exactly the env given (plus PATH and the network guard); SIGKILL after timeoutMs. */
+function cli (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
+  return runCli(children, args, timeoutMs, env)
 }
 
 /** runs `fn` over `items`, at most `limit` at a time, results in order */
@@ -197,7 +179,7 @@ describe('swarmbus record verify: the conformance vectors', () => {
     expect(entries.length).toBeGreaterThanOrEqual(15)
     const runs = await pool(entries, 4, async e => await cli(['record', 'verify', '--name', e.name, vector(e), '--json']))
     entries.forEach((e, i) => {
-      const r = runs[i] as Run
+      const r = runs[i] as CliRun
       const label = e.file.slice(e.file.lastIndexOf('/') + 1)
       expect(r.code, `${label}: ${r.stderr}`).toBe(e.expected === 'valid' ? 0 : 1)
       const out = JSON.parse(r.stdout) as Record<string, unknown>
@@ -372,7 +354,7 @@ describe('swarmbus record create → inspect → verify', () => {
     ]
     const runs = await pool(cases, 6, async ([args]) => await cli(args))
     cases.forEach(([args, message], i) => {
-      const r = runs[i] as Run
+      const r = runs[i] as CliRun
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr, args.join(' ')).toMatch(message)
     })

@@ -11,22 +11,28 @@ import type { ChildProcess } from 'node:child_process'
 
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 
-export interface CliRun { code: number | null, stdout: string, stderr: string }
+export interface CliRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, bytes: Buffer, stderr: string }
 
-export function runCli (children: Set<ChildProcess>, args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<CliRun> {
+/** Runs the CLI to its end (stdout also kept as bytes; `input`, when given, is written to its stdin); SIGKILL after timeoutMs. */
+export function runCli (children: Set<ChildProcess>, args: string[], timeoutMs: number, env: Record<string, string> = {}, input?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1', ...env } })
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', SWARMBUS_NETWORK_GUARD: '1', ...env }
+    })
     children.add(child)
-    let stdout = ''
+    const out: Buffer[] = []
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    child.stdout?.on('data', (b: Buffer) => { out.push(b) })
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    if (input !== undefined) child.stdin?.end(input)
     const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
     child.on('error', err => { clearTimeout(timer); children.delete(child); reject(err) })
-    child.on('close', code => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
       children.delete(child)
-      resolve({ code, stdout, stderr })
+      const bytes = Buffer.concat(out)
+      resolve({ code, signal, stdout: bytes.toString('utf8'), bytes, stderr })
     })
   })
 }
