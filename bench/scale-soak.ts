@@ -5,8 +5,8 @@
  * operations a second (default 5), at most SOAK_IN_FLIGHT at once (an
  * operation due while that many run is counted as skipped, never queued),
  * in turn: a republish of one of SCALE_NAMES names (new value), an uncached
- * resolve of one from a random node, a dht.put and a dht.get of one of
- * SOAK_KEYS keys, and a dht.provide of one of SOAK_KEYS CIDs (the key sets
+ * resolve of one from a random node, a dht.put of one of SOAK_KEYS keys and
+ * a dht.get of the key put the round before, and a dht.provide of one of SOAK_KEYS CIDs (the key sets
  * are bounded, so what the network stores stays bounded too).
  *
  * Every interval it prints one JSON line (scale-soak-stats.ts sampleOf: RSS
@@ -48,11 +48,13 @@ export async function benchSoak (o: SoakOptions): Promise<Record<string, unknown
     const counts = new Map<Kind, Counts>(KINDS.map(k => [k, { ok: 0, failed: 0, skipped: 0 }]))
     const errors: Record<string, number> = {}
     let inFlight = 0
-    let seq = 0
-    const op = async (kind: Kind): Promise<void> => {
-      const n = seq++
+    /** n: the operation's number in the schedule (kind = KINDS[n mod 5]), skipped ones included */
+    const op = async (kind: Kind, n: number): Promise<void> => {
       const node = net.nodes[rng.int(nodes)]!
-      const key = text.encode(`/soak/${n % SOAK_KEYS}`)
+      // one key per round of the five kinds: the get reads the key the round before put
+      // (kad-dht accepts only namespaces it has a validator for: /swarmbus/ is one)
+      const round = Math.floor(n / KINDS.length)
+      const key = text.encode(`/swarmbus/soak/${(kind === 'get' ? Math.max(0, round - 1) : round) % SOAK_KEYS}`)
       switch (kind) {
         case 'publish': {
           const { by } = names[n % names.length] as { by: number }
@@ -67,16 +69,17 @@ export async function benchSoak (o: SoakOptions): Promise<Record<string, unknown
         case 'put': await node.ask({ type: 'dht.put', key, value: text.encode(`soak ${n}`) }, { timeoutMs: OP_TIMEOUT_MS }); return
         case 'get': await node.ask({ type: 'dht.get', key }, { timeoutMs: OP_TIMEOUT_MS }); return
         case 'provide': {
-          const cid = valueOf(10_000 + (n % SOAK_KEYS)).slice('/ipfs/'.length)
+          const cid = valueOf(10_000 + (round % SOAK_KEYS)).slice('/ipfs/'.length)
           await node.ask({ type: 'dht.provide', cid }, { timeoutMs: OP_TIMEOUT_MS })
         }
       }
     }
-    const launch = (kind: Kind): void => {
+    const launch = (n: number): void => {
+      const kind = KINDS[n % KINDS.length] as Kind
       const c = counts.get(kind) as Counts
       if (inFlight >= SOAK_IN_FLIGHT) { c.skipped++; return }
       inFlight++
-      op(kind).then(() => { c.ok++ }, (err: unknown) => {
+      op(kind, n).then(() => { c.ok++ }, (err: unknown) => {
         c.failed++
         const why = `${kind}:${err instanceof Error ? err.name : 'unknown'}`
         errors[why] = (errors[why] ?? 0) + 1
@@ -96,7 +99,7 @@ export async function benchSoak (o: SoakOptions): Promise<Record<string, unknown
     let k = 0
     while (performance.now() - s0 < o.durationMs) {
       const now = performance.now()
-      while (nextOp <= now) { launch(KINDS[k++ % KINDS.length] as Kind); nextOp += gapMs }
+      while (nextOp <= now) { launch(k++); nextOp += gapMs }
       if (now >= nextSample) {
         nextSample += o.intervalMs
         const sample = sampleOf(await net.processStats(), performance.now() - s0)
