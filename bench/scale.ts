@@ -1,122 +1,177 @@
 /**
- * `npm run bench -- scale`: a swarmbus network at scale on this machine —
- * by default 300 nodes over 4 processes (plus one for the churn victims),
- * 40 ms ± 10 ms one-way per link (testnet faults: a delaying proxy in front
- * of every node), sparse bootstrap. It measures, in one run:
+ * `npm run bench -- scale`: swarmbus and @helia/ipns at scale on this
+ * machine, in one run — by default 300 nodes over 4 processes (plus one for
+ * the churn victims), 40 ms ± 10 ms one-way per link (every node behind a
+ * delaying proxy, src/node/faults/delay-proxy.ts), sparse bootstrap (3 peers
+ * each). The swarmbus network runs first and is torn down before the Helia
+ * one (helia-scale.ts, built the same way) starts. For each stack
+ * (scale-measure.ts): publish p50/p95, uncached resolve p50/p95 from random
+ * other nodes with the success rate, requests sent per resolve and peers
+ * contacted per lookup (send-query progress events), `SCALE_BURST` (100)
+ * concurrent resolves on one node, the same after 20 % of the nodes are
+ * killed with SIGKILL, CPU and RSS per process. Then a verdict block for
+ * issue 13's targets.
  *
- * - publish p50/p95 and uncached resolve p50/p95 from random other nodes,
- *   with the success rate;
- * - 100 concurrent resolves on one node (all must succeed);
- * - the same resolves after 20 % of the nodes are killed with SIGKILL
- *   (their own process), success rate and p50/p95.
+ * `npm run bench -- scale --soak 1h` (or SCALE_SOAK=1h) runs the soak
+ * instead (scale-soak.ts): swarmbus only, a steady mixed workload, one JSON
+ * line per interval, a flatness verdict at the end.
  *
- * Swarmbus only for now (the @helia/ipns side is still to come). Not in CI;
- * sizes from the environment: SCALE_NODES, SCALE_PROCESSES, SCALE_LATENCY_MS,
- * SCALE_JITTER_MS, SCALE_NAMES (published names), SCALE_CHURN (share, 0 for none).
+ * Not in CI. Sizes from the environment: SCALE_NODES, SCALE_PROCESSES,
+ * SCALE_LATENCY_MS, SCALE_JITTER_MS, SCALE_NAMES (published names),
+ * SCALE_CHURN (share, 0 for none), SCALE_BURST, SCALE_TIMEOUT_MS (every
+ * publish and resolve, both stacks; default 30 s), SCALE_STACKS
+ * (swarmbus,helia).
  */
-import { CID } from 'multiformats/cid'
-import { identity } from 'multiformats/hashes/identity'
-import { createTestnet } from '../src/node/create-testnet.js'
-import { createRng } from '../src/actors/runtime/rng.js'
-import { round, summarize } from './stats.js'
-import type { ProcessTestnet } from '../src/node/process-testnet.js'
+import { round } from './stats.js'
+import { createHeliaScaleNet } from './helia-scale.js'
+import { measure } from './scale-measure.js'
+import { soakOptions } from './scale-soak-stats.js'
+import { benchSoak } from './scale-soak.js'
+import { env, scaleShape, startSwarmbus } from './scale-shape.js'
+import type { ScaleShape } from './scale-shape.js'
+import type { ResolveResult, ScalePlan, ScaleStack } from './scale-measure.js'
 
-const env = (name: string, fallback: number): number => {
-  const v = process.env[name]
-  return v === undefined || v === '' ? fallback : Number(v)
-}
-
-interface Timed { ms: number[], failed: number }
-
-async function timed<T> (runs: Array<() => Promise<T>>, concurrency: number): Promise<Timed> {
-  const out: Timed = { ms: [], failed: 0 }
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, async () => {
-    while (next < runs.length) {
-      const run = runs[next++] as () => Promise<T>
-      const t0 = performance.now()
-      try {
-        await run()
-        out.ms.push(performance.now() - t0)
-      } catch {
-        out.failed++
-      }
-    }
-  }))
-  return out
-}
-
-const report = (t: Timed): Record<string, number> => {
-  const s = summarize(t.ms.sort((a, b) => a - b))
-  return { n: t.ms.length + t.failed, success: round(t.ms.length / Math.max(1, t.ms.length + t.failed), 4), p50: round(s.p50, 1), p95: round(s.p95, 1), max: round(s.max, 1) }
-}
-
-export async function benchScale (): Promise<Record<string, unknown>> {
-  const nodes = env('SCALE_NODES', 300)
-  const processes = env('SCALE_PROCESSES', 4)
-  const latencyMs = env('SCALE_LATENCY_MS', 40)
-  const jitterMs = env('SCALE_JITTER_MS', 10)
-  const names = env('SCALE_NAMES', 50)
-  const churn = env('SCALE_CHURN', 0.2)
-  const rng = createRng(300)
-  const victimEvery = churn > 0 ? Math.max(2, Math.round(1 / churn)) : 0
-  const isVictim = (i: number): boolean => victimEvery > 0 && i % victimEvery === victimEvery - 1
+async function swarmbusStack (shape: ScaleShape): Promise<ScaleStack> {
   const t0 = performance.now()
-  const net: ProcessTestnet = await createTestnet({
-    nodes,
-    processes: processes + (victimEvery > 0 ? 1 : 0),
-    seed: 30_000,
-    faults: { latencyMs, jitterMs },
-    settleTimeoutMs: 120_000,
-    ...(victimEvery > 0 ? { placement: (i: number) => isVictim(i) ? processes : i % processes } : {})
-  })
-  try {
-    const startMs = performance.now() - t0
-    const all = net.nodes.map((_, i) => i)
-    const live = all.filter(i => !isVictim(i))
-    const pick = (pool: number[], not?: number): number => {
-      const p = pool.filter(x => x !== not)
-      return p[rng.int(p.length)] as number
-    }
-    const value = (k: number): string => `/ipfs/${CID.createV1(0x55, identity.digest(new TextEncoder().encode(`scale ${k}`))).toString()}`
-    const publishers = Array.from({ length: names }, (_, k) => live[(k * 7) % live.length] as number)
-    const uniquePublishers = [...new Set(publishers)]
-    const publishedNames: Array<{ name: string, by: number }> = []
-    const publish = await timed(uniquePublishers.map((by, k) => async () => {
-      const r = await net.nodes[by]!.ask({ type: 'ipns.publish', value: value(k) }, { timeoutMs: 60_000 })
-      publishedNames.push({ name: r.name, by })
-    }), 8)
-    const resolveFrom = (pool: number[]) => publishedNames.map(({ name, by }) => async () => {
-      await net.nodes[pick(pool, by)]!.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs: 60_000 })
-    })
-    const resolve = await timed(resolveFrom(all), 8)
-    const one = net.nodes[live[0] as number]!
-    const burstT0 = performance.now()
-    const burst = await timed(Array.from({ length: 100 }, (_, k) => async () => {
-      const { name } = publishedNames[k % publishedNames.length] as { name: string }
-      await one.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs: 60_000 })
-    }), 100)
-    const burstMs = performance.now() - burstT0
-    let churned: Record<string, unknown> | undefined
-    if (victimEvery > 0) {
-      net.host(processes).kill('SIGKILL')
-      await new Promise(resolve => setTimeout(resolve, 500))
-      const after = await timed(resolveFrom(live), 8)
-      churned = { killed: net.processes[processes]?.nodes.length, resolve: report(after) }
-    }
-    return {
-      nodes,
-      processes,
-      link: { latencyMs, jitterMs, rttMs: 2 * latencyMs },
-      startMs: Math.round(startMs),
-      fill: net.report.fill,
-      publish: report(publish),
-      resolve: report(resolve),
-      concurrent: { resolves: 100, onOneNode: true, ...report(burst), totalMs: Math.round(burstMs) },
-      ...(churned !== undefined ? { churn: churned } : {}),
-      note: 'swarmbus only; the @helia/ipns side of issue 13 is not built yet'
-    }
-  } finally {
-    await net.stop()
+  const net = await startSwarmbus(shape)
+  return {
+    label: 'swarmbus',
+    setup: { startMs: Math.round(net.report.startMs), settleMs: Math.round(net.report.elapsedMs - net.report.startMs), settled: net.report.settled, refreshes: net.report.refreshes, fill: net.report.fill, totalMs: Math.round(performance.now() - t0) },
+    publish: async (by, value, timeoutMs) => (await net.nodes[by]!.ask({ type: 'ipns.publish', value }, { timeoutMs })).name,
+    resolve: async (from, name, timeoutMs, count): Promise<ResolveResult> => {
+      const node = net.nodes[from]!
+      let sent = 0
+      const peers = new Set<string>()
+      // the swarm actor's kad-dht progress: one send-query event per request (at most 64 events per query)
+      const off = count
+        ? node.on('progress', e => {
+          if (e.type !== 'kad-dht:query:send-query') return
+          sent++
+          const peer = e.detail?.peer
+          if (typeof peer === 'string') peers.add(peer)
+        })
+        : undefined
+      try {
+        const r = await node.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs })
+        return count ? { value: r.value, sent, peers: peers.size } : { value: r.value }
+      } finally {
+        off?.()
+      }
+    },
+    killVictims: () => { if (shape.victimProcess !== undefined) net.host(shape.victimProcess).kill('SIGKILL') },
+    processStats: async () => await net.processStats(),
+    stop: async () => { await net.stop() }
   }
+}
+
+async function heliaStack (shape: ScaleShape): Promise<ScaleStack> {
+  const t0 = performance.now()
+  const net = await createHeliaScaleNet({
+    nodes: shape.nodes,
+    processes: shape.processes + (shape.victimProcess !== undefined ? 1 : 0),
+    seed: 60_000,
+    delay: { latencyMs: shape.latencyMs, jitterMs: shape.jitterMs },
+    settleTimeoutMs: 120_000,
+    placement: shape.placement
+  })
+  return {
+    label: 'helia',
+    setup: { startMs: Math.round(net.report.startMs), settleMs: Math.round(net.report.elapsedMs - net.report.startMs), settled: net.report.settled, refreshes: net.report.refreshes, fill: net.report.fill, totalMs: Math.round(performance.now() - t0) },
+    publish: async (by, value, timeoutMs) => (await net.ask<{ name: string }>(by, { type: 'helia.publish', value }, timeoutMs)).name,
+    resolve: async (from, name, timeoutMs, count) => {
+      const r = await net.ask<Required<ResolveResult>>(from, { type: 'helia.resolve', name }, timeoutMs)
+      return count ? r : { value: r.value }
+    },
+    killVictims: () => { if (shape.victimProcess !== undefined) net.host(shape.victimProcess).kill('SIGKILL') },
+    processStats: async () => await net.processStats(),
+    stop: async () => { await net.stop() }
+  }
+}
+
+type Rec = Record<string, unknown>
+const at = (r: Rec | undefined, ...path: string[]): number | undefined => {
+  let v: unknown = r
+  for (const k of path) v = (v as Rec | undefined)?.[k]
+  return typeof v === 'number' ? v : undefined
+}
+
+/** issue 13's targets, each with the numbers it was judged on */
+export function verdicts (sb: Rec | undefined, he: Rec | undefined, rttMs: number, burst: number): Rec {
+  const sbP95 = at(sb, 'resolve', 'p95')
+  const heP95 = at(he, 'resolve', 'p95')
+  const heSuccess = at(he, 'resolve', 'success')
+  const sbP50 = at(sb, 'resolve', 'p50')
+  const churnOk = (at(sb, 'churn', 'resolve', 'ok') ?? 0) + (at(sb, 'churn', 'concurrent', 'ok') ?? 0)
+  const churnN = (at(sb, 'churn', 'resolve', 'n') ?? 0) + (at(sb, 'churn', 'concurrent', 'n') ?? 0)
+  const ok = (v: boolean | undefined): boolean | 'not measured' => v ?? 'not measured'
+  return {
+    resolveP95VsHelia: {
+      target: "swarmbus uncached resolve p95 ≤ 1/5 of Helia's, same run",
+      swarmbusMs: sbP95,
+      heliaMs: heP95,
+      heliaSuccess: heSuccess,
+      ratio: sbP95 !== undefined && heP95 !== undefined ? round(sbP95 / heP95, 3) : undefined,
+      note: 'a Helia resolve that failed (its deadline) is not in its p95: see heliaSuccess',
+      pass: ok(sbP95 !== undefined && heP95 !== undefined ? sbP95 * 5 <= heP95 : undefined)
+    },
+    churnSuccess: {
+      target: 'success ≥ 99.5 % under 20 % churn (the resolves from random survivors and the concurrent burst, after the kill)',
+      ok: churnOk,
+      n: churnN,
+      success: churnN > 0 ? round(churnOk / churnN, 4) : undefined,
+      pass: ok(churnN > 0 ? churnOk / churnN >= 0.995 : undefined)
+    },
+    resolveP50VsRtt: {
+      target: 'swarmbus uncached resolve p50 ≤ 4 × the per-link round trip',
+      rttMs,
+      rttIs: 'one-way latency × 2 (one hop: there and back through the receiving node\'s delaying proxy)',
+      limitMs: 4 * rttMs,
+      p50Ms: sbP50,
+      pass: ok(sbP50 !== undefined ? sbP50 <= 4 * rttMs : undefined)
+    },
+    concurrentAllSucceed: {
+      target: `${burst} concurrent resolves on one node all succeed (before and after the kill)`,
+      before: at(sb, 'concurrent', 'ok'),
+      afterChurn: at(sb, 'churn', 'concurrent', 'ok'),
+      pass: ok(at(sb, 'concurrent', 'ok') === undefined ? undefined : at(sb, 'concurrent', 'ok') === burst && (at(sb, 'churn') === undefined || at(sb, 'churn', 'concurrent', 'ok') === burst))
+    }
+  }
+}
+
+export async function benchScale (argv: string[] = process.argv.slice(2)): Promise<Rec> {
+  const soak = soakOptions(argv, process.env)
+  if (soak !== undefined) return await benchSoak(soak)
+  const shape = scaleShape()
+  const stacks = (process.env.SCALE_STACKS ?? 'swarmbus,helia').split(',').map(s => s.trim())
+  const plan: ScalePlan = {
+    nodes: shape.nodes,
+    victims: new Set(Array.from({ length: shape.nodes }, (_, i) => i).filter(shape.isVictim)),
+    names: env('SCALE_NAMES', 50),
+    timeoutMs: env('SCALE_TIMEOUT_MS', 30_000),
+    seed: 300,
+    burst: env('SCALE_BURST', 100)
+  }
+  const loadavg = async (): Promise<string> => (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()
+  const out: Rec = {
+    nodes: shape.nodes,
+    processes: shape.processes,
+    victimProcess: shape.victimProcess,
+    link: { latencyMs: shape.latencyMs, jitterMs: shape.jitterMs, rttMs: 2 * shape.latencyMs },
+    names: plan.names,
+    timeoutMs: plan.timeoutMs,
+    loadBefore: await loadavg()
+  }
+  for (const label of ['swarmbus', 'helia'] as const) {
+    if (!stacks.includes(label)) continue
+    const t0 = performance.now()
+    const stack = label === 'swarmbus' ? await swarmbusStack(shape) : await heliaStack(shape)
+    try {
+      out[label] = { ...await measure(stack, plan), wallMs: Math.round(performance.now() - t0), loadAfter: await loadavg() }
+    } finally {
+      // torn down before the other stack starts: two cores
+      await stack.stop()
+    }
+  }
+  out.verdict = verdicts(out.swarmbus as Rec | undefined, out.helia as Rec | undefined, 2 * shape.latencyMs, plan.burst)
+  return out
 }

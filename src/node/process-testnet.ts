@@ -28,7 +28,7 @@ import { checkDelay } from './faults/delay-proxy.js'
 import type { ChildExit } from './remote/child-host.js'
 import type { TestnetFaults } from './faults/testnet-faults.js'
 import type { LinkDelay } from './faults/delay-proxy.js'
-import type { RemoteNodeOptions, StartedNode, StartSpec } from './remote/protocol.js'
+import type { ProcessStats, RemoteNodeOptions, StartedNode, StartSpec } from './remote/protocol.js'
 
 export interface ProcessTestnetOptions {
   /** how many nodes (default 20, at most 1,000) */
@@ -69,11 +69,19 @@ export interface ProcessTestnetReport {
   fill: { target: number, min: number, median: number, max: number }
 }
 
-export interface TestnetProcess { index: number, pid: number | undefined, nodes: number[] }
+export interface TestnetProcess {
+  index: number
+  pid: number | undefined
+  /** the testnet indices of the nodes it hosts, including those add() put there */
+  nodes: number[]
+  /** false once it has exited (killed, crashed, stopped) */
+  alive: boolean
+}
 
 export interface ProcessTestnet {
   nodes: RemoteNode[]
-  processes: TestnetProcess[]
+  /** the child processes as they are now (read afresh each time: add() and exits show) */
+  readonly processes: TestnetProcess[]
   report: ProcessTestnetReport
   /** a child process exited before stop() (killed, crashed): its nodes are gone */
   on(event: 'process-exit', fn: (e: ChildExit & { nodes: number[] }) => void): () => void
@@ -81,6 +89,12 @@ export interface ProcessTestnet {
   routingTableSizes(): Promise<number[]>
   /** the child process of each node, to kill it (churn) */
   host(process: number): ChildHost
+  /**
+   * what each live child process uses and holds (CPU, RSS, heap, active
+   * handles and timers, requests in flight, its nodes); a child that does not
+   * answer within timeoutMs (default 10 s) is left out
+   */
+  processStats(timeoutMs?: number): Promise<ProcessStats[]>
   /** latency, stalls, frozen peers, partitions (needs `faults` at creation) */
   faults: TestnetFaults
   /**
@@ -190,7 +204,7 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
     const report = await settle(all, sizesNow, Math.min(n - 1, options.target ?? 20), options.settleTimeoutMs ?? 60_000, started, startMs)
     return {
       nodes: all,
-      processes: hosts.map(h => ({ index: h.index, pid: h.pid, nodes: nodesOf(h.index) })),
+      get processes () { return hosts.map(h => ({ index: h.index, pid: h.pid, nodes: nodesOf(h.index), alive: h.alive })) },
       report,
       on: (event, fn) => {
         if (event !== 'process-exit') throw new TypeError(`unknown event '${String(event)}'`)
@@ -202,6 +216,10 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
         const h = hosts[i]
         if (h === undefined) throw new RangeError(`no testnet process ${i}`)
         return h
+      },
+      processStats: async (timeoutMs = 10_000) => {
+        const got = await Promise.allSettled(hosts.filter(h => h.alive).map(async h => await h.stats(timeoutMs)))
+        return got.flatMap(r => r.status === 'fulfilled' ? [r.value] : [])
       },
       faults: testnetFaults(delay !== undefined, () => all, hosts),
       add: async (count, where = {}) => {

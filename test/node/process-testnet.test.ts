@@ -78,6 +78,26 @@ describe('a testnet over 2 child processes', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
   })
 
+  it('net.processes shows the nodes add() placed, and each child reports what it uses and holds', async () => {
+    const added = await net.add(2)
+    expect(added.map(n => n.index)).toEqual([10, 11])
+    const byProcess = new Map(net.processes.map(p => [p.index, p.nodes]))
+    for (const node of added) expect(byProcess.get(node.process)).toContain(node.index)
+    expect(net.processes.flatMap(p => p.nodes).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i))
+    expect(net.processes.every(p => p.alive)).toBe(true)
+    const stats = await net.processStats()
+    expect(stats.map(s => s.process)).toEqual([0, 1])
+    expect(stats.map(s => s.pid)).toEqual(net.processes.map(p => p.pid))
+    expect(stats.map(s => s.nodes)).toEqual(net.processes.map(p => p.nodes.length))
+    for (const s of stats) {
+      expect(s.silentNodes).toBe(0)
+      expect(s.memory.rss).toBeGreaterThan(10_000_000)
+      expect(s.cpu.user).toBeGreaterThan(0)
+      expect(s.open.connections).toBeGreaterThan(0)
+      expect(s.activeResources.TCPServerWrap).toBeGreaterThanOrEqual(s.nodes)
+    }
+  })
+
   it('reports a child killed mid-run; its asks fail at once, the others keep working', async () => {
     const exits: Array<{ process: number, signal: string | null, nodes: number[] }> = []
     net.on('process-exit', e => { exits.push(e) })
@@ -87,10 +107,13 @@ describe('a testnet over 2 child processes', () => {
     const t0 = performance.now()
     await expect(waiting).rejects.toMatchObject({ name: 'StoppedError' })
     expect(performance.now() - t0).toBeLessThan(5_000)
-    expect(exits).toEqual([expect.objectContaining({ process: 1, signal: 'SIGKILL', nodes: [1, 3, 5, 7, 9] })])
+    expect(exits).toEqual([expect.objectContaining({ process: 1, signal: 'SIGKILL', nodes: net.processes[1]!.nodes })])
+    expect(net.processes[1]!.nodes.filter(i => i < 10)).toEqual([1, 3, 5, 7, 9])
+    expect(net.processes.map(p => p.alive)).toEqual([true, false])
+    expect((await net.processStats()).map(s => s.process)).toEqual([0])
     await expect(victim.ask({ type: 'swarm.status' })).rejects.toMatchObject({ name: 'StoppedError' })
     expect((await net.nodes[2]!.ask({ type: 'swarm.status' })).peerId).toBe(net.nodes[2]!.peerId)
     const sizes = await net.routingTableSizes()
-    expect(sizes.filter((_, i) => i % 2 === 1)).toEqual([-1, -1, -1, -1, -1])
+    expect(sizes.filter((_, i) => net.nodes[i]!.process === 1).every(s => s === -1)).toBe(true)
   })
 })

@@ -52,7 +52,7 @@ const handedOut = new Set<number>()
  * connection if it is inside it (a testnet opens thousands), and then the
  * node cannot listen on it.
  */
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const [low, high] = ephemeralRange()
   const [from, to] = low > 12_000 ? [10_000, low - 1] : high < 63_000 ? [high + 1, 65_535] : [1_024, 65_535]
   for (let attempt = 0; attempt < 200; attempt++) {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { AbortError, FailedError, OverloadedError, StoppedError, TimeoutError, failureToError } from '../../messages/errors.js'
 import { STREAM_WINDOW } from './protocol.js'
 import type { ChildProcess } from 'node:child_process'
-import type { FromChild, ToChild } from './protocol.js'
+import type { FromChild, ProcessStats, ToChild } from './protocol.js'
 
 export const MAX_PENDING = 10_000
 /** what a request may take beyond its own timeout: the channel, and a child's turn */
@@ -254,6 +254,11 @@ export class ChildHost {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** What the child uses and holds now (protocol.ts ProcessStats). */
+  async stats (timeoutMs: number = 10_000): Promise<ProcessStats> {
+    return { ...await this.request({ t: 'stats' }, timeoutMs) as ProcessStats, process: this.index }
   }
 
   /** Sends a signal (tests: kill -9 a child mid-workload). */

@@ -14,6 +14,7 @@
  *   watch   { node }  (forward its progress events)   progress { node, event }
  *   stopNode { node }                      reply | fail
  *   fault   { op: FaultOp }                reply { value: FaultReply } | fail
+ *   stats                                  reply { value: ProcessStats }
  *   exit    (stop every node, then exit)   the process exits
  *
  * Errors cross as a Failure (plain data: kind, message, field, code and the
@@ -52,6 +53,48 @@ export interface StartSpec {
 
 export interface StartedNode { index: number, peerId: string, multiaddrs: string[] }
 
+/**
+ * What one child process uses and holds (the `stats` request): its own
+ * resource use, and the sum over its nodes of what their swarm.status
+ * reports as open or pending — the numbers a soak watches stay flat.
+ */
+export interface ProcessStats {
+  process: number
+  pid: number
+  /** process.cpuUsage() since the child started, µs */
+  cpu: { user: number, system: number }
+  /** process.memoryUsage(), bytes */
+  memory: { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number }
+  /** process.resourceUsage().maxRSS, kilobytes */
+  maxRssKb: number
+  /** process.getActiveResourcesInfo() counted by kind (e.g. Timeout, TCPSocketWrap) */
+  activeResources: Record<string, number>
+  /** parent requests (asks, streams) the child is running now */
+  inFlight: number
+  /** nodes hosted now */
+  nodes: number
+  /** nodes whose swarm.status did not answer in time (left out of `open`) */
+  silentNodes: number
+  /** sums over the nodes' swarm.status */
+  open: {
+    connections: number
+    /** swarm asks being served, and libp2p operations still running */
+    pendingQueries: number
+    runningQueries: number
+    /** asks pending in every actor of every node */
+    pendingAsks: number
+    /** reply ports open in the nodes' actor systems */
+    openPorts: number
+    /** our DHT requests open and idle pooled streams */
+    dhtRequestsOpen: number
+    dhtStreamsIdle: number
+    /** kad-dht streams peers opened to the nodes, open now */
+    inboundStreams: number
+    /** messages waiting in actor mailboxes */
+    mailboxDepth: number
+  }
+}
+
 export type ToChild =
   | { t: 'start', id: number, nodes: StartSpec[] }
   | { t: 'ask', id: number, node: number, command: { type: string }, timeoutMs: number }
@@ -61,6 +104,7 @@ export type ToChild =
   | { t: 'watch', node: number }
   | { t: 'stopNode', id: number, node: number }
   | { t: 'fault', id: number, op: FaultOp }
+  | { t: 'stats', id: number }
   | { t: 'exit' }
 
 export type FromChild =

@@ -13,7 +13,7 @@ import { ChildFaults } from '../faults/child-faults.js'
 import { errorToFailure } from '../../messages/errors.js'
 import { PROGRESS_BUFFER, STREAM_WINDOW } from './protocol.js'
 import type { SwarmNode } from '../create-node.js'
-import type { FromChild, StartSpec, ToChild } from './protocol.js'
+import type { FromChild, ProcessStats, StartSpec, ToChild } from './protocol.js'
 import type { AskCommand, StreamCommand } from '../../messages/commands.js'
 
 const EXIT_GRACE_MS = 15_000
@@ -160,6 +160,50 @@ async function stopNode (id: number, index: number): Promise<void> {
   }
 }
 
+/** how long one node's swarm.status may take for a stats request */
+const STATS_STATUS_TIMEOUT_MS = 5_000
+
+async function stats (id: number): Promise<void> {
+  const open: ProcessStats['open'] = { connections: 0, pendingQueries: 0, runningQueries: 0, pendingAsks: 0, openPorts: 0, dhtRequestsOpen: 0, dhtStreamsIdle: 0, inboundStreams: 0, mailboxDepth: 0 }
+  let silentNodes = 0
+  await Promise.all([...nodes.values()].map(async node => {
+    try {
+      const s = await node.ask({ type: 'swarm.status' }, { timeoutMs: STATS_STATUS_TIMEOUT_MS })
+      open.connections += s.connections
+      open.pendingQueries += s.pendingQueries
+      open.runningQueries += s.runningQueries
+      open.openPorts += s.openPorts
+      open.dhtRequestsOpen += s.dhtRequests?.open ?? 0
+      open.dhtStreamsIdle += s.dhtRequests?.streamsIdle ?? 0
+      open.inboundStreams += s.refusals?.inbound.open ?? 0
+      for (const a of s.actors) {
+        open.pendingAsks += a.pending
+        open.mailboxDepth += a.mailbox.depth + a.mailbox.systemDepth
+      }
+    } catch {
+      // a node busy past the deadline (or stopping) is counted as silent, not as zeros
+      silentNodes++
+    }
+  }))
+  const activeResources: Record<string, number> = {}
+  for (const kind of process.getActiveResourcesInfo()) activeResources[kind] = (activeResources[kind] ?? 0) + 1
+  const m = process.memoryUsage()
+  const value: ProcessStats = {
+    // the parent knows which process this is (ChildHost.stats fills it in)
+    process: -1,
+    pid: process.pid,
+    cpu: process.cpuUsage(),
+    memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
+    maxRssKb: process.resourceUsage().maxRSS,
+    activeResources,
+    inFlight: running.size,
+    nodes: nodes.size,
+    silentNodes,
+    open
+  }
+  send({ t: 'reply', id, value })
+}
+
 async function exit (code: number): Promise<never> {
   if (!exiting) {
     exiting = true
@@ -200,6 +244,7 @@ process.on('message', (m: ToChild) => {
         value => { send({ t: 'reply', id: m.id, value }) },
         (err: unknown) => { send({ t: 'fail', id: m.id, failure: errorToFailure(err) }) })
       return
+    case 'stats': void stats(m.id); return
     case 'exit': void exit(0)
   }
 })
