@@ -24,9 +24,10 @@ import { errorToFailure, FailedError, InvalidCommandError, StoppedError } from '
 import { DelayProxy } from '../src/node/faults/delay-proxy.js'
 import { freePort } from '../src/node/faults/child-faults.js'
 import { routingTableOf } from '../src/actors/swarm/libp2p/routing-table.js'
+import { processStatsOf } from '../src/node/remote/process-stats.js'
 import { createHeliaNode } from './helia-reference.js'
 import type { HeliaNode } from './helia-reference.js'
-import type { FromChild, ProcessStats, StartSpec, ToChild } from '../src/node/remote/protocol.js'
+import type { FromChild, StartSpec, ToChild } from '../src/node/remote/protocol.js'
 
 const MAX_IN_FLIGHT = 10_000
 const EXIT_GRACE_MS = 15_000
@@ -152,22 +153,13 @@ function stats (id: number): void {
       streams += c.streams.length
     }
   }
-  const activeResources: Record<string, number> = {}
-  for (const kind of process.getActiveResourcesInfo()) activeResources[kind] = (activeResources[kind] ?? 0) + 1
-  const m = process.memoryUsage()
-  const value: ProcessStats = {
-    process: -1,
-    pid: process.pid,
-    cpu: process.cpuUsage(),
-    memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
-    maxRssKb: process.resourceUsage().maxRSS,
-    activeResources,
+  const value = processStatsOf({
     inFlight: running.size,
     nodes: nodes.size,
     silentNodes: 0,
     // Helia has no actors or reply ports: its streams count as inbound+outbound libp2p streams
     open: { connections, pendingQueries: running.size, runningQueries: 0, pendingAsks: running.size, openPorts: 0, dhtRequestsOpen: 0, dhtStreamsIdle: 0, inboundStreams: streams, mailboxDepth: 0 }
-  }
+  })
   send({ t: 'reply', id, value })
 }
 

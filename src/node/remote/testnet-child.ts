@@ -12,6 +12,7 @@ import { createNode } from '../create-node.js'
 import { ChildFaults } from '../faults/child-faults.js'
 import { errorToFailure } from '../../messages/errors.js'
 import { PROGRESS_BUFFER, STREAM_WINDOW } from './protocol.js'
+import { processStatsOf } from './process-stats.js'
 import type { SwarmNode } from '../create-node.js'
 import type { FromChild, ProcessStats, StartSpec, ToChild } from './protocol.js'
 import type { AskCommand, StreamCommand } from '../../messages/commands.js'
@@ -185,22 +186,7 @@ async function stats (id: number): Promise<void> {
       silentNodes++
     }
   }))
-  const activeResources: Record<string, number> = {}
-  for (const kind of process.getActiveResourcesInfo()) activeResources[kind] = (activeResources[kind] ?? 0) + 1
-  const m = process.memoryUsage()
-  const value: ProcessStats = {
-    // the parent knows which process this is (ChildHost.stats fills it in)
-    process: -1,
-    pid: process.pid,
-    cpu: process.cpuUsage(),
-    memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
-    maxRssKb: process.resourceUsage().maxRSS,
-    activeResources,
-    inFlight: running.size,
-    nodes: nodes.size,
-    silentNodes,
-    open
-  }
+  const value = processStatsOf({ inFlight: running.size, nodes: nodes.size, silentNodes, open })
   send({ t: 'reply', id, value })
 }
 
