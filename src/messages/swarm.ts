@@ -76,10 +76,20 @@ export interface DhtRequestStats {
   streamsRetried: number
   /** streams idle in the pool now */
   streamsIdle: number
+  /** stream opens that failed (refused, reset, or over the 4 s open limit): each makes its peer a suspect */
+  openFailed: number
   /** requests open now */
   open: number
   /** requests waiting for a peer's slot now */
   waiting: number
+  /** requests written on a stream whose peer then answered nothing for the stall time (lookups stopped waiting on them) */
+  stalls: number
+  /** of those, answered while their lookup still ran (their answer counted) */
+  lateAnswers: number
+  /** peers suspect now: asked on the side, never waited for (docs/dht.md) */
+  suspects: number
+  /** times a peer was made suspect, since start */
+  suspected: number
 }
 
 /** kad-dht's reads of peers through the port's cache (peer-info-cache.ts) */

@@ -85,6 +85,11 @@ export interface DhtPortStatus {
   /** profile, DHT mode setting and reachability */
   network?: NetworkStatus
   buckets?: RoutingBucket[]
+  /**
+   * a port in a network thread (thread/thread-port.ts): the calls running in
+   * the worker now (a cancelled call counts until its libp2p op has ended)
+   */
+  thread?: { calls: number }
 }
 
 

@@ -35,7 +35,7 @@ export const STREAM_WINDOW = 64
 export const PROGRESS_BUFFER = 1_024
 
 /** The NodeOptions a child can be given: plain data only (no gaters, sinks, lookups or verifiers). */
-export type RemoteNodeOptions = Pick<NodeOptions, 'mode' | 'defaultTimeoutMs' | 'ipns' | 'republish' | 'bootstrapTimeoutMs' | 'traceBufferBytes'> & {
+export type RemoteNodeOptions = Pick<NodeOptions, 'mode' | 'defaultTimeoutMs' | 'ipns' | 'republish' | 'bootstrapTimeoutMs' | 'traceBufferBytes' | 'routeAround'> & {
   dns?: { servers?: string[], ttlMs?: number, minTtlMs?: number, maxTtlMs?: number, cacheSize?: number, bareDomainFallback?: boolean, maxLookups?: number }
 }
 

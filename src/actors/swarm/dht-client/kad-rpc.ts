@@ -1,5 +1,5 @@
 /**
- * One Kademlia GET_VALUE (or PUT_VALUE) request, sent by this node itself:
+ * One Kademlia GET_VALUE (or FIND_NODE, or PUT_VALUE) request, sent by this node itself:
  * write the request, read one answer, on a stream of the DHT protocol from
  * the port's pool (kad-stream-pool.ts: reused per peer). Used by the
  * direct value lookup (value-lookup.ts), which does what kad-dht's query does for a GET without feeding every peer an answer names
@@ -22,20 +22,46 @@ export interface GetValueAnswer {
   closer: Array<{ id: Uint8Array, multiaddrs: Uint8Array[] }>
 }
 
-/** Sends GET_VALUE for key to a peer (its id, or the addresses to dial it at) and reads the answer. */
-export type GetValueRpc = (peer: PeerId, addrs: Multiaddr[], key: Uint8Array, signal: AbortSignal) => Promise<GetValueAnswer>
+/**
+ * Where a request stands before its answer (the lookups time stalls by it):
+ * 'negotiating', a new stream is being opened on a connection already open
+ * (one round trip); 'sent', the request is written on an open stream. Before
+ * either it waits for the peer's slot or dials the peer.
+ */
+export type RequestPhase = 'negotiating' | 'sent'
+
+/**
+ * Sends GET_VALUE for key to a peer (its id, or the addresses to dial it at)
+ * and reads the answer, telling `phase` where the request stands.
+ */
+export type GetValueRpc = (peer: PeerId, addrs: Multiaddr[], key: Uint8Array, signal: AbortSignal, phase?: (p: RequestPhase) => void) => Promise<GetValueAnswer>
+
+/** Sends FIND_NODE for key (the peers closest to sha256(key)) and reads the peers named; phase as for GetValueRpc. */
+export type FindNodeRpc = (peer: PeerId, addrs: Multiaddr[], key: Uint8Array, signal: AbortSignal, phase?: (p: RequestPhase) => void) => Promise<Pick<GetValueAnswer, 'closer'>>
 
 /** Sends PUT_VALUE (a serialized libp2p Record) to a connected or known peer; resolves with the record the peer echoed back, if any. */
 export type PutValueRpc = (peer: PeerId, key: Uint8Array, record: Uint8Array, signal: AbortSignal) => Promise<Uint8Array | undefined>
 
 export function libp2pGetValueRpc (node: Libp2p, pool: KadStreamPool): GetValueRpc {
-  return async (peer, addrs, key, signal) => {
-    // a peer we are connected to (or know in the peer store) is dialled by id;
-    // one only named in an answer, at the addresses that answer gave
-    const target = addrs.length > 0 && node.getConnections(peer).length === 0 ? addrs : peer
-    const answer = await pool.exchange(peer, target, { type: MessageType.GET_VALUE, key }, signal)
+  return async (peer, addrs, key, signal, phase) => {
+    const answer = await pool.exchange(peer, targetOf(node, peer, addrs), { type: MessageType.GET_VALUE, key }, signal, phase)
     return { ...(answer.record !== undefined ? { record: answer.record } : {}), closer: answer.closer }
   }
+}
+
+export function libp2pFindNodeRpc (node: Libp2p, pool: KadStreamPool): FindNodeRpc {
+  return async (peer, addrs, key, signal, phase) => {
+    const answer = await pool.exchange(peer, targetOf(node, peer, addrs), { type: MessageType.FIND_NODE, key }, signal, phase)
+    return { closer: answer.closer }
+  }
+}
+
+/**
+ * A peer we are connected to (or know in the peer store) is dialled by id;
+ * one only named in an answer, at the addresses that answer gave.
+ */
+function targetOf (node: Libp2p, peer: PeerId, addrs: Multiaddr[]): PeerId | Multiaddr[] {
+  return addrs.length > 0 && node.getConnections(peer).length === 0 ? addrs : peer
 }
 
 export function libp2pPutValueRpc (pool: KadStreamPool): PutValueRpc {
@@ -78,7 +104,8 @@ export class PeerGate {
     return { open, waiting: this.waitingCount }
   }
 
-  private async enter (peer: string, signal: AbortSignal): Promise<void> {
+  /** waits for a slot to the peer (rejects OverloadedError when too many wait, or with the signal's reason) */
+  async enter (peer: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted()
     const n = this.open.get(peer) ?? 0
     if (n < this.perPeer) {
@@ -106,7 +133,8 @@ export class PeerGate {
     })
   }
 
-  private leave (peer: string): void {
+  /** gives the slot back: to the next waiter for the peer, if any */
+  leave (peer: string): void {
     const queue = this.waiting.get(peer)
     const next = queue?.shift()
     if (next !== undefined) {

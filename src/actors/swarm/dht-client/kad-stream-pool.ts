@@ -22,10 +22,24 @@
  * A reused stream that fails (the peer closed it as we wrote) is retried once
  * on a fresh stream: both requests are idempotent. A stream that failed or
  * was aborted is never reused.
+ *
+ * Opening a stream (dial, noise, yamux, multistream-select: several round
+ * trips on a slow link) has its own limit, `openMs` (4 s), on the injected
+ * clock, apart from the request's: a caller that leaves while the stream is
+ * still opening gets its AbortError at once, but the open goes on within its
+ * limit (the peer's gate slot is held till then): a stream that opens joins
+ * the idle pool, and an open that fails — refused, reset, over the limit —
+ * is reported (`onOpenFailed`: the port makes the peer a suspect,
+ * suspects.ts). That is how a frozen peer, whose connection is open but
+ * whose streams never finish negotiating, is told from a slow one. The
+ * request's phases are reported to the caller (`phase`: 'negotiating' when
+ * a stream is opened on a connection already open, 'sent' once written).
  */
 import { pbStream } from '@libp2p/utils'
 import { Message } from './pb/dht.js'
-import type { PeerGate } from './kad-rpc.js'
+import { TimeoutError } from '../../../messages/errors.js'
+import { raceAbort } from '../libp2p/wakeup.js'
+import type { PeerGate, RequestPhase } from './kad-rpc.js'
 import type { DhtRequestStats } from '../../../messages/swarm.js'
 import type { Clock, TimerId } from '../../runtime/clock.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -41,9 +55,16 @@ export interface StreamPoolLimits {
   idleMs: number
   /** a stream's graceful close gets this long before it is aborted */
   closeMs: number
+  /** opening a stream (dialling the peer if need be) fails after this long */
+  openMs: number
 }
 
-export const DEFAULT_STREAM_POOL: StreamPoolLimits = { maxIdle: 1_024, idleMs: 5_000, closeMs: 5_000 }
+export const DEFAULT_STREAM_POOL: StreamPoolLimits = { maxIdle: 1_024, idleMs: 5_000, closeMs: 5_000, openMs: 4_000 }
+
+/** opening a stream took longer than the pool's openMs */
+export class StreamOpenTimeoutError extends TimeoutError {
+  readonly code = 'stream-open-timeout'
+}
 
 /** One request to send; `closer` is always empty in requests. */
 export interface KadRequest { type: Message['type'], key: Uint8Array, record?: Uint8Array }
@@ -73,15 +94,19 @@ export class KadStreamPool {
   private idleCount = 0
   private sweep: TimerId | undefined
   private closed = false
-  private readonly counters = { opened: 0, reused: 0, retried: 0 }
+  private readonly counters = { opened: 0, reused: 0, retried: 0, openFailed: 0 }
   private readonly limits: StreamPoolLimits
+  /** aborts the opens still running when the pool closes */
+  private readonly closing = new AbortController()
 
   constructor (
     private readonly node: Libp2p,
     private readonly protocol: string,
     private readonly gate: PeerGate,
     private readonly clock: Clock,
-    limits: Partial<StreamPoolLimits> = {}
+    limits: Partial<StreamPoolLimits> = {},
+    /** an open to the peer failed (not because the pool closed) */
+    private readonly onOpenFailed?: (peer: PeerId, err: unknown) => void
   ) {
     this.limits = { ...DEFAULT_STREAM_POOL, ...limits }
   }
@@ -89,37 +114,53 @@ export class KadStreamPool {
   /**
    * Sends one request to peer and reads its answer, on an idle stream to it
    * when there is one, else on a new stream dialled to `target` (the peer's
-   * id, or addresses ending in /p2p/<peer>).
+   * id, or addresses ending in /p2p/<peer>), telling `phase` where the
+   * request stands.
    */
-  async exchange (peer: PeerId, target: PeerId | Multiaddr[], request: KadRequest, signal: AbortSignal): Promise<Message> {
+  async exchange (peer: PeerId, target: PeerId | Multiaddr[], request: KadRequest, signal: AbortSignal, phase?: (p: RequestPhase) => void): Promise<Message> {
     const key = peer.toString()
-    return await this.gate.run(key, signal, async () => {
+    await this.gate.enter(key, signal)
+    let leave = true
+    try {
       const reused = this.checkout(key)
       if (reused !== undefined) {
         this.counters.reused++
         try {
-          return await this.roundTrip(key, reused, request, signal)
+          return await this.roundTrip(key, reused, request, signal, phase)
         } catch (err) {
           if (signal.aborted) throw err
           this.counters.retried++
         }
       }
-      const stream = await this.node.dialProtocol(target, this.protocol, { signal })
-      this.counters.opened++
-      this.hold(key, 1)
-      const fresh: PooledStream = { stream, messages: pbStream(stream, { maxDataLength: MAX_ANSWER_BYTES }).pb(messageCodec), idleSince: 0 }
-      return await this.roundTrip(key, fresh, request, signal)
-    })
+      if (this.node.getConnections(peer).some(c => c.status === 'open')) phase?.('negotiating')
+      const opening = this.open(peer, key, target)
+      let fresh: PooledStream
+      try {
+        fresh = await raceAbort(opening, signal)
+      } catch (err) {
+        if (signal.aborted) {
+          // the caller left: the open goes on within its limit, holding the gate slot
+          leave = false
+          // eslint-disable-next-line no-restricted-syntax -- a failed open is counted and reported in open()
+          opening.then(p => { this.release(key, p) }, () => {}).finally(() => { this.gate.leave(key) })
+        }
+        throw err
+      }
+      return await this.roundTrip(key, fresh, request, signal, phase)
+    } finally {
+      if (leave) this.gate.leave(key)
+    }
   }
 
-  stats (): DhtRequestStats {
+  stats (): Omit<DhtRequestStats, 'stalls' | 'lateAnswers' | 'suspects' | 'suspected'> {
     const gate = this.gate.counts()
-    return { streamsOpened: this.counters.opened, streamsReused: this.counters.reused, streamsRetried: this.counters.retried, streamsIdle: this.idleCount, open: gate.open, waiting: gate.waiting }
+    return { streamsOpened: this.counters.opened, streamsReused: this.counters.reused, streamsRetried: this.counters.retried, streamsIdle: this.idleCount, openFailed: this.counters.openFailed, open: gate.open, waiting: gate.waiting }
   }
 
   /** Stops pooling and closes every idle stream (the port calls it before libp2p stops). */
   close (): void {
     this.closed = true
+    this.closing.abort()
     if (this.sweep !== undefined) this.clock.clearTimer(this.sweep)
     this.sweep = undefined
     for (const list of this.idle.values()) for (const p of list) this.closeStream(p.stream)
@@ -127,9 +168,33 @@ export class KadStreamPool {
     this.idleCount = 0
   }
 
-  private async roundTrip (key: string, pooled: PooledStream, request: KadRequest, signal: AbortSignal): Promise<Message> {
+  /** a new stream to the peer, within openMs; counted as in use (hold) once open */
+  private async open (peer: PeerId, key: string, target: PeerId | Multiaddr[]): Promise<PooledStream> {
+    const limit = new AbortController()
+    const timer = this.clock.setTimer(this.clock.now() + this.limits.openMs, () => {
+      limit.abort(new StreamOpenTimeoutError(`opening a DHT stream to ${key} took over ${this.limits.openMs} ms`))
+    })
+    try {
+      const stream = await this.node.dialProtocol(target, this.protocol, { signal: AbortSignal.any([limit.signal, this.closing.signal]) })
+      this.counters.opened++
+      this.hold(key, 1)
+      return { stream, messages: pbStream(stream, { maxDataLength: MAX_ANSWER_BYTES }).pb(messageCodec), idleSince: 0 }
+    } catch (err) {
+      const e = limit.signal.aborted ? limit.signal.reason as Error : err
+      if (!this.closed) {
+        this.counters.openFailed++
+        this.onOpenFailed?.(peer, e)
+      }
+      throw e
+    } finally {
+      this.clock.clearTimer(timer)
+    }
+  }
+
+  private async roundTrip (key: string, pooled: PooledStream, request: KadRequest, signal: AbortSignal, phase: ((p: RequestPhase) => void) | undefined): Promise<Message> {
     try {
       await pooled.messages.write({ ...request, closer: [] }, { signal })
+      phase?.('sent')
       const answer = await pooled.messages.read({ signal }) as Message
       this.release(key, pooled)
       return answer

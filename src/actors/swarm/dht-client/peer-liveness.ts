@@ -1,26 +1,30 @@
 /**
- * Which peers are stalled: they have our GET_VALUE requests open and have
- * answered none of them for a while. The value lookups use it to stop
- * waiting on such a peer (value-lookup.ts, `hedge`).
+ * Which peers are stalled: they have our requests (GET_VALUE, FIND_NODE)
+ * written on open streams and have answered none of them for a while. The
+ * lookups use it to stop waiting on such a peer (kad-walk.ts, `routeAround`;
+ * route-around.ts reports to it). A request counts from the moment it is
+ * written: the dial and the stream's negotiation before it (several round
+ * trips on a slow link) have their own, longer limit.
  *
  * Why per peer and not per request: under a burst every answer is slow
  * (requests queue at both ends), so a request's age says little; but a peer
  * that is only busy keeps answering something, while a frozen or badly slowed
  * one answers nothing. A peer counts as making progress when a request to it
- * starts with none open, and whenever it answers one.
+ * is written with none open, and whenever it answers one.
  *
  * How long "a while" is follows how fast peers answer here: four times the
- * median time of the last 64 answers, within 100 ms … 1 s (750 ms until 8
- * answers are in). On loopback that is the 100 ms floor when idle; under a
- * burst, when answers queue, it grows toward 1 s; across the internet it
- * follows the round trips.
+ * median time (write to answer: one round trip, no dial) of the last 64
+ * answers, within 200 ms … 2 s (750 ms until 8 answers are in). On loopback
+ * that is the 200 ms floor when idle; with 30 ms links (60 ms round trips)
+ * about 250–300 ms; under a burst, when answers queue, it grows toward 2 s;
+ * across the internet it follows the round trips.
  *
  * Bounded: an entry exists only while the peer has requests open (the gate
  * bounds those), and is dropped with the last one; 64 answer times.
  */
 import type { PeerId } from '@libp2p/interface'
 
-export const STALL = { initialMs: 750, minMs: 100, maxMs: 1_000, factor: 4, samples: 64, minSamples: 8 }
+export const STALL = { initialMs: 750, minMs: 200, maxMs: 2_000, factor: 4, samples: 64, minSamples: 8 }
 
 interface Entry { open: number, progressAt: number }
 
@@ -31,7 +35,7 @@ export class PeerLiveness {
 
   constructor (private readonly now: () => number) {}
 
-  /** a request to peer starts */
+  /** a request to peer is written on an open stream */
   opened (peer: PeerId): void {
     const key = peer.toString()
     const e = this.peers.get(key)

@@ -19,13 +19,14 @@ import { Libp2pRecord } from '@libp2p/record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from '../dht-client/kad-rpc.js'
+import { libp2pFindNodeRpc, libp2pGetValueRpc, libp2pPutValueRpc, PeerGate } from '../dht-client/kad-rpc.js'
 import { KadStreamPool } from '../dht-client/kad-stream-pool.js'
-import { PeerLiveness } from '../dht-client/peer-liveness.js'
+import { RouteAroundState } from '../dht-client/route-around.js'
+import { lookupClosestPeers } from '../dht-client/closest-peers.js'
 import { RealClock } from '../../../platform/real-clock.js'
 import type { Clock } from '../../runtime/clock.js'
 import type { CachedPeerStore } from '../tweaks/peer-info-cache.js'
-import type { GetValueRpc, PutValueRpc } from '../dht-client/kad-rpc.js'
+import type { FindNodeRpc, GetValueRpc, PutValueRpc } from '../dht-client/kad-rpc.js'
 import { toDhtProgress, valueFromProgress } from './kad-progress.js'
 import type { AnyProgressEvent } from './kad-progress.js'
 import { buildLibp2pOptions, DEFAULT_KAD_PROTOCOL, modeFor, peerInfoMapperFor } from './libp2p-options.js'
@@ -49,7 +50,8 @@ import { addrWithoutPeer, errorText, MAX_STREAM_RESULTS, parsed, recordKey } fro
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../dht-port.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { QueryEvent } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 
@@ -101,11 +103,13 @@ class Libp2pDhtPort implements DhtPort {
   /** the node's own records, as lookups read them (local-records.ts) */
   private readonly records: LocalRecords
   private readonly getValueRpc: GetValueRpc
+  private readonly findNodeRpc: FindNodeRpc
   private readonly putValueRpc: PutValueRpc
   private readonly gate = new PeerGate(GETS_PER_PEER, MAX_WAITING_GETS)
   private readonly streams: KadStreamPool
   private readonly clock: Clock
-  private readonly liveness: PeerLiveness
+  /** stalled and suspect peers (route-around.ts); undefined when routeAround is off */
+  private readonly routeAround: RouteAroundState | undefined
   private readonly mapper: ReturnType<typeof peerInfoMapperFor>
   private readonly network: NetworkWatch
   private readonly sweeper: RecordSweeper | undefined
@@ -126,22 +130,14 @@ class Libp2pDhtPort implements DhtPort {
     this.mapper = peerInfoMapperFor(options)
     // our GET_VALUE and PUT_VALUE requests: through the per-peer gate, on reused streams
     this.clock = options.clock ?? new RealClock()
-    this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, this.clock)
+    // which peers answer, which are suspects: the lookups route around frozen peers (route-around.ts)
+    const ra = options.routeAround !== false ? new RouteAroundState(this.clock) : undefined
+    this.routeAround = ra
+    this.streams = new KadStreamPool(node, this.kadProtocol, this.gate, this.clock, {}, ra !== undefined ? peer => { ra.openFailed(peer) } : undefined)
     const getValue = libp2pGetValueRpc(node, this.streams)
-    // which peers answer: the lookups' hedge (peer-liveness.ts)
-    this.liveness = new PeerLiveness(() => this.clock.now())
-    this.getValueRpc = async (peer, addrs, key, signal) => {
-      this.liveness.opened(peer)
-      const t0 = this.clock.now()
-      let ms: number | undefined
-      try {
-        const answer = await getValue(peer, addrs, key, signal)
-        ms = this.clock.now() - t0
-        return answer
-      } finally {
-        this.liveness.closed(peer, ms)
-      }
-    }
+    const findNode = libp2pFindNodeRpc(node, this.streams)
+    this.getValueRpc = ra !== undefined ? ra.track(getValue) : getValue
+    this.findNodeRpc = ra !== undefined ? ra.track(findNode) : findNode
     this.putValueRpc = libp2pPutValueRpc(this.streams)
     const profile = options.profile ?? LOCAL_PROFILE
     this.network = new NetworkWatch(node, { profile: profile.name, modeSetting: modeFor(options), autonat: profile.autonat, upnp: profile.upnp })
@@ -239,14 +235,56 @@ class Libp2pDhtPort implements DhtPort {
       start: this.routingTable.closestPeers(kadId(key), { count: LOOKUP_K }),
       rpc: this.getValueRpc,
       validate: async record => await this.records.validRecordValue(key, record, ctx.signal),
-      dialable: (id, addrs) => this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`)),
+      dialable: (id, addrs) => this.dialableAddrs(id, addrs),
       signal: ctx.signal,
       // the own copy is one of the values wanted: one request fewer in flight,
       // and no more peers asked than values still wanted
       ...(fromPeers !== undefined ? { width: fromPeers, values: fromPeers } : {}),
-      hedge: { stallMs: this.liveness.stallMs(), progressAt: peer => this.liveness.progressAt(peer), clock: this.clock },
+      ...(this.routeAround !== undefined ? { routeAround: this.routeAround.forWalk() } : {}),
       onProgress
     })
+  }
+
+  /** our own FIND_NODE walk (closest-peers.ts); kad-dht's query when routeAround is off */
+  private closestByWalk (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
+    const ra = this.routeAround
+    if (ra === undefined) return this.queries.closestPeers(key, options)
+    return queryStream<DhtPeerInfo, DhtPeerInfo>({
+      signal: options.signal,
+      maxResults: MAX_STREAM_RESULTS,
+      start: ctx => (async function * (port: Libp2pDhtPort) {
+        const onProgress = (event: DhtProgress): void => { if (ctx.isOpen()) options.onProgress?.(event) }
+        for await (const peer of lookupClosestPeers({
+          key,
+          self: port.node.peerId,
+          start: port.routingTable.closestPeers(kadId(key), { count: LOOKUP_K }),
+          rpc: port.findNodeRpc,
+          dialable: (id, addrs) => port.dialableAddrs(id, addrs),
+          signal: ctx.signal,
+          routeAround: ra.forWalk(),
+          onProgress
+        })) {
+          yield { peerId: peer.id.toString(), multiaddrs: await port.addrsOf(peer.id, peer.addrs, ctx.signal) }
+        }
+      })(this),
+      onEvent: (found, ctx) => { ctx.push(found) }
+    })
+  }
+
+  /** a peer's addresses without /p2p: those an answer gave, else the peer store's */
+  private async addrsOf (id: PeerId, fromAnswer: Multiaddr[], signal: AbortSignal): Promise<string[]> {
+    if (fromAnswer.length > 0) return [...new Set(fromAnswer.map(addrWithoutPeer))]
+    try {
+      const peer = await raceAbort(this.node.peerStore.get(id, { signal }), signal)
+      return [...new Set(peer.addresses.map(({ multiaddr }) => addrWithoutPeer(multiaddr)))]
+    } catch (err) {
+      if (signal.aborted) throw err
+      return []
+    }
+  }
+
+  private dialableAddrs (id: PeerId, addrs: Multiaddr[]): Multiaddr[] {
+    return this.mapper({ id, multiaddrs: addrs }).multiaddrs.map(a => a.encapsulate(`/p2p/${id.toString()}`))
   }
 
   async provide (cid: string, options: DhtOpOptions): Promise<{ peers: number }> {
@@ -264,7 +302,7 @@ class Libp2pDhtPort implements DhtPort {
   }
 
   closestPeers (key: Uint8Array, options: DhtOpOptions): AsyncIterable<DhtPeerInfo> {
-    return this.guarded(() => this.queries.closestPeers(key, options))
+    return this.guarded(() => this.closestByWalk(key, options))
   }
 
   async dial (addr: string, options: DhtOpOptions): Promise<{ peerId: string }> {
@@ -319,7 +357,7 @@ class Libp2pDhtPort implements DhtPort {
       mode: this.node.services.dht.getMode(),
       ...(this.rejections !== undefined ? { recordsRejected: this.rejections() } : {}),
       ...(this.refusals !== undefined ? { refusals: this.refusals() } : {}),
-      dhtRequests: this.streams.stats(),
+      dhtRequests: { ...this.streams.stats(), ...(this.routeAround?.stats() ?? { stalls: 0, lateAnswers: 0, suspects: 0, suspected: 0 }) },
       ...(this.peerInfoCache !== undefined ? { peerInfoCache: this.peerInfoCache.cacheStats() } : {}),
       network: { ...this.network.status(), ...(this.sweeper !== undefined ? { recordSweep: this.sweeper.stats() } : {}) },
       buckets: routingBucketsOf(this.node.services.dht)

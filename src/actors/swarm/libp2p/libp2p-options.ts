@@ -118,6 +118,14 @@ export interface Libp2pDhtPortOptions {
    */
   valueLookup?: 'direct' | 'kad-dht'
   /**
+   * Route around frozen peers (default true): our lookups stop waiting on
+   * stalled requests, make peers that fail them suspects, and closestPeers
+   * walks with our own FIND_NODE requests (dht-client/route-around.ts,
+   * kad-walk.ts). `false`: lookups wait on every request, and closestPeers
+   * runs kad-dht's query. Kept so benches can compare the two.
+   */
+  routeAround?: boolean
+  /**
    * kad-dht reads the peers it names in answers through a read cache
    * (peer-info-cache.ts): limits, or `false` to read the peer store itself.
    */

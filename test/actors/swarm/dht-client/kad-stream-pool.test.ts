@@ -32,12 +32,14 @@ const codec = { encode: (m: Message) => Message.encode(m), decode: (d: Uint8Arra
  * answering) when its second request arrives: a server that timed the stream
  * out just as we reused it.
  */
-function fakeNode (opts: { resetOnSecond?: boolean } = {}): { node: Libp2p, dials: () => number, serverStreams: Stream[] } {
+function fakeNode (opts: { resetOnSecond?: boolean, dialGate?: (signal: AbortSignal) => Promise<void> } = {}): { node: Libp2p, dials: () => number, serverStreams: Stream[] } {
   let dials = 0
   const serverStreams: Stream[] = []
   const node = {
-    dialProtocol: async () => {
+    getConnections: () => [],
+    dialProtocol: async (_target: unknown, _protocol: string, options: { signal: AbortSignal }) => {
       const n = ++dials
+      await opts.dialGate?.(options.signal)
       const [outbound, inbound] = await streamPair()
       serverStreams.push(inbound)
       void (async () => {
@@ -97,6 +99,7 @@ describe('KadStreamPool', () => {
   it('a fresh stream that fails is not retried, and a failed stream is never pooled', async () => {
     let dials = 0
     const node = {
+      getConnections: () => [],
       dialProtocol: async () => {
         dials++
         const [outbound, inbound] = await streamPair()
@@ -142,6 +145,83 @@ describe('KadStreamPool', () => {
     expect(pool.stats().streamsIdle).toBe(0)
     await pool.exchange(A, A, get('/t/3'), signal())
     expect(pool.stats().streamsIdle).toBe(0)
+  })
+})
+
+describe('KadStreamPool: opening streams', () => {
+  /** dials that wait until the test lets them through, or their signal fires */
+  function heldDials (): { release: () => void, gate: (signal: AbortSignal) => Promise<void> } {
+    const waiting: Array<() => void> = []
+    return {
+      release: () => { for (const go of waiting.splice(0)) go() },
+      gate: async signal => await new Promise<void>((resolve, reject) => {
+        waiting.push(resolve)
+        signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+      })
+    }
+  }
+
+  it('an open that hangs fails after openMs on the injected clock, typed, and is reported; a caller that left got AbortError at once', async () => {
+    const held = heldDials()
+    const f = fakeNode({ dialGate: held.gate })
+    const clock = new SimulatedClock(0)
+    const failed: Array<{ peer: string, err: unknown }> = []
+    const gate = new PeerGate(1, 10)
+    const pool = new KadStreamPool(f.node, '/ipfs/kad/1.0.0', gate, clock, { openMs: 4_000 }, (peer, err) => { failed.push({ peer: peer.toString(), err }) })
+    const caller = new AbortController()
+    const phases: string[] = []
+    const first = pool.exchange(A, A, get('/t/1'), caller.signal, p => { phases.push(p) })
+    await new Promise(resolve => setImmediate(resolve))
+    caller.abort()
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' })
+    // the open goes on, holding the peer's only slot
+    expect(gate.counts().open).toBe(1)
+    clock.advance(3_999)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(failed).toEqual([])
+    clock.advance(1)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(failed).toHaveLength(1)
+    expect(failed[0]?.err).toMatchObject({ name: 'TimeoutError', code: 'stream-open-timeout' })
+    expect(pool.stats()).toMatchObject({ openFailed: 1, open: 0 })
+    expect(phases).toEqual([]) // no connection: dialling, never written
+    // a caller still waiting gets the typed failure itself
+    const second = pool.exchange(A, A, get('/t/2'), signal())
+    await new Promise(resolve => setImmediate(resolve))
+    clock.advance(4_000)
+    await expect(second).rejects.toMatchObject({ code: 'stream-open-timeout' })
+    expect(failed).toHaveLength(2)
+    pool.close()
+  })
+
+  it('a stream that opens after its caller left joins the idle pool, and the next request uses it', async () => {
+    const held = heldDials()
+    const f = fakeNode({ dialGate: held.gate })
+    const pool = new KadStreamPool(f.node, '/ipfs/kad/1.0.0', new PeerGate(2, 10), new SimulatedClock(0), {}, () => { throw new Error('no open failed') })
+    const caller = new AbortController()
+    const first = pool.exchange(A, A, get('/t/1'), caller.signal)
+    await new Promise(resolve => setImmediate(resolve))
+    caller.abort()
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' })
+    held.release()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(pool.stats()).toMatchObject({ streamsOpened: 1, streamsIdle: 1, open: 0 })
+    const phases: string[] = []
+    expect(recordOf(await pool.exchange(A, A, get('/t/2'), signal(), p => { phases.push(p) }))).toBe('/t/2#1')
+    expect(phases).toEqual(['sent'])
+    expect(f.dials()).toBe(1)
+    pool.close()
+  })
+
+  it('close() aborts opens still running, and reports none of them', async () => {
+    const held = heldDials()
+    const f = fakeNode({ dialGate: held.gate })
+    const pool = new KadStreamPool(f.node, '/ipfs/kad/1.0.0', new PeerGate(2, 10), new SimulatedClock(0), {}, () => { throw new Error('no open failed') })
+    const p = pool.exchange(A, A, get('/t/1'), signal())
+    await new Promise(resolve => setImmediate(resolve))
+    pool.close()
+    await expect(p).rejects.toThrow()
+    expect(pool.stats().openFailed).toBe(0)
   })
 })
 

@@ -32,16 +32,16 @@ describe('PeerLiveness', () => {
     expect(l.size).toBe(0)
   })
 
-  it('the stall time is 4 × the median answer time within 100 ms … 1 s, 750 ms until 8 answers are in', () => {
+  it('the stall time is 4 × the median answer time within 200 ms … 2 s, 750 ms until 8 answers are in', () => {
     const l = new PeerLiveness(() => 0)
     const answer = (ms: number): void => { l.opened(A); l.closed(A, ms) }
     for (let i = 0; i < 7; i++) answer(10)
     expect(l.stallMs()).toBe(STALL.initialMs)
     answer(10)
-    expect(l.stallMs()).toBe(100)
+    expect(l.stallMs()).toBe(200)
     for (let i = 0; i < 64; i++) answer(i < 40 ? 60 : 5_000)
     expect(l.stallMs()).toBe(240) // the 64 kept: 40 × 60 ms, 24 slow ones
     for (let i = 0; i < 64; i++) answer(900)
-    expect(l.stallMs()).toBe(1_000)
+    expect(l.stallMs()).toBe(2_000)
   })
 })

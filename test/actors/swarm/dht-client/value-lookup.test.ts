@@ -8,8 +8,6 @@
 import { describe, expect, it } from 'vitest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519KeyFromSeed } from '../../../../src/actors/swarm/libp2p/libp2p-options.js'
-import { SimulatedClock } from '../../../../src/actors/runtime/clock.js'
-import { PeerLiveness } from '../../../../src/actors/swarm/dht-client/peer-liveness.js'
 import { compareDistance, kadId, LOOKUP_K, lookupValues } from '../../../../src/actors/swarm/dht-client/value-lookup.js'
 import type { DhtGetValue, DhtProgress } from '../../../../src/actors/swarm/dht-port.js'
 import type { GetValueAnswer } from '../../../../src/actors/swarm/dht-client/kad-rpc.js'
@@ -200,84 +198,5 @@ describe('lookupValues', () => {
     calls[2]?.answer({ record: enc.encode('b'), closer: [] })
     expect((await run).map(v => dec.decode(v.value))).toEqual(['a', 'b'])
     expect(calls).toHaveLength(3)
-  })
-
-  /** a manual rpc that reports to a PeerLiveness as the port does */
-  function livenessRpc (clock: SimulatedClock): { calls: Call[], liveness: PeerLiveness, rpc: (peer: PeerId, addrs: unknown[], key: Uint8Array, signal: AbortSignal) => Promise<GetValueAnswer> } {
-    const manual = manualRpc()
-    const liveness = new PeerLiveness(() => clock.now())
-    return {
-      calls: manual.calls,
-      liveness,
-      rpc: async (peer, addrs, key, signal) => {
-        liveness.opened(peer)
-        let ms: number | undefined
-        try {
-          const a = await manual.rpc(peer, addrs, key, signal)
-          ms = 0
-          return a
-        } finally {
-          liveness.closed(peer, ms)
-        }
-      }
-    }
-  }
-
-  it('hedge: a request to a peer stalled for stallMs stops holding its slot, and its late answer still counts', async () => {
-    const [self, ...others] = await peers(10)
-    const sorted = byDistance(others)
-    const clock = new SimulatedClock(0)
-    const { calls, rpc, liveness } = livenessRpc(clock)
-    const values: string[] = []
-    const run = (async () => {
-      for await (const v of lookupValues({ key: KEY, self: self as PeerId, start: others, rpc, validate, dialable: () => [], signal: AbortSignal.timeout(5_000), width: 2, values: 3, hedge: { stallMs: 100, progressAt: p => liveness.progressAt(p), clock } })) values.push(dec.decode(v.value))
-    })()
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls.map(c => c.peer)).toEqual(sorted.slice(0, 2).map(p => p.toString()))
-    clock.advance(50)
-    calls[0]?.answer({ record: enc.encode('a'), closer: [] })
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(3) // the closest answered at 50 ms: its slot goes to the 3rd
-    clock.advance(49)
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(3) // the 2nd peer is not stalled yet (open since 0, due at 100)
-    clock.advance(1)
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(4) // now it is: a 4th peer asked besides it
-    expect(calls[3]?.peer).toBe(sorted[3]?.toString())
-    expect(calls[1]?.signal.aborted).toBe(false)
-    calls[1]?.answer({ record: enc.encode('late'), closer: [] })
-    calls[2]?.answer({ record: enc.encode('c'), closer: [] })
-    await run
-    expect(values.sort()).toEqual(['a', 'c', 'late'])
-    // the 4th request was still open when the 3rd value arrived: aborted
-    expect(calls[3]?.signal.aborted).toBe(true)
-    expect(calls).toHaveLength(4)
-    expect(liveness.size).toBe(0)
-  })
-
-  it('hedge: a peer that keeps answering other requests is busy, not stalled, and is waited for', async () => {
-    const [self, ...others] = await peers(10)
-    const sorted = byDistance(others)
-    const clock = new SimulatedClock(0)
-    const { calls, rpc, liveness } = livenessRpc(clock)
-    const run = collect(lookupValues({ key: KEY, self: self as PeerId, start: others, rpc, validate, dialable: () => [], signal: AbortSignal.timeout(5_000), width: 1, values: 1, hedge: { stallMs: 100, progressAt: p => liveness.progressAt(p), clock } }))
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(1)
-    const busy = sorted[0] as PeerId
-    // the same peer answers another lookup's request at 80 ms and 160 ms
-    for (const t of [80, 160]) {
-      clock.advanceTo(t)
-      liveness.opened(busy)
-      liveness.closed(busy, 5)
-    }
-    clock.advanceTo(259)
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(1)
-    clock.advanceTo(260) // 100 ms without an answer from it
-    await new Promise(resolve => setImmediate(resolve))
-    expect(calls).toHaveLength(2)
-    calls[0]?.answer({ record: enc.encode('v'), closer: [] })
-    expect(await run).toHaveLength(1)
   })
 })
