@@ -96,9 +96,9 @@ export interface BenchNode {
   stop (): Promise<void>
 }
 
-export async function openBenchNode (stack: StackLabel, seed: number): Promise<BenchNode> {
+export async function openBenchNode (stack: StackLabel, seed: number, options: { networkThread?: boolean } = {}): Promise<BenchNode> {
   if (stack === 'swarmbus') {
-    const node = await createNode({ loopback: true, seed })
+    const node = await createNode({ loopback: true, seed, ...(options.networkThread === true ? { networkThread: true } : {}) })
     const self = peerIdFromString(node.peerId).toMultihash().bytes
     return {
       peerId: node.peerId,
@@ -301,6 +301,8 @@ export interface IpnsSpreadBenchOptions {
   /** the stacks, in this order (default swarmbus, then helia) */
   stacks?: StackLabel[]
   seed?: number
+  /** swarmbus: the resolver's libp2p node in its own worker thread (createNode({ networkThread: true })); default off */
+  resolverNetworkThread?: boolean
 }
 
 const SETTLE_TIMEOUT_MS = 45_000
@@ -314,7 +316,8 @@ export async function benchIpnsSpread (options: IpnsSpreadBenchOptions = {}): Pr
     samples: options.samples ?? 20,
     timeoutMs: options.timeoutMs ?? 30_000,
     stacks: options.stacks ?? ['swarmbus', 'helia'] as StackLabel[],
-    seed: options.seed ?? 9_900
+    seed: options.seed ?? 9_900,
+    resolverNetworkThread: options.resolverNetworkThread ?? false
   }
   if (!Number.isInteger(o.nodes) || o.nodes < 2 || o.nodes > 100) throw new RangeError('nodes must be an integer from 2 to 100')
   if (!Number.isInteger(o.children) || o.children < 1 || o.children > o.nodes - 1) throw new RangeError('children must be an integer from 1 to nodes - 1')
@@ -398,13 +401,13 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
-async function runStack (label: StackLabel, o: { nodes: number, names: number, runs: number, samples: number, timeoutMs: number, seed: number }, values: string[], blocks: number[][], load: Record<string, number>): Promise<Rec> {
+async function runStack (label: StackLabel, o: { nodes: number, names: number, runs: number, samples: number, timeoutMs: number, seed: number, resolverNetworkThread: boolean }, values: string[], blocks: number[][], load: Record<string, number>): Promise<Rec> {
   const say = (s: string): void => { process.stderr.write(`ipns-spread: ${label}: ${s}\n`) }
   const t0 = performance.now()
   const children: Child[] = []
   let resolver: BenchNode | undefined
   // kept apart so that a failed setup still stops the resolver, whenever it comes up
-  const opening = openBenchNode(label, o.seed)
+  const opening = openBenchNode(label, o.seed, { networkThread: o.resolverNetworkThread })
   try {
     // ── setup: nodes, mesh, routing tables
     const childOf = new Map<number, Child>()

@@ -15,6 +15,8 @@ const VALUE = '/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui
 
 export interface ResolvesLoop {
   nodes: number
+  /** the resolver's libp2p node in its own worker thread (createNode({ networkThread: true })) */
+  resolver_network_thread: boolean
   resolves: number
   ok: number
   failed: Record<string, number>
@@ -23,10 +25,16 @@ export interface ResolvesLoop {
   event_loop_delay_in_loop: { p50_ms: number, p99_ms: number, max_ms: number }
 }
 
-export async function benchResolvesLoop (options: { nodes?: number, names?: number } = {}): Promise<ResolvesLoop> {
+export async function benchResolvesLoop (options: { nodes?: number, names?: number, networkThread?: boolean } = {}): Promise<ResolvesLoop> {
   const nodes = options.nodes ?? 20
   const count = options.names ?? 100
-  const net = await bounded('testnet', 180_000, createTestnet({ nodes, settleTimeoutMs: 45_000 }))
+  const networkThread = options.networkThread ?? false
+  const net = await bounded('testnet', 180_000, createTestnet({
+    nodes,
+    settleTimeoutMs: 45_000,
+    // node 0 resolves
+    ...(networkThread ? { nodeAt: async (i: number) => i === 0 ? { networkThread: true } : {} } : {})
+  }))
   try {
     const n = net.nodes
     const names = new Array<string>(count).fill('')
@@ -56,6 +64,7 @@ export async function benchResolvesLoop (options: { nodes?: number, names?: numb
     const inLoop = (ns: number): number => Math.round(ns / 1e4) / 100
     return {
       nodes,
+      resolver_network_thread: networkThread,
       resolves: count,
       ok,
       failed,

@@ -14,7 +14,10 @@
  * other load sets. `resolves_on_20_node_testnet`: the same probe while 100
  * concurrent uncached resolves run on a 20-node loopback testnet in this
  * process; `…_peers_in_other_processes`: the same with the resolver's 19 peers
- * in 2 child processes (ipns-spread.ts), as a resolver's peers are elsewhere.
+ * in 2 child processes (ipns-spread.ts), as a resolver's peers are elsewhere;
+ * `…_resolver_network_thread`: each of those two again with the resolver's
+ * libp2p node in its own worker thread (createNode({ networkThread: true })),
+ * same run, so the two figures compare.
  *
  * Then the older figures: Ed25519 verifications/s on the main thread (noble,
  * native with key objects reused), through the Piscina pool (2 threads) at
@@ -150,13 +153,12 @@ export async function benchVerify (): Promise<object> {
   const loadBefore = round(loadavg()[0]!, 2)
   const user = await userPath()
   const resolves = await benchResolvesLoop()
+  const resolvesThreaded = await benchResolvesLoop({ networkThread: true })
   // the same 100 resolves with the resolver's 19 peers in 2 child processes
-  // (ipns-spread.ts): a resolver's peers are other machines, not its own loop
-  const spread = await benchIpnsSpread({ stacks: ['swarmbus'], runs: 1, samples: 5 })
-  const round1 = (spread.swarmbus as { concurrent?: Array<Record<string, unknown>> } | undefined)?.concurrent?.[0]
-  const spreadResolves = round1 === undefined
-    ? { error: spread.swarmbus }
-    : { nodes: 20, peers_in: '2 child processes', resolves: 100, ok: round1.ok, failed: round1.failed, wall_ms: round1.wallMs, event_loop_delay_probe: round1.resolverEventLoopDelayProbe }
+  // (ipns-spread.ts): a resolver's peers are other machines, not its own loop;
+  // the resolver's libp2p node on the main thread, then in its own worker thread
+  const spreadResolves = await spreadRound(false)
+  const spreadThreaded = await spreadRound(true)
   const checks = await makeChecks()
   const noble = mainThreadRate(checks, 'noble', 300)
   const native = mainThreadRate(checks, 'native', 6_000)
@@ -186,6 +188,8 @@ export async function benchVerify (): Promise<object> {
     user_path: user,
     resolves_on_20_node_testnet: resolves,
     resolves_on_20_node_testnet_peers_in_other_processes: spreadResolves,
+    resolves_on_20_node_testnet_resolver_network_thread: resolvesThreaded,
+    resolves_on_20_node_testnet_peers_in_other_processes_resolver_network_thread: spreadThreaded,
     ed25519_verifications_per_s: { noble_main_thread: noble, native_main_thread: native, pool_2_threads: pool },
     pool_batch_256_vs_native: round(pool.batch_256 / native, 2),
     event_loop_delay_during_20000_verifications: { through_pool: throughPool, main_thread_chunks_of_100: onMainThread },
@@ -193,6 +197,15 @@ export async function benchVerify (): Promise<object> {
     // other work on the machine distorts every figure above: judge them against the load
     machine: { cpus: availableParallelism(), load_average_1m_before: loadBefore, load_average_1m_after: round(loadavg()[0]!, 2) }
   }
+}
+
+/** one round of 100 concurrent resolves on ipns-spread's layout (19 peers in 2 child processes) */
+async function spreadRound (networkThread: boolean): Promise<object> {
+  const spread = await benchIpnsSpread({ stacks: ['swarmbus'], runs: 1, samples: 5, resolverNetworkThread: networkThread })
+  const round1 = (spread.swarmbus as { concurrent?: Array<Record<string, unknown>> } | undefined)?.concurrent?.[0]
+  return round1 === undefined
+    ? { error: spread.swarmbus }
+    : { nodes: 20, peers_in: '2 child processes', resolver_network_thread: networkThread, resolves: 100, ok: round1.ok, failed: round1.failed, wall_ms: round1.wallMs, event_loop_delay_probe: round1.resolverEventLoopDelayProbe }
 }
 
 function round (n: number, digits = 0): number {

@@ -12,6 +12,8 @@ import { systemActor } from '../actors/system/system-actor.js'
 import { ActorSystem } from '../actors/runtime/system.js'
 import { openTraceFile } from './trace-file.js'
 import { guardedConnectionGater } from './network-guard.js'
+import { checkNetworkThreadOptions, networkThreadPorts } from './network-thread.js'
+import { releaseAfter } from './release-after.js'
 import { resolveNetworkProfile } from '../actors/swarm/libp2p/profiles.js'
 import type { NetworkName, NetworkSettings } from '../actors/swarm/libp2p/profiles.js'
 import { dnsForServers } from '../actors/swarm/libp2p/dns-resolver.js'
@@ -155,12 +157,25 @@ export interface NodeOptions {
    */
   libp2pMetrics?: Libp2pDhtPortOptions['metrics']
   /**
+   * Route around frozen DHT peers (default true; docs/dht.md): lookups stop
+   * waiting on stalled requests and make peers that fail them suspects.
+   * `false` for comparisons (benches).
+   */
+  routeAround?: boolean
+  /**
    * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
    * URLs (default the network profile's: none on `local`, so no routers
    * actor; https://delegated-ipfs.dev on `amino`; `[]` turns it off), the per-endpoint timeout, retries,
    * breaker and in-flight limits. A malformed URL fails createNode. See
    * docs/routing.md.
    */
+  /**
+   * run the libp2p node in its own worker thread (src/node/network-thread.ts),
+   * off this event loop; default off. Refused (TypeError) with `validators`,
+   * `selectors`, `connectionGater`, `libp2pMetrics`, a directory repo or the
+   * memory transport. See docs/architecture.md, "The network thread".
+   */
+  networkThread?: boolean
   routers?: RoutersSettings & {
     endpoints?: string[]
     /** IPNS resolve: how long after a router's valid record the best found answers, unless the DHT's quorum comes first (default 300 ms) */
@@ -203,6 +218,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   if (options.bootstrapTimeoutMs !== undefined && !(Number.isFinite(options.bootstrapTimeoutMs) && options.bootstrapTimeoutMs > 0)) {
     throw new RangeError('bootstrapTimeoutMs must be a positive number of ms')
   }
+  if (options.networkThread === true) checkNetworkThreadOptions(options)
   const transport = options.transport ?? 'tcp'
   // a malformed network setting fails before anything is opened
   const profile = resolveNetworkProfile(options.network)
@@ -254,7 +270,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
     const inbound = new KadInboundGuard({ clock: portClock, rejected, ...inboundLimitsOf(profile) })
     // under SWARMBUS_NETWORK_GUARD (tests), dials outside this machine are refused (network-guard.ts)
     const gater = guardedConnectionGater(options.connectionGater)
-    const makePort = async (): Promise<DhtPort> => await createLibp2pDhtPort({
+    const makePort = options.networkThread === true ? networkThreadPorts({
+      privateKey, listen, profile, bootstrap, announce: options.announce, mode: options.mode, loopback: options.loopback, dnsServers
+    }) : async (): Promise<DhtPort> => await createLibp2pDhtPort({
       clock: portClock,
       datastore: dhtDatastore,
       privateKey,
@@ -268,6 +286,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       ...(options.libp2pMetrics !== undefined ? { metrics: options.libp2pMetrics } : {}),
       ...(options.mode !== undefined ? { mode: options.mode } : {}),
       ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
+      ...(options.routeAround !== undefined ? { routeAround: options.routeAround } : {}),
       validators,
       selectors,
       rejections: () => rejected.snapshot(),
@@ -370,23 +389,4 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       async () => { await repo.close() }
     ])
   }
-}
-
-/**
- * Runs each cleanup of a failed start in order. The start's error is what the
- * caller gets; if a cleanup fails too, that is not dropped: the caller gets an
- * AggregateError of the start's error (first) and each cleanup's.
- */
-async function releaseAfter (err: unknown, steps: Array<(() => Promise<void>) | undefined>): Promise<unknown> {
-  const failed: unknown[] = []
-  for (const step of steps) {
-    try {
-      await step?.()
-    } catch (e) {
-      failed.push(e)
-    }
-  }
-  if (failed.length === 0) return err
-  const first = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  return new AggregateError([err, ...failed], `createNode: ${first.slice(0, 500)}; and ${failed.length} cleanup step(s) failed after it`, { cause: err })
 }

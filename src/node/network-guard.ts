@@ -108,7 +108,8 @@ export interface NetworkGuardOptions {
   report?: (v: NetworkViolation) => void
 }
 
-function defaultReport (v: NetworkViolation): void {
+/** a refusal into the process-wide register, with a Node warning (also for refusals made in a network thread) */
+export function reportViolation (v: NetworkViolation): void {
   guardRegistry().report(v)
   process.emitWarning(`network guard: refused a ${v.kind} dial to ${v.target}`, { code: 'SWARMBUS_NETWORK_GUARD' })
 }
@@ -116,7 +117,7 @@ function defaultReport (v: NetworkViolation): void {
 /** a gater refusing dials to non-local addresses, then asking `inner` (if any) */
 export function networkGuardGater (inner: ConnectionGater | undefined, options: NetworkGuardOptions = {}): ConnectionGater {
   const allow = options.allow ?? []
-  const report = options.report ?? defaultReport
+  const report = options.report ?? reportViolation
   return {
     ...inner,
     denyDialMultiaddr: async (ma: Multiaddr) => {
