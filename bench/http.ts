@@ -9,10 +9,16 @@
  *   daemon and resolved once before (so the IPNS cache answers);
  * - beside a bare fastify route returning a constant, in its own child
  *   process (the framework's ceiling on this machine), and beside
- *   @helia/delegated-routing-v1-http-api-server when it is installed (it is
- *   not a dependency; the output says "not installed" then);
- * - at 10, 100 and 1,000 connections each; req/s, latency p50/p99 (ms),
- *   non-2xx answers (the daemon's 503s) and socket errors apart;
+ *   @helia/delegated-routing-v1-http-api-server (a devDependency) in a child
+ *   of its own, over a Helia routing holding the same record bytes
+ *   (http-helia-server.ts), the same GET with the same settings;
+ * - at 10, 100 and 1,000 connections each, in rounds (HTTP_BENCH_ROUNDS, 3):
+ *   each round loads every server once for HTTP_BENCH_SECONDS (3), in an
+ *   order that turns round by round, so a ratio compares runs seconds apart
+ *   on this shared machine; per server the medians of the rounds' req/s,
+ *   latency p50/p99 (ms), and the sums of non-2xx answers (the daemon's
+ *   503s) and socket errors apart; the targets' ratios are the medians of
+ *   the rounds' own ratios;
  * - the daemon's RSS before and after the 1,000-connection runs;
  * - API.Limits set high enough for 1,000 connections (MaxConcurrentRequests
  *   and MaxConnections 4096) so the path is measured, not the gate; then one
@@ -33,8 +39,11 @@ import type { ChildProcess } from 'node:child_process'
 import { round } from './stats.js'
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+const HELIA_SERVER = fileURLToPath(new URL('./http-helia-server.js', import.meta.url))
 const CONNECTIONS = [10, 100, 1000] as const
-const DURATION_S = Number(process.env.HTTP_BENCH_SECONDS ?? 6)
+const DURATION_S = Number(process.env.HTTP_BENCH_SECONDS ?? 3)
+/** rounds per connection level: each round loads every server once, in an order that turns round by round */
+const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 3)
 const MEDIA_IPNS_RECORD = 'application/vnd.ipfs.ipns-record'
 const BENCH_LIMITS = { MaxConcurrentRequests: 4096, MaxConnections: 4096 }
 
@@ -51,7 +60,10 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
 
 export interface Run {
   connections: number
+  /** the median of the rounds (req/s, p50, p99); the counts are their sums */
   reqPerSec: number
+  /** each round's req/s */
+  rounds?: number[]
   p50ms: number
   p99ms: number
   ok: number
@@ -78,6 +90,32 @@ async function load (t: Target, connections: number, seconds = DURATION_S): Prom
     refused,
     errors: r.errors,
     timeouts: r.timeouts
+  }
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+/** the rounds of one server at one level as one Run: medians of the rates and latencies, sums of the counts */
+function merge (rs: Run[]): Run {
+  const refused: Record<string, number> = {}
+  for (const r of rs) for (const [code, n] of Object.entries(r.refused)) refused[code] = (refused[code] ?? 0) + n
+  const sum = (f: (r: Run) => number): number => rs.reduce((n, r) => n + f(r), 0)
+  return {
+    connections: rs[0]?.connections ?? 0,
+    reqPerSec: Math.round(median(rs.map(r => r.reqPerSec))),
+    rounds: rs.map(r => r.reqPerSec),
+    p50ms: median(rs.map(r => r.p50ms)),
+    p99ms: median(rs.map(r => r.p99ms)),
+    ok: sum(r => r.ok),
+    non2xx: sum(r => r.non2xx),
+    refused,
+    errors: sum(r => r.errors),
+    timeouts: sum(r => r.timeouts)
   }
 }
 
@@ -146,25 +184,22 @@ async function bareServer (): Promise<void> {
   process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
 }
 
-async function heliaServer (): Promise<string> {
-  const pkg = '@helia/delegated-routing-v1-http-api-server'
-  try {
-    await import(pkg)
-  } catch {
-    return 'not installed (not a dependency of swarmbus; not measured)'
-  }
-  return 'installed, but not measured by this bench (it needs a Helia node behind it)'
-}
-
 export interface HttpBench {
   durationSeconds: number
+  rounds: number
+  /** per level: ours / the bare route's req/s, each round */
+  ratios: Record<string, number[]>
+  /** per level: ours / Helia's server's req/s, each round */
+  heliaRatios: Record<string, number[]>
   load: { before: number[], after: number[] }
   limits: string
   bare: Run[]
   routingGet: Run[]
   kuboResolve: Run[]
-  helia: string
-  rssMiB: { daemonStart: number, before1000: number, after1000: number, bare: number }
+  /** @helia/delegated-routing-v1-http-api-server's GET of the same record */
+  helia: Run[]
+  heliaServer: string
+  rssMiB: { daemonStart: number, before1000: number, after1000: number, bare: number, helia: number }
   defaultLimitsAt1000: Run & { note: string }
   targets: Array<{ target: string, measured: string, ok: boolean }>
 }
@@ -188,7 +223,7 @@ export async function benchHttp (): Promise<HttpBench> {
     // the first resolve fills the cache; check both answer what they should
     const g = await fetch(routingGet.url, { headers: routingGet.headers })
     if (g.status !== 200 || g.headers.get('content-type') !== MEDIA_IPNS_RECORD) throw new Error(`GET /routing/v1/ipns answered ${g.status} ${String(g.headers.get('content-type'))}`)
-    await g.arrayBuffer()
+    const recordBytes = new Uint8Array(await g.arrayBuffer())
     const k = await fetch(kuboResolve.url, { method: 'POST' })
     if (k.status !== 200) throw new Error(`name/resolve answered ${k.status}: ${await k.text()}`)
     await k.text()
@@ -197,19 +232,42 @@ export async function benchHttp (): Promise<HttpBench> {
     children.push(bare)
     const bareTarget: Target = { url: `${bare.url}/constant`, method: 'GET' }
 
-    const runs = { bare: [] as Run[], routingGet: [] as Run[], kuboResolve: [] as Run[] }
+    const helia = await start([HELIA_SERVER, name, Buffer.from(recordBytes).toString('base64')], /listening on port (\d+)/, "Helia's Routing V1 server")
+    children.push(helia)
+    const heliaTarget: Target = { url: `${helia.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
+    const h = await fetch(heliaTarget.url, { headers: heliaTarget.headers })
+    const heliaBytes = new Uint8Array(await h.arrayBuffer())
+    if (h.status !== 200 || h.headers.get('content-type') !== MEDIA_IPNS_RECORD || Buffer.compare(heliaBytes, recordBytes) !== 0) throw new Error(`Helia's GET /routing/v1/ipns answered ${h.status} ${String(h.headers.get('content-type'))}, not the record`)
+
+    const runs = { bare: [] as Run[], routingGet: [] as Run[], helia: [] as Run[], kuboResolve: [] as Run[] }
     let before1000 = NaN
+    // per level and round, ours / the bare route's req/s (a ratio of runs seconds apart)
+    const ratios = new Map<number, number[]>()
+    const heliaRatios = new Map<number, number[]>()
+    const servers: Array<{ key: keyof typeof runs, target: Target }> = [
+      { key: 'bare', target: bareTarget }, { key: 'routingGet', target: routingGet }, { key: 'helia', target: heliaTarget }, { key: 'kuboResolve', target: kuboResolve }
+    ]
     for (const c of CONNECTIONS) {
-      // a short warm-up at each level (JIT, sockets), not counted
-      await load(bareTarget, c, 1)
-      runs.bare.push(await load(bareTarget, c))
       if (c === 1000) before1000 = await rssMiB(d.child.pid)
-      await load(routingGet, c, 1)
-      runs.routingGet.push(await load(routingGet, c))
-      runs.kuboResolve.push(await load(kuboResolve, c))
+      // a short warm-up at each level (JIT, sockets), not counted
+      for (const s of servers) await load(s.target, c, 1)
+      const rounds = new Map<keyof typeof runs, Run[]>(servers.map(s => [s.key, []]))
+      for (let r = 0; r < ROUNDS; r++) {
+        // the order turns each round, so no server always runs right after another's load
+        for (let i = 0; i < servers.length; i++) {
+          const s = servers[(i + r) % servers.length] as (typeof servers)[number]
+          rounds.get(s.key)?.push(await load(s.target, c))
+        }
+      }
+      for (const s of servers) runs[s.key].push(merge(rounds.get(s.key) ?? []))
+      const rps = (k: keyof typeof runs): number[] => (rounds.get(k) ?? []).map(x => x.reqPerSec)
+      ratios.set(c, rps('routingGet').map((x, i) => x / Math.max(1, rps('bare')[i] ?? 0)))
+      heliaRatios.set(c, rps('routingGet').map((x, i) => x / Math.max(1, rps('helia')[i] ?? 0)))
     }
     const after1000 = await rssMiB(d.child.pid)
     const bareRss = await rssMiB(bare.child.pid)
+    const heliaRss = await rssMiB(helia.child.pid)
+    await helia.stop()
     await bare.stop()
     await d.stop()
 
@@ -225,8 +283,8 @@ export async function benchHttp (): Promise<HttpBench> {
 
     const at = (rs: Run[], c: number): Run => rs.find(r => r.connections === c) as Run
     const targets = CONNECTIONS.map(c => {
-      const ratio = at(runs.routingGet, c).reqPerSec / Math.max(1, at(runs.bare, c).reqPerSec)
-      return { target: `routing GET ≥ 50 % of the bare route's req/s at ${c} connections`, measured: `${Math.round(ratio * 100)} %`, ok: ratio >= 0.5 }
+      const ratio = median(ratios.get(c) ?? [])
+      return { target: `routing GET ≥ 50 % of the bare route's req/s at ${c} connections (median of the rounds' ratios)`, measured: `${Math.round(ratio * 100)} % (rounds: ${(ratios.get(c) ?? []).map(x => Math.round(x * 100)).join(', ')})`, ok: ratio >= 0.5 }
     })
     const p99 = at(runs.routingGet, 100).p99ms
     targets.push({ target: 'routing GET p99 ≤ 10 ms at 100 connections', measured: `${p99} ms`, ok: p99 <= 10 })
@@ -236,16 +294,20 @@ export async function benchHttp (): Promise<HttpBench> {
     const failures = [...runs.routingGet, ...runs.kuboResolve].reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
     targets.push({ target: 'no refused or failed request with the bench limits', measured: `${failures}`, ok: failures === 0 })
     const line = (label: string, rs: Run[]): string => `${label.padEnd(22)}${rs.map(r => `${String(r.reqPerSec).padStart(7)} req/s p50 ${String(r.p50ms).padStart(4)} p99 ${String(r.p99ms).padStart(4)} ms${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`).join(' | ')}\n`
-    process.stderr.write(`http bench (${DURATION_S} s per run; connections ${CONNECTIONS.join(' | ')})\n` +
-      line('bare fastify', runs.bare) + line('GET routing/v1/ipns', runs.routingGet) + line('POST name/resolve', runs.kuboResolve) +
+    process.stderr.write(`http bench (${ROUNDS} rounds of ${DURATION_S} s per server and level, medians; connections ${CONNECTIONS.join(' | ')})\n` +
+      line('bare fastify', runs.bare) + line('GET routing/v1/ipns', runs.routingGet) + line('Helia server GET', runs.helia) + line('POST name/resolve', runs.kuboResolve) +
+      CONNECTIONS.map(c => `ours / Helia's req/s at ${c} connections (median of the rounds): ${round(median(heliaRatios.get(c) ?? []), 2)}\n`).join('') +
       targets.map(t => `${t.ok ? 'PASS' : 'FAIL'} ${t.target}: ${t.measured}\n`).join(''))
     return {
       durationSeconds: DURATION_S,
+      rounds: ROUNDS,
+      ratios: Object.fromEntries([...ratios].map(([c, rs]) => [String(c), rs.map(x => round(x, 3))])),
+      heliaRatios: Object.fromEntries([...heliaRatios].map(([c, rs]) => [String(c), rs.map(x => round(x, 3))])),
       load: { before: loadBefore, after: loadavg().map(x => round(x, 2)) },
       limits: `API.Limits.MaxConcurrentRequests ${BENCH_LIMITS.MaxConcurrentRequests}, API.Limits.MaxConnections ${BENCH_LIMITS.MaxConnections} (defaults 256 and 1024); other settings default; log level info`,
       ...runs,
-      helia: await heliaServer(),
-      rssMiB: { daemonStart, before1000, after1000, bare: bareRss },
+      heliaServer: '@helia/delegated-routing-v1-http-api-server 5.2.1 over a Helia routing that holds the same record bytes (a map: no network, cache or expiry check), fastify 5 with @fastify/cors, as createDelegatedRoutingV1HttpApiServer builds it',
+      rssMiB: { daemonStart, before1000, after1000, bare: bareRss, helia: heliaRss },
       defaultLimitsAt1000: { ...defaultsRun, note: 'routing GET, 3 s, no warm-up, a fresh daemon with the default API.Limits (MaxConcurrentRequests 256, MaxConnections 1024); non2xx / refused count the 503s of its gate' },
       targets
     }

@@ -85,7 +85,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
       node: running,
       listen: config.Addresses.API,
       faces,
-      onResponse: metrics.onResponse,
+      onResponse: metrics.observe,
       limits: httpLimits(config),
       logger: log.child({ component: 'http' }),
       onDrainTimeout: async () => {

@@ -20,7 +20,7 @@ export interface HttpLimits {
   keepAliveTimeoutMs?: number
   /** the whole request (headers and body) must arrive within this (default 30 s) */
   requestTimeoutMs?: number
-  /** a route's answer must start within this, else 503 and request.signal aborts (default 10 min; 0 = none) */
+  /** a route's answer must start within this, else a 503 answers for it (and its response closes) (default 10 min; 0 = none) */
   handlerTimeoutMs?: number
   /** graceful close: in-flight requests get this long to finish before their connections are cut (default 10 s) */
   shutdownTimeoutMs?: number
@@ -77,31 +77,77 @@ function pathOf (url: string): string {
   return q < 0 ? url : url.slice(0, q)
 }
 
+/** a route that did not start its answer within API.Limits.HandlerTimeout (answered 503 by the face's error handler) */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError'
+  readonly code = 'SWARMBUS_HANDLER_TIMEOUT'
+  readonly statusCode = 503
+  constructor (readonly timeoutMs: number, readonly url: string) {
+    super(`the route did not start its answer within ${timeoutMs} ms (API.Limits.HandlerTimeout)`)
+  }
+}
+
+/** how often the handler-timeout sweep looks at the oldest requests: a quarter of the timeout, from 10 ms to 1 s */
+export const sweepEveryMs = (handlerTimeoutMs: number): number => Math.max(10, Math.min(1_000, Math.floor(handlerTimeoutMs / 4)))
+
 /**
  * Installs the gate as the first onRequest hook of `app` and returns its
  * counters; `closing()` says whether the server is shutting down (new
  * requests then get 503 too).
+ *
+ * With `handlerTimeoutMs` > 0 it also bounds how long a route may take to
+ * start its answer: the requests in flight are kept in arrival order, and
+ * one timer (every sweepEveryMs, unref'd) answers those older than the
+ * bound that have sent nothing yet with a HandlerTimeoutError (503, through
+ * the face's error handler). The 503 closes the response: handlers abort
+ * their work on `reply.raw`'s 'close' before they answered (the faces do:
+ * the routing GET, sendRecords, the kubo calls); `request.signal` is not
+ * aborted by it (fastify drops its listener once a response finished), so a
+ * handler that only watches request.signal runs on to its own bounds and
+ * its late answer is dropped. That is fastify's `handlerTimeout` without
+ * its timer, AbortController and close listener per request; a route is
+ * answered at most one sweep late.
  */
-export function installGate (app: FastifyInstance, max: number, closing: () => boolean): HttpStats {
+export function installGate (app: FastifyInstance, max: number, closing: () => boolean, handlerTimeoutMs = 0): HttpStats {
   const stats: HttpStats = { inFlight: 0, rejectedOverload: 0, rejectedClosing: 0, accepted: 0 }
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  /** requests in flight, oldest first (a Set keeps insertion order); only with a handler timeout */
+  const live = new Set<FastifyReply>()
+  if (handlerTimeoutMs > 0) {
+    const timer = setInterval(() => {
+      for (const reply of live) {
+        if (reply.elapsedTime < handlerTimeoutMs) break
+        live.delete(reply)
+        if (reply.sent || reply.raw.headersSent) continue // the answer started: its own deadlines bound the rest
+        reply.send(new HandlerTimeoutError(handlerTimeoutMs, reply.request.url))
+      }
+    }, sweepEveryMs(handlerTimeoutMs))
+    timer.unref()
+    app.addHook('onClose', (_instance, done) => { clearInterval(timer); done() })
+  }
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const probe = PROBES.has(pathOf(request.url))
     if (closing() && !probe) {
       stats.rejectedClosing++
       reply.code(503).header('connection', 'close').header('retry-after', '5')
         .send({ Message: 'the daemon is shutting down: no new requests', Code: 0, Type: 'error' })
-      return reply
+      return
     }
     if (!probe && stats.inFlight >= max) {
       stats.rejectedOverload++
       reply.code(503).header('retry-after', '1')
         .send({ Message: `overloaded: ${max} requests in flight already (API.Limits.MaxConcurrentRequests); try again shortly`, Code: 0, Type: 'error' })
-      return reply
+      return
     }
     stats.inFlight++
     stats.accepted++
-    // 'close' comes once whether the answer was sent or the client went away
-    reply.raw.once('close', () => { stats.inFlight-- })
+    if (handlerTimeoutMs > 0) {
+      live.add(reply)
+      // 'close' comes once whether the answer was sent or the client went away
+      reply.raw.once('close', () => { stats.inFlight--; live.delete(reply) })
+    } else {
+      reply.raw.once('close', () => { stats.inFlight-- })
+    }
+    done()
   })
   return stats
 }

@@ -21,8 +21,10 @@
  * face reaches the node through its own closure (build it with the node in
  * hand); the root instance is decorated with `swarmbus.node` and
  * `swarmbus.stats()` (the gate's counters) for faces that want them.
- * Handlers should pass `request.signal` to node.ask/stream: it aborts when
- * the client leaves or the handler timeout passes.
+ * Handlers should abort their node.ask/stream when the response closes
+ * before they answered (`reply.raw` 'close'): the client left, or the
+ * handler timeout (limits.ts) answered 503 for them. `request.signal`
+ * aborts when the client leaves only.
  */
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
@@ -55,8 +57,12 @@ export interface HttpServerOptions {
    * their connections
    */
   onDrainTimeout?: () => Promise<void>
-  /** a hook on every response of every route (the metrics' request counter) */
-  onResponse?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /**
+   * called on every response of every route, from the server's one
+   * onResponse hook (the metrics' request counter: SwarmMetrics.observe);
+   * a returned promise is not awaited, its failure is logged
+   */
+  onResponse?: (request: FastifyRequest, reply: FastifyReply) => unknown
 }
 
 export interface HttpServer {
@@ -89,32 +95,48 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
     ...(opts.logger !== undefined ? { loggerInstance: opts.logger as FastifyBaseLogger } : {}),
     // one line per request of our own (onResponse below): debug, or warn for a 5xx
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is the server's logger itself, not a pino child per request (a cost on
+    // every request of the hot path); our own request lines carry the request id instead
+    ...(opts.logger !== undefined ? { childLoggerFactory: (logger: FastifyBaseLogger) => logger } : {}),
     bodyLimit: limits.maxBodyBytes,
     // path parameters: names, CIDs and routing keys (fastify's default of 100 cuts long CIDs into a 404)
     routerOptions: { maxParamLength: 512 },
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    ...(limits.handlerTimeoutMs > 0 ? { handlerTimeout: limits.handlerTimeoutMs } : {}),
+    // the handler timeout is the gate's (limits.ts): one sweep timer, not fastify's timer per request
     forceCloseConnections: 'idle',
     // the gate answers requests that come while closing (counted, with the kubo error body)
     return503OnClosing: false
   })
   app.server.maxConnections = limits.maxConnections
   let closing = false
-  const stats = installGate(app, limits.maxConcurrentRequests, () => closing)
+  const stats = installGate(app, limits.maxConcurrentRequests, () => closing, limits.handlerTimeoutMs)
   app.decorate('swarmbus', { node: opts.node, stats: () => ({ ...stats }) })
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // the hooks every request runs are callback-style (no promise per request)
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // an answer sent while closing ends its connection (no keep-alive into a closed server)
     if (closing) reply.header('connection', 'close')
-    return payload
+    done(null, payload)
   })
-  app.addHook('onResponse', async (request, reply) => {
-    const fields = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
-    if (reply.statusCode >= 500) request.log.warn(fields, 'request failed')
-    else request.log.debug(fields, 'request')
+  const log = opts.logger
+  const observe = opts.onResponse
+  app.addHook('onResponse', (request, reply, done) => {
+    if (log !== undefined && (reply.statusCode >= 500 || log.isLevelEnabled('debug'))) {
+      const fields = { reqId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
+      if (reply.statusCode >= 500) log.warn(fields, 'request failed')
+      else log.debug(fields, 'request')
+    }
+    if (observe !== undefined) {
+      try {
+        const r = observe(request, reply)
+        if (r instanceof Promise) r.catch((err: unknown) => { log?.warn({ err }, 'onResponse failed') })
+      } catch (err) {
+        log?.warn({ err }, 'onResponse failed')
+      }
+    }
+    done()
   })
-  if (opts.onResponse !== undefined) app.addHook('onResponse', opts.onResponse)
   registerProbes(app, opts.node, () => closing, performance.now())
   for (const face of opts.faces ?? []) {
     try {

@@ -125,6 +125,47 @@ describe('limits', () => {
     expect((await fetch(`${server.url}/slow`)).status).toBe(200)
   })
 
+  it('answers 503 when a route has not started its answer within handlerTimeoutMs, and its response closes', async () => {
+    const node = await memoryNode()
+    let aborted = 0
+    const face: HttpFace = {
+      name: 'hang',
+      plugin: async app => {
+        app.setErrorHandler(async (err: Error & { statusCode?: number, code?: string }, _request, reply) => await reply.code(err.statusCode ?? 500).send({ error: err.name, code: err.code, message: err.message }))
+        app.get('/hang', async (request, reply) => {
+          // what the faces do: the work stops when the response closes before the handler answered
+          await new Promise<void>(resolve => { reply.raw.once('close', () => { aborted++; resolve() }) })
+          expect(request.signal.aborted).toBe(false)
+          return reply
+        })
+        app.get('/fast', async () => ({ ok: true }))
+        // headers out at once, the body later than the timeout: the answer had started, it is not cut
+        app.get('/started', async (_request, reply) => {
+          reply.raw.writeHead(200, { 'content-type': 'text/plain' })
+          reply.raw.write('a')
+          await new Promise(resolve => setTimeout(resolve, 350))
+          reply.raw.end('b')
+          return reply.hijack()
+        })
+      }
+    }
+    const server = await serve(node, { faces: [face], limits: { handlerTimeoutMs: 200 } })
+    const t0 = performance.now()
+    const r = await fetch(`${server.url}/hang`)
+    const took = performance.now() - t0
+    expect(r.status).toBe(503)
+    expect(await r.json()).toMatchObject({ error: 'HandlerTimeoutError', code: 'SWARMBUS_HANDLER_TIMEOUT', message: expect.stringContaining('within 200 ms') })
+    // answered after the bound, and at most one sweep (50 ms here) and some scheduling later
+    expect(took).toBeGreaterThanOrEqual(190)
+    expect(took).toBeLessThan(1_000)
+    await until('the handler saw its response close', () => aborted === 1)
+    expect((await fetch(`${server.url}/fast`)).status).toBe(200)
+    const started = await fetch(`${server.url}/started`)
+    expect(started.status).toBe(200)
+    expect(await started.text()).toBe('ab')
+    await until('in-flight back to 0', () => server.stats().inFlight === 0)
+  })
+
   it('refuses a body over maxBodyBytes with 413', async () => {
     const node = await memoryNode()
     const server = await serve(node, { faces: [slowFace().face], limits: { maxBodyBytes: 100 } })

@@ -83,26 +83,43 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
       return await sendError(reply, new KuboRpcError(err.message, status < 500 ? ERR_CLIENT : ERR_NORMAL), undefined, status)
     })
 
-    app.addHook('onRequest', async (request, reply) => {
+    // the loopback origins of a port, made once (the check runs on every call)
+    const loopback = new Map<number, string[]>()
+    const loopbackOn = (port: number): string[] => {
+      let list = loopback.get(port)
+      if (list === undefined) {
+        list = loopbackOrigins(port)
+        if (loopback.size < 16) loopback.set(port, list) // a server listens on one port; bounded all the same
+      }
+      return list
+    }
+    // callback-style: no promise per call
+    app.addHook('onRequest', (request, reply, done) => {
       // the decoded path the route matched (what dispatch uses), as kubo checks Go's decoded URL.Path
       const path = `${API_PREFIX}${(request.params as { '*'?: string })['*'] ?? ''}`
-      const origin = request.headers.origin
-      const refusal = crossSiteRefusal({
-        method: request.method,
-        ...(origin !== undefined ? { origin } : {}),
-        ...(request.headers.referer !== undefined ? { referer: request.headers.referer } : {}),
-        ...(request.headers['user-agent'] !== undefined ? { userAgent: request.headers['user-agent'] } : {}),
-        allowed: allowedOrigins ?? loopbackOrigins(request.socket.localPort ?? 0)
-      })
+      const { origin, referer } = request.headers
+      const userAgent = request.headers['user-agent']
+      // no Origin, no Referer and not a browser's POST: nothing cross-site to check
+      const refusal = origin === undefined && referer === undefined && (request.method !== 'POST' || userAgent === undefined || !userAgent.startsWith('Mozilla'))
+        ? undefined
+        : crossSiteRefusal({
+          method: request.method,
+          ...(origin !== undefined ? { origin } : {}),
+          ...(referer !== undefined ? { referer } : {}),
+          ...(userAgent !== undefined ? { userAgent } : {}),
+          allowed: allowedOrigins ?? loopbackOn(request.socket.localPort ?? 0)
+        })
       if (refusal !== undefined) {
         request.log.info({ path, refusal }, 'kubo rpc: cross-site request refused')
-        return await reply.code(403).type('text/plain; charset=utf-8').send('403 - Forbidden\n')
+        reply.code(403).type('text/plain; charset=utf-8').send('403 - Forbidden\n')
+        return
       }
       if (origin !== undefined) reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin')
       if (request.method !== 'OPTIONS' && !authorized(secrets, path, request.headers.authorization)) {
-        return await reply.code(403).type('text/plain; charset=utf-8').send('403 - Forbidden\n')
+        reply.code(403).type('text/plain; charset=utf-8').send('403 - Forbidden\n')
+        return
       }
-      return undefined
+      done()
     })
 
     const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -119,7 +136,9 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
       }
       const started = Date.now()
       const aborter = new AbortController()
-      reply.raw.on('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
+      // the client left before the answer was complete, or the handler timeout answered for this call: its asks stop
+      let answered = false
+      reply.raw.on('close', () => { if (!answered || !reply.raw.writableFinished) aborter.abort() })
       let params: Params
       let timeoutMs: number | undefined
       try {
@@ -142,8 +161,12 @@ export function kuboRpcFace (node: SwarmNode, options: KuboRpcOptions = {}): Fas
         file: async (what, maxBytes) => await readFile(request, what, Math.min(maxBytes, bodyLimit))
       }
       try {
-        return await sendOutcome(reply, await handler(call))
+        const outcome = await handler(call)
+        // from here a close means the client left mid-answer (the answer is not finished) or nothing
+        answered = true
+        return await sendOutcome(reply, outcome)
       } catch (err) {
+        answered = true // the command is over: nothing of it left to abort
         if (!(err instanceof KuboRpcError)) request.log.debug({ err, command: name }, 'kubo rpc: command failed')
         return await sendError(reply, err)
       }

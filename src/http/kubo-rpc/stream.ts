@@ -35,11 +35,17 @@ export type Outcome = StreamOutcome | JsonOutcome
 const line = (value: unknown): string => `${JSON.stringify(value)}\n`
 
 /**
- * every reply declares the X-Stream-Error trailer (so is chunked), as
- * go-ipfs-cmds does — except to an HTTP/1.0 client, which knows neither
+ * A stream (`failure` given) is chunked and declares and sends the
+ * X-Stream-Error trailer, as go-ipfs-cmds does (empty, or the error that
+ * ended the stream) — except to an HTTP/1.0 client, which knows no
+ * trailers. A single reply cannot fail after it started, so its trailer
+ * would always be empty: it goes out whole with a Content-Length, in one
+ * write, and declares none (go-ipfs-cmds declares and sends an empty one;
+ * node refuses a Trailer header without chunks, and fastify's trailers end
+ * the response a tick after its body: a second write on every reply).
  */
-function common (reply: FastifyReply, failure: () => string = () => ''): FastifyReply {
-  if (reply.request.raw.httpVersion !== '1.0') reply.trailer('X-Stream-Error', async () => failure())
+function common (reply: FastifyReply, failure?: () => string): FastifyReply {
+  if (failure !== undefined && reply.request.raw.httpVersion !== '1.0') reply.trailer('X-Stream-Error', (_reply, _payload, done) => { done(null, failure()) })
   return reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS).header('Content-Type', 'application/json; charset=utf-8')
 }
 

@@ -8,7 +8,7 @@
  *   const metrics = createSwarmMetrics()
  *   const node = await createNode({ libp2pMetrics: libp2pPrometheusMetrics(metrics.registry) })
  *   const observed = metrics.attach(node)          // the node the faces use: IPNS asks timed
- *   app.addHook('onResponse', metrics.onResponse)  // every face's requests
+ *   app.addHook('onResponse', metrics.onResponse)  // every face's requests (or startHttpServer({ onResponse: metrics.observe }))
  *   await app.register(metricsFace(observed, { metrics }))
  *
  * See docs/metrics.md for every metric.
@@ -37,6 +37,8 @@ export interface SwarmMetrics {
   instrument(node: SwarmNode): SwarmNode
   /** fastify onResponse hook counting requests by method, route and code */
   onResponse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /** the same, synchronous: startHttpServer's onResponse option (called from the server's own hook) */
+  observe: (request: FastifyRequest, reply: FastifyReply) => void
   /** read the node's status, then the registry's exposition text */
   render(): Promise<string>
   close(): void
@@ -71,6 +73,7 @@ export function createSwarmMetrics (options: SwarmMetricsOptions = {}): SwarmMet
     },
     instrument,
     onResponse: http.onResponse,
+    observe: http.observe,
     render: async () => {
       if (attached !== undefined) await runtime.refresh(attached)
       return await registry.metrics()

@@ -26,16 +26,38 @@ export function ipnsMetrics (registry: Registry): IpnsMetrics {
   const resolves = new Counter({ name: 'ipns_resolve_total', help: 'ipns.resolve asks settled, by source of the answer (cache, local, dht, dns; none on failure) and outcome', labelNames: ['source', 'outcome'], registers: [registry] })
   const resolveTime = new Histogram({ name: 'ipns_resolve_duration_seconds', help: 'ipns.resolve latency, by source and outcome', labelNames: ['source', 'outcome'], buckets: IPNS_BUCKETS, registers: [registry] })
 
-  const timed = async <T>(work: Promise<T>, done: (seconds: number, value: T | undefined, err: unknown) => void): Promise<T> => {
+  // one derived promise per ask (no async wrapper); the time read once on each side
+  const timed = <T>(work: Promise<T>, done: (seconds: number, value: T | undefined, err: unknown) => void): Promise<T> => {
     const start = performance.now()
-    try {
-      const value = await work
+    return work.then(value => {
       done((performance.now() - start) / 1000, value, undefined)
       return value
-    } catch (err) {
+    }, (err: unknown) => {
       done((performance.now() - start) / 1000, undefined, err)
       throw err
+    })
+  }
+
+  // the resolve metrics' children by label set (sources × outcomes: a few kinds each), so a cache hit hashes no labels
+  const resolveChildren = new Map<string, { count: () => void, time: (s: number) => void }>()
+  const MAX_LABEL_SETS = 256
+  const countResolve = (source: string, outcome: string, seconds: number): void => {
+    const key = `${source}\u0000${outcome}`
+    let child = resolveChildren.get(key)
+    if (child === undefined) {
+      const labels = { source, outcome }
+      if (resolveChildren.size >= MAX_LABEL_SETS) {
+        resolves.inc(labels)
+        resolveTime.observe(labels, seconds)
+        return
+      }
+      const c = resolves.labels(labels)
+      const h = resolveTime.labels(labels)
+      child = { count: () => { c.inc() }, time: s => { h.observe(s) } }
+      resolveChildren.set(key, child)
     }
+    child.count()
+    child.time(seconds)
   }
 
   return {
@@ -44,9 +66,8 @@ export function ipnsMetrics (registry: Registry): IpnsMetrics {
         const work = node.ask(command, options)
         if (command.type === 'ipns.resolve') {
           return timed(work, (s, value, err) => {
-            const labels = err === undefined ? { source: String((value as { source?: string } | undefined)?.source ?? 'none'), outcome: 'ok' } : { source: 'none', outcome: outcomeOf(err) }
-            resolves.inc(labels)
-            resolveTime.observe(labels, s)
+            if (err === undefined) countResolve(String((value as { source?: string } | undefined)?.source ?? 'none'), 'ok', s)
+            else countResolve('none', outcomeOf(err), s)
           })
         }
         if (command.type === 'ipns.publish') {

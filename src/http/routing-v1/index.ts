@@ -42,11 +42,13 @@ const MAX_LOOKUP_RESULTS = 256
 /** how long a closest peer's addresses may take to look up (peer store, then the DHT) */
 const ADDRS_TIMEOUT_MS = 2_000
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
+/** on every answer (a browser reads a GET's or PUT's answer by these) */
+const CORS_ORIGIN = '*'
+const CORS_EXPOSE = 'Cache-Control, Content-Type, Etag, Expires, Last-Modified, Vary'
+/** on the preflight's answer only: a browser reads these there and nowhere else (fewer headers on every GET) */
+const CORS_PREFLIGHT = {
   'Access-Control-Allow-Methods': 'GET, PUT, OPTIONS',
   'Access-Control-Allow-Headers': 'Accept, Content-Type',
-  'Access-Control-Expose-Headers': 'Cache-Control, Content-Type, Etag, Expires, Last-Modified, Vary',
   'Access-Control-Max-Age': '86400'
 }
 
@@ -85,8 +87,9 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
   }
 
   return async (app) => {
-    app.addHook('onRequest', async (_request, reply) => {
-      reply.headers(CORS)
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('Access-Control-Allow-Origin', CORS_ORIGIN).header('Access-Control-Expose-Headers', CORS_EXPOSE)
+      done()
     })
     app.addContentTypeParser(MEDIA_IPNS_RECORD, { parseAs: 'buffer', bodyLimit: MAX_IPNS_RECORD_BYTES }, (_request, body, done) => { done(null, body) })
     app.setErrorHandler(async (err: { statusCode?: number, message: string }, _request, reply) => {
@@ -95,7 +98,7 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
       return await reply.code(status).type('text/plain; charset=utf-8').send(err.message.slice(0, 1024))
     })
 
-    app.options('/routing/v1/*', async (_request, reply) => await reply.code(204).send())
+    app.options('/routing/v1/*', async (_request, reply) => await reply.code(204).headers(CORS_PREFLIGHT).send())
 
     app.get('/routing/v1/providers/:cid', async (request: Params<'cid'>, reply) => {
       let cid: string

@@ -79,16 +79,18 @@ function derivedOf (record: Uint8Array, validity: string): Derived {
 }
 
 const NAME_MEMO_MAX = 1024
-const names = new Map<string, string>()
+interface Named { name: string, disposition: string }
+const names = new Map<string, Named>()
 
-/** the base36 form of a name as a client wrote it (throws BadRequest as parseIpnsName does) */
-function canonicalName (text: string): string {
+/** the base36 form of a name as a client wrote it, and its Content-Disposition (throws BadRequest as parseIpnsName does) */
+function canonicalName (text: string): Named {
   const known = names.get(text)
   if (known !== undefined) return known
   const name = parseIpnsName(text).toString(base36)
+  const named = { name, disposition: `attachment; filename="${name}.ipns-record"` }
   if (names.size >= NAME_MEMO_MAX) names.delete(names.keys().next().value as string)
-  names.set(text, name)
-  return name
+  names.set(text, named)
+  return named
 }
 
 let nowSecond = -1
@@ -108,12 +110,13 @@ export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
     if (!String(request.headers.accept ?? '').includes(MEDIA_IPNS_RECORD)) {
       return sendError(reply, new BadRequest(`content type in 'Accept' header is missing or not supported: send Accept: ${MEDIA_IPNS_RECORD}`, 406))
     }
-    let name: string
+    let named: Named
     try {
-      name = canonicalName(request.params.name)
+      named = canonicalName(request.params.name)
     } catch (err) {
       return sendError(reply, err)
     }
+    const name = named.name
     // a client that leaves while the resolve runs aborts it; once it settled, nothing to abort
     // (an abort after the answer would only cost a DOMException per request)
     const controller = new AbortController()
@@ -140,7 +143,7 @@ export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
     if (expires !== undefined) reply.header('Expires', expires)
     reply.header('Etag', d.etag)
     reply.header('Last-Modified', httpDateNow(now))
-    reply.header('Content-Disposition', `attachment; filename="${name}.ipns-record"`)
+    reply.header('Content-Disposition', named.disposition)
     return reply.code(200).type(MEDIA_IPNS_RECORD).send(Buffer.from(record.buffer, record.byteOffset, record.byteLength))
   }
 }
