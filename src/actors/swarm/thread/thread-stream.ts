@@ -5,7 +5,8 @@
  * goes back in batches of half the window as the consumer takes items. The
  * caller's signal firing ends the iteration at once with PortAbortError
  * (buffered items dropped) and cancels the worker's query, as leaving the
- * loop early (`return`) does.
+ * loop early (`return`) does. An error is reported exactly once, then the
+ * stream is done; once ended or closed nothing arriving changes it.
  */
 import { abortError, type DhtPortError, PortFailedError } from '../port-errors.js'
 
@@ -27,7 +28,7 @@ export class ThreadStream<T> implements AsyncIterator<T> {
 
   constructor (private readonly window: number, private readonly signal: AbortSignal, private readonly link: StreamLink) {
     this.onAbort = () => {
-      if (this.state !== 'open' && this.state !== 'ended') return
+      if (this.state !== 'open') return
       this.link.cancel()
       this.fail(abortError(signal))
     }
@@ -64,17 +65,25 @@ export class ThreadStream<T> implements AsyncIterator<T> {
     }
   }
 
+  /**
+   * The worker's error, the signal's abort or a protocol failure: reported
+   * once (to the waiting reader, or else to the next read), then the stream
+   * is done. Only an open stream can fail: an ended one keeps its items, and
+   * a second error (the worker's answer to a cancelled call, say) is dropped.
+   */
   fail (err: DhtPortError): void {
-    if (this.state === 'failed' || this.state === 'closed') return
-    this.state = 'failed'
-    this.error = err
+    if (this.state !== 'open') return
     this.buffer.length = 0
     this.signal.removeEventListener('abort', this.onAbort)
     const w = this.waiter
     if (w !== undefined) {
       this.waiter = undefined
+      this.state = 'closed'
       w.reject(err)
+      return
     }
+    this.state = 'failed'
+    this.error = err
   }
 
   private took (): void {
@@ -89,6 +98,7 @@ export class ThreadStream<T> implements AsyncIterator<T> {
     if (this.state === 'failed') {
       // the error once, then done
       const err = this.error
+      this.error = undefined
       this.state = 'closed'
       throw err
     }
@@ -105,8 +115,12 @@ export class ThreadStream<T> implements AsyncIterator<T> {
   async return (): Promise<IteratorResult<T>> {
     if (this.state === 'open') this.link.cancel()
     this.state = 'closed'
+    this.error = undefined
     this.buffer.length = 0
     this.signal.removeEventListener('abort', this.onAbort)
+    const w = this.waiter
+    this.waiter = undefined
+    w?.resolve({ value: undefined, done: true })
     return { value: undefined, done: true }
   }
 }
