@@ -5,6 +5,7 @@
  * for ever, throw, yield scripted items). Defaults answer at once.
  */
 import { abortError as portAbortError } from '../../src/actors/swarm/port-errors.js'
+import type { Failure } from '../../src/messages/failure.js'
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../../src/actors/swarm/dht-port.js'
@@ -162,6 +163,21 @@ export class FakeDhtPort implements DhtPort {
       routingTableSize: this.routingTableSize,
       mode: 'server'
     }
+  }
+
+  /** the onFailure listeners of the port (the swarm actor subscribes one) */
+  readonly failureListeners = new Set<(f: Failure) => void>()
+
+  onFailure (fn: (f: Failure) => void): () => void {
+    this.failureListeners.add(fn)
+    return () => { this.failureListeners.delete(fn) }
+  }
+
+  /** the port fails for good, as a network thread that exited does: every listener is told */
+  die (f: Failure): void {
+    const listeners = [...this.failureListeners]
+    this.failureListeners.clear()
+    for (const fn of listeners) fn(f)
   }
 
   async stop (): Promise<void> {

@@ -29,6 +29,7 @@
  * implementation: 256) and stop their query then.
  */
 import type { DhtRequestStats, NetworkStatus, PeerInfoCacheStats, RefusalStatus, RoutingBucket } from '../../messages/swarm.js'
+import type { Failure } from '../../messages/failure.js'
 
 export interface DhtPeerInfo {
   /** base58btc peer id (12D3Koo… / Qm…) */
@@ -137,6 +138,14 @@ export interface DhtPort {
    * without a network to watch has none.
    */
   onNetworkChange?(fn: (status: NetworkStatus) => void): () => void
+  /**
+   * Calls fn once if the port fails for good while it runs (a network
+   * thread that exited or threw: thread/thread-port.ts), with what failed as
+   * plain data (a 'failed' Failure, its cause kept); every pending and later
+   * call has failed too by then. Not called for stop(). Returns its
+   * unsubscribe. Optional: a port that cannot die on its own has none.
+   */
+  onFailure?(fn: (failure: Failure) => void): () => void
 
   stop(): Promise<void>
 }

@@ -13,7 +13,7 @@ import { SWARM_ASKS, SWARM_STREAMS } from './swarm-commands.js'
 import { swarmValidator, validateSwarmCommand } from './validate.js'
 import { bootstrapJoiner } from './bootstrap-joiner.js'
 import type { BootstrapRetryOptions } from './bootstrap-joiner.js'
-import { answer, republishSection, routersSection, toKey } from './swarm-state.js'
+import { answer, PortDiedError, republishSection, routersSection, toKey } from './swarm-state.js'
 import type { Pending, SwarmMsg } from './swarm-state.js'
 export type { SwarmMsg } from './swarm-state.js'
 import type { ActorContext, ActorDefinition, Delivery } from '../runtime/actor.js'
@@ -77,11 +77,17 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
       const joiner = bootstrapJoiner<SwarmMsg>(ctx, options.bootstrapRetry, () => port, msg => ({ type: 'boot', msg }))
       const held: Array<Delivery<SwarmCommand>> = []
       let running = 0
-      // a node switching DHT mode or reachability says so: a `swarm:mode` progress event
-      let unwatch: (() => void) | undefined
+      // a node switching DHT mode or reachability says so: a `swarm:mode` progress event;
+      // a port that dies (its network thread gone) crashes this incarnation
+      let unwatch: Array<(() => void) | undefined> = []
       const watch = (p: DhtPort | undefined): void => {
-        unwatch?.()
-        unwatch = p?.onNetworkChange?.(status => { ctx.external({ type: 'net.change', status }) })
+        for (const u of unwatch) u?.()
+        unwatch = p === undefined
+          ? []
+          : [
+              p.onNetworkChange?.(status => { ctx.external({ type: 'net.change', status }) }),
+              p.onFailure?.(f => { ctx.external({ type: 'port.failed', failure: f }) })
+            ]
       }
       watch(port)
 
@@ -327,6 +333,13 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
                 case 'net.change':
                   ctx.progress({ type: 'swarm:mode', detail: { ...m.status } })
                   return
+                case 'port.failed': {
+                  // every ask it serves fails with what killed the port, then the supervisor restarts us on a new one
+                  const open = [...pending.values()]
+                  pending.clear()
+                  for (const p of open) p.port.fail(m.failure)
+                  throw new PortDiedError(m.failure)
+                }
                 case 'op.progress':
                   if (pending.has(m.id)) ctx.progress({ type: m.event.type, id: m.id, detail: { ...m.event } })
                   return
@@ -349,8 +362,7 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         }),
         stop: async () => {
           joiner.stop()
-          unwatch?.()
-          unwatch = undefined
+          watch(undefined)
           const p = port
           port = undefined
           if (p !== undefined) {

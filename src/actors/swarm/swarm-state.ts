@@ -10,6 +10,7 @@ import type { BootstrapMsg } from './bootstrap-joiner.js'
 import type { ReplyPort, Settled } from '../runtime/actor.js'
 import type { DhtConnection, DhtGetValue, DhtPeerInfo, DhtPortStatus, DhtProgress } from './dht-port.js'
 import type { Failure } from '../../messages/failure.js'
+import { failureToError, SwarmbusError } from '../../messages/errors.js'
 import type { QueryId } from '../../messages/ids.js'
 import type {
   DhtClosestPeers, DhtFindPeer, DhtFindProviders, DhtGet, DhtGetValues, DhtProvide, DhtPut, DhtPutTo,
@@ -42,6 +43,7 @@ export type SwarmMsg =
   | { type: 'port.ready', result: Settled<string> }
   | { type: 'boot', msg: BootstrapMsg }
   | { type: 'net.change', status: NetworkStatus }
+  | { type: 'port.failed', failure: Failure }
 
 /** an ask the swarm serves, with its typed port, by the kind of its result */
 export type Pending =
@@ -54,6 +56,20 @@ export type Pending =
   | { kind: 'get', port: ReplyPort<DhtGet> }
   | { kind: 'values', port: ReplyPort<DhtGetValues> }
   | { kind: 'peerStream', port: ReplyPort<PeerStreamCommand>, limit: number, count: number, seen: Set<string> }
+
+/**
+ * The swarm's DhtPort failed for good (its network thread exited or threw):
+ * what the swarm actor throws to crash into its supervisor, which restarts it
+ * on a fresh port. The port's failure is the cause.
+ */
+export class PortDiedError extends SwarmbusError {
+  override readonly name = 'PortDiedError'
+  readonly kind = 'failed' as const
+  readonly code = 'port-died'
+  constructor (f: Failure) {
+    super(`the swarm's network port died: ${f.message}`, { cause: failureToError(f) })
+  }
+}
 
 /** settle a port with a result of its own reply type */
 export function answer<T> (port: { reply: (value: T) => boolean, fail: (f: Failure) => boolean }, r: Settled<T>): void {

@@ -14,6 +14,7 @@ import {
   CID_1, FakeDhtPort, itemsThen, never, PEER_A, PEER_B, PEER_C, PEER_D, untilAborted
 } from '../../helpers/fake-dht-port.js'
 import { askAny, rejection, simSystem, streamAny } from '../../helpers/sim.js'
+import { failure } from '../../../src/messages/failure.js'
 import { runActorCompliance } from '../../compliance/actor-compliance.js'
 import type { ComplianceEnv, ComplianceSample } from '../../compliance/actor-compliance.js'
 import type { SimHarness, Tracked, TrackedStream } from '../../helpers/sim.js'
@@ -536,6 +537,46 @@ describe('swarm actor: supervision', () => {
     expect(attempts).toBe(3)
     expect((await rejection(r.system.ask({ type: 'dht.get', key: 'k' }))).name).toBe('StoppedError')
     expect(r.system.openPorts).toBe(0)
+  })
+
+  it('a port that dies (its network thread gone) fails the asks it served with its failure, crashes the actor and restarts it on a new port', async () => {
+    const first = hangingPort()
+    const second = new FakeDhtPort(PEER_A)
+    let created = 0
+    const r = rig(first, { createPort: async () => { created++; return second } })
+    const put = r.ask({ type: 'dht.put', key: 'k', value: new Uint8Array(1) }, { timeoutMs: 10_000 })
+    const fp = r.stream({ type: 'dht.findProviders', cid: CID_1 }, { timeoutMs: 10_000 })
+    await r.settle(3)
+    expect(first.failureListeners.size).toBe(1)
+    first.die(failure('failed', 'the network thread died: the network thread exited with code 1', {
+      cause: { name: 'Error', message: 'the network thread exited with code 1' }
+    }))
+    await r.settle(3)
+    for (const o of [await put.promise, await fp.done]) {
+      expect(o.ok).toBe(false)
+      if (o.ok) continue
+      expect(o.error.name).toBe('FailedError')
+      expect(o.error.message).toMatch(/network thread died/)
+      expect((o.error.cause as Error | undefined)?.message).toBe('the network thread exited with code 1')
+    }
+    expect(first.callsTo('put')[0]?.signal.aborted).toBe(true)
+    expect(first.stops).toBe(1)
+    expect(first.failureListeners.size).toBe(0)
+    // the crash is in the trace, with the port's failure as its cause
+    const crash = r.trace.events.find(e => e.dir === 'out' && e.ev.type === 'crash')
+    expect(crash?.ev).toMatchObject({ actor: 'swarm', error: expect.stringMatching(/network port died/) as unknown })
+
+    // the next ask is held through the restart, then served by the new port
+    const next = r.ask({ type: 'dht.put', key: 'k2', value: new Uint8Array(2) }, { timeoutMs: 10_000 })
+    r.clock.advance(10)
+    await r.settle()
+    const n = await next.promise
+    expect(n.ok && n.value).toEqual({ peers: 3 })
+    expect(created).toBe(1)
+    expect(second.failureListeners.size).toBe(1)
+    const s = await r.status()
+    expect(s.actors.find(a => a.name === 'swarm')).toMatchObject({ restarts: 1, state: 'running' })
+    expect(s.pendingQueries).toBe(0)
   })
 
   it('on system stop every open ask rejects StoppedError and the port is stopped', async () => {

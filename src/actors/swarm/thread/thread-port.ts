@@ -16,8 +16,9 @@
  *   snapshot (pushed on change every SNAPSHOT_INTERVAL_MS, and with each
  *   dial, bootstrap and findPeer result).
  * - The worker dying (an uncaught error, an exit) fails every pending call
- *   with PortFailedError (cause kept) and every later one the same way; the
- *   swarm actor's restart path (createPort) builds a new thread.
+ *   with PortFailedError (cause kept) and every later one the same way, then
+ *   tells the onFailure listeners (the swarm actor, which crashes into its
+ *   supervisor; its restart path, createPort, builds a new thread).
  * - stop() stops libp2p in the worker, then terminates it.
  */
 import { Worker } from 'node:worker_threads'
@@ -32,6 +33,7 @@ import {
 import { decodePortError } from './wire-errors.js'
 import { STREAM_CREDIT } from './thread-protocol.js'
 import type { NetworkStatus } from '../../../messages/swarm.js'
+import type { Failure } from '../../../messages/failure.js'
 import type {
   DhtConnection, DhtGetValue, DhtOpOptions, DhtPeerInfo, DhtPort, DhtPortStatus, DhtProgress
 } from '../dht-port.js'
@@ -42,7 +44,7 @@ import { ThreadStream } from './thread-stream.js'
 export const MAX_THREAD_CALLS = 2_048
 /** how long stop() waits for libp2p to stop in the worker before terminating it */
 const STOP_GRACE_MS = 10_000
-/** onNetworkChange subscribers (the swarm actor has one per port) */
+/** onNetworkChange and onFailure subscribers, each (the swarm actor has one of each per port) */
 const MAX_LISTENERS = 64
 
 export interface ThreadPortOptions {
@@ -106,6 +108,7 @@ class ThreadDhtPort implements DhtPort {
   private stopping: Promise<void> | undefined
   private stoppedReply: ((error: DhtPortError | undefined) => void) | undefined
   private readonly listeners = new Set<(status: NetworkStatus) => void>()
+  private readonly failureListeners = new Set<(f: Failure) => void>()
   private readonly maxCalls: number
   private readonly streamCredit: number
   private readonly clock: Clock
@@ -139,6 +142,12 @@ class ThreadDhtPort implements DhtPort {
       if (c.kind === 'call') c.reject(failure)
       else c.stream.fail(failure)
     }
+    // a thread that ends because stop() ended it has not failed
+    if (this.stopping !== undefined) return
+    const f = failure.toFailure()
+    const listeners = [...this.failureListeners]
+    this.failureListeners.clear()
+    for (const fn of listeners) fn(f)
   }
 
   private send (m: HostMessage): void {
@@ -259,6 +268,18 @@ class ThreadDhtPort implements DhtPort {
     if (this.listeners.size >= MAX_LISTENERS) throw new PortOverloadedError(`more than ${MAX_LISTENERS} network-change listeners`)
     this.listeners.add(fn)
     return () => { this.listeners.delete(fn) }
+  }
+
+  onFailure (fn: (failure: Failure) => void): () => void {
+    if (this.failureListeners.size >= MAX_LISTENERS) throw new PortOverloadedError(`more than ${MAX_LISTENERS} failure listeners`)
+    if (this.dead !== undefined && this.stopping === undefined) {
+      // already dead: told at once, as a listener added before would have been
+      const f = this.failure().toFailure()
+      queueMicrotask(() => { fn(f) })
+      return () => {}
+    }
+    this.failureListeners.add(fn)
+    return () => { this.failureListeners.delete(fn) }
   }
 
   async put (key: Uint8Array, value: Uint8Array, options: DhtOpOptions): Promise<{ peers: number }> {
