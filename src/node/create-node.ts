@@ -163,19 +163,19 @@ export interface NodeOptions {
    */
   routeAround?: boolean
   /**
-   * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
-   * URLs (default the network profile's: none on `local`, so no routers
-   * actor; https://delegated-ipfs.dev on `amino`; `[]` turns it off), the per-endpoint timeout, retries,
-   * breaker and in-flight limits. A malformed URL fails createNode. See
-   * docs/routing.md.
-   */
-  /**
    * run the libp2p node in its own worker thread (src/node/network-thread.ts),
    * off this event loop; default off. Refused (TypeError) with `validators`,
    * `selectors`, `connectionGater`, `libp2pMetrics`, a directory repo or the
    * memory transport. See docs/architecture.md, "The network thread".
    */
   networkThread?: boolean
+  /**
+   * Delegated Routing V1 HTTP endpoints (`routers.*` commands): their base
+   * URLs (default the network profile's: none on `local`, so no routers
+   * actor; https://delegated-ipfs.dev on `amino`; `[]` turns it off), the per-endpoint timeout, retries,
+   * breaker and in-flight limits. A malformed URL fails createNode. See
+   * docs/routing.md.
+   */
   routers?: RoutersSettings & {
     endpoints?: string[]
     /** IPNS resolve: how long after a router's valid record the best found answers, unless the DHT's quorum comes first (default 300 ms) */
