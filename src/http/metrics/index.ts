@@ -27,6 +27,8 @@ export interface SwarmMetricsOptions {
   registry?: Registry
   /** Node's process metrics (nodejs_*, process_*; default true) */
   defaultMetrics?: boolean
+  /** label sets the HTTP metrics keep before counting under `other` (default MAX_HTTP_LABEL_SETS) */
+  maxHttpLabelSets?: number
 }
 
 export interface SwarmMetrics {
@@ -47,7 +49,7 @@ export interface SwarmMetrics {
 export function createSwarmMetrics (options: SwarmMetricsOptions = {}): SwarmMetrics {
   const registry = options.registry ?? new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
-  const http = httpMetrics(registry)
+  const http = httpMetrics(registry, { maxLabelSets: options.maxHttpLabelSets })
   const ipns = ipnsMetrics(registry)
   const runtime = runtimeMetrics(registry)
   let attached: SwarmNode | undefined
@@ -103,6 +105,7 @@ export function metricsFace (node: SwarmNode, options: MetricsOptions = {}): Fas
   }
 }
 
-export { httpMetrics } from './http.js'
+export { labelOverflowCounter, LABEL_OVERFLOW_METRIC, OVERFLOW_LABEL } from './bounded.js'
+export { httpMetrics, MAX_HTTP_LABEL_SETS } from './http.js'
 export { ipnsMetrics } from './ipns.js'
 export { runtimeMetrics } from './runtime.js'

@@ -7,12 +7,16 @@
  */
 import { Counter, Histogram } from 'prom-client'
 import { SwarmbusError } from '../../messages/errors.js'
+import { labelOverflowCounter, timedFamily } from './bounded.js'
 import type { Registry } from 'prom-client'
 import type { SwarmNode } from '../../node/create-node.js'
 import '../../messages/ipns.js'
 
 /** seconds: a cached resolve is microseconds, a DHT one up to the routing deadline */
 export const IPNS_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+/** label sets each IPNS family keeps (past it: `other`, counted in swarmbus_metrics_label_overflow_total) */
+export const MAX_IPNS_LABEL_SETS = 64
 
 export interface IpnsMetrics {
   instrument(node: SwarmNode): SwarmNode
@@ -38,27 +42,10 @@ export function ipnsMetrics (registry: Registry): IpnsMetrics {
     })
   }
 
-  // the resolve metrics' children by label set (sources × outcomes: a few kinds each), so a cache hit hashes no labels
-  const resolveChildren = new Map<string, { count: () => void, time: (s: number) => void }>()
-  const MAX_LABEL_SETS = 256
-  const countResolve = (source: string, outcome: string, seconds: number): void => {
-    const key = `${source}\u0000${outcome}`
-    let child = resolveChildren.get(key)
-    if (child === undefined) {
-      const labels = { source, outcome }
-      if (resolveChildren.size >= MAX_LABEL_SETS) {
-        resolves.inc(labels)
-        resolveTime.observe(labels, seconds)
-        return
-      }
-      const c = resolves.labels(labels)
-      const h = resolveTime.labels(labels)
-      child = { count: () => { c.inc() }, time: s => { h.observe(s) } }
-      resolveChildren.set(key, child)
-    }
-    child.count()
-    child.time(seconds)
-  }
+  // sources × outcomes are a few kinds each; the bound is for a value that is not (a source or kind a later change adds)
+  const overflowed = labelOverflowCounter(registry)
+  const resolved = timedFamily({ name: 'ipns_resolve_total', counter: resolves, histogram: resolveTime, labelNames: ['source', 'outcome'], maxLabelSets: MAX_IPNS_LABEL_SETS, overflowed })
+  const published = timedFamily({ name: 'ipns_publish_total', counter: publishes, histogram: publishTime, labelNames: ['outcome'], maxLabelSets: MAX_IPNS_LABEL_SETS, overflowed })
 
   return {
     instrument: (node) => {
@@ -66,16 +53,12 @@ export function ipnsMetrics (registry: Registry): IpnsMetrics {
         const work = node.ask(command, options)
         if (command.type === 'ipns.resolve') {
           return timed(work, (s, value, err) => {
-            if (err === undefined) countResolve(String((value as { source?: string } | undefined)?.source ?? 'none'), 'ok', s)
-            else countResolve('none', outcomeOf(err), s)
+            if (err === undefined) resolved.observe([String((value as { source?: string } | undefined)?.source ?? 'none'), 'ok'], s)
+            else resolved.observe(['none', outcomeOf(err)], s)
           })
         }
         if (command.type === 'ipns.publish') {
-          return timed(work, (s, _value, err) => {
-            const labels = { outcome: err === undefined ? 'ok' : outcomeOf(err) }
-            publishes.inc(labels)
-            publishTime.observe(labels, s)
-          })
+          return timed(work, (s, _value, err) => { published.observe([err === undefined ? 'ok' : outcomeOf(err)], s) })
         }
         return work
       }

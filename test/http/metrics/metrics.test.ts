@@ -71,7 +71,7 @@ describe('Prometheus metrics of a node', () => {
       'swarmbus_libp2p_connections', 'swarmbus_dht_requests', 'swarmbus_dht_records_rejected_total', 'swarmbus_verifier_queued', 'swarmbus_verifier_batches_in_flight',
       'swarmbus_dht_refusals_total', 'swarmbus_dht_inbound_streams', 'swarmbus_dht_inbound_rate_limited_total',
       'swarmbus_verifier_records_total', 'swarmbus_event_loop_delay_seconds', 'swarmbus_metrics_status_failures_total',
-      'swarmbus_http_requests_total', 'swarmbus_http_request_duration_seconds', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes'
+      'swarmbus_http_requests_total', 'swarmbus_http_request_duration_seconds', 'swarmbus_metrics_label_overflow_total', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes'
     ]) expect(f.has(name), name).toBe(true)
     expect(f.get('ipns_publish_total')?.type).toBe('counter')
     expect(f.get('ipns_resolve_duration_seconds')?.type).toBe('histogram')

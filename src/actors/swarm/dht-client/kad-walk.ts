@@ -55,10 +55,10 @@ export interface WalkAnswer { closer: Array<{ id: Uint8Array, multiaddrs: Uint8A
 /** How a walk routes around stalled and suspect peers (see the file comment). */
 export interface RouteAround {
   clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'>
-  /** a written (or negotiating) request whose peer has answered nothing for this long is stalled */
-  stallMs: number
-  /** a request waiting for its peer's slot or dialling it is stalled after this long */
-  openStallMs: number
+  /** a written (or negotiating) request whose peer has answered nothing for this long is stalled (read at every check: it may change while the walk runs) */
+  readonly stallMs: number
+  /** a request waiting for its peer's slot or dialling it is stalled after this long (read at every check) */
+  readonly openStallMs: number
   /** when the peer last made progress while it has written requests open (peer-liveness.ts) */
   progressAt: (peer: PeerId) => number | undefined
   isSuspect: (peer: PeerId) => boolean

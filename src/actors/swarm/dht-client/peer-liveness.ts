@@ -14,10 +14,15 @@
  *
  * How long "a while" is follows how fast peers answer here: four times the
  * median time (write to answer: one round trip, no dial) of the last 64
- * answers, within 200 ms … 2 s (750 ms until 8 answers are in). On loopback
- * that is the 200 ms floor when idle; with 30 ms links (60 ms round trips)
- * about 250–300 ms; under a burst, when answers queue, it grows toward 2 s;
- * across the internet it follows the round trips.
+ * answers, within 200 ms … 2 s. On loopback that is the 200 ms floor when
+ * idle; with 30 ms links (60 ms round trips) about 250–300 ms; under a burst,
+ * when answers queue, it grows toward 2 s; across the internet it follows
+ * the round trips. Before any answer it is 750 ms; with 1 to 7 answers, four
+ * times the slowest of them, within 200 … 750 ms: the first answers of a
+ * node's first lookup already tell it how far its peers are, so that lookup
+ * (which reads the stall time afresh at every check, kad-walk.ts) need not
+ * wait 750 ms on a frozen peer, while the slowest answer seen keeps a slow
+ * link from being taken for a stalled one.
  *
  * Bounded: an entry exists only while the peer has requests open (the gate
  * bounds those), and is dropped with the last one; 64 answer times.
@@ -32,6 +37,8 @@ export class PeerLiveness {
   private readonly peers = new Map<string, Entry>()
   private readonly times: number[] = []
   private nextTime = 0
+  /** stallMs(), computed when an answer time comes in */
+  private stall: number = STALL.initialMs
 
   constructor (private readonly now: () => number) {}
 
@@ -53,6 +60,7 @@ export class PeerLiveness {
       if (ms >= 0) {
         this.times[this.nextTime] = ms
         this.nextTime = (this.nextTime + 1) % STALL.samples
+        this.stall = this.computeStall()
       }
     }
     if (--e.open <= 0) this.peers.delete(key)
@@ -60,9 +68,16 @@ export class PeerLiveness {
 
   /** how long a peer with requests open may answer nothing before it counts as stalled */
   stallMs (): number {
-    if (this.times.length < STALL.minSamples) return STALL.initialMs
+    return this.stall
+  }
+
+  private computeStall (): number {
+    const n = this.times.length
+    if (n === 0) return STALL.initialMs
+    // too few answers for a median: the slowest of them, and never longer than before any answer
+    if (n < STALL.minSamples) return Math.min(STALL.initialMs, Math.max(STALL.minMs, STALL.factor * Math.max(...this.times)))
     const sorted = [...this.times].sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)] as number
+    const median = sorted[Math.floor(n / 2)] as number
     return Math.min(STALL.maxMs, Math.max(STALL.minMs, STALL.factor * median))
   }
 

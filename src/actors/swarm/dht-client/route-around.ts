@@ -66,13 +66,13 @@ export class RouteAroundState {
     }
   }
 
-  /** one lookup's view: the stall times as they are now */
+  /** one lookup's view: the stall times are read afresh at each check (they follow the answers, this lookup's too) */
   forWalk (): RouteAround {
-    const stallMs = this.liveness.stallMs()
+    const liveness = this.liveness
     return {
       clock: this.clock,
-      stallMs,
-      openStallMs: Math.max(OPEN_STALL.minMs, OPEN_STALL.factor * stallMs),
+      get stallMs () { return liveness.stallMs() },
+      get openStallMs () { return Math.max(OPEN_STALL.minMs, OPEN_STALL.factor * liveness.stallMs()) },
       progressAt: peer => this.liveness.progressAt(peer),
       isSuspect: peer => this.suspects.isSuspect(peer.toString()),
       stalled: () => { this.counters.stalls++ },

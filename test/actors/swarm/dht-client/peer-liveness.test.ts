@@ -32,13 +32,22 @@ describe('PeerLiveness', () => {
     expect(l.size).toBe(0)
   })
 
-  it('the stall time is 4 × the median answer time within 200 ms … 2 s, 750 ms until 8 answers are in', () => {
+  it('the stall time is 4 × the median answer time within 200 ms … 2 s; before 8 answers, 4 × the slowest within 200 … 750 ms', () => {
     const l = new PeerLiveness(() => 0)
     const answer = (ms: number): void => { l.opened(A); l.closed(A, ms) }
-    for (let i = 0; i < 7; i++) answer(10)
+    expect(l.stallMs()).toBe(STALL.initialMs)
+    l.opened(A)
+    l.closed(A, undefined) // a failure is no answer time
     expect(l.stallMs()).toBe(STALL.initialMs)
     answer(10)
-    expect(l.stallMs()).toBe(200)
+    expect(l.stallMs()).toBe(200) // the floor
+    answer(80)
+    expect(l.stallMs()).toBe(320) // the slowest of the first answers, not their median
+    answer(10)
+    answer(300)
+    expect(l.stallMs()).toBe(STALL.initialMs) // never longer than before any answer
+    for (let i = 0; i < 4; i++) answer(10)
+    expect(l.stallMs()).toBe(200) // 8 answers: the median (10 ms) rules
     for (let i = 0; i < 64; i++) answer(i < 40 ? 60 : 5_000)
     expect(l.stallMs()).toBe(240) // the 64 kept: 40 × 60 ms, 24 slow ones
     for (let i = 0; i < 64; i++) answer(900)

@@ -1,8 +1,8 @@
 /**
  * Routing around stalled and suspect peers (kad-walk.ts with the port's
  * RouteAroundState), against requests the test writes and answers by hand on
- * the simulated clock: a stall counts from the write, a slow open has its
- * own longer limit and makes no suspect, a lookup ends without waiting on
+ * the simulated clock: a stall counts from the write, the stall time follows
+ * the answers while a lookup runs, a slow open has its own longer limit and makes no suspect, a lookup ends without waiting on
  * stalled requests once some peer answered (and not before), a stalled
  * request left unanswered makes its peer a suspect, a late answer does not,
  * and a suspect is asked on the side and still in the results when it
@@ -162,11 +162,15 @@ describe('route-around: stalls, suspects', () => {
     await tick()
     expect(calls).toHaveLength(2)
     for (const c of calls) c.sent()
+    // a's answer after 100 ms is the first answer time: the stall time drops from 750 to 4 × 100 ms, for this lookup too
+    clock.advanceTo(100)
     find(calls, a).answer({ closer: [] })
-    clock.advanceTo(749)
+    await tick()
+    expect(state.forWalk().stallMs).toBe(400)
+    clock.advanceTo(399)
     await tick()
     expect(ended).toBe(false)
-    clock.advanceTo(750)
+    clock.advanceTo(400)
     await tick()
     expect(await run).toEqual([])
     expect(find(calls, b).signal.aborted).toBe(true)
