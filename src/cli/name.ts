@@ -77,7 +77,9 @@ domain>[/path]) and prints the path it points at. By default the node joins
 the public IPFS network (amino) and asks the DHT and the HTTP router
 (https://delegated-ipfs.dev) at once: the DHT's best of a quorum of valid
 answers, or a router's valid record once no better one came within the
-settle time; every record is verified. A domain's _dnslink TXT record comes
+settle time; every record is verified. A record in the repo (--repo) still
+within its TTL answers without asking the network (source: the repo), as
+kubo's repo does. A domain's _dnslink TXT record comes
 from DNS (see docs/dnslink.md); an /ipns/ value is followed, at most 32
 hops, and the sub-paths are joined on. A name with no valid record fails
 with NotFoundError (exit 1). With --network local the node joins only the
@@ -85,10 +87,11 @@ with NotFoundError (exit 1). With --network local the node joins only the
 name).
 
 Options:
-  --nocache                 skip the node's cache (a fresh node's is empty;
-                            this matters for nodes that resolved it before)
-  --offline                 answer from records stored in the repo (published
-                            or resolved there before): no network, no socket
+  --nocache                 skip the node's cache and the repo's answer: ask
+                            the network (a record in the repo still competes)
+  --offline                 answer from the cache and the records stored in
+                            the repo (published or resolved there before),
+                            whatever their TTL: no network, no socket
   --quorum N                valid answers that end the DHT query, 1 to ${MAX_QUORUM}
                             (default 16; fewer when the query ends first)
   --repo DIR                the node's repo directory (default: a memory repo
@@ -240,8 +243,9 @@ async function resolve (argv: string[]): Promise<number> {
   } catch {
     // not a name at all: validate() says why
   }
-  const daemon = p.values.offline === true || typeof p.values.repo !== 'string' ? undefined : await runningDaemon(repoOf(command, p.values))
-  if (daemon !== undefined) return await resolveThroughDaemon(command, daemon, p.values, name, { nocache: p.values.nocache === true, quorum })
+  // a repo a daemon holds is resolved through it, --offline too (its cache and repo, no network request)
+  const daemon = typeof p.values.repo !== 'string' ? undefined : await runningDaemon(repoOf(command, p.values))
+  if (daemon !== undefined) return await resolveThroughDaemon(command, daemon, p.values, name, { nocache: p.values.nocache === true, offline: p.values.offline === true, quorum })
   const net = await networkFlags(command, p.values, !domain)
   const cmd: IpnsResolve = {
     type: 'ipns.resolve',

@@ -34,9 +34,9 @@ export interface IpnsResolve {
   type: 'ipns.resolve'
   /** k51…, base32 CID, peer id, a DNSLink domain, /ipns/<name or domain>[/path] */
   name: string
-  /** skip the cache (default false) */
+  /** skip the cache and the repo's within-TTL answer: ask the network (the repo's record still competes; default false) */
   nocache?: boolean
-  /** answer from records stored in this repo only (default false) */
+  /** answer from the cache and the records stored in this repo only, whatever their TTL; no network request (default false) */
   offline?: boolean
   /** follow /ipns/ values to their end, at most 32 hops (default true) */
   recursive?: boolean

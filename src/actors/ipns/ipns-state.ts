@@ -55,7 +55,6 @@ export type IpnsMsg =
   | { type: 'r.end', flight: string, hop: number, result: Settled<number> }
   | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<VerifiedRecord> }
   | { type: 'r.local', flight: string, hop: number, result: Settled<StoredRecord> }
-  | { type: 'r.stored', flight: string, hop: number, result: Settled<StoredRecord> }
   | { type: 'r.soft', flight: string }
   | { type: 'r.dnslink', flight: string, hop: number, result: Settled<DnsLinkReply> }
   | { type: 'r.router', flight: string, hop: number, result: Settled<RoutersIpnsReply> }
@@ -253,9 +252,11 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
       return { ...e.hop, source: 'cache', stale: [] }
     },
 
-    /** cache a hop for its TTL, never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
+    /** cache a hop for its TTL (from when the repo got it, for a repo's record), never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
     remember: (hop, stale) => {
-      const expiresAt = expiryIn(ctx.clock, Number(hop.fields.ttl / 1_000_000n), hop.fields.validityMs)
+      const ttlMs = Number(hop.fields.ttl / 1_000_000n)
+      const left = hop.receivedAt === undefined ? ttlMs : hop.receivedAt + ttlMs - ctx.clock.wall()
+      const expiresAt = expiryIn(ctx.clock, left, hop.fields.validityMs)
       if (!expired(ctx.clock, expiresAt) && !stale) s.cache.set(hop.name, { hop, expiresAt })
       return expiresAt
     },

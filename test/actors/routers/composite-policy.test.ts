@@ -79,8 +79,8 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const { reply, at } = answered(t.outcome)
     expect(reply).toMatchObject({ sequence: 1n, source: 'router' })
-    // 100 ms for the router, 1 ms to verify, 300 ms settle time
-    expect(at - t0).toBe(401)
+    // 1 ms to read the repo (nothing there), 100 ms for the router, 1 ms to verify, 300 ms settle time
+    expect(at - t0).toBe(402)
     expect(asked).toEqual([A])
     // kept in the repo like a DHT answer
     expect(world.log.storePuts.map(e => e.sequence)).toEqual([1n])
@@ -95,7 +95,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const first = answered(t.outcome)
     expect(first.reply).toMatchObject({ sequence: 2n, source: 'dht' })
-    expect(first.at - t0).toBe(401)
+    expect(first.at - t0).toBe(402)
 
     const q = setup(1)
     answer(q.world, A, [[record(q.world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20]], 'hang')
@@ -105,7 +105,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(q.h, 3_000)
     const second = answered(u.outcome)
     expect(second.reply).toMatchObject({ sequence: 3n, source: 'dht' })
-    expect(second.at - t1).toBe(21)
+    expect(second.at - t1).toBe(22)
   })
 
   it('answers as soon as both sources ended; a router that has nothing lets the DHT answer alone', async () => {
@@ -118,7 +118,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const first = answered(t.outcome)
     expect(first.reply).toMatchObject({ sequence: 1n, source: 'router' })
-    expect(first.at - t0).toBe(501)
+    expect(first.at - t0).toBe(502)
 
     const n = setup()
     answer(n.world, A, [[record(n.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 100]], 200)
@@ -128,7 +128,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(n.h, 1_000)
     const second = answered(u.outcome)
     expect(second.reply).toMatchObject({ sequence: 1n, source: 'dht' })
-    expect(second.at - t1).toBe(200)
+    expect(second.at - t1).toBe(201)
   })
 
   it('a DHT that ended with a valid record waits for a slow router only the settle time', async () => {
@@ -140,7 +140,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 3_000)
     const { reply, at } = answered(t.outcome)
     expect(reply).toMatchObject({ sequence: 1n, source: 'dht' })
-    expect(at - t0).toBe(360)
+    expect(at - t0).toBe(361)
   })
 
   it('after answering at its settle time the DHT query goes on, and a better record it brings replaces the answer', async () => {
@@ -172,8 +172,8 @@ describe('composite router policy (simulated clock)', () => {
       { sequence: 1n, value: `/ipfs/${CID}`, source: 'router', hops: 1 },
       { sequence: 2n, value: `/ipfs/${CID}/better`, source: 'dht', hops: 1 }
     ])
-    // no settle time: it ran until the DHT query ended (400 ms), not 300 ms after the router's record
-    expect((st.outcome?.at ?? 0) - t0).toBe(400)
+    // no settle time: it ran until the DHT query ended (1 ms for the repo, then 400 ms), not 300 ms after the router's record
+    expect((st.outcome?.at ?? 0) - t0).toBe(401)
     // the best is cached: the next resolve is right at once
     const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
     await runFor(h, 10)
