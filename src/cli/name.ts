@@ -198,17 +198,40 @@ async function publish (argv: string[]): Promise<number> {
     const out = await withJoinedNode(command, repo, passphrase, net, 'publish', async (node, { timeoutMs, recorder, progress }) => {
       progress.operation(`publishing ${value} under the key ${key ?? 'self'}`)
       const t = performance.now()
-      const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [] }
+      // a router may acknowledge before the DHT put ends (dhtPending): this process is about to stop the
+      // node, which would cut that put short, so the command waits for it (within --timeout) and reports it
+      const dhtEnds = new Map<string, { peers?: number, error?: string }>()
+      let dhtEnded: (() => void) | undefined
+      const off = node.on('progress', e => {
+        if (e.type !== 'ipns:publish:dht') return
+        const d = e.detail as { name: string, peers?: number, error?: string }
+        dhtEnds.set(d.name, d)
+        dhtEnded?.()
+      })
+      try {
+        const reply = await node.ask(cmd, { timeoutMs })
+        const acked = performance.now() - t
+        if (reply.dhtPending === true && !dhtEnds.has(reply.name)) {
+          const left = Math.max(0, timeoutMs - acked)
+          await new Promise<void>(resolve => {
+            const timer = setTimeout(resolve, left)
+            dhtEnded = () => { if (dhtEnds.has(reply.name)) { clearTimeout(timer); resolve() } }
+          })
+        }
+        return { reply, ms: acked, dht: reply.dhtPending === true ? dhtEnds.get(reply.name) ?? { error: 'still running at --timeout' } : undefined, lifecycle: recorder?.lifecycle() ?? [] }
+      } finally {
+        off()
+      }
     })
-    const { reply, ms, lifecycle } = out
+    const { reply, ms, lifecycle, dht } = out
     const routers = reply.routers ?? []
     if (net.json) {
       process.stdout.write(jsonLine({
         name: reply.name,
         value: reply.value,
         sequence: reply.sequence,
-        peers: reply.peers,
+        peers: dht?.peers ?? reply.peers,
+        ...(dht !== undefined ? { dhtAfterAck: true, ...(dht.error !== undefined ? { dhtError: dht.error } : {}) } : {}),
         offline: net.offline,
         key: key ?? 'self',
         ...(net.offline ? {} : { network: net.profile, routers }),
@@ -216,7 +239,12 @@ async function publish (argv: string[]): Promise<number> {
         lifecycle: lifecycleJson(lifecycle)
       }))
     } else {
-      const where = net.offline ? 'stored in the repo only (--offline)' : `stored in the repo and on ${reply.peers} DHT peer${reply.peers === 1 ? '' : 's'}`
+      const peers = dht?.peers ?? reply.peers
+      const where = net.offline
+        ? 'stored in the repo only (--offline)'
+        : dht?.error !== undefined
+          ? `stored in the repo and by a router; the DHT put, still running when a router took it, failed (${dht.error})`
+          : `stored in the repo and on ${peers} DHT peer${peers === 1 ? '' : 's'}${dht !== undefined ? ' (the DHT put ended after a router took it)' : ''}`
       process.stdout.write(`published /ipns/${reply.name} → ${reply.value}\n` +
         `  sequence ${reply.sequence}; ${where}; ${fmtMs(ms)} ms\n` +
         routers.map(o => `  router ${o.endpoint}: ${o.ok ? 'stored' : `not stored (${o.kind ?? 'failed'}: ${o.error ?? 'no reason given'})`}` +

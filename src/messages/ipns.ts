@@ -28,6 +28,13 @@ export interface PublishReply {
   peers: number
   /** with HTTP routers: each router's outcome (docs/routing.md) */
   routers?: RouterPutOutcome[]
+  /**
+   * with HTTP routers: the DHT put had not answered when a router took the
+   * record, so the publish was acknowledged without it; the put goes on in
+   * the background until the ask's deadline (its end is an
+   * `ipns:publish:dht` progress event and counted in the actor's status)
+   */
+  dhtPending?: boolean
 }
 
 export interface IpnsResolve {

@@ -131,7 +131,14 @@ export interface PublishFlight {
   dhtPut?: Settled<ReplyOf<'dht.put'>>
   routersPut?: Settled<RoutersPutReply>
   routerOutcomes?: RouterPutOutcome[]
+  /** the dht.put ask (with routers: it may outlive the flight, see backgroundPuts) */
+  dhtPutQuery?: QueryId
+  /** acknowledged by a router before the DHT put answered */
+  dhtPending?: boolean
 }
+
+/** a DHT put that goes on after its publish was acknowledged by a router */
+export interface BackgroundPut { query: QueryId, name: string }
 
 /** an ipns.put: a record signed elsewhere, verified, compared, stored, put */
 export interface PutFlight {
@@ -178,7 +185,14 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number }
+  readonly counters: {
+    resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number,
+    routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number,
+    /** publishes acknowledged by a router before the DHT put answered; of those puts, how each ended */
+    dhtPutsBehind?: number, dhtPutsBehindOk?: number, dhtPutsBehindFailed?: number
+  }
+  /** DHT puts still running after their publish was acknowledged, by flight id (bounded: MAX_BACKGROUND_PUTS) */
+  readonly backgroundPuts: Map<string, BackgroundPut>
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -216,7 +230,8 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     publishing: new Set(),
     queuedPublishes: new Map(),
     // the router counters only on a node with routers (status details without them stay as they were)
-    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0 } : {}) },
+    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0, dhtPutsBehind: 0, dhtPutsBehindOk: 0, dhtPutsBehindFailed: 0 } : {}) },
+    backgroundPuts: new Map(),
     rejected: {},
     sideTasks: 0,
     afterPublish: () => {},
