@@ -113,8 +113,9 @@ export interface ResolveFlight {
   withRecord: boolean
   /** an ipns.resolveStream: its port (no waiters, no joiners, no settle time) and what it has yielded */
   streamPort: ReplyPort<IpnsResolveStream> | undefined
-  /** the first hop's record behind the last item yielded (an item is yielded only when strictly better) */
+  /** the record of hop `streamedHop` behind the last item yielded (an item of the same hop is yielded only when strictly better) */
   streamed: VerifiedRecord | undefined
+  streamedHop: number
   /** the last item yielded */
   lastItem: ResolveReply | undefined
 }

@@ -117,7 +117,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map(port === undefined ? [] : [[id, port]]),
       deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined, improve: false,
-      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord, streamPort, streamed: undefined, lastItem: undefined
+      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord, streamPort, streamed: undefined, streamedHop: 0, lastItem: undefined
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
     const armSoft = (): void => {
