@@ -19,6 +19,11 @@
  *   latency p50/p99 (ms), and the sums of non-2xx answers (the daemon's
  *   503s) and socket errors apart; the targets' ratios are the medians of
  *   the rounds' own ratios;
+ * - per server and run, its process's CPU time (every thread, from
+ *   /proc/<pid>/stat) per answered request: on a shared machine a server's
+ *   req/s follows the share of the cores it gets, its CPU per request does
+ *   not, so the bare route's CPU per request over ours is printed beside the
+ *   req/s ratio;
  * - the daemon's RSS before and after the 1,000-connection runs;
  * - API.Limits set high enough for 1,000 connections (MaxConcurrentRequests
  *   and MaxConnections 4096) so the path is measured, not the gate; then one
@@ -46,6 +51,8 @@ const DURATION_S = Number(process.env.HTTP_BENCH_SECONDS ?? 3)
 const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 3)
 const MEDIA_IPNS_RECORD = 'application/vnd.ipfs.ipns-record'
 const BENCH_LIMITS = { MaxConcurrentRequests: 4096, MaxConnections: 4096 }
+/** /proc's clock ticks per second (USER_HZ: 100 on Linux) */
+const CLOCK_TICKS = Number(process.env.HTTP_BENCH_CLK_TCK ?? 100)
 
 interface AutocannonResult {
   requests: { average: number, total: number }
@@ -72,11 +79,26 @@ export interface Run {
   refused: Record<string, number>
   errors: number
   timeouts: number
+  /**
+   * the server process's CPU time (user + system, every thread) per answered
+   * request, in µs: what each request costs the server whatever share of the
+   * shared cores it got (req/s depends on that share, this does not)
+   */
+  cpuUsPerReq: number
 }
 
-interface Target { url: string, method: 'GET' | 'POST', headers?: Record<string, string> }
+interface Target { url: string, method: 'GET' | 'POST', headers?: Record<string, string>, pid?: number }
 
-async function load (t: Target, connections: number, seconds = DURATION_S): Promise<Run> {
+/** a process's CPU time so far (user + system, all its threads), in µs */
+async function cpuUs (pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8')
+  // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) * 1e6 / CLOCK_TICKS
+}
+
+async function load (t: Target, connections: number, seconds = DURATION_S, pid?: number): Promise<Run> {
+  const cpu0 = pid !== undefined ? await cpuUs(pid) : NaN
   const r = await autocannon({ url: t.url, method: t.method, headers: t.headers ?? {}, connections, duration: seconds, pipelining: 1, timeout: 10 })
   const refused: Record<string, number> = {}
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) if (!code.startsWith('2')) refused[code] = s.count
@@ -89,7 +111,8 @@ async function load (t: Target, connections: number, seconds = DURATION_S): Prom
     non2xx: r.non2xx,
     refused,
     errors: r.errors,
-    timeouts: r.timeouts
+    timeouts: r.timeouts,
+    cpuUsPerReq: pid !== undefined ? round((await cpuUs(pid) - cpu0) / Math.max(1, r.requests.total), 1) : NaN
   }
 }
 
@@ -115,7 +138,8 @@ function merge (rs: Run[]): Run {
     non2xx: sum(r => r.non2xx),
     refused,
     errors: sum(r => r.errors),
-    timeouts: sum(r => r.timeouts)
+    timeouts: sum(r => r.timeouts),
+    cpuUsPerReq: median(rs.map(r => r.cpuUsPerReq))
   }
 }
 
@@ -191,6 +215,8 @@ export interface HttpBench {
   ratios: Record<string, number[]>
   /** per level: ours / Helia's server's req/s, each round */
   heliaRatios: Record<string, number[]>
+  /** per level: the bare route's CPU µs per request / ours, each round */
+  cpuRatios: Record<string, number[]>
   load: { before: number[], after: number[] }
   limits: string
   bare: Run[]
@@ -218,8 +244,8 @@ export async function benchHttp (): Promise<HttpBench> {
     const pub = await fetch(`${d.url}/api/v0/name/publish?arg=/ipfs/bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui`, { method: 'POST' })
     if (pub.status !== 200) throw new Error(`name/publish answered ${pub.status}: ${await pub.text()}`)
     const name = ((await pub.json()) as { Name: string }).Name
-    const routingGet: Target = { url: `${d.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
-    const kuboResolve: Target = { url: `${d.url}/api/v0/name/resolve?arg=${name}`, method: 'POST' }
+    const routingGet: Target = { url: `${d.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD }, pid: d.child.pid }
+    const kuboResolve: Target = { url: `${d.url}/api/v0/name/resolve?arg=${name}`, method: 'POST', pid: d.child.pid }
     // the first resolve fills the cache; check both answer what they should
     const g = await fetch(routingGet.url, { headers: routingGet.headers })
     if (g.status !== 200 || g.headers.get('content-type') !== MEDIA_IPNS_RECORD) throw new Error(`GET /routing/v1/ipns answered ${g.status} ${String(g.headers.get('content-type'))}`)
@@ -230,11 +256,11 @@ export async function benchHttp (): Promise<HttpBench> {
 
     const bare = await start([fileURLToPath(import.meta.url), 'bare-server'], /listening on port (\d+)/, 'the bare fastify server')
     children.push(bare)
-    const bareTarget: Target = { url: `${bare.url}/constant`, method: 'GET' }
+    const bareTarget: Target = { url: `${bare.url}/constant`, method: 'GET', pid: bare.child.pid }
 
     const helia = await start([HELIA_SERVER, name, Buffer.from(recordBytes).toString('base64')], /listening on port (\d+)/, "Helia's Routing V1 server")
     children.push(helia)
-    const heliaTarget: Target = { url: `${helia.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
+    const heliaTarget: Target = { url: `${helia.url}/routing/v1/ipns/${name}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD }, pid: helia.child.pid }
     const h = await fetch(heliaTarget.url, { headers: heliaTarget.headers })
     const heliaBytes = new Uint8Array(await h.arrayBuffer())
     if (h.status !== 200 || h.headers.get('content-type') !== MEDIA_IPNS_RECORD || Buffer.compare(heliaBytes, recordBytes) !== 0) throw new Error(`Helia's GET /routing/v1/ipns answered ${h.status} ${String(h.headers.get('content-type'))}, not the record`)
@@ -244,6 +270,8 @@ export async function benchHttp (): Promise<HttpBench> {
     // per level and round, ours / the bare route's req/s (a ratio of runs seconds apart)
     const ratios = new Map<number, number[]>()
     const heliaRatios = new Map<number, number[]>()
+    // per level and round, the bare route's CPU per request / ours: the req/s ratio a server would reach with a core of its own
+    const cpuRatios = new Map<number, number[]>()
     const servers: Array<{ key: keyof typeof runs, target: Target }> = [
       { key: 'bare', target: bareTarget }, { key: 'routingGet', target: routingGet }, { key: 'helia', target: heliaTarget }, { key: 'kuboResolve', target: kuboResolve }
     ]
@@ -256,13 +284,15 @@ export async function benchHttp (): Promise<HttpBench> {
         // the order turns each round, so no server always runs right after another's load
         for (let i = 0; i < servers.length; i++) {
           const s = servers[(i + r) % servers.length] as (typeof servers)[number]
-          rounds.get(s.key)?.push(await load(s.target, c))
+          rounds.get(s.key)?.push(await load(s.target, c, DURATION_S, s.target.pid))
         }
       }
       for (const s of servers) runs[s.key].push(merge(rounds.get(s.key) ?? []))
       const rps = (k: keyof typeof runs): number[] => (rounds.get(k) ?? []).map(x => x.reqPerSec)
       ratios.set(c, rps('routingGet').map((x, i) => x / Math.max(1, rps('bare')[i] ?? 0)))
       heliaRatios.set(c, rps('routingGet').map((x, i) => x / Math.max(1, rps('helia')[i] ?? 0)))
+      const cpu = (k: keyof typeof runs): number[] => (rounds.get(k) ?? []).map(x => x.cpuUsPerReq)
+      cpuRatios.set(c, cpu('bare').map((x, i) => x / (cpu('routingGet')[i] ?? NaN)))
     }
     const after1000 = await rssMiB(d.child.pid)
     const bareRss = await rssMiB(bare.child.pid)
@@ -278,7 +308,7 @@ export async function benchHttp (): Promise<HttpBench> {
     const dname = ((await dpub.json()) as { Name: string }).Name
     const dTarget: Target = { url: `${dflt.url}/routing/v1/ipns/${dname}`, method: 'GET', headers: { accept: MEDIA_IPNS_RECORD } }
     await (await fetch(dTarget.url, { headers: dTarget.headers })).arrayBuffer()
-    const defaultsRun = await load(dTarget, 1000, 3)
+    const defaultsRun = await load(dTarget, 1000, 3, dflt.child.pid)
     await dflt.stop()
 
     const at = (rs: Run[], c: number): Run => rs.find(r => r.connections === c) as Run
@@ -293,16 +323,17 @@ export async function benchHttp (): Promise<HttpBench> {
     targets.push({ target: 'daemon RSS bounded at 1,000 connections (grows < 150 MiB, stays < 512 MiB)', measured: `${before1000} → ${after1000} MiB`, ok: after1000 - before1000 < 150 && after1000 < 512 })
     const failures = [...runs.routingGet, ...runs.kuboResolve].reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
     targets.push({ target: 'no refused or failed request with the bench limits', measured: `${failures}`, ok: failures === 0 })
-    const line = (label: string, rs: Run[]): string => `${label.padEnd(22)}${rs.map(r => `${String(r.reqPerSec).padStart(7)} req/s p50 ${String(r.p50ms).padStart(4)} p99 ${String(r.p99ms).padStart(4)} ms${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`).join(' | ')}\n`
+    const line = (label: string, rs: Run[]): string => `${label.padEnd(22)}${rs.map(r => `${String(r.reqPerSec).padStart(7)} req/s p50 ${String(r.p50ms).padStart(4)} p99 ${String(r.p99ms).padStart(4)} ms ${String(r.cpuUsPerReq).padStart(5)} µs CPU${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`).join(' | ')}\n`
     process.stderr.write(`http bench (${ROUNDS} rounds of ${DURATION_S} s per server and level, medians; connections ${CONNECTIONS.join(' | ')})\n` +
       line('bare fastify', runs.bare) + line('GET routing/v1/ipns', runs.routingGet) + line('Helia server GET', runs.helia) + line('POST name/resolve', runs.kuboResolve) +
-      CONNECTIONS.map(c => `ours / Helia's req/s at ${c} connections (median of the rounds): ${round(median(heliaRatios.get(c) ?? []), 2)}\n`).join('') +
+      CONNECTIONS.map(c => `ours / Helia's req/s at ${c} connections (median of the rounds): ${round(median(heliaRatios.get(c) ?? []), 2)}; bare route's CPU per request / ours: ${round(median(cpuRatios.get(c) ?? []), 2)}\n`).join('') +
       targets.map(t => `${t.ok ? 'PASS' : 'FAIL'} ${t.target}: ${t.measured}\n`).join(''))
     return {
       durationSeconds: DURATION_S,
       rounds: ROUNDS,
       ratios: Object.fromEntries([...ratios].map(([c, rs]) => [String(c), rs.map(x => round(x, 3))])),
       heliaRatios: Object.fromEntries([...heliaRatios].map(([c, rs]) => [String(c), rs.map(x => round(x, 3))])),
+      cpuRatios: Object.fromEntries([...cpuRatios].map(([c, rs]) => [String(c), rs.map(x => round(x, 3))])),
       load: { before: loadBefore, after: loadavg().map(x => round(x, 2)) },
       limits: `API.Limits.MaxConcurrentRequests ${BENCH_LIMITS.MaxConcurrentRequests}, API.Limits.MaxConnections ${BENCH_LIMITS.MaxConnections} (defaults 256 and 1024); other settings default; log level info`,
       ...runs,

@@ -38,7 +38,7 @@
  *   A B B A.
  *
  * The run ends by itself: every step is bounded, the serial phase stops
- * sampling after 120 s, and a 4.5-minute backstop exits.
+ * sampling after 120 s, and a 6-minute backstop exits.
  */
 import { availableParallelism } from 'node:os'
 import net from 'node:net'
@@ -67,6 +67,8 @@ export interface IpnsSlowBenchOptions {
   names?: number
   /** serial uncached resolves per stack (default 12) */
   samples?: number
+  /** also a third testnet, swarmbus with routeAround: false, measured in turn with the others (default true) */
+  noRouteAround?: boolean
   /** per-resolve timeout, both stacks (default 10 s) */
   timeoutMs?: number
   /** indices of the slowed nodes (default 16, 17) and of the frozen ones (default 18, 19) */
@@ -93,9 +95,9 @@ export async function benchIpnsSlow (options: IpnsSlowBenchOptions = {}): Promis
   const o: Required<IpnsBenchOptions> = { nodes, names, samples, cachedSamples: 0, heliaCachedSamples: 0, sameName: 0, heliaSameName: 0, helia: true, seed }
 
   const watchdog = setTimeout(() => {
-    process.stderr.write('ipns-slow bench: still running after 4.5 minutes, giving up\n')
+    process.stderr.write('ipns-slow bench: still running after 6 minutes, giving up\n')
     process.exit(3)
-  }, 270_000)
+  }, 360_000)
   watchdog.unref()
 
   const started = performance.now()
@@ -113,7 +115,7 @@ export async function benchIpnsSlow (options: IpnsSlowBenchOptions = {}): Promis
   // gate's refusals are counted, and the resolver's connections are checked.
   const proxies = new Map<string, Map<number, FreezableProxy>>()
   const gates = new Map<string, GateCounts>()
-  const extrasFor = (label: string): StackExtras => {
+  const extrasFor = (label: string, routeAround = true): StackExtras => {
     const mine = new Map<number, FreezableProxy>()
     proxies.set(label, mine)
     const realPorts = new Set<number>()
@@ -139,10 +141,12 @@ export async function benchIpnsSlow (options: IpnsSlowBenchOptions = {}): Promis
         return deny
       }
     })
+    const ra = routeAround ? {} : { routeAround: false }
     return {
       client: false,
+      ...(routeAround ? {} : { label: 'swarmbus-no-ra' as const }),
       nodeAt: async i => {
-        if (!proxiedIdx.has(i)) return { connectionGater: gaterFor(i === 0 ? counts.resolver : counts.others) }
+        if (!proxiedIdx.has(i)) return { connectionGater: gaterFor(i === 0 ? counts.resolver : counts.others), ...ra }
         const real = await freePort()
         realPorts.add(real)
         const proxy = await new FreezableProxy(real).listen()
@@ -158,7 +162,7 @@ export async function benchIpnsSlow (options: IpnsSlowBenchOptions = {}): Promis
             return deny
           }
         }
-        return { listen: [`/ip4/127.0.0.1/tcp/${real}`], announce: [`/ip4/127.0.0.1/tcp/${proxy.port}`], connectionGater: gate }
+        return { listen: [`/ip4/127.0.0.1/tcp/${real}`], announce: [`/ip4/127.0.0.1/tcp/${proxy.port}`], connectionGater: gate, ...ra }
       },
       reachAt: async (addr, i) => {
         const proxy = mine.get(i)
@@ -178,6 +182,8 @@ export async function benchIpnsSlow (options: IpnsSlowBenchOptions = {}): Promis
   try {
     stacks.push(await swarmbusStack(o, values, extrasFor('swarmbus')))
     stacks.push(await heliaStack(o, cids, extrasFor('helia')))
+    // the same swarmbus testnet again, every node created with routeAround: false: the same run's comparison
+    if (options.noRouteAround !== false) stacks.push(await swarmbusStack(o, values, extrasFor('swarmbus-no-ra', false)))
     load.testnetsUp = load1m()
     const out: Record<string, Rec> = {}
     for (const s of stacks) out[s.label] = { setup: s.setup }
@@ -356,12 +362,24 @@ function report (out: Record<string, Rec>, onlyThroughProxies: Rec, machine: Rec
     machine,
     swarmbus: sb,
     helia: he,
+    ...(out['swarmbus-no-ra'] !== undefined ? { swarmbusNoRouteAround: out['swarmbus-no-ra'] } : {}),
     comparison: {
       basis: 'this run: both testnets up in one process, measured interleaved, the same per-resolve timeout',
       uncachedP50Ms: pair('uncachedResolve', 'ms', 'p50'),
       uncachedP95Ms: { ...pair('uncachedResolve', 'ms', 'p95'), target: '<= 0.5' },
       uncachedFailed: { swarmbus: at(sb, 'uncachedResolve', 'failed'), helia: at(he, 'uncachedResolve', 'failed'), of: at(sb, 'uncachedResolve', 'attempted') },
-      concurrentDistinct100WallMs: { ...pair('concurrentDistinct', 'meanWallMs'), heliaOverSwarmbus: ratio(heConc, sbConc), target: 'heliaOverSwarmbus >= 5' }
+      concurrentDistinct100WallMs: { ...pair('concurrentDistinct', 'meanWallMs'), heliaOverSwarmbus: ratio(heConc, sbConc), target: 'heliaOverSwarmbus >= 5' },
+      ...(out['swarmbus-no-ra'] !== undefined
+        ? {
+            routeAroundOff: {
+              uncachedP50Ms: at(out['swarmbus-no-ra'], 'uncachedResolve', 'ms', 'p50'),
+              uncachedP95Ms: at(out['swarmbus-no-ra'], 'uncachedResolve', 'ms', 'p95'),
+              uncachedFailed: at(out['swarmbus-no-ra'], 'uncachedResolve', 'failed'),
+              concurrentDistinct100WallMs: at(out['swarmbus-no-ra'], 'concurrentDistinct', 'meanWallMs'),
+              swarmbusOverRouteAroundOffP95: ratio(sbP95, at(out['swarmbus-no-ra'], 'uncachedResolve', 'ms', 'p95'))
+            }
+          }
+        : {})
     },
     targets: {
       uncachedP95AtMostHalfOfHelia: sbP95 <= 0.5 * heP95,

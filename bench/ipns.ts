@@ -129,7 +129,8 @@ export class Errors {
 
 /** One stack under test, behind the same few operations. */
 export interface Stack {
-  label: 'swarmbus' | 'helia'
+  /** swarmbus-no-ra: swarmbus with every node created with `routeAround: false` (ipns-slow's comparison) */
+  label: 'swarmbus' | 'helia' | 'swarmbus-no-ra'
   setup: Rec
   /** publish name j (from a member that is not the resolver): its sequence, and how many peers took it if known */
   publish (j: number): Promise<{ sequence: bigint, peers?: number }>
@@ -155,7 +156,9 @@ export interface StackExtras {
   /** join a DHT client to resolve from (default true; resolve('client') fails without one) */
   client?: boolean
   /** options for testnet node i only (createTestnet's nodeAt): its listen and announce addresses, a connection gater */
-  nodeAt?: (index: number) => Promise<{ listen?: string[], announce?: string[], connectionGater?: ConnectionGater }>
+  nodeAt?: (index: number) => Promise<{ listen?: string[], announce?: string[], connectionGater?: ConnectionGater, routeAround?: boolean }>
+  /** the swarmbus stack's label (default 'swarmbus') */
+  label?: 'swarmbus' | 'swarmbus-no-ra'
 }
 
 // ───────────────────────────── swarmbus ─────────────────────────────
@@ -208,7 +211,7 @@ export async function swarmbusStack (o: Required<IpnsBenchOptions>, values: stri
     }
     const stopAll = async (): Promise<void> => { await Promise.allSettled([client?.stop(), net.stop()]) }
     return {
-      label: 'swarmbus',
+      label: extras.label ?? 'swarmbus',
       setup: {
         ms: ms(setupMs),
         settled: net.report.settled,

@@ -8,6 +8,7 @@ import { benchHttp } from './http.js'
 import { benchIpns } from './ipns.js'
 import { benchIpnsSlow } from './ipns-slow.js'
 import { benchIpnsSpread } from './ipns-spread.js'
+import { benchRouteAround } from './route-around.js'
 import { benchRouters } from './routers.js'
 import { benchVerify } from './verify.js'
 import { benchScale } from './scale.js'
@@ -28,6 +29,7 @@ if (want('ipns')) result.ipns = await benchIpns()
 if (only.has('ipns-slow')) result.ipnsSlow = await benchIpnsSlow()
 if (only.has('ipns-spread')) result.ipnsSpread = await benchIpnsSpread()
 if (only.has('routers')) result.routers = await benchRouters()
+if (only.has('route-around')) result.routeAround = await benchRouteAround()
 if (only.has('http')) result.http = await benchHttp()
 if (only.has('scale')) result.scale = await benchScale(process.argv.slice(2))
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -7,7 +7,7 @@
  * Routing V1 server that answers every request after 50 ms
  * (bench/routing-v1-server.ts). The names are published from healthy
  * members (every node stores every record) and put on the router; then the
- * four proxies freeze (sockets open, nothing moves) and four resolvers, none
+ * four proxies freeze (sockets open, nothing moves) and six resolvers, none
  * of them a testnet member, resolve uncached (nocache), serially, in turn:
  *
  * - `dht`: a swarmbus DHT client joined to the testnet, no routers;
@@ -16,7 +16,10 @@
  *   router (settle time `settleMs`, default 300 ms);
  * - `helia`: @helia/ipns 10.1 on a js-libp2p kad-dht client joined to the
  *   same testnet (bench/helia-reference.ts), with the same router through
- *   the Helia delegated-routing client as one of its IPNS routers.
+ *   the Helia delegated-routing client as one of its IPNS routers;
+ * - `dht-no-ra`, `composite-no-ra`: `dht` and `composite` created with
+ *   `routeAround: false` (every request waited on), for the same-run
+ *   comparison with routing around frozen peers.
  *
  * Every resolve has the same deadline (5 s: the ask's deadline, Helia's
  * signal). A resolve that fails counts in `failed` and, for the latency, at
@@ -69,8 +72,9 @@ export interface RoutersBenchOptions {
   seed?: number
 }
 
-type Label = 'dht' | 'http' | 'composite' | 'helia'
-const LABELS: Label[] = ['dht', 'http', 'composite', 'helia']
+/** dht-no-ra, composite-no-ra: the same as dht and composite, created with `routeAround: false` (waits on every request) */
+type Label = 'dht' | 'http' | 'composite' | 'helia' | 'dht-no-ra' | 'composite-no-ra'
+const LABELS: Label[] = ['dht', 'http', 'composite', 'helia', 'dht-no-ra', 'composite-no-ra']
 const portOf = (addr: string): number => { try { return tcpPort(addr) } catch { return -1 } }
 
 async function freePort (): Promise<number> {
@@ -168,7 +172,11 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
     resolvers.push(http)
     const composite = await createNode({ loopback: true, mode: 'client', seed: seed + 502, bootstrap: [entry], connectionGater: gate, routers, republish: false })
     resolvers.push(composite)
-    await Promise.all([joinSelf(dht), joinSelf(composite)])
+    const dhtNoRa = await createNode({ loopback: true, mode: 'client', seed: seed + 504, bootstrap: [entry], connectionGater: gate, republish: false, routeAround: false })
+    resolvers.push(dhtNoRa)
+    const compositeNoRa = await createNode({ loopback: true, mode: 'client', seed: seed + 505, bootstrap: [entry], connectionGater: gate, routers, republish: false, routeAround: false })
+    resolvers.push(compositeNoRa)
+    await Promise.all([joinSelf(dht), joinSelf(composite), joinSelf(dhtNoRa), joinSelf(compositeNoRa)])
 
     // Helia: @helia/ipns over a kad-dht client of the same testnet, the same router through the Helia client
     const h = await createHeliaNode({ seed: seed + 503, clientMode: true, connectionGater: gate })
@@ -218,6 +226,8 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
       dht: async name => await dht.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs }),
       http: async name => await http.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs }),
       composite: async name => await composite.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs }),
+      'dht-no-ra': async name => await dhtNoRa.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs }),
+      'composite-no-ra': async name => await compositeNoRa.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs }),
       helia: async name => {
         const mh = CID.parse(name, base36).multihash
         let last: { value: string, sequence: bigint } | undefined
@@ -302,7 +312,7 @@ export async function benchRouters (options: RoutersBenchOptions = {}): Promise<
         nodes, frozen: [...frozen], names: targets.length, samples: targets.length, timeoutMs, routerDelayMs, settleMs,
         testnetSettled: testnet.report.settled,
         publishErrors: pubErrors.list(),
-        resolvers: 'dht: swarmbus DHT client, no routers; http: swarmbus node with the router, no DHT peers; composite: swarmbus DHT client with the router; helia: @helia/ipns 10.1 on a kad-dht client of the same testnet, IPNS routers = [libp2p.contentRouting (kad-dht), the Helia Routing V1 client on the same router]',
+        resolvers: 'dht: swarmbus DHT client, no routers; http: swarmbus node with the router, no DHT peers; composite: swarmbus DHT client with the router; dht-no-ra, composite-no-ra: the same two created with routeAround: false; helia: @helia/ipns 10.1 on a kad-dht client of the same testnet, IPNS routers = [libp2p.contentRouting (kad-dht), the Helia Routing V1 client on the same router]',
         note: 'uncached (nocache), serial, a different resolver first each round; a failed resolve counts at the time it failed'
       },
       machine: { cpus: availableParallelism(), loadAverage1m: load, measuredS: round((performance.now() - measuringFrom) / 1000, 1), wallS: round((performance.now() - started) / 1000, 1) },

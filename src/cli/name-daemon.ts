@@ -41,13 +41,13 @@ export async function publishThroughDaemon (command: string, daemon: LiveDaemon,
   }
 }
 
-export async function resolveThroughDaemon (command: string, daemon: LiveDaemon, values: Record<string, unknown>, name: string, o: { nocache: boolean, quorum: number | undefined }): Promise<number> {
+export async function resolveThroughDaemon (command: string, daemon: LiveDaemon, values: Record<string, unknown>, name: string, o: { nocache: boolean, offline: boolean, quorum: number | undefined }): Promise<number> {
   const json = values.json === true
   const timeoutMs = durationFlag(command, values as Parsed['values'], 'timeout', 1, 600_000) ?? 60_000
   daemonNotice(command, daemon, values)
   try {
     const t = performance.now()
-    const reply = await daemonCall(daemon, 'name/resolve', [name], { nocache: o.nocache ? true : undefined, 'dht-record-count': o.quorum }, timeoutMs)
+    const reply = await daemonCall(daemon, 'name/resolve', [name], { nocache: o.nocache ? true : undefined, offline: o.offline ? true : undefined, 'dht-record-count': o.quorum }, timeoutMs)
     const ms = performance.now() - t
     if (json) process.stdout.write(jsonLine({ name, value: reply.Path, daemon: daemon.url, ms: round(ms) }))
     else process.stdout.write(`${String(reply.Path)}\n`)

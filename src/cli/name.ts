@@ -77,7 +77,9 @@ domain>[/path]) and prints the path it points at. By default the node joins
 the public IPFS network (amino) and asks the DHT and the HTTP router
 (https://delegated-ipfs.dev) at once: the DHT's best of a quorum of valid
 answers, or a router's valid record once no better one came within the
-settle time; every record is verified. A domain's _dnslink TXT record comes
+settle time; every record is verified. A record in the repo (--repo) still
+within its TTL answers without asking the network (source: the repo), as
+kubo's repo does. A domain's _dnslink TXT record comes
 from DNS (see docs/dnslink.md); an /ipns/ value is followed, at most 32
 hops, and the sub-paths are joined on. A name with no valid record fails
 with NotFoundError (exit 1). With --network local the node joins only the
@@ -85,10 +87,11 @@ with NotFoundError (exit 1). With --network local the node joins only the
 name).
 
 Options:
-  --nocache                 skip the node's cache (a fresh node's is empty;
-                            this matters for nodes that resolved it before)
-  --offline                 answer from records stored in the repo (published
-                            or resolved there before): no network, no socket
+  --nocache                 skip the node's cache and the repo's answer: ask
+                            the network (a record in the repo still competes)
+  --offline                 answer from the cache and the records stored in
+                            the repo (published or resolved there before),
+                            whatever their TTL: no network, no socket
   --quorum N                valid answers that end the DHT query, 1 to ${MAX_QUORUM}
                             (default 16; fewer when the query ends first)
   --repo DIR                the node's repo directory (default: a memory repo
@@ -195,17 +198,40 @@ async function publish (argv: string[]): Promise<number> {
     const out = await withJoinedNode(command, repo, passphrase, net, 'publish', async (node, { timeoutMs, recorder, progress }) => {
       progress.operation(`publishing ${value} under the key ${key ?? 'self'}`)
       const t = performance.now()
-      const reply = await node.ask(cmd, { timeoutMs })
-      return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [] }
+      // a router may acknowledge before the DHT put ends (dhtPending): this process is about to stop the
+      // node, which would cut that put short, so the command waits for it (within --timeout) and reports it
+      const dhtEnds = new Map<string, { peers?: number, error?: string }>()
+      let dhtEnded: (() => void) | undefined
+      const off = node.on('progress', e => {
+        if (e.type !== 'ipns:publish:dht') return
+        const d = e.detail as { name: string, peers?: number, error?: string }
+        dhtEnds.set(d.name, d)
+        dhtEnded?.()
+      })
+      try {
+        const reply = await node.ask(cmd, { timeoutMs })
+        const acked = performance.now() - t
+        if (reply.dhtPending === true && !dhtEnds.has(reply.name)) {
+          const left = Math.max(0, timeoutMs - acked)
+          await new Promise<void>(resolve => {
+            const timer = setTimeout(resolve, left)
+            dhtEnded = () => { if (dhtEnds.has(reply.name)) { clearTimeout(timer); resolve() } }
+          })
+        }
+        return { reply, ms: acked, dht: reply.dhtPending === true ? dhtEnds.get(reply.name) ?? { error: 'still running at --timeout' } : undefined, lifecycle: recorder?.lifecycle() ?? [] }
+      } finally {
+        off()
+      }
     })
-    const { reply, ms, lifecycle } = out
+    const { reply, ms, lifecycle, dht } = out
     const routers = reply.routers ?? []
     if (net.json) {
       process.stdout.write(jsonLine({
         name: reply.name,
         value: reply.value,
         sequence: reply.sequence,
-        peers: reply.peers,
+        peers: dht?.peers ?? reply.peers,
+        ...(dht !== undefined ? { dhtAfterAck: true, ...(dht.error !== undefined ? { dhtError: dht.error } : {}) } : {}),
         offline: net.offline,
         key: key ?? 'self',
         ...(net.offline ? {} : { network: net.profile, routers }),
@@ -213,7 +239,12 @@ async function publish (argv: string[]): Promise<number> {
         lifecycle: lifecycleJson(lifecycle)
       }))
     } else {
-      const where = net.offline ? 'stored in the repo only (--offline)' : `stored in the repo and on ${reply.peers} DHT peer${reply.peers === 1 ? '' : 's'}`
+      const peers = dht?.peers ?? reply.peers
+      const where = net.offline
+        ? 'stored in the repo only (--offline)'
+        : dht?.error !== undefined
+          ? `stored in the repo and by a router; the DHT put, still running when a router took it, failed (${dht.error})`
+          : `stored in the repo and on ${peers} DHT peer${peers === 1 ? '' : 's'}${dht !== undefined ? ' (the DHT put ended after a router took it)' : ''}`
       process.stdout.write(`published /ipns/${reply.name} → ${reply.value}\n` +
         `  sequence ${reply.sequence}; ${where}; ${fmtMs(ms)} ms\n` +
         routers.map(o => `  router ${o.endpoint}: ${o.ok ? 'stored' : `not stored (${o.kind ?? 'failed'}: ${o.error ?? 'no reason given'})`}` +
@@ -240,8 +271,9 @@ async function resolve (argv: string[]): Promise<number> {
   } catch {
     // not a name at all: validate() says why
   }
-  const daemon = p.values.offline === true || typeof p.values.repo !== 'string' ? undefined : await runningDaemon(repoOf(command, p.values))
-  if (daemon !== undefined) return await resolveThroughDaemon(command, daemon, p.values, name, { nocache: p.values.nocache === true, quorum })
+  // a repo a daemon holds is resolved through it, --offline too (its cache and repo, no network request)
+  const daemon = typeof p.values.repo !== 'string' ? undefined : await runningDaemon(repoOf(command, p.values))
+  if (daemon !== undefined) return await resolveThroughDaemon(command, daemon, p.values, name, { nocache: p.values.nocache === true, offline: p.values.offline === true, quorum })
   const net = await networkFlags(command, p.values, !domain)
   const cmd: IpnsResolve = {
     type: 'ipns.resolve',

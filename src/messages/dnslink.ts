@@ -15,6 +15,8 @@ export interface DnsLinkResolve {
   domain: string
   /** skip the cache and ask DNS (the answer still refreshes the cache); default false */
   nocache?: boolean
+  /** answer from the cache only, never ask DNS: NotFoundError when it is not cached (an offline IPNS resolve); default false */
+  offline?: boolean
 }
 
 export type DnsLinkSource = 'cache' | 'dns'

@@ -28,15 +28,22 @@ export interface PublishReply {
   peers: number
   /** with HTTP routers: each router's outcome (docs/routing.md) */
   routers?: RouterPutOutcome[]
+  /**
+   * with HTTP routers: the DHT put had not answered when a router took the
+   * record, so the publish was acknowledged without it; the put goes on in
+   * the background until the ask's deadline (its end is an
+   * `ipns:publish:dht` progress event and counted in the actor's status)
+   */
+  dhtPending?: boolean
 }
 
 export interface IpnsResolve {
   type: 'ipns.resolve'
   /** k51…, base32 CID, peer id, a DNSLink domain, /ipns/<name or domain>[/path] */
   name: string
-  /** skip the cache (default false) */
+  /** skip the cache and the repo's within-TTL answer: ask the network (the repo's record still competes; default false) */
   nocache?: boolean
-  /** answer from records stored in this repo only (default false) */
+  /** answer from the cache and the records stored in this repo only, whatever their TTL; no network request (default false) */
   offline?: boolean
   /** follow /ipns/ values to their end, at most 32 hops (default true) */
   recursive?: boolean

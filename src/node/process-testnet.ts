@@ -45,6 +45,8 @@ export interface ProcessTestnetOptions {
   settleTimeoutMs?: number
   /** options for every node: plain data only, as they cross to the child */
   node?: RemoteNodeOptions
+  /** options for node i only, over `node` (plain data too), e.g. `routeAround: false` on some nodes for an A/B in one network */
+  nodeAt?: (index: number) => RemoteNodeOptions | undefined
   /** write node i's trace (JSONL) to the path this gives; undefined: none */
   traceAt?: (index: number) => string | undefined
   /**
@@ -161,7 +163,7 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
         index,
         bootstrap,
         // joining over slow links (faults) on a busy machine takes longer than a lone node's default 10 s
-        options: { bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS, ...options.node },
+        options: { bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS, ...options.node, ...options.nodeAt?.(index) },
         ...(delay !== undefined ? { faults: delay } : {}),
         ...(options.seed !== undefined ? { seed: options.seed + index } : {}),
         ...(trace !== undefined ? { trace } : {})
@@ -176,7 +178,7 @@ export async function createProcessTestnet (options: ProcessTestnetOptions): Pro
       for (const list of results) {
         for (const s of list) {
           const host = hosts[placement(s.index)] as ChildHost
-          nodes[s.index] = new RemoteNode(s.index, s.peerId, s.multiaddrs, host, options.node?.defaultTimeoutMs)
+          nodes[s.index] = new RemoteNode(s.index, s.peerId, s.multiaddrs, host, options.nodeAt?.(s.index)?.defaultTimeoutMs ?? options.node?.defaultTimeoutMs)
           const addr = s.multiaddrs[0]
           if (addr !== undefined) up.set(s.index, addr)
         }

@@ -145,7 +145,7 @@ describe('swarmbus name without a network (while the testnet starts)', () => {
     expect(states(p0.lifecycle)).toEqual(['preparing.key', 'preparing.seen', 'signing', 'storing', 'done'])
     const r = json<Resolved>(await cli(['name', 'resolve', p0.name, '--repo', c, '--offline', '--json']), 'offline resolve')
     expect(r).toMatchObject({ value: '/ipfs/bafkqaaa', sequence: '0', source: 'local', hops: 1 })
-    expect(states(r.lifecycle)).toEqual(['querying', 'done'])
+    expect(states(r.lifecycle)).toEqual(['reading', 'done'])
 
     // the next publish points the name at itself: a loop
     const loop = await cli(['name', 'publish', `/ipns/${p0.name}/loop`, '--repo', c, '--offline'])
@@ -186,20 +186,28 @@ describe('swarmbus name against a testnet', () => {
 
     const r0 = json<Resolved>(await cli(['name', 'resolve', p0.name, '--repo', b, ...join2, '--json']), 'resolve')
     expect(r0).toMatchObject({ value: '/ipfs/bafkqaaa', sequence: '0', source: 'dht', hops: 1, ttl: String(60n * 1_000_000_000n) })
-    expect(states(r0.lifecycle)).toEqual(['querying', 'done'])
-    expect(r0.lifecycle[0]?.events.VALUE).toBeGreaterThan(0)
+    // b's repo had nothing: read, then the DHT
+    expect(states(r0.lifecycle)).toEqual(['reading', 'querying', 'done'])
+    expect(r0.lifecycle[1]?.events.VALUE).toBeGreaterThan(0)
 
     // the next publish from the same repo: sequence 1, and another repo sees it
     const p1 = json<Published>(await cli(['name', 'publish', '/ipfs/bafkqaaa/v2', '--repo', a, ...join2, '--json']), 'republish')
     expect(p1).toMatchObject({ name: p0.name, value: '/ipfs/bafkqaaa/v2', sequence: '1' })
-    const r1 = await cli(['name', 'resolve', `/ipns/${p0.name}/index.html`, '--repo', b, ...join2, '--verbose'])
+    // b's repo still holds sequence 0 within its TTL (60 s): without --nocache it answers from there, as kubo's repo would
+    const stale = json<Resolved>(await cli(['name', 'resolve', p0.name, '--repo', b, ...join2, '--json']), 'resolve within the TTL')
+    expect(stale).toMatchObject({ value: '/ipfs/bafkqaaa', sequence: '0', source: 'local' })
+    expect(states(stale.lifecycle)).toEqual(['reading', 'done'])
+    const r1 = await cli(['name', 'resolve', `/ipns/${p0.name}/index.html`, '--repo', b, '--nocache', ...join2, '--verbose'])
     expect(r1.code, r1.stderr).toBe(0)
     expect(r1.stdout).toBe('/ipfs/bafkqaaa/v2/index.html\n')
     expect(r1.stderr).toMatch(/joined: \d+ peers? in the routing table/)
-    expect(r1.stderr).toMatch(/\+\s*[\d.]+ ms {2}ipns:resolve:querying {2}\(xstate\.init\)/)
+    expect(r1.stderr).toMatch(/\+\s*[\d.]+ ms {2}ipns:resolve:reading {2}\(xstate\.init\)/)
+    // b's record of sequence 0 is read and verified (it competes), then the DHT is asked
+    expect(r1.stderr).toMatch(/\+\s*[\d.]+ ms {2}ipns:resolve:reading {2}\(STORED\)/)
+    expect(r1.stderr).toMatch(/\+\s*[\d.]+ ms {2}ipns:resolve:querying {2}\((VERIFIED|REPO_END)\)/)
     expect(r1.stderr).toContain('ipns:resolve:done')
     expect(r1.stderr).toMatch(/sequence 1, from the DHT, 1 hop, TTL 5m/)
-    expect(r1.stderr).toMatch(/name resolve: querying [\d.]+ ms \(.*VALUE.*\) → done/)
+    expect(r1.stderr).toMatch(/name resolve: reading [\d.]+ ms .*→ querying [\d.]+ ms \(.*VALUE.*\) → done/)
 
     // what b resolved is stored in its repo: offline it answers from there;
     // and a DNSLink domain that points at the name: two hops, paths joined

@@ -74,7 +74,12 @@ describe('IPNS records in a directory repo', () => {
     expect(stored).toMatchObject({ kind: 'resolved', sequence: published.sequence })
     expect(stored.record).toEqual(published.record)
     expect(stored.receivedAt).toBeGreaterThan(0)
-    expect(await local.ask({ type: 'ipns.resolve', name: published.name, offline: true })).toMatchObject({ value: `/ipfs/${CID}/remote`, sequence: published.sequence, source: 'local' })
+    // online too, the repo answers first: the record is within its TTL (5 min), so no peer is asked (there is none)
+    const queries = (await local.ask({ type: 'swarm.status' })).actors.find(a => a.name === 'ipns')?.detail?.dhtQueries
+    expect(await local.ask({ type: 'ipns.resolve', name: published.name }, { timeoutMs: 5_000 })).toMatchObject({ value: `/ipfs/${CID}/remote`, sequence: published.sequence, source: 'local' })
+    expect((await local.ask({ type: 'swarm.status' })).actors.find(a => a.name === 'ipns')?.detail?.dhtQueries).toBe(queries)
+    // offline reads the cache first (the answer above is in it), then the repo
+    expect(await local.ask({ type: 'ipns.resolve', name: published.name, offline: true })).toMatchObject({ value: `/ipfs/${CID}/remote`, sequence: published.sequence, source: 'cache' })
     expect(await local.ask({ type: 'ipns.resolve', name: `/ipns/${ownName}/sub`, offline: true })).toMatchObject({ value: `/ipfs/${CID}/own/sub`, sequence: 0n, source: 'local' })
     // publishing continues above what the repo holds
     expect((await local.ask({ type: 'ipns.publish', value: `/ipfs/${CID}/own-2`, offline: true })).sequence).toBe(1n)

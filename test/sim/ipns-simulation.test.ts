@@ -9,13 +9,17 @@
  * own name (some offline); publishes of two external names straight onto
  * some honest peers; resolves of all three (cached, nocache and offline,
  * random quorum, random deadlines and aborts, bursts of identical concurrent
- * resolves). After quiet:
+ * resolves). The store is the node's repo (a memory datastore): what it
+ * published and resolved is read before the network. After quiet:
  *
  * - every ask settled exactly once (trace and caller), never after its
  *   deadline or its abort;
  * - every successful resolve returned a genuine record of the name (one the
  *   owner signed: never forged, another key's or garbage), unexpired when the
  *   answer came, and not older than the floor (`ownFloor`, `extFloor`);
+ * - an offline resolve answered from the cache or the repo only, and no DHT
+ *   lookup of its name started while it ran (unless an online resolve of
+ *   the name was running too);
  * - a burst of identical resolves caused at most one DHT lookup, and all of
  *   its answers were the same;
  * - a resolve never times out unless it shared a lookup run to a later
@@ -241,6 +245,8 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   const groupOf = (q: Query): string => `${q.name}|${q.nocache}|${q.offline}|${q.quorum ?? 16}`
   let resolvedOk = 0
   let floorsChecked = 0
+  /** online resolves the repo answered (within the TTL, or the best candidate) */
+  let localAnswers = 0
   for (const q of queries) {
     const ss = settles.get(q.id) ?? []
     if (ss.length !== 1) { v(q, `settled ${ss.length} times on the trace`); continue }
@@ -255,9 +261,18 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
     if (q.kind === 'resolve' && s.kind === 'timeout' && !queries.some(p => p.kind === 'resolve' && p.askSeq < q.askSeq && groupOf(p) === groupOf(q) && p.deadline > q.deadline)) {
       v(q, 'timed out, though it shared no lookup with a later deadline (its soft deadline should have answered it)')
     }
+    if (q.kind === 'resolve' && q.offline) {
+      // offline: the cache and the repo only, never a DHT lookup (one an online resolve of the name ran meanwhile aside)
+      const end = s.t
+      const online = queries.filter(p => p.kind === 'resolve' && !p.offline && p.name === q.name && p.t0 <= end && (settles.get(p.id)?.[0]?.t ?? Infinity) >= q.t0)
+      const looked = port.log.gets.filter(g => g.name === q.name && g.at >= q.t0 && g.at <= end)
+      if (looked.length > 0 && online.length === 0) v(q, `an offline resolve, and ${looked.length} DHT lookup(s) of its name started while it ran`)
+    }
     if (q.kind !== 'resolve' || !o.ok) continue
     resolvedOk++
     const r = o.value as ResolveReply
+    if (q.offline && r.source !== 'local' && r.source !== 'cache') v(q, `an offline resolve answered from ${r.source}`)
+    if (r.source === 'local' && !q.offline) localAnswers++
     // a resolve of the chain name answers with the own name's record (the last hop)
     const last = q.name === m.chain ? self.name : q.name
     if (q.name === m.chain && r.hops !== 2) v(q, `took ${r.hops} hops, the chain has 2`)
@@ -340,6 +355,7 @@ async function simulate (m: SimMaterial, seed: number, full = false): Promise<Ru
   const detail = (status.actors.find(a => a.name === 'ipns')?.detail ?? {}) as Record<string, unknown> & { rejected?: Counted }
   const counted: Counted = { ...detail.rejected }
   for (const k of ['shared', 'cacheHits', 'corrections', 'dhtQueries']) counted[k] = Number(detail[k] ?? 0)
+  counted.localAnswers = localAnswers
   if (status.openPorts !== 0) violations.push(`seed ${seed}: ${status.openPorts} ports open after quiet`)
   for (const a of status.actors) {
     if (a.pending !== 0) violations.push(`seed ${seed}: actor ${a.name} has ${a.pending} open asks after quiet`)
@@ -394,7 +410,7 @@ describe('seeded simulation of the IPNS actor over a simulated DHT', () => {
       // signature, garbage its parse, the stuck peers lose as older), and single flight, the caches
       // and entry correction all had work
       console.log(`ipns simulation counted: ${JSON.stringify(counted)}`)
-      for (const k of ['expired', 'bad-signature', 'older', 'shared', 'cacheHits', 'corrections']) expect(counted[k] ?? 0, k).toBeGreaterThan(seeds.length / 10)
+      for (const k of ['expired', 'bad-signature', 'older', 'shared', 'cacheHits', 'corrections', 'localAnswers']) expect(counted[k] ?? 0, k).toBeGreaterThan(seeds.length / 10)
       const parse = Object.keys(counted).filter(k => k.startsWith('bad-') && k !== 'bad-signature')
       expect(parse.length, 'garbage fails the structural checks').toBeGreaterThan(0)
     }

@@ -117,6 +117,7 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
       const check = checkDomain(cmd.domain)
       if (!check.ok) return failure('invalid', check.reason, { field: 'domain' })
       if (cmd.nocache !== undefined && typeof cmd.nocache !== 'boolean') return failure('invalid', 'nocache must be a boolean', { field: 'nocache' })
+      if (cmd.offline !== undefined && typeof cmd.offline !== 'boolean') return failure('invalid', 'offline must be a boolean', { field: 'offline' })
       return undefined
     },
     start: ctx => {
@@ -242,6 +243,10 @@ export function dnslinkActor (options: DnsLinkActorOptions): ActorDefinition<Dns
               return
             }
             if (hit !== undefined) cache.delete(domain)
+          }
+          if (c.offline === true) {
+            port.fail(failure('not-found', `no DNSLink for ${domain} in the cache (offline)`))
+            return
           }
           misses++
           const joined = flights.get(domain)

@@ -69,17 +69,19 @@ export function ipnsActor (options: IpnsActorOptions = {}): ActorDefinition<Ipns
             s.sideTasks--
             return
           }
-          // a resolve's DHT query that goes on in the background after it answered
+          // a resolve's DHT query that goes on in the background after it answered; a publish's DHT put after a router acknowledged it
           if (isResolveMsg(m) && resolves.improver.onMsg(m)) return
+          if (isPublishMsg(m) && publishes.onBackground(m)) return
           const f = s.flights.get(m.flight)
           if (f === undefined) return
           if (f.kind === 'resolve' && isResolveMsg(m)) resolves.onMsg(f, m)
           else if (f.kind === 'publish' && isPublishMsg(m)) publishes.onMsg(f, m)
           else if (f.kind === 'put' && isPutMsg(m)) puts.onMsg(f, m)
         },
-        status: () => ({ ...s.counters, rejected: { ...s.rejected }, inFlight: s.flights.size, cached: s.cache.size, maxHops: MAX_HOPS }),
+        status: () => ({ ...s.counters, rejected: { ...s.rejected }, inFlight: s.flights.size, cached: s.cache.size, maxHops: MAX_HOPS, ...(s.settleMs !== undefined ? { dhtPutsRunning: s.backgroundPuts.size } : {}) }),
         stop: () => {
           resolves.improver.stop()
+          publishes.stop()
           for (const f of [...s.flights.values()]) s.endFlight(f)
         }
       }

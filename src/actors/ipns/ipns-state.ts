@@ -55,7 +55,6 @@ export type IpnsMsg =
   | { type: 'r.end', flight: string, hop: number, result: Settled<number> }
   | { type: 'r.verified', flight: string, hop: number, key: string, result: Settled<VerifiedRecord> }
   | { type: 'r.local', flight: string, hop: number, result: Settled<StoredRecord> }
-  | { type: 'r.stored', flight: string, hop: number, result: Settled<StoredRecord> }
   | { type: 'r.soft', flight: string }
   | { type: 'r.dnslink', flight: string, hop: number, result: Settled<DnsLinkReply> }
   | { type: 'r.router', flight: string, hop: number, result: Settled<RoutersIpnsReply> }
@@ -114,8 +113,9 @@ export interface ResolveFlight {
   withRecord: boolean
   /** an ipns.resolveStream: its port (no waiters, no joiners, no settle time) and what it has yielded */
   streamPort: ReplyPort<IpnsResolveStream> | undefined
-  /** the first hop's record behind the last item yielded (an item is yielded only when strictly better) */
+  /** the record of hop `streamedHop` behind the last item yielded (an item of the same hop is yielded only when strictly better) */
   streamed: VerifiedRecord | undefined
+  streamedHop: number
   /** the last item yielded */
   lastItem: ResolveReply | undefined
 }
@@ -132,7 +132,14 @@ export interface PublishFlight {
   dhtPut?: Settled<ReplyOf<'dht.put'>>
   routersPut?: Settled<RoutersPutReply>
   routerOutcomes?: RouterPutOutcome[]
+  /** the dht.put ask (with routers: it may outlive the flight, see backgroundPuts) */
+  dhtPutQuery?: QueryId
+  /** acknowledged by a router before the DHT put answered */
+  dhtPending?: boolean
 }
+
+/** a DHT put that goes on after its publish was acknowledged by a router */
+export interface BackgroundPut { query: QueryId, name: string }
 
 /** an ipns.put: a record signed elsewhere, verified, compared, stored, put */
 export interface PutFlight {
@@ -179,7 +186,14 @@ export interface IpnsState {
   /** keys with a publish in flight: publishes of one key run one at a time (each must see the sequence the previous one stored) */
   readonly publishing: Set<string>
   readonly queuedPublishes: Map<string, QueuedPublish[]>
-  readonly counters: { resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number, routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number }
+  readonly counters: {
+    resolves: number, shared: number, cacheHits: number, publishes: number, corrections: number, dhtQueries: number,
+    routerQueries?: number, routerAnswers?: number, improved?: number, routerCorrections?: number,
+    /** publishes acknowledged by a router before the DHT put answered; of those puts, how each ended */
+    dhtPutsBehind?: number, dhtPutsBehindOk?: number, dhtPutsBehindFailed?: number
+  }
+  /** DHT puts still running after their publish was acknowledged, by flight id (bounded: MAX_BACKGROUND_PUTS) */
+  readonly backgroundPuts: Map<string, BackgroundPut>
   /** records peers answered with that were not used, by reason (the failed rule's code) */
   readonly rejected: Record<string, number>
   sideTasks: number
@@ -217,7 +231,8 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
     publishing: new Set(),
     queuedPublishes: new Map(),
     // the router counters only on a node with routers (status details without them stay as they were)
-    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0 } : {}) },
+    counters: { resolves: 0, shared: 0, cacheHits: 0, publishes: 0, corrections: 0, dhtQueries: 0, ...(options.routers !== undefined ? { routerQueries: 0, routerAnswers: 0, improved: 0, dhtPutsBehind: 0, dhtPutsBehindOk: 0, dhtPutsBehindFailed: 0 } : {}) },
+    backgroundPuts: new Map(),
     rejected: {},
     sideTasks: 0,
     afterPublish: () => {},
@@ -253,9 +268,11 @@ export function createIpnsState (ctx: ActorContext<IpnsMsg>, options: IpnsActorO
       return { ...e.hop, source: 'cache', stale: [] }
     },
 
-    /** cache a hop for its TTL, never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
+    /** cache a hop for its TTL (from when the repo got it, for a repo's record), never past its record's EOL (a date), unless its flight went stale; returns until when it is fresh */
     remember: (hop, stale) => {
-      const expiresAt = expiryIn(ctx.clock, Number(hop.fields.ttl / 1_000_000n), hop.fields.validityMs)
+      const ttlMs = Number(hop.fields.ttl / 1_000_000n)
+      const left = hop.receivedAt === undefined ? ttlMs : hop.receivedAt + ttlMs - ctx.clock.wall()
+      const expiresAt = expiryIn(ctx.clock, left, hop.fields.validityMs)
       if (!expired(ctx.clock, expiresAt) && !stale) s.cache.set(hop.name, { hop, expiresAt })
       return expiresAt
     },

@@ -20,10 +20,16 @@ import type { StoredRecord } from '../../messages/store.js'
 
 /** publishes of one key waiting for the one in flight */
 const MAX_QUEUED_PUBLISHES = 64
+/** DHT puts that go on after a router acknowledged their publish; beyond, a publish waits for its DHT put as well */
+export const MAX_BACKGROUND_PUTS = 64
 
 export interface PublishFlights {
   start(port: ReplyPort<IpnsPublish>, cmd: IpnsPublish, deadline: number): void
   onMsg(f: PublishFlight, m: PublishMsg): void
+  /** the end of a DHT put whose publish was acknowledged already: true when it was one */
+  onBackground(m: PublishMsg): boolean
+  /** cancel the DHT puts still running in the background (the actor stops) */
+  stop(): void
 }
 
 export function publishFlights (s: IpnsState): PublishFlights {
@@ -36,7 +42,7 @@ export function publishFlights (s: IpnsState): PublishFlights {
     if (result !== undefined) {
       // again now that it is acknowledged: a resolve started since the signing may have read the older record
       s.forgetAnswers(result.name)
-      f.waiter.reply(f.routerOutcomes !== undefined || f.routersPut !== undefined ? { ...result, routers: f.routerOutcomes ?? [] } : result)
+      f.waiter.reply(f.routerOutcomes !== undefined || f.routersPut !== undefined ? { ...result, routers: f.routerOutcomes ?? [], dhtPending: f.dhtPending === true } : result)
     } else {
       f.waiter.fail(fail ?? failure('failed', 'the publish ended without a result'))
     }
@@ -108,7 +114,8 @@ export function publishFlights (s: IpnsState): PublishFlights {
         put: ({ context }) => {
           const c = context.created
           if (c === undefined) return
-          ask({ type: 'dht.put', key: parseName(c.name).name.toRoutingKey(), value: c.record }, result => ({ type: 'p.put', flight: id, result }))
+          f.dhtPutQuery = ctx.ask({ type: 'dht.put', key: parseName(c.name).name.toRoutingKey(), value: c.record }, { deadline: f.deadline }, result => ({ type: 'p.put', flight: id, result }))
+          f.subs.add(f.dhtPutQuery)
           // and to every HTTP router, in parallel
           if (s.settleMs !== undefined) ask({ type: 'routers.putIpns', name: c.name, record: c.record }, result => ({ type: 'p.routers', flight: id, result }))
         }
@@ -126,9 +133,12 @@ export function publishFlights (s: IpnsState): PublishFlights {
   }
 
   /**
-   * With routers, the put is done when the DHT and the routers have both
-   * answered: acknowledged when either holds the record (the store already
-   * does), failed only when neither does.
+   * With routers, the publish is acknowledged once the routers have answered
+   * (each one's outcome goes in the reply) and the record is held by the
+   * store (it is already) and by at least one router or the DHT: a router
+   * that took it acknowledges at once, the DHT put, if it has not answered,
+   * going on in the background (dhtPending) until the ask's deadline. When
+   * no router took it, the DHT put decides; it fails only when neither did.
    */
   const onPut = (f: PublishFlight, m: Extract<PublishMsg, { type: 'p.put' | 'p.routers' }>): void => {
     if (m.type === 'p.put') f.dhtPut = m.result
@@ -140,7 +150,19 @@ export function publishFlights (s: IpnsState): PublishFlights {
     }
     const dht = f.dhtPut
     const routers = f.routersPut
-    if (dht === undefined || routers === undefined) return
+    if (routers === undefined) return
+    if (dht === undefined) {
+      if (!routers.ok || s.backgroundPuts.size >= MAX_BACKGROUND_PUTS || f.dhtPutQuery === undefined) return
+      // a router holds it: acknowledged now; the DHT put outlives the flight
+      const name = f.machine.getSnapshot().context.name ?? ''
+      f.subs.delete(f.dhtPutQuery)
+      s.backgroundPuts.set(f.id, { query: f.dhtPutQuery, name })
+      f.dhtPending = true
+      counters.dhtPutsBehind = (counters.dhtPutsBehind ?? 0) + 1
+      f.machine.send({ type: 'PUT', peers: 0 })
+      settle(f)
+      return
+    }
     if (dht.ok) f.machine.send({ type: 'PUT', peers: dht.value.peers })
     else if (routers.ok) f.machine.send({ type: 'PUT', peers: 0 })
     else f.machine.send({ type: 'FAILED', failure: failure(dht.failure.kind, `${dht.failure.message}; and no HTTP router took it: ${routers.failure.message}`.slice(0, 2000)) })
@@ -188,5 +210,21 @@ export function publishFlights (s: IpnsState): PublishFlights {
     settle(f)
   }
 
-  return { start, onMsg }
+  const onBackground = (m: PublishMsg): boolean => {
+    if (m.type !== 'p.put') return false
+    const b = s.backgroundPuts.get(m.flight)
+    if (b === undefined) return false
+    s.backgroundPuts.delete(m.flight)
+    if (m.result.ok) counters.dhtPutsBehindOk = (counters.dhtPutsBehindOk ?? 0) + 1
+    else counters.dhtPutsBehindFailed = (counters.dhtPutsBehindFailed ?? 0) + 1
+    ctx.progress({ type: 'ipns:publish:dht', id: m.flight, detail: m.result.ok ? { name: b.name, peers: m.result.value.peers } : { name: b.name, error: m.result.failure.message, kind: m.result.failure.kind } })
+    return true
+  }
+
+  const stop = (): void => {
+    for (const b of s.backgroundPuts.values()) ctx.cancel(b.query)
+    s.backgroundPuts.clear()
+  }
+
+  return { start, onMsg, onBackground, stop }
 }

@@ -10,7 +10,8 @@ import { expired, expiryIn, NEVER } from '../runtime/expiry.js'
 import { failure } from '../../messages/failure.js'
 import { parseName } from '../../records/name.js'
 import { MAX_GET_VALUES_WANT, MAX_PUT_TO_PEERS } from '../../messages/swarm.js'
-import { better, resolveMachine, ROUTER_FROM } from './resolve-machine.js'
+import { resolveMachine } from './resolve-machine.js'
+import { better, LOCAL_FROM, ROUTER_FROM } from './resolve-select.js'
 import { parseTarget } from './target.js'
 import { resolveImprover } from './resolve-improver.js'
 import { streamOpening, streamSettle, streamStep } from './resolve-stream.js'
@@ -62,9 +63,11 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
   const start = (port: ReplyPort<IpnsResolve>, cmd: IpnsResolve, deadline: number): void => {
     const id = port.id
     const withRecord = cmd.record === true
-    const answerKey = cmd.offline === true ? undefined : `${cmd.name}\u0000${cmd.recursive !== false}${withRecord ? '\u0000r' : ''}`
-    if (answerKey !== undefined && cmd.nocache !== true) {
-      const hit = s.answers.get(answerKey)
+    // an offline resolve reads the answers an online one cached, and caches none of its own (its repo record may be past its TTL)
+    const cacheKey = `${cmd.name}\u0000${cmd.recursive !== false}${withRecord ? '\u0000r' : ''}`
+    const answerKey = cmd.offline === true ? undefined : cacheKey
+    if (cmd.nocache !== true) {
+      const hit = s.answers.get(cacheKey)
       if (hit !== undefined) {
         if (!expired(ctx.clock, hit.expiresAt)) {
           counters.resolves++
@@ -72,7 +75,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           port.reply(hit.reply)
           return
         }
-        s.answers.delete(answerKey)
+        s.answers.delete(cacheKey)
       }
     }
     const target = parseTarget(cmd.name)
@@ -114,7 +117,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const f: ResolveFlight = {
       kind: 'resolve', id, group, machine: undefined as unknown as Actor<ResolveMachine>, waiters: new Map(port === undefined ? [] : [[id, port]]),
       deadline, subs: new Set(), stream: undefined, hop: 0, localPending: 0, cancelSoft: undefined, cancelSettle: undefined, improve: false,
-      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord, streamPort, streamed: undefined, lastItem: undefined
+      answerKey, expiresAt: NEVER, names: [], stale: false, withRecord, streamPort, streamed: undefined, streamedHop: 0, lastItem: undefined
     }
     // answer with the best found a little before the deadline, rather than time out with nothing
     const armSoft = (): void => {
@@ -122,18 +125,18 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       const soft = deadline - Math.max(5, Math.min(250, (deadline - now) * 0.1))
       if (soft > now) f.cancelSoft = ctx.after(soft - now, { type: 'r.soft', flight: id })
     }
-    const startQuery = (c: ResolveContext): void => {
+    const readRepo = (c: ResolveContext): void => {
       f.hop = c.hops
-      // a hop queried after the soft deadline fired gets one of its own, in what time is left
+      // a hop read after the soft deadline fired gets one of its own, in what time is left
       if (c.hops > 0 && f.cancelSoft === undefined) armSoft()
       const hop = c.hops
-      if (c.offline) {
-        f.localPending = 2
-        for (const kind of ['published', 'resolved'] as const) {
-          f.subs.add(ctx.ask({ type: 'store.get', kind, name: c.name }, { deadline: f.deadline }, result => ({ type: 'r.local', flight: f.id, hop, result })))
-        }
-        return
+      f.localPending = 2
+      for (const kind of ['published', 'resolved'] as const) {
+        f.subs.add(ctx.ask({ type: 'store.get', kind, name: c.name }, { deadline: f.deadline }, result => ({ type: 'r.local', flight: f.id, hop, result })))
       }
+    }
+    const startQuery = (c: ResolveContext): void => {
+      const hop = c.hops
       counters.dhtQueries++
       f.cancelSettle?.()
       f.cancelSettle = undefined
@@ -154,9 +157,10 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const machine = resolveMachine.provide({
       guards: {
         // a stream asks the network for its first hop even when it is cached (the cached answer is its first item)
-        cached: ({ context }) => !context.nocache && !context.offline && !(streamPort !== undefined && context.hops === 0) && s.fresh(context.name) !== undefined
+        cached: ({ context }) => !context.nocache && !(context.live && context.hops === 0) && s.fresh(context.name) !== undefined
       },
       actions: {
+        readRepo: ({ context }) => { readRepo(context) },
         startQuery: ({ context }) => { startQuery(context) },
         stopQuery: ({ context }) => {
           if (f.improve && f.stream !== undefined && improver.room()) {
@@ -184,7 +188,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           // the DNSLink actor keeps its own cache; the answer is fresh for its TTL (known when it comes)
           f.hop = context.hops
           const hop = context.hops
-          f.subs.add(ctx.ask({ type: 'dnslink.resolve', domain: context.name, nocache: context.nocache }, { deadline: f.deadline },
+          f.subs.add(ctx.ask({ type: 'dnslink.resolve', domain: context.name, nocache: context.nocache, ...(context.offline ? { offline: true } : {}) }, { deadline: f.deadline },
             result => ({ type: 'r.dnslink', flight: f.id, hop, result })))
         },
         takeCached: assign(({ context }) => {
@@ -221,7 +225,7 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     })
     f.machine = createActor(machine, {
       id,
-      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false, routers: s.settleMs !== undefined },
+      input: { id, name, rest: parsed.path, quorum, nocache: cmd.nocache === true, offline: cmd.offline === true, recursive: cmd.recursive !== false, routers: s.settleMs !== undefined, live: streamPort !== undefined },
       inspect: s.inspect('resolve', id)
     })
     s.flights.set(id, f)
@@ -233,12 +237,6 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     }
     armSoft()
     f.machine.start()
-    if (streamPort !== undefined && target.kind === 'name') {
-      // the repo's records are candidates too (the first answer when nothing is cached)
-      for (const kind of ['published', 'resolved'] as const) {
-        f.subs.add(ctx.ask({ type: 'store.get', kind, name }, { deadline: f.deadline }, result => ({ type: 'r.stored', flight: f.id, hop: 0, result })))
-      }
-    }
     settle(f)
   }
 
@@ -254,7 +252,8 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
     const snap = f.machine.getSnapshot()
     if (snap.status !== 'active' || snap.value !== 'querying') return
     const c = snap.context
-    const valid = [...c.candidates.values()].filter(x => x.state === 'valid')
+    // the repo's records wait for no one: they are the fallback, not a source that answered
+    const valid = [...c.candidates.values()].filter(x => x.state === 'valid' && x.from.some(p => p !== LOCAL_FROM))
     const fromRouter = valid.some(x => x.from.some(p => p.startsWith(ROUTER_FROM)))
     if (!fromRouter && !(c.queryEnded && c.routerPending && valid.length > 0)) return
     const hop = f.hop
@@ -315,21 +314,23 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
           send({ type: 'REJECTED', key: m.key, code: m.result.failure.code ?? m.result.failure.kind })
         }
         return
-      case 'r.local':
-        if (m.hop !== f.hop) return
+      case 'r.local': {
+        // the repo's records for the hop being read (not-found is the usual answer)
+        if (m.hop !== f.hop || f.localPending === 0) return
         f.localPending--
+        const last = f.localPending === 0
         if (m.result.ok) {
-          const rec = m.result.value.record
-          f.machine.send({ type: 'VALUE', key: base64Of(rec), value: rec, from: 'local' })
+          const { record, receivedAt } = m.result.value
+          f.machine.send({ type: 'STORED', key: base64Of(record), value: record, receivedAt })
         }
-        if (f.localPending === 0) f.machine.send({ type: 'QUERY_END' })
+        if (last) f.machine.send({ type: 'REPO_END', wall: ctx.clock.wall() })
+        if (!streamStep(f)) {
+          s.endFlight(f)
+          return
+        }
         settle(f)
         return
-      case 'r.stored':
-        // a stream's repo records (not-found is the usual answer)
-        if (m.hop !== f.hop || !m.result.ok) return
-        send({ type: 'VALUE', key: base64Of(m.result.value.record), value: m.result.value.record, from: 'local' })
-        return
+      }
       case 'r.dnslink':
         if (m.hop !== f.hop) return
         if (m.result.ok) {

@@ -5,12 +5,19 @@
  * as an event, so the machine never awaits anything and a replay drives it
  * through exactly the same transitions.
  *
- *   lookup ──cached──────────────────────────────▶ hopResolved
- *     │ └─offline─▶ querying (stored records)          │
- *     └──────────▶ querying ──quorum / query end /     ├─/ipns/ value─▶ lookup (next hop)
- *                     │       soft deadline──▶ selecting ──valid──▶┤
- *                     │                           └─none─▶ failed  └─/ipns/<not a name>─▶ failed
- *                     └────────────────────────────────────────────▶ done
+ *   lookup ──cached──────────────────────────────────────────────▶ hopResolved
+ *     │                                                            │
+ *     └──▶ reading ──[offline] / [best within its TTL]──▶ selecting ◀── quorum / query end / soft deadline ──┐
+ *            │ (the repo's records)                          │ └─none─▶ failed                             │
+ *            └──────────────────────────────────────────────────────────────────────────────▶ querying ────┘
+ *   hopResolved ──/ipns/ value──▶ lookup (next hop) │ /ipns/<not a name> ─▶ failed │ else ─▶ done
+ *
+ * `reading` asks the repo (the store's published and resolved records) for
+ * the hop's name before the network: each record is a candidate from
+ * 'local', verified like a peer's. The best of them answers at once when it
+ * is within its TTL (source 'local', unless `nocache`); `offline` answers
+ * from them whatever their TTL, and never queries. Otherwise they stay
+ * candidates and compete with the network's (resolve-select.ts).
  *
  * With HTTP routers (docs/routing.md) a query also asks them, at once: a
  * router's record is one more candidate (ROUTER_VALUE, from `router:<url>`),
@@ -21,6 +28,8 @@
  */
 import { assign, setup } from 'xstate'
 import { isDomain, isIpnsName } from './target.js'
+import { freshInRepo, isPeer, LOCAL_FROM, pick } from './resolve-select.js'
+import type { Candidate, HopResult } from './resolve-select.js'
 import type { Failure } from '../../messages/failure.js'
 import type { ResolveReply, ResolveSource } from '../../messages/ipns.js'
 import type { VerifiedRecord } from '../../messages/records.js'
@@ -28,22 +37,8 @@ import type { VerifiedRecord } from '../../messages/records.js'
 /** kubo's limit on /ipns/ → /ipns/ chains */
 export const MAX_HOPS = 32
 
-export interface Candidate {
-  record: Uint8Array
-  /** peers that returned these exact bytes */
-  from: string[]
-  state: 'verifying' | 'valid' | 'invalid'
-  fields?: VerifiedRecord
-}
-
-export interface HopResult {
-  name: string
-  record: Uint8Array
-  fields: VerifiedRecord
-  source: ResolveSource
-  /** peers that answered with something worse than the best (entry correction) */
-  stale: string[]
-}
+export type { Candidate, HopResult } from './resolve-select.js'
+export { better, sourceOf, ROUTER_FROM } from './resolve-select.js'
 
 export interface ResolveContext {
   id: string
@@ -60,6 +55,12 @@ export interface ResolveContext {
   verifying: number
   valid: number
   queryEnded: boolean
+  /** the repo's records for this hop have all come (or were not there) */
+  repoRead: boolean
+  /** wall time (ms) the repo was read: its records' TTL is judged then */
+  readAt: number
+  /** the first hop asks the network even when it is cached or fresh in the repo (a stream) */
+  live: boolean
   /** HTTP routers are asked beside the DHT */
   routers: boolean
   /** the routers' answer for this hop is still to come */
@@ -82,14 +83,14 @@ export interface ResolveInput {
   recursive: boolean
   /** ask the HTTP routers too (default false) */
   routers?: boolean
+  /** the first hop skips the cache and the repo's within-TTL answer (a stream; default false) */
+  live?: boolean
 }
-
-/** the `from` of a candidate an HTTP router gave */
-export const ROUTER_FROM = 'router:'
-const isRouter = (from: string): boolean => from.startsWith(ROUTER_FROM)
 
 export type ResolveEvent =
   | { type: 'VALUE', key: string, value: Uint8Array, from: string }
+  | { type: 'STORED', key: string, value: Uint8Array, receivedAt: number }
+  | { type: 'REPO_END', wall: number }
   | { type: 'ROUTER_VALUE', key: string, value: Uint8Array, from: string }
   | { type: 'ROUTER_END', failure?: Failure }
   | { type: 'SETTLE_TIME' }
@@ -104,7 +105,9 @@ export type ResolveEvent =
 export interface ResolveEffects {
   /** a fresh cached hop for this name, or undefined */
   cached: (name: string) => HopResult | undefined
-  /** start streaming candidate records: from the DHT, or (offline) from the repo */
+  /** read the hop's records from the repo; answers STORED for each, then REPO_END */
+  readRepo: (ctx: ResolveContext) => void
+  /** start streaming candidate records from the DHT (and the routers) */
   startQuery: (ctx: ResolveContext) => void
   /** stop the running query (quorum reached or time up) */
   stopQuery: (ctx: ResolveContext) => void
@@ -122,34 +125,6 @@ export const valueName = (value: string): { name: string, rest: string } | undef
   return m === null ? undefined : { name: m[1] as string, rest: m[2] ?? '' }
 }
 
-/** is `a` a better record for the same name than `b`? (higher sequence, then later EOL, then V2-only) */
-export function better (a: VerifiedRecord, b: VerifiedRecord): boolean {
-  if (a.sequence !== b.sequence) return a.sequence > b.sequence
-  if (a.validityMs !== b.validityMs) return a.validityMs > b.validityMs
-  return a.hasV1Signature === false && b.hasV1Signature // a V2-only record over one that also carries V1
-}
-
-function pick (ctx: ResolveContext): HopResult | undefined {
-  let best: Candidate | undefined
-  for (const c of ctx.candidates.values()) {
-    if (c.state !== 'valid' || c.fields === undefined) continue
-    if (best?.fields === undefined || better(c.fields, best.fields)) best = c
-  }
-  if (best?.fields === undefined) return undefined
-  const stale: string[] = []
-  for (const c of ctx.candidates.values()) {
-    if (c === best) continue
-    for (const p of c.from) if (p !== 'local' && !isRouter(p) && !stale.includes(p) && !best.from.includes(p)) stale.push(p)
-  }
-  return { name: ctx.name, record: best.record, fields: best.fields, source: sourceOf(best.from), stale }
-}
-
-/** where a candidate came from: only the repo, any DHT peer, else only HTTP routers */
-export function sourceOf (from: string[]): ResolveSource {
-  if (from.every(p => p === 'local')) return 'local'
-  return from.some(p => p !== 'local' && !isRouter(p)) ? 'dht' : 'router'
-}
-
 export const resolveMachine = setup({
   types: {
     context: {} as ResolveContext,
@@ -158,6 +133,7 @@ export const resolveMachine = setup({
   },
   actions: {
     // effects, provided per request by the IPNS actor
+    readRepo: () => {},
     startQuery: () => {},
     stopQuery: () => {},
     requestVerify: (_, _params: { key: string, record: Uint8Array }) => {},
@@ -179,16 +155,22 @@ export const resolveMachine = setup({
     failDnslink: assign(({ event }) => event.type === 'DNSLINK_FAILED' ? { failure: event.failure } : {}),
     // pure context updates
     addCandidate: assign(({ context, event }) => {
-      if (event.type !== 'VALUE' && event.type !== 'ROUTER_VALUE') return {}
+      if (event.type !== 'VALUE' && event.type !== 'ROUTER_VALUE' && event.type !== 'STORED') return {}
+      const from = event.type === 'STORED' ? LOCAL_FROM : event.from
+      const receivedAt = event.type === 'STORED' ? event.receivedAt : undefined
       const known = context.candidates.get(event.key)
       if (known !== undefined) {
+        if (receivedAt !== undefined) known.receivedAt = Math.max(known.receivedAt ?? receivedAt, receivedAt)
         // a peer that repeats its answer is one answer, not two
-        if (known.from.includes(event.from)) return {}
-        if (known.from.length < 64) known.from.push(event.from)
-        if (known.state === 'valid') return { valid: context.valid + 1 }
+        if (known.from.includes(from)) return {}
+        if (known.from.length < 64) known.from.push(from)
+        // the quorum counts peers' answers: the repo's copy is not one
+        if (known.state === 'valid' && isPeer(from)) return { valid: context.valid + 1 }
         return {}
       }
-      context.candidates.set(event.key, { record: event.value, from: [event.from], state: 'verifying' })
+      const c: Candidate = { record: event.value, from: [from], state: 'verifying' }
+      if (receivedAt !== undefined) c.receivedAt = receivedAt
+      context.candidates.set(event.key, c)
       return { verifying: context.verifying + 1 }
     }),
     onVerified: assign(({ context, event }) => {
@@ -198,14 +180,15 @@ export const resolveMachine = setup({
       if (event.type === 'VERIFIED') {
         c.state = 'valid'
         c.fields = event.fields
-        return { verifying: context.verifying - 1, valid: context.valid + c.from.length }
+        return { verifying: context.verifying - 1, valid: context.valid + c.from.filter(isPeer).length }
       }
       c.state = 'invalid'
       return { verifying: context.verifying - 1 }
     }),
+    onRepoEnd: assign(({ event }) => event.type === 'REPO_END' ? { repoRead: true, readAt: event.wall } : {}),
     onQueryEnd: assign(({ event }) => event.type === 'QUERY_END' ? { queryEnded: true, queryFailure: event.failure } : {}),
     onRouterEnd: assign(() => ({ routerPending: false })),
-    pickBest: assign(({ context }) => ({ hop: pick(context) })),
+    pickBest: assign(({ context }) => ({ hop: pick(context.name, context.candidates) })),
     recordSource: assign(({ context }) => ({ sources: context.hop === undefined ? context.sources : [...context.sources, context.hop.source] })),
     nextHop: assign(({ context }) => {
       const next = valueName(context.hop?.fields.value ?? '')
@@ -218,6 +201,8 @@ export const resolveMachine = setup({
         verifying: 0,
         valid: 0,
         queryEnded: false,
+        repoRead: false,
+        readAt: 0,
         routerPending: context.routers,
         queryFailure: undefined,
         hop: undefined
@@ -240,7 +225,7 @@ export const resolveMachine = setup({
     failNotFound: assign(({ context }) => ({
       failure: context.queryFailure?.kind === 'timeout' || context.queryFailure?.kind === 'aborted'
         ? context.queryFailure
-        : { kind: 'not-found' as const, message: `no valid record found for /ipns/${context.name}${context.candidates.size > 0 ? ` (${context.candidates.size} invalid)` : ''}` }
+        : { kind: 'not-found' as const, message: `no valid record found for /ipns/${context.name}${context.offline ? ' in the cache or the repo (offline)' : ''}${context.candidates.size > 0 ? ` (${context.candidates.size} invalid)` : ''}` }
     })),
     failTooManyHops: assign(({ context }) => ({
       failure: { kind: 'invalid-record' as const, code: 'too-many-hops', message: `resolving /ipns/${context.name} took more than ${MAX_HOPS} hops (a loop?)` }
@@ -253,12 +238,18 @@ export const resolveMachine = setup({
     tooManyHops: ({ context }) => context.hops >= MAX_HOPS,
     isDomain: ({ context }) => isDomain(context.name),
     cached: () => false,
-    isOffline: ({ context }) => context.offline,
-    // the quorum ends a DHT query early; offline, the two stored records are all there is, and the best of them is the answer
-    quorumReached: ({ context }) => !context.offline && context.valid >= context.quorum,
+    // the repo has answered and every record of it has its verdict
+    repoDone: ({ context }) => context.repoRead && context.verifying === 0,
+    // offline, the cache and the repo are all there is
+    repoOnly: ({ context }) => context.repoRead && context.verifying === 0 && context.offline,
+    // the repo's best record is within its TTL: the answer, without the network (not with nocache, nor a stream's first hop)
+    repoFresh: ({ context }) => context.repoRead && context.verifying === 0 && !context.nocache && !(context.live && context.hops === 0) &&
+      freshInRepo(context.candidates.values(), context.readAt),
+    // the quorum ends a DHT query early
+    quorumReached: ({ context }) => context.valid >= context.quorum,
     settled: ({ context }) => context.queryEnded && context.verifying === 0 && !context.routerPending,
     hasBest: ({ context }) => context.hop !== undefined,
-    isNewCandidate: ({ context, event }) => (event.type === 'VALUE' || event.type === 'ROUTER_VALUE') && !context.candidates.has(event.key),
+    isNewCandidate: ({ context, event }) => (event.type === 'VALUE' || event.type === 'ROUTER_VALUE' || event.type === 'STORED') && !context.candidates.has(event.key),
     pointsAtNonName: ({ context }) => {
       if (!context.recursive) return false
       const next = valueName(context.hop?.fields.value ?? '')
@@ -281,6 +272,9 @@ export const resolveMachine = setup({
     verifying: 0,
     valid: 0,
     queryEnded: false,
+    repoRead: false,
+    readAt: 0,
+    live: input.live === true,
     routers: input.routers === true && !input.offline,
     routerPending: input.routers === true && !input.offline,
     queryFailure: undefined,
@@ -296,7 +290,25 @@ export const resolveMachine = setup({
         { guard: 'tooManyHops', target: 'failed', actions: 'failTooManyHops' },
         { guard: 'isDomain', target: 'dnslink' },
         { guard: 'cached', target: 'hopResolved', actions: ['takeCached', 'recordSource'] },
-        { target: 'querying' }
+        { target: 'reading' }
+      ]
+    },
+    reading: {
+      entry: 'readRepo',
+      on: {
+        STORED: [
+          { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+          { actions: 'addCandidate' }
+        ],
+        VERIFIED: { actions: 'onVerified' },
+        REJECTED: { actions: 'onVerified' },
+        REPO_END: { actions: 'onRepoEnd' },
+        SOFT_DEADLINE: { target: 'selecting' }
+      },
+      always: [
+        { guard: 'repoOnly', target: 'selecting' },
+        { guard: 'repoFresh', target: 'selecting' },
+        { guard: 'repoDone', target: 'querying' }
       ]
     },
     querying: {

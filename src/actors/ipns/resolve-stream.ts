@@ -7,14 +7,17 @@
  * - first the cached answer, if fresh (the hop cache for a record whose
  *   value is final, else the whole-answer cache), then the repo's records
  *   (fed to the machine as candidates from 'local', verified like a peer's);
- * - while the first hop queries, each valid candidate (a DHT peer's, a
- *   router's, the repo's) better than the last one yielded, as soon as it
+ * - while a hop queries, each valid candidate (a DHT peer's, a router's,
+ *   the repo's) better than the last one yielded for that hop, as soon as it
  *   proved valid, unless it points at another name (recursive): that one is
- *   followed once its hop has settled;
+ *   followed once its hop has settled, and the next hop's records are the
+ *   items then. So every item is the final value of the whole chain (the
+ *   earlier hops' chosen records, this hop's candidate, the paths joined),
+ *   never an /ipns/ value;
  * - when the machine ends (quorum, the DHT and routers ended, the soft
- *   deadline), its answer if it is better than (or, after more hops,
- *   different from) the last item; then the stream ends. A failure ends the
- *   stream with it only when nothing was yielded.
+ *   deadline), its answer if it is better than the last item of its last
+ *   hop (or differs from the last item); then the stream ends. A failure
+ *   ends the stream with it only when nothing was yielded.
  */
 import { expired } from '../runtime/expiry.js'
 import { better, sourceOf, valueName } from './resolve-machine.js'
@@ -29,12 +32,17 @@ function yieldItem (f: ResolveFlight, item: ResolveReply, fields: VerifiedRecord
   const port = f.streamPort
   if (port === undefined) return false
   f.lastItem = item
-  if (fields !== undefined) f.streamed = fields
+  if (fields !== undefined) {
+    f.streamed = fields
+    f.streamedHop = item.hops - 1
+  }
   return port.next(item)
 }
 
-function itemOf (hop: HopResult, rest: string, withRecord: boolean, source: ResolveReply['source']): ResolveReply {
-  const item: ResolveReply = { value: hop.fields.value + rest, sequence: hop.fields.sequence, validity: hop.fields.validity, ttl: hop.fields.ttl, source, hops: 1 }
+const SOURCE_ORDER = ['dht', 'router', 'dns', 'local'] as const
+
+function itemOf (hop: HopResult, rest: string, withRecord: boolean, source: ResolveReply['source'], hops = 1): ResolveReply {
+  const item: ResolveReply = { value: hop.fields.value + rest, sequence: hop.fields.sequence, validity: hop.fields.validity, ttl: hop.fields.ttl, source, hops }
   return withRecord && hop.record.byteLength > 0 ? { ...item, record: hop.record } : item
 }
 
@@ -49,21 +57,29 @@ export function streamOpening (s: IpnsState, f: ResolveFlight, name: string, res
   return true
 }
 
-/** after each machine event of a stream flight: yield the first hop's best candidate if it is better. false: the consumer is gone */
+/** after each machine event of a stream flight: yield the current hop's best candidate if it is better. false: the consumer is gone */
 export function streamStep (f: ResolveFlight): boolean {
   const snap = f.machine.getSnapshot()
-  if (f.streamPort === undefined || snap.status !== 'active' || snap.value !== 'querying' || snap.context.hops !== 0) return true
+  if (f.streamPort === undefined || snap.status !== 'active' || (snap.value !== 'querying' && snap.value !== 'reading')) return true
   const c = snap.context
+  // a record better than the last item's only counts against the same hop's
+  const against = f.streamedHop === c.hops ? f.streamed : undefined
   let best: { record: Uint8Array, from: string[], fields: VerifiedRecord } | undefined
   for (const cand of c.candidates.values()) {
     if (cand.state !== 'valid' || cand.fields === undefined) continue
     if (best === undefined || better(cand.fields, best.fields)) best = { record: cand.record, from: cand.from, fields: cand.fields }
   }
-  if (best === undefined || (f.streamed !== undefined && !better(best.fields, f.streamed))) return true
+  if (best === undefined || (against !== undefined && !better(best.fields, against))) return true
   // a record that points at another name is an answer only once followed
   if (c.recursive && valueName(best.fields.value) !== undefined) return true
   const hop: HopResult = { name: c.name, record: best.record, fields: best.fields, source: sourceOf(best.from), stale: [] }
-  return yieldItem(f, itemOf(hop, c.rest, f.withRecord, hop.source), best.fields)
+  const sources = [...c.sources, hop.source]
+  const source = SOURCE_ORDER.find(x => sources.includes(x)) ?? 'cache'
+  const item = itemOf(hop, c.rest, f.withRecord, source, c.hops + 1)
+  // the same answer as the last item (a later hop's first record can be what a cached answer said)
+  const prev = f.lastItem
+  if (prev !== undefined && against === undefined && prev.value === item.value && prev.sequence === item.sequence && prev.validity === item.validity) return true
+  return yieldItem(f, item, best.fields)
 }
 
 /** the machine ended: its answer if it improves on what was yielded, then the end (or the failure, if nothing was yielded) */
@@ -76,9 +92,9 @@ export function streamSettle (f: ResolveFlight, reply: ResolveReply | undefined,
     return
   }
   const prev = f.lastItem
-  const improves = reply.hops === 1 && f.streamed !== undefined && last !== undefined
+  const improves = f.streamedHop === reply.hops - 1 && f.streamed !== undefined && last !== undefined
     ? better(last.fields, f.streamed)
     : prev === undefined || prev.value !== reply.value || prev.sequence !== reply.sequence || prev.validity !== reply.validity
-  if (improves && !yieldItem(f, reply, reply.hops === 1 ? last?.fields : undefined)) return
+  if (improves && !yieldItem(f, reply, last?.fields)) return
   port.end()
 }

@@ -33,16 +33,35 @@ export abstract class Scheduler extends PortTable {
     this.runQueue.push(cell)
     if (!this.drainScheduled && !this.opts.manual) {
       this.drainScheduled = true
-      queueMicrotask(this.drainBound)
+      // the slice is used up: this drain waits for the host's turn too
+      if (this.sliceStart !== undefined && this.base.now() - this.sliceStart >= this.opts.deliverySliceMs) this.opts.yieldToHost(this.drainBound)
+      else queueMicrotask(this.drainBound)
     }
   }
 
   protected readonly drainBound = (): void => { this.drain() }
 
+  /**
+   * When the current slice began (host clock), undefined while the host has
+   * had its turn since the last delivery: a slice spans every drain until a
+   * `yieldToHost` callback queued at its start runs, i.e. until the stretch
+   * of microtasks it belongs to has ended.
+   */
+  private sliceStart: number | undefined
+  private readonly endSlice = (): void => { this.sliceStart = undefined }
+
   protected drain (): void {
     this.drainScheduled = false
+    const slice = this.opts.deliverySliceMs
+    if (this.sliceStart === undefined && slice !== Infinity) {
+      this.sliceStart = this.base.now()
+      this.opts.yieldToHost(this.endSlice)
+    }
     let budget = this.opts.deliveryBudget
-    while (budget-- > 0 && this.step()) { /* deliver */ }
+    // at least one delivery a drain, so a drain that yields at once still makes progress
+    while (budget-- > 0 && this.step()) {
+      if (this.sliceStart !== undefined && this.base.now() - this.sliceStart >= slice) break
+    }
     if (this.runHead < this.runQueue.length && !this.drainScheduled) {
       this.drainScheduled = true
       this.opts.yieldToHost(this.drainBound)

@@ -34,6 +34,15 @@ export interface SystemOptions {
   /** deliveries per turn before yielding to the host event loop (default 2,048) */
   deliveryBudget?: number
   /**
+   * Longest the system delivers before it yields to the host (default 2 ms,
+   * by the system's clock): counted across the drains of one stretch of
+   * microtasks (completions re-entering as they resolve), which would
+   * otherwise keep the host's loop from its I/O and timers however small
+   * each drain is. A simulated clock does not move within a stretch, so this
+   * never yields there. `Infinity` turns it off.
+   */
+  deliverySliceMs?: number
+  /**
    * How to continue after a delivery budget is used up. Pass a macrotask
    * (setImmediate) so I/O runs in between, as createNode does; the default,
    * queueMicrotask, never lets the host's I/O in while work remains.
@@ -121,6 +130,7 @@ export abstract class SystemBase {
       streamBuffer: options.streamBuffer ?? 1024,
       progressPerQuery: options.progressPerQuery ?? 256,
       deliveryBudget: options.deliveryBudget ?? 2048,
+      deliverySliceMs: options.deliverySliceMs ?? 2,
       yieldToHost: options.yieldToHost ?? queueMicrotask,
       manual: options.manual ?? false
     }

@@ -65,6 +65,8 @@ export const nameCommands: Commands = {
     const name = params.arg('name', true) ?? node.peerId
     const recursive = params.bool('recursive', true, 'r')
     const nocache = params.bool('nocache', false, 'n')
+    // kubo's global --offline: the cache and the repo only, no network request
+    const offline = params.bool('offline', false)
     const stream = params.bool('stream', false, 's')
     const count = params.int('dht-record-count', 'dhtrc')
     if (count !== undefined && (count < 0 || count > MAX_QUORUM)) throw clientError(`dht-record-count must be from 0 to ${MAX_QUORUM}`)
@@ -72,7 +74,13 @@ export const nameCommands: Commands = {
     // dht-timeout 0 is no bound of its own: the 10-minute ceiling (or `timeout`)
     const options = ask(dhtTimeout === undefined ? RESOLVE_TIMEOUT_MS : dhtTimeout === 0 ? MAX_CALL_MS : dhtTimeout)
     const quorum = count !== undefined && count > 0 ? { quorum: count } : {}
-    if (!stream) return { json: { Path: (await node.ask({ type: 'ipns.resolve', name, recursive, nocache, ...quorum }, options)).value } }
+    const cmd = { type: 'ipns.resolve' as const, name, recursive, nocache, ...quorum, ...(offline ? { offline } : {}) }
+    // an offline resolve has one answer: streamed, it is the one line
+    if (offline && stream) {
+      const reply = await node.ask(cmd, options)
+      return { stream: (async function * () { yield { Path: reply.value } })() }
+    }
+    if (!stream) return { json: { Path: (await node.ask(cmd, options)).value } }
     // kubo's --stream: a line per better answer as it is found (ipns.resolveStream); kubo-rpc-client users take the last
     const items = node.stream({ type: 'ipns.resolveStream', name, recursive, nocache, ...quorum }, options)
     return { stream: (async function * () { for await (const item of items) yield { Path: item.value } })() }

@@ -9,6 +9,13 @@
  * (`/ipns/` + the multihash bytes); any other key goes to the bus as text,
  * whose namespace check refuses what this node does not validate (400).
  * Peer ids: base58 (`12D3…`) or a CID (`bafz…`, `k51…`).
+ *
+ * findprovs and findpeer go through the composite routing commands
+ * (routing.findProviders / routing.findPeer: the DHT and every HTTP router
+ * at once, de-duplicated) on a node with router endpoints, else through the
+ * DHT's (dht.findProviders / dht.findPeer). findprovs yields one Provider
+ * event per provider as it is found; findpeer one FinalPeer event per answer
+ * that brought new addresses (the first as soon as any source answered).
  */
 import { clientError, routingPrefix } from './errors.js'
 import { MAX_RECORD_SIZE } from '../../records/codec.js'
@@ -17,6 +24,7 @@ import type { Commands } from './call.js'
 import type { KuboRpcError } from './errors.js'
 import type { StreamOutcome } from './stream.js'
 import type { PeerInfo } from '../../messages/swarm.js'
+import type { SwarmNode } from '../../node/create-node.js'
 
 export const SENDING_QUERY = 0
 export const FINAL_PEER = 2
@@ -38,7 +46,7 @@ export interface QueryEvent {
 }
 
 const event = (Type: number, ID = '', Responses: QueryEvent['Responses'] = null, Extra = ''): QueryEvent => ({ ID, Type, Responses, Extra })
-const peerOut = (p: PeerInfo): { ID: string, Addrs: string[] } => ({ ID: p.peerId, Addrs: [...p.multiaddrs] })
+const peerOut = (p: Pick<PeerInfo, 'peerId' | 'multiaddrs'>): { ID: string, Addrs: string[] } => ({ ID: p.peerId, Addrs: [...p.multiaddrs] })
 const queryError = (err: KuboRpcError): QueryEvent => event(QUERY_ERROR, '', null, err.message)
 
 function routingKey (key: string): Uint8Array | string {
@@ -57,6 +65,17 @@ export function peerIdText (input: string): string {
   } catch (err) {
     throw clientError(`invalid peer ID ${input}: ${(err as Error).message}`)
   }
+}
+
+/** does the node serve the composite routing.* streams (a routers actor, i.e. HTTP router endpoints)? Fixed once the node runs */
+const composite = new WeakMap<SwarmNode, boolean>()
+function hasRouters (node: SwarmNode): boolean {
+  let known = composite.get(node)
+  if (known === undefined) {
+    known = node.system.status().actors.some(a => a.name === 'routers')
+    composite.set(node, known)
+  }
+  return known
 }
 
 function eventStream (items: AsyncIterable<QueryEvent>): StreamOutcome {
@@ -87,16 +106,23 @@ export const routingCommands: Commands = {
     const n = params.int('num-providers', 'n') ?? DEFAULT_NUM_PROVIDERS
     if (n < 0) throw clientError('num-providers must be a positive number')
     const limit = n === 0 ? MAX_NUM_PROVIDERS : Math.min(n, MAX_NUM_PROVIDERS)
+    const routers = hasRouters(node)
     return eventStream((async function * () {
-      for await (const p of node.stream({ type: 'dht.findProviders', cid, limit }, ask())) {
-        yield event(PROVIDER, '', [peerOut(p)])
-      }
+      const providers = routers
+        ? node.stream({ type: 'routing.findProviders', cid, limit }, ask())
+        : node.stream({ type: 'dht.findProviders', cid, limit }, ask())
+      for await (const p of providers) yield event(PROVIDER, '', [peerOut(p)])
     })())
   },
 
   'routing/findpeer': async ({ node, params, ask }) => {
     const peerId = peerIdText(params.arg('peerID'))
     if (peerId === node.peerId) throw clientError('cannot FindPeer for yourself')
+    if (hasRouters(node)) {
+      return eventStream((async function * () {
+        for await (const p of node.stream({ type: 'routing.findPeer', peerId }, ask())) yield event(FINAL_PEER, '', [peerOut(p)])
+      })())
+    }
     return eventStream((async function * () {
       const found = await node.ask({ type: 'dht.findPeer', peerId }, ask())
       yield event(FINAL_PEER, '', [peerOut(found)])

@@ -5,8 +5,7 @@
  * methods outside the usual ones are `other`, and past `maxLabelSets`
  * combinations a request is counted under method, route and code `other`.
  */
-import { Counter, Histogram } from 'prom-client'
-import { labelOverflowCounter, OVERFLOW_LABEL, timedFamily } from './bounded.js'
+import { OVERFLOW_LABEL, timedFamily } from './bounded.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { TimedFamily } from './bounded.js'
@@ -41,15 +40,12 @@ export interface HttpMetrics {
 }
 
 export function httpMetrics (registry: Registry, options: HttpMetricsOptions = {}): HttpMetrics {
-  const requests = new Counter({ name: HTTP_REQUESTS_METRIC, help: 'HTTP requests answered, by method, route template and status code', labelNames: LABELS, registers: [registry] })
-  const duration = new Histogram({ name: 'swarmbus_http_request_duration_seconds', help: 'HTTP request latency until the response was sent, by method, route template and status code', labelNames: LABELS, buckets: HTTP_BUCKETS, registers: [registry] })
   const family: TimedFamily = timedFamily({
-    name: HTTP_REQUESTS_METRIC,
-    counter: requests,
-    histogram: duration,
+    registry,
+    counter: { name: HTTP_REQUESTS_METRIC, help: 'HTTP requests answered, by method, route template and status code' },
+    histogram: { name: 'swarmbus_http_request_duration_seconds', help: 'HTTP request latency until the response was sent, by method, route template and status code', buckets: HTTP_BUCKETS },
     labelNames: LABELS,
-    maxLabelSets: options.maxLabelSets ?? MAX_HTTP_LABEL_SETS,
-    overflowed: labelOverflowCounter(registry)
+    maxLabelSets: options.maxLabelSets ?? MAX_HTTP_LABEL_SETS
   })
   const observe = (request: FastifyRequest, reply: FastifyReply): void => {
     // the route's template keeps routes bounded; a request no route matched is 'unmatched'

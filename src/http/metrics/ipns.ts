@@ -5,9 +5,8 @@
  * not-found, timeout, invalid-record, …). Only the ask is wrapped; the
  * IPNS actor is not touched. The faces of a daemon take the wrapped node.
  */
-import { Counter, Histogram } from 'prom-client'
 import { SwarmbusError } from '../../messages/errors.js'
-import { labelOverflowCounter, timedFamily } from './bounded.js'
+import { timedFamily } from './bounded.js'
 import type { Registry } from 'prom-client'
 import type { SwarmNode } from '../../node/create-node.js'
 import '../../messages/ipns.js'
@@ -25,11 +24,6 @@ export interface IpnsMetrics {
 const outcomeOf = (err: unknown): string => err instanceof SwarmbusError ? err.kind : 'error'
 
 export function ipnsMetrics (registry: Registry): IpnsMetrics {
-  const publishes = new Counter({ name: 'ipns_publish_total', help: 'ipns.publish asks settled, by outcome (ok or the failure kind)', labelNames: ['outcome'], registers: [registry] })
-  const publishTime = new Histogram({ name: 'ipns_publish_duration_seconds', help: 'ipns.publish latency (sign, store, DHT put), by outcome', labelNames: ['outcome'], buckets: IPNS_BUCKETS, registers: [registry] })
-  const resolves = new Counter({ name: 'ipns_resolve_total', help: 'ipns.resolve asks settled, by source of the answer (cache, local, dht, dns; none on failure) and outcome', labelNames: ['source', 'outcome'], registers: [registry] })
-  const resolveTime = new Histogram({ name: 'ipns_resolve_duration_seconds', help: 'ipns.resolve latency, by source and outcome', labelNames: ['source', 'outcome'], buckets: IPNS_BUCKETS, registers: [registry] })
-
   // one derived promise per ask (no async wrapper); the time read once on each side
   const timed = <T>(work: Promise<T>, done: (seconds: number, value: T | undefined, err: unknown) => void): Promise<T> => {
     const start = performance.now()
@@ -43,9 +37,20 @@ export function ipnsMetrics (registry: Registry): IpnsMetrics {
   }
 
   // sources × outcomes are a few kinds each; the bound is for a value that is not (a source or kind a later change adds)
-  const overflowed = labelOverflowCounter(registry)
-  const resolved = timedFamily({ name: 'ipns_resolve_total', counter: resolves, histogram: resolveTime, labelNames: ['source', 'outcome'], maxLabelSets: MAX_IPNS_LABEL_SETS, overflowed })
-  const published = timedFamily({ name: 'ipns_publish_total', counter: publishes, histogram: publishTime, labelNames: ['outcome'], maxLabelSets: MAX_IPNS_LABEL_SETS, overflowed })
+  const published = timedFamily({
+    registry,
+    counter: { name: 'ipns_publish_total', help: 'ipns.publish asks settled, by outcome (ok or the failure kind)' },
+    histogram: { name: 'ipns_publish_duration_seconds', help: 'ipns.publish latency (sign, store, DHT put), by outcome', buckets: IPNS_BUCKETS },
+    labelNames: ['outcome'],
+    maxLabelSets: MAX_IPNS_LABEL_SETS
+  })
+  const resolved = timedFamily({
+    registry,
+    counter: { name: 'ipns_resolve_total', help: 'ipns.resolve asks settled, by source of the answer (cache, local, dht, dns; none on failure) and outcome' },
+    histogram: { name: 'ipns_resolve_duration_seconds', help: 'ipns.resolve latency, by source and outcome', buckets: IPNS_BUCKETS },
+    labelNames: ['source', 'outcome'],
+    maxLabelSets: MAX_IPNS_LABEL_SETS
+  })
 
   return {
     instrument: (node) => {

@@ -182,6 +182,19 @@ describe('dnslink.resolve against a DNS server on 127.0.0.1', () => {
     expect(dns.count('_dnslink.cache.test')).toBe(3)
   })
 
+  it('offline: answers from the cache only, and never asks DNS (NotFoundError when it is not cached)', async () => {
+    const { dns, system } = await setup()
+    dns.setTxt('_dnslink.off.test', [`dnslink=/ipfs/${CID_A}`], 30)
+    const missing = await errorOf(system.ask({ type: 'dnslink.resolve', domain: 'off.test', offline: true }))
+    expect(missing.name).toBe('NotFoundError')
+    expect(missing.message).toContain('offline')
+    expect(dns.count('_dnslink.off.test')).toBe(0)
+    await system.ask({ type: 'dnslink.resolve', domain: 'off.test' })
+    expect(await system.ask({ type: 'dnslink.resolve', domain: 'off.test', offline: true })).toMatchObject({ source: 'cache', value: `/ipfs/${CID_A}` })
+    expect(dns.count('_dnslink.off.test')).toBe(1)
+    expect((await errorOf(system.ask({ type: 'dnslink.resolve', domain: 'off.test', offline: 'yes' } as never))).name).toBe('InvalidCommandError')
+  })
+
   it('keeps the cache bounded (least recently used goes first) and caches nothing with a TTL of 0', async () => {
     const { dns, system } = await setup({ cacheSize: 2 })
     for (const d of ['a.test', 'b.test', 'c.test']) dns.setTxt(`_dnslink.${d}`, [`dnslink=/ipfs/${CID_A}`])

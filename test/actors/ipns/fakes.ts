@@ -54,6 +54,8 @@ export interface World {
   /** 'hang': verification never answers */
   verifyHang: boolean
   putPeers: number
+  /** how long a dht.put takes (default 3 ms) */
+  putDelayMs?: number
   putFailure: Failure | undefined
   storeFailure: Failure | undefined
   createFailure: Failure | undefined
@@ -166,7 +168,7 @@ export function fakeSwarm (world: World): ActorDefinition<DhtGetValues | DhtPut 
           const name = nameFromRoutingKey(key).format('base36')
           if (command.type === 'dht.put' || command.type === 'dht.putTo') {
             world.log.puts.push({ name, value: command.value, ...(command.type === 'dht.putTo' ? { peers: command.peers } : {}) })
-            t.at(id, delay(3), () => {
+            t.at(id, delay(world.putDelayMs ?? 3), () => {
               if (world.putFailure !== undefined) ctx.fail(id, world.putFailure)
               else ctx.reply(id, { peers: world.putPeers })
             })

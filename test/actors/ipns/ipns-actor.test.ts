@@ -272,11 +272,13 @@ describe('IPNS actor: resolve', () => {
     resolved(t)
     const transitions = trace.events.flatMap(e => e.dir === 'out' && e.ev.type === 'transition' && e.ev.id === t.id ? [e.ev] : []) as Array<Extract<TraceOutput, { type: 'transition' }>>
     expect(transitions.every(x => x.actor === 'ipns' && x.machine === 'resolve')).toBe(true)
-    expect(transitions[0]).toMatchObject({ state: 'querying', event: 'xstate.init' })
+    // the repo first (nothing there), then the DHT
+    expect(transitions[0]).toMatchObject({ state: 'reading', event: 'xstate.init' })
+    expect(transitions[1]).toMatchObject({ state: 'querying', event: 'REPO_END' })
     expect(transitions.map(x => x.event)).toEqual(expect.arrayContaining(['VALUE', 'VERIFIED', 'QUERY_END']))
     expect(transitions.at(-1)?.state).toBe('done')
     const types = events.filter(e => e.id === t.id).map(e => e.type)
-    expect(types[0]).toBe('ipns:resolve:querying')
+    expect(types.slice(0, 2)).toEqual(['ipns:resolve:reading', 'ipns:resolve:querying'])
     expect(types.at(-1)).toBe('ipns:resolve:done')
     expect(types.every(x => x.startsWith('ipns:resolve:'))).toBe(true)
     expect(events.every(e => e.actor === 'ipns' || e.type.startsWith('kad-dht'))).toBe(true)

@@ -54,6 +54,7 @@ export function keyOf (label: string): string {
 }
 
 export type Effect =
+  | { effect: 'readRepo', name: string, hops: number }
   | { effect: 'startQuery', name: string, hops: number, offline: boolean }
   | { effect: 'stopQuery', name: string }
   | { effect: 'verify', name: string, key: string }
@@ -72,18 +73,34 @@ export interface ResolveDriver {
   rejected: (label: string, code?: string) => void
   end: (failure?: { kind: 'timeout' | 'aborted' | 'failed', message: string }) => void
   soft: () => void
+  /** a record of the repo (with `repo: 'manual'`): stored at `receivedAt` */
+  stored: (label: string, receivedAt?: number) => void
+  /** the repo has answered (with `repo: 'manual'`), read at `wall` */
+  repoEnd: (wall?: number) => void
+}
+
+export interface DriveOptions {
+  /** 'empty' (default): every hop's repo read answers at once with nothing; 'manual': the test sends stored()/repoEnd() */
+  repo?: 'empty' | 'manual'
 }
 
 const stateName = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value)
 
-export function driveResolve (input: Partial<ResolveInput> & { name: string }, cache: Map<string, HopResult> = new Map()): ResolveDriver {
+export function driveResolve (input: Partial<ResolveInput> & { name: string }, cache: Map<string, HopResult> = new Map(), o: DriveOptions = {}): ResolveDriver {
   const effects: Effect[] = []
+  // set once the actor exists; readRepo runs only after that
+  const self: { actor?: Actor<ResolveMachine> } = {}
   const states: string[] = [String(resolveMachine.config.initial)]
   const machine = resolveMachine.provide({
     guards: {
-      cached: ({ context }) => !context.nocache && !context.offline && cache.has(context.name)
+      cached: ({ context }) => !context.nocache && !(context.live && context.hops === 0) && cache.has(context.name)
     },
     actions: {
+      readRepo: ({ context }) => {
+        effects.push({ effect: 'readRepo', name: context.name, hops: context.hops })
+        // queued by the actor: processed once this step is over
+        if (o.repo !== 'manual') self.actor?.send({ type: 'REPO_END', wall: T0 })
+      },
       startQuery: ({ context }) => { effects.push({ effect: 'startQuery', name: context.name, hops: context.hops, offline: context.offline }) },
       stopQuery: ({ context }) => { effects.push({ effect: 'stopQuery', name: context.name }) },
       requestVerify: ({ context }, params) => { effects.push({ effect: 'verify', name: context.name, key: params.key }) },
@@ -103,6 +120,7 @@ export function driveResolve (input: Partial<ResolveInput> & { name: string }, c
       if (states.at(-1) !== s) states.push(s)
     }
   })
+  self.actor = actor
   actor.start()
   return {
     actor,
@@ -114,7 +132,9 @@ export function driveResolve (input: Partial<ResolveInput> & { name: string }, c
     verified: (label, f) => { actor.send({ type: 'VERIFIED', key: keyOf(label), fields: f }) },
     rejected: (label, code = 'bad-signature') => { actor.send({ type: 'REJECTED', key: keyOf(label), code }) },
     end: failure => { actor.send(failure === undefined ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure }) },
-    soft: () => { actor.send({ type: 'SOFT_DEADLINE' }) }
+    soft: () => { actor.send({ type: 'SOFT_DEADLINE' }) },
+    stored: (label, receivedAt = T0) => { actor.send({ type: 'STORED', key: keyOf(label), value: bytesOf(label), receivedAt }) },
+    repoEnd: (wall = T0) => { actor.send({ type: 'REPO_END', wall }) }
   }
 }
 

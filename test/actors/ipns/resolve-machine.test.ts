@@ -51,10 +51,10 @@ const cachedHop = (name: string, value: string, sequence = 1): HopResult => ({
 })
 
 describe('resolve machine: lookup', () => {
-  it('an uncached name goes lookup → querying and starts one query for it', () => {
+  it('an uncached name goes lookup → reading → querying: the repo first, then one query for it', () => {
     const d = driveResolve({ name: A })
-    expect(d.states).toEqual(['lookup', 'querying'])
-    expect(d.effects).toEqual([{ effect: 'startQuery', name: A, hops: 0, offline: false }])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying'])
+    expect(d.effects).toEqual([{ effect: 'readRepo', name: A, hops: 0 }, { effect: 'startQuery', name: A, hops: 0, offline: false }])
     expect(d.actor.getSnapshot().status).toBe('active')
   })
 
@@ -62,37 +62,49 @@ describe('resolve machine: lookup', () => {
     const d = driveResolve({ name: A }, new Map([[A, cachedHop(A, `/ipfs/${CID}`, 7)]]))
     expect(d.states).toEqual(['lookup', 'hopResolved', 'done'])
     expect(d.count('startQuery')).toBe(0)
+    expect(d.count('readRepo')).toBe(0)
     expect(d.count('takeCached')).toBe(1)
     expect(d.count('keep')).toBe(0) // a cache hit is not stored or corrected again
     expect(result(d)).toEqual({ value: `/ipfs/${CID}`, sequence: 7n, validity: new Date(T0 + 48 * HOUR).toISOString(), ttl: 300_000_000_000n, source: 'cache', hops: 1 })
   })
 
-  it('offline: a query on the stored records, answered with source local', () => {
-    const d = driveResolve({ name: A, offline: true }, new Map([[A, cachedHop(A, '/ipfs/ignored')]]))
-    // the (provided) cache guard never answers an offline resolve
-    expect(d.effects[0]).toEqual({ effect: 'startQuery', name: A, hops: 0, offline: true })
-    d.value('stored', 'local')
+  it('offline: the cache answers first', () => {
+    const d = driveResolve({ name: A, offline: true }, new Map([[A, cachedHop(A, `/ipfs/${CID}`, 2)]]))
+    expect(d.states).toEqual(['lookup', 'hopResolved', 'done'])
+    expect(result(d)).toMatchObject({ sequence: 2n, source: 'cache' })
+  })
+
+  it('offline: the stored records, whatever their TTL, answered with source local and no query', () => {
+    const d = driveResolve({ name: A, offline: true }, new Map(), { repo: 'manual' })
+    expect(d.effects).toEqual([{ effect: 'readRepo', name: A, hops: 0 }])
+    d.stored('stored', T0 - 48 * HOUR) // long past its 5 min TTL
+    d.repoEnd(T0)
+    expect(d.state(), 'waits for the verdict').toBe('reading')
     d.verified('stored', fields(`/ipfs/${CID}`, 3))
-    expect(d.state()).toBe('querying')
-    d.end()
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'hopResolved', 'done'])
+    expect(d.states).toEqual(['lookup', 'reading', 'selecting', 'hopResolved', 'done'])
+    expect(d.count('startQuery')).toBe(0)
     expect(result(d)).toMatchObject({ value: `/ipfs/${CID}`, sequence: 3n, source: 'local', hops: 1 })
     const kept = d.effects.find(e => e.effect === 'keep')
-    expect(kept).toMatchObject({ hop: { source: 'local', stale: [] } })
+    expect(kept).toMatchObject({ hop: { source: 'local', stale: [], receivedAt: T0 - 48 * HOUR } })
   })
 
   // found by the IPNS simulation (test/sim/ipns-simulation.test.ts, seed 27): with quorum 1 the
   // first stored record verified was the answer, though the other one was newer
-  it('offline: the quorum does not end the query; the best of the stored records is the answer', () => {
-    const d = driveResolve({ name: A, offline: true, quorum: 1 })
-    d.value('published', 'local')
-    d.value('resolved', 'local')
+  it('offline: the quorum plays no part; the best of the stored records is the answer', () => {
+    const d = driveResolve({ name: A, offline: true, quorum: 1 }, new Map(), { repo: 'manual' })
+    d.stored('published')
+    d.stored('resolved')
+    d.repoEnd()
     d.verified('published', fields(`/ipfs/${CID}/published`, 2))
-    expect(d.state(), 'still waiting for the other stored record').toBe('querying')
-    expect(d.count('stopQuery')).toBe(0)
+    expect(d.state(), 'still waiting for the other stored record').toBe('reading')
     d.verified('resolved', fields(`/ipfs/${CID}/resolved`, 6))
-    d.end()
     expect(result(d)).toMatchObject({ value: `/ipfs/${CID}/resolved`, sequence: 6n, source: 'local' })
+  })
+
+  it('offline with nothing stored: not-found that says so, and no query', () => {
+    const d = driveResolve({ name: A, offline: true })
+    expect(failureOf(d)).toMatchObject({ kind: 'not-found', message: expect.stringContaining('offline') })
+    expect(d.count('startQuery')).toBe(0)
   })
 })
 
@@ -110,7 +122,7 @@ describe('resolve machine: querying', () => {
     d.verified('r3', fields('/ipfs/three', 1))
     // quorum: stop the query at once, do not wait for its end
     expect(d.count('stopQuery')).toBe(1)
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'hopResolved', 'done'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'hopResolved', 'done'])
     expect(result(d)).toMatchObject({ value: '/ipfs/two', sequence: 2n, source: 'dht', hops: 1 })
     // the peers that answered with something else get the best record back
     const kept = d.effects.find(e => e.effect === 'keep')
@@ -157,7 +169,7 @@ describe('resolve machine: querying', () => {
     expect(d.state()).toBe('querying')
     expect(d.actor.getSnapshot().context.queryEnded).toBe(true)
     d.verified('pending', fields('/ipfs/older', 1))
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'hopResolved', 'done'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'hopResolved', 'done'])
     expect(d.count('stopQuery')).toBe(0) // nothing to stop: the query ended by itself
     expect(result(d)).toMatchObject({ value: '/ipfs/good', sequence: 2n, source: 'dht' })
   })
@@ -169,7 +181,7 @@ describe('resolve machine: querying', () => {
     d.rejected('bad1', 'bad-signature')
     d.rejected('bad2', 'expired')
     d.end()
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'failed'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'failed'])
     const f = failureOf(d)
     expect(f.kind).toBe('not-found')
     expect(f.message).toContain('2 invalid')
@@ -202,7 +214,7 @@ describe('resolve machine: querying', () => {
     d.verified('good', fields('/ipfs/good', 5))
     d.soft()
     expect(d.count('stopQuery')).toBe(1)
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'hopResolved', 'done'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'hopResolved', 'done'])
     expect(result(d)).toMatchObject({ value: '/ipfs/good', sequence: 5n })
     // a verdict that arrives later changes nothing
     afterTheEnd(() => { d.verified('slow', fields('/ipfs/better', 9)) })
@@ -214,7 +226,7 @@ describe('resolve machine: querying', () => {
     d.value('slow', 'p1')
     d.soft()
     expect(d.count('stopQuery')).toBe(1)
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'failed'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'failed'])
     expect(failureOf(d).kind).toBe('not-found')
   })
 
@@ -307,7 +319,7 @@ describe('resolve machine: recursion', () => {
     d.value('b', 'p2')
     d.verified('b', fields(`/ipfs/${CID}/from/b`, 2))
     d.end()
-    expect(d.states).toEqual(['lookup', 'querying', 'selecting', 'hopResolved', 'lookup', 'querying', 'selecting', 'hopResolved', 'done'])
+    expect(d.states).toEqual(['lookup', 'reading', 'querying', 'selecting', 'hopResolved', 'lookup', 'reading', 'querying', 'selecting', 'hopResolved', 'done'])
     expect(result(d)).toMatchObject({ value: `/ipfs/${CID}/from/b/from/a/from/caller`, sequence: 2n, hops: 2, source: 'dht' })
     expect(d.count('keep')).toBe(2)
   })

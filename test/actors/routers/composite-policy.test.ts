@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest'
 import { defineActor } from '../../../src/actors/runtime/actor.js'
 import { failure } from '../../../src/messages/failure.js'
-import { answer, record, rigPerTest, runFor } from '../ipns/fakes.js'
+import { answer, keyInfo, record, rigPerTest, runFor } from '../ipns/fakes.js'
 import { fields, testName } from '../ipns/machine-helpers.js'
 import type { ActorDefinition } from '../../../src/actors/runtime/actor.js'
 import type { BaseCommand } from '../../../src/messages/commands.js'
@@ -25,9 +25,12 @@ const URL_1 = 'http://127.0.0.1:9001'
 
 interface RouterScript { record?: Uint8Array, sequence?: bigint, atMs: number }
 
-/** a routers actor that answers routers.getIpns per name at a set time (or not-found), and takes every routers.putIpns (logged in `puts`) */
-function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>): ActorDefinition<BaseCommand, unknown> {
-  return defineActor<RoutersGetIpns | RoutersPutIpns, { type: 'due', id: string, name: string }>({
+/** how the scripted routers answer routers.putIpns: after `atMs` (default at once), taking it or refusing it */
+interface PutScript { atMs: number, refuse: boolean }
+
+/** a routers actor that answers routers.getIpns per name at a set time (or not-found), and routers.putIpns as `put` says (logged in `puts`) */
+function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>, put: PutScript): ActorDefinition<BaseCommand, unknown> {
+  return defineActor<RoutersGetIpns | RoutersPutIpns, { type: 'due', id: string, name: string } | { type: 'putDue', id: string, name: string }>({
     name: 'routers',
     commands: ['routers.getIpns', 'routers.putIpns'],
     start: ctx => {
@@ -36,7 +39,12 @@ function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], p
           if (msg.kind === 'cancel') return
           if (msg.kind === 'command' && msg.type === 'routers.putIpns') {
             puts.push({ name: msg.command.name, record: msg.command.record })
-            msg.port.reply({ name: msg.command.name, accepted: 1, outcomes: [{ endpoint: URL_1, ok: true, attempts: 1 }] })
+            ctx.after(put.atMs, { type: 'putDue', id: msg.port.id, name: msg.command.name })
+            return
+          }
+          if (msg.kind === 'internal' && msg.msg.type === 'putDue') {
+            if (put.refuse) ctx.fail(msg.msg.id, failure('failed', `${URL_1}: refused`))
+            else ctx.reply(msg.msg.id, { name: msg.msg.name, accepted: 1, outcomes: [{ endpoint: URL_1, ok: true, attempts: 1 }] })
             return
           }
           if (msg.kind === 'command') {
@@ -55,13 +63,14 @@ function scriptedRouters (scripts: Map<string, RouterScript>, asked: string[], p
 
 const start = rigPerTest()
 
-function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>, status: () => Record<string, unknown> | undefined } {
+function setup (quorum = 16, settleMs = 300): { world: World, h: ReturnType<typeof start>['h'], routers: Map<string, RouterScript>, asked: string[], puts: Array<{ name: string, record: Uint8Array }>, put: PutScript, status: () => Record<string, unknown> | undefined } {
   const r = start({ quorum, routers: { settleMs } })
   const routers = new Map<string, RouterScript>()
   const asked: string[] = []
   const puts: Array<{ name: string, record: Uint8Array }> = []
-  r.system.spawn(scriptedRouters(routers, asked, puts))
-  return { world: r.world, h: r.h, routers, asked, puts, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
+  const put: PutScript = { atMs: 0, refuse: false }
+  r.system.spawn(scriptedRouters(routers, asked, puts, put))
+  return { world: r.world, h: r.h, routers, asked, puts, put, status: () => r.ipnsStatus() as Record<string, unknown> | undefined }
 }
 
 function answered (o: Outcome | undefined): { reply: ResolveReply, at: number } {
@@ -79,8 +88,8 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const { reply, at } = answered(t.outcome)
     expect(reply).toMatchObject({ sequence: 1n, source: 'router' })
-    // 100 ms for the router, 1 ms to verify, 300 ms settle time
-    expect(at - t0).toBe(401)
+    // 1 ms to read the repo (nothing there), 100 ms for the router, 1 ms to verify, 300 ms settle time
+    expect(at - t0).toBe(402)
     expect(asked).toEqual([A])
     // kept in the repo like a DHT answer
     expect(world.log.storePuts.map(e => e.sequence)).toEqual([1n])
@@ -95,7 +104,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const first = answered(t.outcome)
     expect(first.reply).toMatchObject({ sequence: 2n, source: 'dht' })
-    expect(first.at - t0).toBe(401)
+    expect(first.at - t0).toBe(402)
 
     const q = setup(1)
     answer(q.world, A, [[record(q.world, 'd3', fields(`/ipfs/${CID}`, 3)), 'p1', 20]], 'hang')
@@ -105,7 +114,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(q.h, 3_000)
     const second = answered(u.outcome)
     expect(second.reply).toMatchObject({ sequence: 3n, source: 'dht' })
-    expect(second.at - t1).toBe(21)
+    expect(second.at - t1).toBe(22)
   })
 
   it('answers as soon as both sources ended; a router that has nothing lets the DHT answer alone', async () => {
@@ -118,7 +127,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 1_000)
     const first = answered(t.outcome)
     expect(first.reply).toMatchObject({ sequence: 1n, source: 'router' })
-    expect(first.at - t0).toBe(501)
+    expect(first.at - t0).toBe(502)
 
     const n = setup()
     answer(n.world, A, [[record(n.world, 'd1', fields(`/ipfs/${CID}`, 1)), 'p1', 100]], 200)
@@ -128,7 +137,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(n.h, 1_000)
     const second = answered(u.outcome)
     expect(second.reply).toMatchObject({ sequence: 1n, source: 'dht' })
-    expect(second.at - t1).toBe(200)
+    expect(second.at - t1).toBe(201)
   })
 
   it('a DHT that ended with a valid record waits for a slow router only the settle time', async () => {
@@ -140,7 +149,7 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(h, 3_000)
     const { reply, at } = answered(t.outcome)
     expect(reply).toMatchObject({ sequence: 1n, source: 'dht' })
-    expect(at - t0).toBe(360)
+    expect(at - t0).toBe(361)
   })
 
   it('after answering at its settle time the DHT query goes on, and a better record it brings replaces the answer', async () => {
@@ -172,8 +181,8 @@ describe('composite router policy (simulated clock)', () => {
       { sequence: 1n, value: `/ipfs/${CID}`, source: 'router', hops: 1 },
       { sequence: 2n, value: `/ipfs/${CID}/better`, source: 'dht', hops: 1 }
     ])
-    // no settle time: it ran until the DHT query ended (400 ms), not 300 ms after the router's record
-    expect((st.outcome?.at ?? 0) - t0).toBe(400)
+    // no settle time: it ran until the DHT query ended (1 ms for the repo, then 400 ms), not 300 ms after the router's record
+    expect((st.outcome?.at ?? 0) - t0).toBe(401)
     // the best is cached: the next resolve is right at once
     const again = h.ask({ type: 'ipns.resolve', name: A } as BaseCommand, { timeoutMs: 5_000 })
     await runFor(h, 10)
@@ -251,5 +260,59 @@ describe('composite router policy (simulated clock)', () => {
     await runFor(late.h, 2_000)
     expect(answered(v.outcome).reply).toMatchObject({ sequence: 1n, source: 'router' })
     expect(late.puts).toEqual([{ name: A, record: d5 }])
+  })
+
+  it('publish: a router that took the record acknowledges it at once; the DHT put goes on in the background (dhtPending)', async () => {
+    const { world, h, put, status } = setup()
+    world.keys = [keyInfo('self', A)]
+    world.putDelayMs = 2_000
+    put.atMs = 50
+    const progress: Array<{ type: string, detail?: unknown }> = []
+    h.system.onProgress(e => { if (e.type === 'ipns:publish:dht') progress.push(e) })
+    const t0 = h.clock.now()
+    const t = h.ask({ type: 'ipns.publish', value: `/ipfs/${CID}` } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(h, 500)
+    const o = t.outcome
+    if (o?.ok !== true) throw new Error('the publish was not acknowledged by the router')
+    expect(o.value).toMatchObject({ peers: 0, dhtPending: true, routers: [{ endpoint: URL_1, ok: true, attempts: 1 }] })
+    expect(o.at - t0).toBeLessThan(100)
+    // the put was not cancelled: it ends on its own, counted and told
+    expect(world.log.cancels.filter(c => c.type === 'dht.put')).toEqual([])
+    expect(status()).toMatchObject({ dhtPutsBehind: 1, dhtPutsRunning: 1, inFlight: 0 })
+    await runFor(h, 2_000)
+    expect(status()).toMatchObject({ dhtPutsBehindOk: 1, dhtPutsRunning: 0 })
+    expect(progress).toMatchObject([{ type: 'ipns:publish:dht', detail: { name: A, peers: world.putPeers } }])
+  })
+
+  it('publish: a DHT put that answered first waits for the routers\' outcomes; no router took it: the DHT decides', async () => {
+    const a = setup()
+    a.world.keys = [keyInfo('self', A)]
+    a.put.atMs = 200
+    const t0 = a.h.clock.now()
+    const t = a.h.ask({ type: 'ipns.publish', value: `/ipfs/${CID}` } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(a.h, 500)
+    if (t.outcome?.ok !== true) throw new Error('not acknowledged')
+    expect(t.outcome.value).toMatchObject({ peers: a.world.putPeers, dhtPending: false, routers: [{ ok: true }] })
+    expect(t.outcome.at - t0).toBeGreaterThanOrEqual(200)
+
+    const b = setup()
+    b.world.keys = [keyInfo('self', A)]
+    b.world.putDelayMs = 300
+    b.put.refuse = true
+    const u = b.h.ask({ type: 'ipns.publish', value: `/ipfs/${CID}` } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(b.h, 100)
+    expect(u.outcome, 'waits for the DHT when no router took it').toBeUndefined()
+    await runFor(b.h, 500)
+    if (u.outcome?.ok !== true) throw new Error('not acknowledged')
+    expect(u.outcome.value).toMatchObject({ peers: b.world.putPeers, dhtPending: false, routers: [] })
+
+    const c = setup()
+    c.world.keys = [keyInfo('self', A)]
+    c.world.putFailure = failure('failed', 'dht.put: no peer accepted it')
+    c.put.refuse = true
+    const v = c.h.ask({ type: 'ipns.publish', value: `/ipfs/${CID}` } as BaseCommand, { timeoutMs: 5_000 })
+    await runFor(c.h, 500)
+    expect(v.outcome?.ok).toBe(false)
+    expect(v.outcome?.ok === false && v.outcome.error.message).toMatch(/no HTTP router took it/)
   })
 })

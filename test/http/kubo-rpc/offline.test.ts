@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNode } from '../../../src/node/create-node.js'
 import { inspectRecord } from '../../../src/cli/record-inspect.js'
-import { all, failure, startFace } from './support.js'
+import { all, failure, post, startFace } from './support.js'
 import type { Face } from './support.js'
 import type { SwarmNode } from '../../../src/node/create-node.js'
 
@@ -32,6 +32,24 @@ describe('kubo RPC on a node alone', () => {
     const pub = await face.client.name.publish(`/ipfs/${CID}`, { allowOffline: true })
     expect(pub.value).toBe(`/ipfs/${CID}`)
     expect(await all(face.client.name.resolve(pub.name))).toEqual([`/ipfs/${CID}`])
+  })
+
+  it('name/resolve offline=true answers from the repo and never queries the DHT; a name it lacks is not found, saying offline', async () => {
+    const pub = await face.client.name.publish(`/ipfs/${CID}/offline`, { allowOffline: true })
+    const dhtQueries = async (): Promise<number> => {
+      const st = await node.ask({ type: 'swarm.status' })
+      return Number((st.actors.find(a => a.name === 'ipns')?.detail as { dhtQueries?: number } | undefined)?.dhtQueries ?? 0)
+    }
+    const before = await dhtQueries()
+    // kubo-rpc-client always streams: an offline resolve is one line
+    expect(await all(face.client.name.resolve(pub.name, { searchParams: { offline: true, nocache: true } } as never))).toEqual([`/ipfs/${CID}/offline`])
+    const one = await post(face, 'name/resolve', [['arg', pub.name], ['offline', 'true']])
+    expect(await one.json()).toEqual({ Path: `/ipfs/${CID}/offline` })
+    const other = 'k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8'
+    const missing = await post(face, 'name/resolve', [['arg', other], ['offline', 'true']])
+    expect(missing.status).toBe(500)
+    expect(((await missing.json()) as { Message: string }).Message).toMatch(/offline/)
+    expect(await dhtQueries()).toBe(before)
   })
 
   it('the face\'s publish defaults apply when a call names no lifetime or ttl', async () => {

@@ -109,9 +109,8 @@ describe('HTTP metrics label-set bound', () => {
     const registry = new Registry()
     const overflowed = labelOverflowCounter(registry)
     expect(labelOverflowCounter(registry)).toBe(overflowed)
-    const counter = new Counter({ name: 't_total', help: 't', labelNames: ['k'], registers: [registry] })
-    const histogram = new Histogram({ name: 't_seconds', help: 't', labelNames: ['k'], registers: [registry] })
-    const family = timedFamily({ name: 't_total', counter, histogram, labelNames: ['k'], maxLabelSets: 2, overflowed })
+    const options = { registry, counter: { name: 't_total', help: 't' }, histogram: { name: 't_seconds', help: 't', buckets: [0.01, 1] }, labelNames: ['k'] }
+    const family = timedFamily({ ...options, maxLabelSets: 2 })
     for (const k of ['x', 'y', 'z', 'w', 'x']) family.observe([k], 0.001)
     expect(family.size).toBe(2)
     const f = parsePrometheusText(await registry.metrics())
@@ -119,6 +118,32 @@ describe('HTTP metrics label-set bound', () => {
     expect(valueOf(f, 't_total', { k: 'x' })).toBe(2)
     expect(valueOf(f, 't_total', { k: 'other' })).toBe(2)
     expect(valueOf(f, LABEL_OVERFLOW_METRIC, { metric: 't_total' })).toBe(2)
-    expect(() => timedFamily({ name: 't_total', counter, histogram, labelNames: ['k'], maxLabelSets: 0, overflowed })).toThrow(RangeError)
+    expect(() => timedFamily({ ...options, registry: new Registry(), maxLabelSets: 0 })).toThrow(RangeError)
+  })
+
+  it('renders exactly as a prom-client Counter and Histogram given the same observations', async () => {
+    const ours = new Registry()
+    const theirs = new Registry()
+    const buckets = [0.0005, 0.001, 0.01, 0.1, 1]
+    const family = timedFamily({ registry: ours, counter: { name: 'x_total', help: 'x "help" \\ with\nescapes' }, histogram: { name: 'x_seconds', help: 'x latency', buckets }, labelNames: ['a', 'b'], maxLabelSets: 16 })
+    // the overflow counter comes first on our registry, its series at 0: the same on theirs
+    labelOverflowCounter(theirs).labels({ metric: 'x_total' })
+    const counter = new Counter({ name: 'x_total', help: 'x "help" \\ with\nescapes', labelNames: ['a', 'b'], registers: [theirs] })
+    const histogram = new Histogram({ name: 'x_seconds', help: 'x latency', labelNames: ['a', 'b'], buckets, registers: [theirs] })
+    // values on the bounds, between them, past the last, and label values that need escaping
+    const observations: Array<[string, string, number]> = [['GET', '200', 0.0005], ['GET', '200', 0.0007], ['GET', '200', 0.001], ['PUT', 'q"\\\n', 0.5], ['GET', '200', 3], ['PUT', 'q"\\\n', 0.1], ['HEAD', '', 0]]
+    for (const [a, b, v] of observations) {
+      family.observe([a, b], v)
+      counter.inc({ a, b })
+      histogram.observe({ a, b }, v)
+    }
+    const text = await ours.metrics()
+    expect(text).toBe(await theirs.metrics())
+    parsePrometheusText(text)
+    // and get() (what getMetricsAsJSON and the status page read): every sample with all its labels
+    const json = async (r: Registry): Promise<unknown> => (await r.getMetricsAsJSON()).map(m => ({ name: m.name, type: m.type, help: m.help, values: m.values.map(v => ({ metricName: (v as { metricName?: string }).metricName, labels: v.labels, value: v.value })) }))
+    expect(await json(ours)).toEqual(await json(theirs))
+    ours.resetMetrics()
+    expect(parsePrometheusText(await ours.metrics()).get('x_total')?.samples).toEqual([])
   })
 })
