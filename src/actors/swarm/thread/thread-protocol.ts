@@ -28,8 +28,8 @@ export const SNAPSHOT_INTERVAL_MS = 250
 /**
  * The network thread's nice value by default, as the verify pool's: the
  * kernel serves the host's event loop first when both want a core. Measured
- * (docs/benchmarks.md, 100 concurrent resolves, same run): loop p99 2.7 and
- * 5.5 ms at 10 against 11.7 and 14.8 ms at 0.
+ * (docs/benchmarks.md, 100 concurrent resolves, alternating rounds of one
+ * run): loop p99 2.7 and 5.5 ms at 10 against 11.7 and 14.8 ms at 0.
  */
 export const DEFAULT_NETWORK_THREAD_NICE = 10
 
