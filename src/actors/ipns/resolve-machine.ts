@@ -288,6 +288,15 @@ export const resolveMachine = setup({
     failure: undefined
   }),
   initial: 'lookup',
+  // the repo's records: read in `reading`, or in `querying` when the query started beside the repo read
+  // (nocache, a stream's first hop); the actor sends them only while the hop they belong to is read
+  on: {
+    STORED: [
+      { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+      { actions: 'addCandidate' }
+    ],
+    REPO_END: { actions: 'onRepoEnd' }
+  },
   states: {
     lookup: {
       always: [
@@ -300,13 +309,8 @@ export const resolveMachine = setup({
     reading: {
       entry: 'readRepo',
       on: {
-        STORED: [
-          { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
-          { actions: 'addCandidate' }
-        ],
         VERIFIED: { actions: 'onVerified' },
         REJECTED: { actions: 'onVerified' },
-        REPO_END: { actions: 'onRepoEnd' },
         SOFT_DEADLINE: { target: 'selecting' }
       },
       always: [
@@ -329,12 +333,6 @@ export const resolveMachine = setup({
           { actions: ['onRouterEnd', 'addCandidate'] }
         ],
         ROUTER_END: { actions: 'onRouterEnd' },
-        // the repo's records, when the query started beside the repo read (nocache, a stream's first hop)
-        STORED: [
-          { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
-          { actions: 'addCandidate' }
-        ],
-        REPO_END: { actions: 'onRepoEnd' },
         VERIFIED: { actions: 'onVerified' },
         REJECTED: { actions: 'onVerified' },
         QUERY_END: { actions: 'onQueryEnd' },

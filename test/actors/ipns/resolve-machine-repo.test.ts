@@ -5,20 +5,12 @@
  * how equal records report their source (resolve-select.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { bytesOf, driveResolve, fields, keyOf, T0, testName } from './machine-helpers.js'
-import type { ResolveReply } from '../../../src/messages/ipns.js'
+import { bytesOf, driveResolve, resultOf, fields, keyOf, T0, testName } from './machine-helpers.js'
 
 const A = testName(1)
 const CID = 'bafkqaddwgevxmmraojswg33smq'
 
-function result (d: ReturnType<typeof driveResolve>): ResolveReply {
-  const snap = d.actor.getSnapshot()
-  expect(snap.status).toBe('done')
-  expect(snap.value).toBe('done')
-  const r = snap.context.result
-  if (r === undefined) throw new Error('no result')
-  return r
-}
+const result = resultOf
 
 describe('resolve machine: the repo before the network', () => {
   const MIN = 60_000
