@@ -11,7 +11,17 @@ import { createRng } from '../src/actors/runtime/rng.js'
 import { round, summarize } from './stats.js'
 import type { ProcessStats } from '../src/node/remote/protocol.js'
 
-export interface ResolveResult { value: string, /** requests sent (send-query events) */ sent?: number, /** distinct peers they went to */ peers?: number }
+export interface ResolveResult {
+  value: string
+  /** requests sent (send-query events) */
+  sent?: number
+  /** distinct peers they went to */
+  peers?: number
+  /** the resolve's own time, when the stack did something untimed before it (swarmbus: read its connections) */
+  elapsedMs?: number
+  /** request to answer (send-query to peer-response), by whether the resolver was connected to the peer when the resolve began */
+  requestMs?: { connected: number[], dialled: number[] }
+}
 
 export interface ScaleStack {
   label: 'swarmbus' | 'helia'
@@ -105,8 +115,8 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     const p = free.length > 0 ? free : from.filter(x => x !== not)
     return p[rng.int(p.length)] as number
   }
-  const resolves = async (from: number[]): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number }> => {
-    const out = { timed: newTimed(), sent: [] as number[], peers: [] as number[], wrong: 0 }
+  const resolves = async (from: number[]): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number, connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }> => {
+    const out = { timed: newTimed(), sent: [] as number[], peers: [] as number[], wrong: 0, connectedMs: [] as number[], dialledMs: [] as number[], dialledPerResolve: [] as number[] }
     await pool(names.map(({ name, by, value }) => async () => {
       const node = pick(from, by)
       busy.add(node)
@@ -118,7 +128,12 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
           fail(out.timed, new Error('wrong value'))
           return
         }
-        out.timed.ms.push(performance.now() - t)
+        out.timed.ms.push(r.elapsedMs ?? performance.now() - t)
+        if (r.requestMs !== undefined) {
+          out.connectedMs.push(...r.requestMs.connected)
+          out.dialledMs.push(...r.requestMs.dialled)
+          out.dialledPerResolve.push(r.requestMs.dialled.length)
+        }
         if (r.sent !== undefined) out.sent.push(r.sent)
         if (r.peers !== undefined) out.peers.push(r.peers)
       } catch (err) { fail(out.timed, err) } finally { busy.delete(node) }
@@ -139,11 +154,21 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     }))
     return { resolves: plan.burst, node: on, ...report(t), totalMs: Math.round(performance.now() - t0) }
   }
-  const cost = (r: { sent: number[], peers: number[] }): Record<string, unknown> => ({
+  const cost = (r: { sent: number[], peers: number[], connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }): Record<string, unknown> => ({
     requestsPerResolve: summarize(r.sent).p50,
     requestsPerResolveP95: summarize(r.sent).p95,
     peersPerLookup: summarize(r.peers).p50,
-    peersPerLookupP95: summarize(r.peers).p95
+    peersPerLookupP95: summarize(r.peers).p95,
+    ...(r.connectedMs.length + r.dialledMs.length > 0
+      ? {
+          requestMs: {
+            note: 'send-query to peer-response of each request that was answered; connected: the resolver had a connection to the peer when the resolve began (a new or pooled stream on it), dialled: it had none',
+            connected: summarize(r.connectedMs),
+            dialled: summarize(r.dialledMs),
+            dialledPerResolve: summarize(r.dialledPerResolve)
+          }
+        }
+      : {})
   })
 
   const resolved = names.length > 0 ? await resolves(all) : undefined

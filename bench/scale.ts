@@ -42,18 +42,29 @@ async function swarmbusStack (shape: ScaleShape): Promise<ScaleStack> {
       const node = net.nodes[from]!
       let sent = 0
       const peers = new Set<string>()
+      // which peers the resolver is connected to before it starts (untimed), to split the request times
+      const connected = count ? new Set((await node.ask({ type: 'swarm.peers' }, { timeoutMs })).peers.map(p => p.peerId)) : new Set<string>()
+      const sentAt = new Map<string, number>()
+      const requestMs = { connected: [] as number[], dialled: [] as number[] }
       // the swarm actor's kad-dht progress: one send-query event per request (at most 64 events per query)
       const off = count
         ? node.on('progress', e => {
-          if (e.type !== 'kad-dht:query:send-query') return
-          sent++
           const peer = e.detail?.peer
-          if (typeof peer === 'string') peers.add(peer)
+          if (typeof peer !== 'string') return
+          if (e.type === 'kad-dht:query:send-query') {
+            sent++
+            peers.add(peer)
+            sentAt.set(peer, performance.now())
+          } else if (e.type === 'kad-dht:query:peer-response' && sentAt.has(peer)) {
+            (connected.has(peer) ? requestMs.connected : requestMs.dialled).push(performance.now() - (sentAt.get(peer) as number))
+          }
         })
         : undefined
       try {
+        const t0 = performance.now()
         const r = await node.ask({ type: 'ipns.resolve', name, nocache: true }, { timeoutMs })
-        return count ? { value: r.value, sent, peers: peers.size } : { value: r.value }
+        const elapsedMs = performance.now() - t0
+        return count ? { value: r.value, sent, peers: peers.size, elapsedMs, requestMs } : { value: r.value }
       } finally {
         off?.()
       }
