@@ -11,7 +11,7 @@
  * any gap is what route-around costs healthy lookups (stalls of slow but
  * live peers, extra requests). The JSON has p50/p95 per kind, the requests
  * each resolve sent (send-query progress events), and the stalls, late
- * answers and suspects the default nodes counted.
+ * answers, failed stream opens and strikes the default nodes counted.
  *
  * Sizes from the environment: RA_NODES (60), RA_NAMES (10), RA_ROUNDS (4),
  * RA_BURST (50), RA_LATENCY_MS (30), RA_JITTER_MS (10).
@@ -107,12 +107,13 @@ export async function benchRouteAround (): Promise<Record<string, unknown>> {
       return { resolves: burstSize, failed: got.filter(r => r.status === 'rejected').length, totalMs: Math.round(performance.now() - t0) }
     }
     const bursts = { default: await burst(on[1]!), routeAroundOff: await burst(off[1]!) }
-    const counted = { stalls: 0, lateAnswers: 0, suspected: 0 }
+    const counted = { stalls: 0, lateAnswers: 0, suspected: 0, openFailed: 0 }
     for (const n of on) {
       const s = (await n.ask({ type: 'swarm.status' }, { timeoutMs: 10_000 })).dhtRequests
       counted.stalls += s?.stalls ?? 0
       counted.lateAnswers += s?.lateAnswers ?? 0
       counted.suspected += s?.suspected ?? 0
+      counted.openFailed += s?.openFailed ?? 0
     }
     const p50 = (k: Kind): number => summarize(k.ms).p50
     const p95 = (k: Kind): number => summarize(k.ms).p95

@@ -44,6 +44,8 @@ export interface ScalePlan {
   timeoutMs: number
   seed: number
   burst: number
+  /** names resolved again one at a time after the 8-at-once pass (0: none) */
+  serial: number
 }
 
 interface Timed { ms: number[], failed: number, errors: Record<string, number> }
@@ -87,7 +89,8 @@ export function perProcess (before: ProcessStats[], after: ProcessStats[]): Reco
 /**
  * The measures, in order: publishes (8 at once), one uncached resolve of
  * each name from a random other node (8 at once, never two on one node, so
- * a node's send-query events belong to one lookup), `burst` concurrent
+ * a node's send-query events belong to one lookup), `serial` of them again
+ * one at a time from other random nodes, `burst` concurrent
  * resolves on one node, then the victims' process killed and the resolves
  * and the burst again from the survivors; CPU and RSS per process between.
  */
@@ -115,9 +118,9 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     const p = free.length > 0 ? free : from.filter(x => x !== not)
     return p[rng.int(p.length)] as number
   }
-  const resolves = async (from: number[]): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number, connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }> => {
+  const resolves = async (from: number[], concurrency = 8, only = names): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number, connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }> => {
     const out = { timed: newTimed(), sent: [] as number[], peers: [] as number[], wrong: 0, connectedMs: [] as number[], dialledMs: [] as number[], dialledPerResolve: [] as number[] }
-    await pool(names.map(({ name, by, value }) => async () => {
+    await pool(only.map(({ name, by, value }) => async () => {
       const node = pick(from, by)
       busy.add(node)
       const t = performance.now()
@@ -137,7 +140,7 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
         if (r.sent !== undefined) out.sent.push(r.sent)
         if (r.peers !== undefined) out.peers.push(r.peers)
       } catch (err) { fail(out.timed, err) } finally { busy.delete(node) }
-    }), 8)
+    }), concurrency)
     return out
   }
   const burst = async (on: number): Promise<Record<string, unknown>> => {
@@ -172,6 +175,8 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
   })
 
   const resolved = names.length > 0 ? await resolves(all) : undefined
+  // the same, one at a time, for a few names, from other random nodes: the round trips without the other resolves' CPU
+  const serial = names.length > 0 && plan.serial > 0 ? await resolves(all, 1, names.slice(0, plan.serial)) : undefined
   const burstNode = live[0] as number
   const concurrent = names.length > 0 ? await burst(burstNode) : undefined
   const s1 = await stack.processStats()
@@ -188,6 +193,7 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     setup: stack.setup,
     publish: report(publish),
     resolve: resolved !== undefined ? { ...report(resolved.timed), wrong: resolved.wrong, ...cost(resolved) } : undefined,
+    resolveSerial: serial !== undefined ? { ...report(serial.timed), wrong: serial.wrong, ...cost(serial) } : undefined,
     concurrent,
     ...(churn !== undefined ? { churn } : {}),
     cpuRss: { beforeChurn: perProcess(s0, s1), churn: perProcess(s1, s2) }
