@@ -55,7 +55,11 @@ export function etagOf (record: Uint8Array): string {
   return `"${base32.baseEncode(createHash('sha256').update(record).digest().subarray(0, 16))}"`
 }
 
-export interface IpnsRouteOptions { timeoutMs: number }
+export interface IpnsRouteOptions {
+  timeoutMs: number
+  /** called first on every request, before anything can answer (the face's CORS headers) */
+  first?: (reply: FastifyReply) => unknown
+}
 
 /*
  * The hot path of a cached GET does no work twice for the same answer: the
@@ -136,7 +140,9 @@ function httpDateNow (nowMs: number): string {
 }
 
 export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
+  const first = options.first
   return async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
+    first?.(reply)
     reply.header('Vary', 'Accept')
     if (!String(request.headers.accept ?? '').includes(MEDIA_IPNS_RECORD)) {
       return sendError(reply, new BadRequest(`content type in 'Accept' header is missing or not supported: send Accept: ${MEDIA_IPNS_RECORD}`, 406))
