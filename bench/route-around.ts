@@ -6,12 +6,12 @@
  * the two kinds of resolver share the network, the names and the moment.
  * Each round resolves every name uncached from a default node and from a
  * routeAround: false node, side by side (a different pair each round), and
- * runs closest-peer lookups the same way; then a burst of concurrent
- * resolves on one node of each kind, one after the other. Nothing is frozen:
+ * runs closest-peer lookups the same way; then bursts of concurrent
+ * resolves on one node at a time, A B B A (default, off, off, default). Nothing is frozen:
  * any gap is what route-around costs healthy lookups (stalls of slow but
  * live peers, extra requests). The JSON has p50/p95 per kind, the requests
  * each resolve sent (send-query progress events), and the stalls, late
- * answers and suspects the default nodes counted.
+ * answers, failed stream opens and strikes the default nodes counted.
  *
  * Sizes from the environment: RA_NODES (60), RA_NAMES (10), RA_ROUNDS (4),
  * RA_BURST (50), RA_LATENCY_MS (30), RA_JITTER_MS (10).
@@ -106,13 +106,19 @@ export async function benchRouteAround (): Promise<Record<string, unknown>> {
       const got = await Promise.allSettled(Array.from({ length: burstSize }, async (_, k) => await node.ask({ type: 'ipns.resolve', name: names[k % names.length]!.name, nocache: true }, ASK)))
       return { resolves: burstSize, failed: got.filter(r => r.status === 'rejected').length, totalMs: Math.round(performance.now() - t0) }
     }
-    const bursts = { default: await burst(on[1]!), routeAroundOff: await burst(off[1]!) }
-    const counted = { stalls: 0, lateAnswers: 0, suspected: 0 }
+    // A B B A: the first burst warms the serving nodes (their peer-info caches, connections) for the next
+    const b1 = await burst(on[1]!)
+    const b2 = await burst(off[1]!)
+    const b3 = await burst(off[2]!)
+    const b4 = await burst(on[2]!)
+    const bursts = { default: [b1, b4], routeAroundOff: [b2, b3] }
+    const counted = { stalls: 0, lateAnswers: 0, suspected: 0, openFailed: 0 }
     for (const n of on) {
       const s = (await n.ask({ type: 'swarm.status' }, { timeoutMs: 10_000 })).dhtRequests
       counted.stalls += s?.stalls ?? 0
       counted.lateAnswers += s?.lateAnswers ?? 0
       counted.suspected += s?.suspected ?? 0
+      counted.openFailed += s?.openFailed ?? 0
     }
     const p50 = (k: Kind): number => summarize(k.ms).p50
     const p95 = (k: Kind): number => summarize(k.ms).p95

@@ -11,7 +11,17 @@ import { createRng } from '../src/actors/runtime/rng.js'
 import { round, summarize } from './stats.js'
 import type { ProcessStats } from '../src/node/remote/protocol.js'
 
-export interface ResolveResult { value: string, /** requests sent (send-query events) */ sent?: number, /** distinct peers they went to */ peers?: number }
+export interface ResolveResult {
+  value: string
+  /** requests sent (send-query events) */
+  sent?: number
+  /** distinct peers they went to */
+  peers?: number
+  /** the resolve's own time, when the stack did something untimed before it (swarmbus: read its connections) */
+  elapsedMs?: number
+  /** request to answer (send-query to peer-response), by whether the resolver was connected to the peer when the resolve began */
+  requestMs?: { connected: number[], dialled: number[] }
+}
 
 export interface ScaleStack {
   label: 'swarmbus' | 'helia'
@@ -34,6 +44,8 @@ export interface ScalePlan {
   timeoutMs: number
   seed: number
   burst: number
+  /** names resolved again one at a time after the 8-at-once pass (0: none) */
+  serial: number
 }
 
 interface Timed { ms: number[], failed: number, errors: Record<string, number> }
@@ -77,7 +89,8 @@ export function perProcess (before: ProcessStats[], after: ProcessStats[]): Reco
 /**
  * The measures, in order: publishes (8 at once), one uncached resolve of
  * each name from a random other node (8 at once, never two on one node, so
- * a node's send-query events belong to one lookup), `burst` concurrent
+ * a node's send-query events belong to one lookup), `serial` of them again
+ * one at a time from other random nodes, `burst` concurrent
  * resolves on one node, then the victims' process killed and the resolves
  * and the burst again from the survivors; CPU and RSS per process between.
  */
@@ -105,9 +118,9 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     const p = free.length > 0 ? free : from.filter(x => x !== not)
     return p[rng.int(p.length)] as number
   }
-  const resolves = async (from: number[]): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number }> => {
-    const out = { timed: newTimed(), sent: [] as number[], peers: [] as number[], wrong: 0 }
-    await pool(names.map(({ name, by, value }) => async () => {
+  const resolves = async (from: number[], concurrency = 8, only = names): Promise<{ timed: Timed, sent: number[], peers: number[], wrong: number, connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }> => {
+    const out = { timed: newTimed(), sent: [] as number[], peers: [] as number[], wrong: 0, connectedMs: [] as number[], dialledMs: [] as number[], dialledPerResolve: [] as number[] }
+    await pool(only.map(({ name, by, value }) => async () => {
       const node = pick(from, by)
       busy.add(node)
       const t = performance.now()
@@ -118,11 +131,16 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
           fail(out.timed, new Error('wrong value'))
           return
         }
-        out.timed.ms.push(performance.now() - t)
+        out.timed.ms.push(r.elapsedMs ?? performance.now() - t)
+        if (r.requestMs !== undefined) {
+          out.connectedMs.push(...r.requestMs.connected)
+          out.dialledMs.push(...r.requestMs.dialled)
+          out.dialledPerResolve.push(r.requestMs.dialled.length)
+        }
         if (r.sent !== undefined) out.sent.push(r.sent)
         if (r.peers !== undefined) out.peers.push(r.peers)
       } catch (err) { fail(out.timed, err) } finally { busy.delete(node) }
-    }), 8)
+    }), concurrency)
     return out
   }
   const burst = async (on: number): Promise<Record<string, unknown>> => {
@@ -139,14 +157,26 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     }))
     return { resolves: plan.burst, node: on, ...report(t), totalMs: Math.round(performance.now() - t0) }
   }
-  const cost = (r: { sent: number[], peers: number[] }): Record<string, unknown> => ({
+  const cost = (r: { sent: number[], peers: number[], connectedMs: number[], dialledMs: number[], dialledPerResolve: number[] }): Record<string, unknown> => ({
     requestsPerResolve: summarize(r.sent).p50,
     requestsPerResolveP95: summarize(r.sent).p95,
     peersPerLookup: summarize(r.peers).p50,
-    peersPerLookupP95: summarize(r.peers).p95
+    peersPerLookupP95: summarize(r.peers).p95,
+    ...(r.connectedMs.length + r.dialledMs.length > 0
+      ? {
+          requestMs: {
+            note: 'send-query to peer-response of each request that was answered; connected: the resolver had a connection to the peer when the resolve began (a new or pooled stream on it), dialled: it had none',
+            connected: summarize(r.connectedMs),
+            dialled: summarize(r.dialledMs),
+            dialledPerResolve: summarize(r.dialledPerResolve)
+          }
+        }
+      : {})
   })
 
   const resolved = names.length > 0 ? await resolves(all) : undefined
+  // the same, one at a time, for a few names, from other random nodes: the round trips without the other resolves' CPU
+  const serial = names.length > 0 && plan.serial > 0 ? await resolves(all, 1, names.slice(0, plan.serial)) : undefined
   const burstNode = live[0] as number
   const concurrent = names.length > 0 ? await burst(burstNode) : undefined
   const s1 = await stack.processStats()
@@ -163,6 +193,7 @@ export async function measure (stack: ScaleStack, plan: ScalePlan): Promise<Reco
     setup: stack.setup,
     publish: report(publish),
     resolve: resolved !== undefined ? { ...report(resolved.timed), wrong: resolved.wrong, ...cost(resolved) } : undefined,
+    resolveSerial: serial !== undefined ? { ...report(serial.timed), wrong: serial.wrong, ...cost(serial) } : undefined,
     concurrent,
     ...(churn !== undefined ? { churn } : {}),
     cpuRss: { beforeChurn: perProcess(s0, s1), churn: perProcess(s1, s2) }

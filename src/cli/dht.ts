@@ -17,8 +17,6 @@ import { failed, jsonLine, repoOf } from './key-repo.js'
 import { runningDaemon } from './name-daemon.js'
 import { durationFlag } from './record-duration.js'
 import { NETWORK_HELP, NETWORK_OPTIONS, networkFlags, withJoinedNode } from './name-node.js'
-import { merged } from './dht-merge.js'
-import type { Found } from './dht-merge.js'
 import type { Network } from './name-node.js'
 import type { CommandProgress } from './name-progress.js'
 import type { Parsed } from './args.js'
@@ -33,7 +31,6 @@ const DEFAULT_PROVIDERS = 20
 /** the swarm actor's bound on a findProviders limit (src/actors/swarm/validate.ts) */
 const MAX_PROVIDERS = 256
 /** routers.findPeers records read at most for one findpeer */
-const MAX_ROUTER_PEERS = 20
 
 const COMMON = `  --repo DIR                the node's repo (default: a memory repo that keeps
                             nothing). When a daemon runs on it, the command
@@ -91,6 +88,9 @@ async function throughDaemon<T> (command: string, p: Parsed, daemon: LiveDaemon,
     return failed(command, err, json, false)
   }
 }
+
+/** a peer one source named (the DHT, a router endpoint, the daemon) */
+interface Found { peerId: string, multiaddrs: string[], from: string }
 
 const peersOf = (events: Awaited<ReturnType<typeof daemonEvents>>, type: number, from: string): Found[] =>
   events.filter(e => e.Type === type).flatMap(e => e.Responses ?? []).map(r => ({ peerId: r.ID, multiaddrs: r.Addrs, from }))
@@ -200,11 +200,12 @@ async function findprovs (argv: string[]): Promise<number> {
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `finding providers of ${cid}`, async (node, timeoutMs, progress) => {
     const out: Found[] = []
-    const sources = [
-      { from: 'dht', items: node.stream({ type: 'dht.findProviders', cid, limit }, { timeoutMs }) },
-      ...(net.routers.length > 0 ? [{ from: 'router', items: node.stream({ type: 'routers.findProviders', cid, limit }, { timeoutMs }) }] : [])
-    ]
-    for await (const f of merged(sources, limit)) {
+    // with routers, the composite stream (the DHT and every router at once, each provider once); else the DHT's
+    const found: AsyncIterable<{ peerId: string, multiaddrs: string[], from?: string }> = net.routers.length > 0
+      ? node.stream({ type: 'routing.findProviders', cid, limit }, { timeoutMs })
+      : node.stream({ type: 'dht.findProviders', cid, limit }, { timeoutMs })
+    for await (const p of found) {
+      const f: Found = { peerId: p.peerId, multiaddrs: p.multiaddrs, from: p.from ?? 'dht' }
       out.push(f)
       progress.found(out.length)
       if (!net.json) process.stdout.write(`${f.peerId}\n`)
@@ -266,25 +267,18 @@ async function findpeer (argv: string[]): Promise<number> {
   }
   const net = await networkFlags(command, p.values)
   return await online(command, p, net, `finding ${peerId}`, async (node, timeoutMs) => {
-    // the DHT and the routers at once; the addresses of both, each once
-    const viaRouters = async (): Promise<Found[]> => {
-      const out: Found[] = []
-      for await (const r of node.stream({ type: 'routers.findPeers', peerId, limit: MAX_ROUTER_PEERS }, { timeoutMs })) {
-        if (r.peerId === peerId) out.push({ peerId, multiaddrs: r.multiaddrs, from: r.endpoint })
-      }
-      return out
+    if (net.routers.length === 0) {
+      const found = await node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs })
+      return { multiaddrs: [...new Set(found.multiaddrs)], from: ['dht'] }
     }
-    const [dht, routers] = await Promise.allSettled([
-      node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs }),
-      net.routers.length > 0 ? viaRouters() : Promise.resolve([])
-    ])
-    const found: Found[] = [...(dht.status === 'fulfilled' ? [{ ...dht.value, from: 'dht' }] : []), ...(routers.status === 'fulfilled' ? routers.value : [])]
-    if (found.length === 0 || found.every(f => f.multiaddrs.length === 0)) {
-      if (dht.status === 'rejected') throw dht.reason
-      if (routers.status === 'rejected') throw routers.reason
+    // the DHT and every router at once (routing.findPeer): each item the addresses no earlier one had
+    const multiaddrs: string[] = []
+    const from: string[] = []
+    for await (const item of node.stream({ type: 'routing.findPeer', peerId }, { timeoutMs })) {
+      multiaddrs.push(...item.multiaddrs)
+      if (!from.includes(item.from)) from.push(item.from)
     }
-    const multiaddrs = [...new Set(found.flatMap(f => f.multiaddrs))]
-    return { multiaddrs, from: [...new Set(found.map(f => f.from))] }
+    return { multiaddrs, from }
   }, (r, ms) => {
     if (net.json) process.stdout.write(jsonLine({ peerId, multiaddrs: r.multiaddrs, from: r.from, network: net.profile, ms: round(ms) }))
     else process.stdout.write(r.multiaddrs.map(a => `${a}\n`).join(''))

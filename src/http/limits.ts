@@ -108,9 +108,19 @@ export const sweepEveryMs = (handlerTimeoutMs: number): number => Math.max(10, M
  * its timer, AbortController and close listener per request; a route is
  * answered at most one sweep late.
  */
-export function installGate (app: FastifyInstance, max: number, closing: () => boolean, handlerTimeoutMs = 0): HttpStats {
+export interface Gate {
+  readonly stats: HttpStats
+  /**
+   * the server starts closing: every answer in flight that has not started
+   * ends its connection (Connection: close), so no client sends its next
+   * request into a closed server (those that come meanwhile get the 503)
+   */
+  endKeepAlive(): void
+}
+
+export function installGate (app: FastifyInstance, max: number, closing: () => boolean, handlerTimeoutMs = 0): Gate {
   const stats: HttpStats = { inFlight: 0, rejectedOverload: 0, rejectedClosing: 0, accepted: 0 }
-  /** requests in flight, oldest first (a Set keeps insertion order); only with a handler timeout */
+  /** requests in flight, oldest first (a Set keeps insertion order) */
   const live = new Set<FastifyReply>()
   if (handlerTimeoutMs > 0) {
     const timer = setInterval(() => {
@@ -126,7 +136,10 @@ export function installGate (app: FastifyInstance, max: number, closing: () => b
   }
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const probe = PROBES.has(pathOf(request.url))
-    if (closing() && !probe) {
+    const isClosing = closing()
+    // a probe is still answered while closing, and ends its connection
+    if (isClosing && probe) reply.raw.shouldKeepAlive = false
+    if (isClosing && !probe) {
       stats.rejectedClosing++
       reply.code(503).header('connection', 'close').header('retry-after', '5')
         .send({ Message: 'the daemon is shutting down: no new requests', Code: 0, Type: 'error' })
@@ -140,14 +153,15 @@ export function installGate (app: FastifyInstance, max: number, closing: () => b
     }
     stats.inFlight++
     stats.accepted++
-    if (handlerTimeoutMs > 0) {
-      live.add(reply)
-      // 'close' comes once whether the answer was sent or the client went away
-      reply.raw.once('close', () => { stats.inFlight--; live.delete(reply) })
-    } else {
-      reply.raw.once('close', () => { stats.inFlight-- })
-    }
+    live.add(reply)
+    // 'close' comes once whether the answer was sent or the client went away
+    reply.raw.once('close', () => { stats.inFlight--; live.delete(reply) })
     done()
   })
-  return stats
+  return {
+    stats,
+    endKeepAlive: () => {
+      for (const reply of live) if (!reply.raw.headersSent) reply.raw.shouldKeepAlive = false
+    }
+  }
 }

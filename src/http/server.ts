@@ -111,14 +111,11 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
   })
   app.server.maxConnections = limits.maxConnections
   let closing = false
-  const stats = installGate(app, limits.maxConcurrentRequests, () => closing, limits.handlerTimeoutMs)
+  const gate = installGate(app, limits.maxConcurrentRequests, () => closing, limits.handlerTimeoutMs)
+  const stats = gate.stats
   app.decorate('swarmbus', { node: opts.node, stats: () => ({ ...stats }) })
-  // the hooks every request runs are callback-style (no promise per request)
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    // an answer sent while closing ends its connection (no keep-alive into a closed server)
-    if (closing) reply.header('connection', 'close')
-    done(null, payload)
-  })
+  // the hooks every request runs are callback-style (no promise per request); an answer
+  // sent while closing ends its connection through the gate (endKeepAlive), not a hook of its own
   const log = opts.logger
   const observe = opts.onResponse
   app.addHook('onResponse', (request, reply, done) => {
@@ -161,6 +158,7 @@ export async function startHttpServer (opts: HttpServerOptions): Promise<HttpSer
   const close = async (): Promise<void> => {
     closed ??= (async () => {
       closing = true
+      gate.endKeepAlive()
       const done = app.close()
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(true) }, limits.shutdownTimeoutMs) })

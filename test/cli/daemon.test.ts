@@ -214,6 +214,14 @@ describe('the daemon on a local testnet, used from another shell and from kubo-r
       expect(await net.nodes[2]!.ask({ type: 'ipns.resolve', name: published.name, nocache: true })).toMatchObject({ value: VALUE, source: 'dht' })
       const res = await cli(['name', 'resolve', published.name, '--repo', path, '--nocache'])
       expect([res.code, res.stdout], res.stderr).toEqual([0, `${VALUE}\n`])
+      // --offline on a repo the daemon holds: through the daemon too (its cache and repo, no network request)
+      const off = await cli(['name', 'resolve', published.name, '--repo', path, '--offline', '--json'])
+      expect(off.code, off.stderr).toBe(0)
+      expect(JSON.parse(off.stdout)).toMatchObject({ value: VALUE, daemon: d.url })
+      const unknown = (await net.nodes[1]!.ask({ type: 'key.list' })).keys[0]?.ipnsName ?? ''
+      const missing = await cli(['name', 'resolve', unknown, '--repo', path, '--offline'])
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toMatch(/offline/)
 
       // a script of a kubo user
       const kubo = create({ url: `${d.url}/api/v0` })

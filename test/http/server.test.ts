@@ -211,7 +211,7 @@ describe('limits', () => {
 })
 
 describe('graceful close', () => {
-  it('lets an in-flight request finish and takes no new one', async () => {
+  it('lets an in-flight request finish (its connection then closes) and takes no new one', async () => {
     const node = await memoryNode()
     const slow = slowFace()
     const server = await startHttpServer({ node, listen: '/ip4/127.0.0.1/tcp/0', faces: [slow.face] })
@@ -222,6 +222,8 @@ describe('graceful close', () => {
     slow.release()
     const r = await inFlight
     expect(r.status).toBe(200)
+    // its answer ends its keep-alive connection: no next request into a closed server
+    expect(r.headers.get('connection')).toBe('close')
     expect(await r.json()).toEqual({ done: true })
     await closed
   })

@@ -242,12 +242,16 @@ export const resolveMachine = setup({
     repoDone: ({ context }) => context.repoRead && context.verifying === 0,
     // offline, the cache and the repo are all there is
     repoOnly: ({ context }) => context.repoRead && context.verifying === 0 && context.offline,
+    // the repo cannot answer alone (nocache, a stream's first hop): the network is asked at once, beside the repo read
+    networkAnyway: ({ context }) => !context.offline && (context.nocache || (context.live && context.hops === 0)),
     // the repo's best record is within its TTL: the answer, without the network (not with nocache, nor a stream's first hop)
     repoFresh: ({ context }) => context.repoRead && context.verifying === 0 && !context.nocache && !(context.live && context.hops === 0) &&
       freshInRepo(context.candidates.values(), context.readAt),
-    // the quorum ends a DHT query early
-    quorumReached: ({ context }) => context.valid >= context.quorum,
-    settled: ({ context }) => context.queryEnded && context.verifying === 0 && !context.routerPending,
+    // the quorum ends a DHT query early, once the repo's records are in and judged (they compete: a query
+    // started beside the repo read must not settle on the peers' older record before the repo's newer one)
+    quorumReached: ({ context }) => context.valid >= context.quorum && context.repoRead &&
+      ![...context.candidates.values()].some(c => c.state === 'verifying' && c.from.includes(LOCAL_FROM)),
+    settled: ({ context }) => context.queryEnded && context.repoRead && context.verifying === 0 && !context.routerPending,
     hasBest: ({ context }) => context.hop !== undefined,
     isNewCandidate: ({ context, event }) => (event.type === 'VALUE' || event.type === 'ROUTER_VALUE' || event.type === 'STORED') && !context.candidates.has(event.key),
     pointsAtNonName: ({ context }) => {
@@ -284,6 +288,15 @@ export const resolveMachine = setup({
     failure: undefined
   }),
   initial: 'lookup',
+  // the repo's records: read in `reading`, or in `querying` when the query started beside the repo read
+  // (nocache, a stream's first hop); the actor sends them only while the hop they belong to is read
+  on: {
+    STORED: [
+      { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
+      { actions: 'addCandidate' }
+    ],
+    REPO_END: { actions: 'onRepoEnd' }
+  },
   states: {
     lookup: {
       always: [
@@ -296,16 +309,12 @@ export const resolveMachine = setup({
     reading: {
       entry: 'readRepo',
       on: {
-        STORED: [
-          { guard: 'isNewCandidate', actions: ['addCandidate', { type: 'requestVerify', params: ({ event }) => ({ key: event.key, record: event.value }) }] },
-          { actions: 'addCandidate' }
-        ],
         VERIFIED: { actions: 'onVerified' },
         REJECTED: { actions: 'onVerified' },
-        REPO_END: { actions: 'onRepoEnd' },
         SOFT_DEADLINE: { target: 'selecting' }
       },
       always: [
+        { guard: 'networkAnyway', target: 'querying' },
         { guard: 'repoOnly', target: 'selecting' },
         { guard: 'repoFresh', target: 'selecting' },
         { guard: 'repoDone', target: 'querying' }

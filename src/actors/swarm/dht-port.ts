@@ -88,9 +88,10 @@ export interface DhtPortStatus {
   buckets?: RoutingBucket[]
   /**
    * a port in a network thread (thread/thread-port.ts): the calls running in
-   * the worker now (a cancelled call counts until its libp2p op has ended)
+   * the worker now (a cancelled call counts until its libp2p op has ended),
+   * and the thread's nice value as the kernel reports it
    */
-  thread?: { calls: number }
+  thread?: { calls: number, nice?: number }
 }
 
 

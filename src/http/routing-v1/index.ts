@@ -86,91 +86,100 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
     }
   }
 
-  return async (app) => {
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.header('Access-Control-Allow-Origin', CORS_ORIGIN).header('Access-Control-Expose-Headers', CORS_EXPOSE)
-      done()
-    })
-    app.addContentTypeParser(MEDIA_IPNS_RECORD, { parseAs: 'buffer', bodyLimit: MAX_IPNS_RECORD_BYTES }, (_request, body, done) => { done(null, body) })
-    app.setErrorHandler(async (err: { statusCode?: number, message: string }, _request, reply) => {
+  const cors = (reply: FastifyReply): FastifyReply => reply.header('Access-Control-Allow-Origin', CORS_ORIGIN).header('Access-Control-Expose-Headers', CORS_EXPOSE)
+
+  return async (face) => {
+    face.addContentTypeParser(MEDIA_IPNS_RECORD, { parseAs: 'buffer', bodyLimit: MAX_IPNS_RECORD_BYTES }, (_request, body, done) => { done(null, body) })
+    face.setErrorHandler(async (err: { statusCode?: number, message: string }, _request, reply) => {
       // fastify's own refusals (body too large, bad content length, …) keep their status, in plain text
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
       return await reply.code(status).type('text/plain; charset=utf-8').send(err.message.slice(0, 1024))
     })
 
-    app.options('/routing/v1/*', async (_request, reply) => await reply.code(204).headers(CORS_PREFLIGHT).send())
-
-    app.get('/routing/v1/providers/:cid', async (request: Params<'cid'>, reply) => {
-      let cid: string
-      try {
-        cid = parseCid(request.params.cid).toString()
-      } catch (err) {
-        return sendError(reply, err)
-      }
-      const list = listRequest(request, reply)
-      if (list === undefined) return reply
-      return await sendRecords(reply, {
-        ...list,
-        key: 'Providers',
-        source: async function * (signal) {
-          for await (const p of node.stream({ type: 'dht.findProviders', cid }, { timeoutMs, signal })) yield toPeerRecord(p)
-        }
-      })
+    // the cached IPNS GET, the hot route, sets the CORS headers itself, first thing (a hook is a cost on every request)
+    await face.register(async (hot) => {
+      hot.get<{ Params: { name: string } }>('/routing/v1/ipns/:name', getIpns(node, { timeoutMs, first: cors }))
     })
-
-    app.get('/routing/v1/peers/:peerId', async (request: Params<'peerId'>, reply) => {
-      let peerId: string
-      try {
-        peerId = parsePeerId(request.params.peerId).peerId
-      } catch (err) {
-        return sendError(reply, err)
-      }
-      const list = listRequest(request, reply)
-      if (list === undefined) return reply
-      return await sendRecords(reply, {
-        ...list,
-        key: 'Peers',
-        source: async function * (signal) {
-          const found = await node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs, signal })
-          yield toPeerRecord(found)
-        }
+    // every other route and answer gets them from a hook, before anything can answer
+    await face.register(async (app) => {
+      app.addHook('onRequest', (_request, reply, done) => {
+        cors(reply)
+        done()
       })
-    })
 
-    app.get('/routing/v1/dht/closest/peers/:key', async (request: Params<'key'>, reply) => {
-      let key: Uint8Array
-      try {
-        key = parseClosestKey(request.params.key)
-      } catch (err) {
-        return sendError(reply, err)
-      }
-      const list = listRequest(request, reply)
-      if (list === undefined) return reply
-      return await sendRecords(reply, {
-        ...list,
-        limit: Math.min(list.limit, closestLimit),
-        key: 'Peers',
-        // the lookup runs to its end, then the peers go out closest first
-        source: async function * (signal) {
-          const found: PeerRecordJson[] = []
-          try {
-            for await (const p of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs, signal })) {
-              found.push(toPeerRecord(p))
-              if (found.length >= MAX_LOOKUP_RESULTS) break
-            }
-          } catch (err) {
-            // a lookup cut by its deadline still answers with the closest it met
-            if (!(err instanceof SwarmbusError && err.kind === 'timeout' && found.length > 0)) throw err
+      app.options('/routing/v1/*', async (_request, reply) => await reply.code(204).headers(CORS_PREFLIGHT).send())
+
+      app.get('/routing/v1/providers/:cid', async (request: Params<'cid'>, reply) => {
+        let cid: string
+        try {
+          cid = parseCid(request.params.cid).toString()
+        } catch (err) {
+          return sendError(reply, err)
+        }
+        const list = listRequest(request, reply)
+        if (list === undefined) return reply
+        return await sendRecords(reply, {
+          ...list,
+          key: 'Providers',
+          source: async function * (signal) {
+            for await (const p of node.stream({ type: 'dht.findProviders', cid }, { timeoutMs, signal })) yield toPeerRecord(p)
           }
-          // a lookup names peers by id; their addresses come from the peer store (dht.findPeer asks it first)
-          const sorted = sortByDistance(key, found).slice(0, Math.min(list.limit, closestLimit))
-          yield * await Promise.all(sorted.map(async r => r.Addrs.length > 0 ? r : await withAddrs(r, signal)))
-        }
+        })
       })
-    })
 
-    app.get<{ Params: { name: string } }>('/routing/v1/ipns/:name', getIpns(node, { timeoutMs }))
-    app.put<{ Params: { name: string }, Body: Buffer | undefined }>('/routing/v1/ipns/:name', { onRequest: requireRecordContentType }, putIpns(node, { timeoutMs }))
+      app.get('/routing/v1/peers/:peerId', async (request: Params<'peerId'>, reply) => {
+        let peerId: string
+        try {
+          peerId = parsePeerId(request.params.peerId).peerId
+        } catch (err) {
+          return sendError(reply, err)
+        }
+        const list = listRequest(request, reply)
+        if (list === undefined) return reply
+        return await sendRecords(reply, {
+          ...list,
+          key: 'Peers',
+          source: async function * (signal) {
+            const found = await node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs, signal })
+            yield toPeerRecord(found)
+          }
+        })
+      })
+
+      app.get('/routing/v1/dht/closest/peers/:key', async (request: Params<'key'>, reply) => {
+        let key: Uint8Array
+        try {
+          key = parseClosestKey(request.params.key)
+        } catch (err) {
+          return sendError(reply, err)
+        }
+        const list = listRequest(request, reply)
+        if (list === undefined) return reply
+        return await sendRecords(reply, {
+          ...list,
+          limit: Math.min(list.limit, closestLimit),
+          key: 'Peers',
+          // the lookup runs to its end, then the peers go out closest first
+          source: async function * (signal) {
+            const found: PeerRecordJson[] = []
+            try {
+              for await (const p of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs, signal })) {
+                found.push(toPeerRecord(p))
+                if (found.length >= MAX_LOOKUP_RESULTS) break
+              }
+            } catch (err) {
+              // a lookup cut by its deadline still answers with the closest it met
+              if (!(err instanceof SwarmbusError && err.kind === 'timeout' && found.length > 0)) throw err
+            }
+            // a lookup names peers by id; their addresses come from the peer store (dht.findPeer asks it first)
+            const sorted = sortByDistance(key, found).slice(0, Math.min(list.limit, closestLimit))
+            yield * await Promise.all(sorted.map(async r => r.Addrs.length > 0 ? r : await withAddrs(r, signal)))
+          }
+        })
+      })
+
+      app.put<{ Params: { name: string }, Body: Buffer | undefined }>('/routing/v1/ipns/:name', { onRequest: requireRecordContentType }, putIpns(node, { timeoutMs }))
+    })
   }
 }
 

@@ -55,7 +55,11 @@ export function etagOf (record: Uint8Array): string {
   return `"${base32.baseEncode(createHash('sha256').update(record).digest().subarray(0, 16))}"`
 }
 
-export interface IpnsRouteOptions { timeoutMs: number }
+export interface IpnsRouteOptions {
+  timeoutMs: number
+  /** called first on every request, before anything can answer (the face's CORS headers) */
+  first?: (reply: FastifyReply) => unknown
+}
 
 /*
  * The hot path of a cached GET does no work twice for the same answer: the
@@ -65,17 +69,48 @@ export interface IpnsRouteOptions { timeoutMs: number }
  * parsed once (a bounded memo; a bad name is never kept); Last-Modified is
  * formatted once a second.
  */
-interface Derived { etag: string, eolMs: number | undefined, expires: string | undefined }
+interface Derived {
+  etag: string
+  eolMs: number | undefined
+  expires: string | undefined
+  /** the bytes as the Buffer fastify sends (a view, no copy) */
+  body: Buffer
+  /** the cache headers as of second `second` (they change once a second at most) */
+  second: number
+  cache: { cacheControl: string, expires?: string }
+}
 const derived = new WeakMap<Uint8Array, Derived>()
 
 function derivedOf (record: Uint8Array, validity: string): Derived {
   let d = derived.get(record)
   if (d === undefined) {
     const eolMs = eolMsOf(validity)
-    d = { etag: etagOf(record), eolMs, expires: eolMs !== undefined ? new Date(eolMs).toUTCString() : undefined }
+    d = {
+      etag: etagOf(record),
+      eolMs,
+      expires: eolMs !== undefined ? new Date(eolMs).toUTCString() : undefined,
+      body: Buffer.from(record.buffer, record.byteOffset, record.byteLength),
+      second: Number.NaN,
+      cache: { cacheControl: 'no-store' }
+    }
     derived.set(record, d)
   }
   return d
+}
+
+/**
+ * the record's cache headers at `nowMs`, computed once per second of the
+ * clock, as of that second's last millisecond: never a max-age past the
+ * record's EOL, at most 1 s short of the exact one (ttl is the record's own:
+ * the same bytes, the same ttl)
+ */
+function cacheOf (d: Derived, ttl: bigint, nowMs: number): { cacheControl: string, expires?: string } {
+  const second = Math.floor(nowMs / 1000)
+  if (second !== d.second) {
+    d.cache = cacheHeadersAt(d.eolMs, ttl, d.expires, second * 1000 + 999)
+    d.second = second
+  }
+  return d.cache
 }
 
 const NAME_MEMO_MAX = 1024
@@ -105,7 +140,9 @@ function httpDateNow (nowMs: number): string {
 }
 
 export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
+  const first = options.first
   return async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
+    first?.(reply)
     reply.header('Vary', 'Accept')
     if (!String(request.headers.accept ?? '').includes(MEDIA_IPNS_RECORD)) {
       return sendError(reply, new BadRequest(`content type in 'Accept' header is missing or not supported: send Accept: ${MEDIA_IPNS_RECORD}`, 406))
@@ -138,13 +175,13 @@ export function getIpns (node: SwarmNode, options: IpnsRouteOptions) {
     if (record === undefined) return sendError(reply, new Error(`the resolve of ${name} answered without the record`))
     const d = derivedOf(record, resolved.validity)
     const now = Date.now()
-    const { cacheControl, expires } = cacheHeadersAt(d.eolMs, resolved.ttl, d.expires, now)
+    const { cacheControl, expires } = cacheOf(d, resolved.ttl, now)
     reply.header('Cache-Control', cacheControl)
     if (expires !== undefined) reply.header('Expires', expires)
     reply.header('Etag', d.etag)
     reply.header('Last-Modified', httpDateNow(now))
     reply.header('Content-Disposition', named.disposition)
-    return reply.code(200).type(MEDIA_IPNS_RECORD).send(Buffer.from(record.buffer, record.byteOffset, record.byteLength))
+    return reply.code(200).type(MEDIA_IPNS_RECORD).send(d.body)
   }
 }
 

@@ -6,6 +6,7 @@
  * XState reports no microstep for entering the initial state, so the list
  * starts with the machine's configured initial state.
  */
+import { expect } from 'vitest'
 import { assign, createActor } from 'xstate'
 import { nameFromPublicKey } from '../../../src/records/name.js'
 import { generateEd25519Signer } from '../../../src/records/ed25519.js'
@@ -15,6 +16,7 @@ import type { Actor } from 'xstate'
 import type { HopResult, ResolveInput, ResolveMachine } from '../../../src/actors/ipns/resolve-machine.js'
 import type { PublishInput, PublishMachine } from '../../../src/actors/ipns/publish-machine.js'
 import type { VerifiedRecord } from '../../../src/messages/records.js'
+import type { ResolveReply } from '../../../src/messages/ipns.js'
 
 /** a fixed "now" (ms) for validity arithmetic */
 export const T0 = Date.UTC(2030, 0, 1)
@@ -169,4 +171,15 @@ export function drivePublish (input: Partial<PublishInput> = {}): PublishDriver 
   })
   actor.start()
   return { actor, effects, states, state: () => stateName(actor.getSnapshot().value) }
+}
+
+/** the reply of a resolve machine that ended in `done` (fails the test otherwise) */
+export function resultOf (d: ResolveDriver): ResolveReply {
+  const snap = d.actor.getSnapshot()
+  expect(snap.status).toBe('done')
+  expect(snap.value).toBe('done')
+  const r = snap.context.result
+  if (r === undefined) throw new Error('no result')
+  expect(snap.context.failure).toBeUndefined()
+  return r
 }

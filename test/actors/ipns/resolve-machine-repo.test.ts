@@ -5,20 +5,12 @@
  * how equal records report their source (resolve-select.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { bytesOf, driveResolve, fields, keyOf, T0, testName } from './machine-helpers.js'
-import type { ResolveReply } from '../../../src/messages/ipns.js'
+import { bytesOf, driveResolve, resultOf, fields, keyOf, T0, testName } from './machine-helpers.js'
 
 const A = testName(1)
 const CID = 'bafkqaddwgevxmmraojswg33smq'
 
-function result (d: ReturnType<typeof driveResolve>): ResolveReply {
-  const snap = d.actor.getSnapshot()
-  expect(snap.status).toBe('done')
-  expect(snap.value).toBe('done')
-  const r = snap.context.result
-  if (r === undefined) throw new Error('no result')
-  return r
-}
+const result = resultOf
 
 describe('resolve machine: the repo before the network', () => {
   const MIN = 60_000
@@ -90,11 +82,37 @@ describe('resolve machine: the repo before the network', () => {
 
   it('nocache skips the within-TTL answer: the network is asked, and the repo competes', () => {
     const d = driveResolve({ name: A, nocache: true }, new Map(), { repo: 'manual' })
+    // the repo cannot answer alone: the query starts beside the repo read, not after it
+    expect(d.effects.map(e => e.effect)).toEqual(['readRepo', 'startQuery'])
     d.stored('mine', T0 - MIN)
     d.repoEnd(T0)
     d.verified('mine', fields(`/ipfs/${CID}/mine`, 4))
     expect(d.state()).toBe('querying')
     d.end()
+    expect(result(d)).toMatchObject({ sequence: 4n, source: 'local' })
+  })
+
+  // found by the IPNS simulation (seed 285): with nocache and quorum 1 the node's own DHT copy (older) was
+  // the answer before the repo's newer record was read, and then cached
+  it('with the query beside the repo read, the quorum waits for the repo\'s records and their verdicts', () => {
+    const d = driveResolve({ name: A, nocache: true, quorum: 1 }, new Map(), { repo: 'manual' })
+    d.value('old', 'self')
+    d.verified('old', fields(`/ipfs/${CID}/old`, 0))
+    expect(d.state(), 'the repo has not answered').toBe('querying')
+    d.stored('mine', T0 - 10 * MIN)
+    d.repoEnd(T0)
+    expect(d.state(), 'its record is being verified').toBe('querying')
+    d.verified('mine', fields(`/ipfs/${CID}/mine`, 1))
+    expect(result(d)).toMatchObject({ sequence: 1n, source: 'local' })
+  })
+
+  it('with the query beside the repo read, a query that ends first still waits for the repo', () => {
+    const d = driveResolve({ name: A, nocache: true }, new Map(), { repo: 'manual' })
+    d.end()
+    expect(d.state()).toBe('querying')
+    d.stored('mine', T0 - MIN)
+    d.repoEnd(T0)
+    d.verified('mine', fields(`/ipfs/${CID}/mine`, 4))
     expect(result(d)).toMatchObject({ sequence: 4n, source: 'local' })
   })
 

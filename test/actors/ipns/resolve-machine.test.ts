@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { MAX_HOPS } from '../../../src/actors/ipns/resolve-machine.js'
-import { bytesOf, driveResolve, fields, HOUR, keyOf, T0, testName } from './machine-helpers.js'
+import { bytesOf, driveResolve, resultOf, fields, HOUR, keyOf, T0, testName } from './machine-helpers.js'
 import type { HopResult } from '../../../src/actors/ipns/resolve-machine.js'
 import type { ResolveReply } from '../../../src/messages/ipns.js'
 import type { Failure } from '../../../src/messages/failure.js'
@@ -15,15 +15,7 @@ const B = testName(2)
 const C = testName(3)
 const CID = 'bafkqaddwgevxmmraojswg33smq'
 
-function result (d: ReturnType<typeof driveResolve>): ResolveReply {
-  const snap = d.actor.getSnapshot()
-  expect(snap.status).toBe('done')
-  expect(snap.value).toBe('done')
-  const r = snap.context.result
-  if (r === undefined) throw new Error('no result')
-  expect(snap.context.failure).toBeUndefined()
-  return r
-}
+const result = resultOf
 
 function failureOf (d: ReturnType<typeof driveResolve>): Failure {
   const snap = d.actor.getSnapshot()

@@ -6,12 +6,9 @@
  * knows a NotFoundError, and the limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createTestnet } from '../../../src/node/create-testnet.js'
-import { startRoutingV1Server } from '../../helpers/routing-v1-server.js'
+import { startRoutedTestnet, stranger } from '../../helpers/routed-testnet.js'
 import type { SwarmNode } from '../../../src/node/create-node.js'
-import type { Testnet } from '../../../src/node/create-testnet.js'
+import type { RoutedTestnet } from '../../helpers/routed-testnet.js'
 import type { PeerJson, RoutingV1Server } from '../../helpers/routing-v1-server.js'
 import type { RoutedPeer } from '../../../src/messages/routers.js'
 
@@ -23,39 +20,19 @@ async function collect<T> (it: AsyncIterable<T>): Promise<T[]> {
   return out
 }
 
-async function stranger (addr: string): Promise<PeerJson> {
-  return { Schema: 'peer', ID: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString(), Addrs: [addr], Protocols: ['transport-bitswap'] }
-}
-
 describe('routing.*: providers and peers from the DHT and every router, de-duplicated', () => {
-  let net: Testnet
+  let t: RoutedTestnet
   let srv: RoutingV1Server
   let n: SwarmNode[]
   let other: PeerJson
 
   beforeAll(async () => {
-    srv = await startRoutingV1Server()
-    net = await createTestnet({
-      nodes: 3,
-      transport: 'tcp',
-      seed: 79_000,
-      node: { verifier: 'inline', republish: false },
-      nodeAt: async i => i === 2 ? { routers: { endpoints: [srv.url], retries: 0 } } : {}
-    })
-    n = net.nodes
-    const provider = n[0] as SwarmNode
-    await provider.ask({ type: 'dht.provide', cid: CID_A }, { timeoutMs: 10_000 })
-    other = await stranger('/ip4/127.0.0.1/tcp/4100')
-    // the router knows the DHT's provider too (under another address), and one more
-    srv.providers.set(CID_A, [{ Schema: 'peer', ID: provider.peerId, Addrs: ['/ip4/127.0.0.1/tcp/4101'], Protocols: ['transport-bitswap'] }, other])
-    // and node 1 under an address the DHT does not have, with one it does
-    const n1 = n[1] as SwarmNode
-    srv.peers.set(n1.peerId, [{ Schema: 'peer', ID: n1.peerId, Addrs: ['/ip4/127.0.0.1/tcp/4102', n1.multiaddrs[0]?.split('/p2p/')[0] ?? ''] }])
+    t = await startRoutedTestnet({ seed: 79_000, cid: CID_A, port: 4100 })
+    ;({ srv, n, other } = t)
   }, 40_000)
 
   afterAll(async () => {
-    await net?.stop()
-    await srv?.close()
+    await t?.stop()
   }, 20_000)
 
   it('findProviders: each provider once, from whichever source named it first', async () => {

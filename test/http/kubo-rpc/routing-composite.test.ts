@@ -10,18 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CID } from 'multiformats/cid'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createTestnet } from '../../../src/node/create-testnet.js'
-import { startRoutingV1Server } from '../../helpers/routing-v1-server.js'
+import { startRoutedTestnet } from '../../helpers/routed-testnet.js'
 import { all, post, startFace } from './support.js'
 import type { Face } from './support.js'
 import type { SwarmNode } from '../../../src/node/create-node.js'
-import type { Testnet } from '../../../src/node/create-testnet.js'
+import type { RoutedTestnet } from '../../helpers/routed-testnet.js'
 import type { PeerJson, RoutingV1Server } from '../../helpers/routing-v1-server.js'
 
 const CID_A = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 
 describe('kubo RPC routing/findprovs and routing/findpeer through the composite router', () => {
-  let net: Testnet
+  let t: RoutedTestnet
   let srv: RoutingV1Server
   let n: SwarmNode[]
   let face: Face
@@ -29,22 +28,8 @@ describe('kubo RPC routing/findprovs and routing/findpeer through the composite 
   let other: PeerJson
 
   beforeAll(async () => {
-    srv = await startRoutingV1Server()
-    net = await createTestnet({
-      nodes: 3,
-      transport: 'tcp',
-      seed: 79_500,
-      node: { verifier: 'inline', republish: false },
-      nodeAt: async i => i === 2 ? { routers: { endpoints: [srv.url], retries: 0 } } : {}
-    })
-    n = net.nodes
-    const provider = n[0] as SwarmNode
-    await provider.ask({ type: 'dht.provide', cid: CID_A }, { timeoutMs: 10_000 })
-    other = { Schema: 'peer', ID: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString(), Addrs: ['/ip4/127.0.0.1/tcp/4200'], Protocols: ['transport-bitswap'] }
-    // the router names the DHT's provider again (another address) and one more
-    srv.providers.set(CID_A, [{ Schema: 'peer', ID: provider.peerId, Addrs: ['/ip4/127.0.0.1/tcp/4201'], Protocols: ['transport-bitswap'] }, other])
-    const n1 = n[1] as SwarmNode
-    srv.peers.set(n1.peerId, [{ Schema: 'peer', ID: n1.peerId, Addrs: ['/ip4/127.0.0.1/tcp/4202', n1.multiaddrs[0]?.split('/p2p/')[0] ?? ''] }])
+    t = await startRoutedTestnet({ seed: 79_500, cid: CID_A, port: 4200 })
+    ;({ srv, n, other } = t)
     face = await startFace(n[2] as SwarmNode)
     plain = await startFace(n[1] as SwarmNode)
   }, 40_000)
@@ -52,8 +37,7 @@ describe('kubo RPC routing/findprovs and routing/findpeer through the composite 
   afterAll(async () => {
     await face?.close()
     await plain?.close()
-    await net?.stop()
-    await srv?.close()
+    await t?.stop()
   }, 20_000)
 
   it('findprovs: the DHT\'s provider and the router\'s, each once, as Provider events', async () => {

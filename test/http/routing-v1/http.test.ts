@@ -135,6 +135,23 @@ describe('Routing V1 server over plain HTTP', () => {
     expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type')
   })
 
+  it('CORS: the IPNS routes\' answers carry it too, errors and not-found included', async () => {
+    const expose = 'Cache-Control, Content-Type, Etag, Expires, Last-Modified, Vary'
+    const answers = [
+      await get('routing/v1/ipns/nonsense', { accept: 'application/vnd.ipfs.ipns-record' }), // 400
+      await get('routing/v1/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8', { accept: 'application/json' }), // 406
+      await fetch(new URL('routing/v1/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8', s.url), { method: 'HEAD', headers: { accept: 'application/json' } }),
+      await fetch(new URL('routing/v1/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8', s.url), { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x' }), // 406
+      await get('routing/v1/providers/nonsense') // 400
+    ]
+    expect(answers.map(r => r.status)).toEqual([400, 406, 406, 406, 400])
+    for (const r of answers) {
+      expect(r.headers.get('access-control-allow-origin'), `${r.url} ${r.status}`).toBe('*')
+      expect(r.headers.get('access-control-expose-headers'), `${r.url} ${r.status}`).toBe(expose)
+      await r.body?.cancel()
+    }
+  })
+
   it('ipns GET: the record with its content type, Etag, Expires, Cache-Control from TTL and validity', async () => {
     const publisher = n[1] as SwarmNode
     const published = await publisher.ask({ type: 'ipns.publish', value: '/ipfs/bafkqaaa', ttlMs: 42_000 }, { timeoutMs: 20_000 })

@@ -181,7 +181,12 @@ export async function * walk<A extends WalkAnswer> (init: WalkInit<A>): AsyncGen
       nextDue = Math.min(nextDue, dueAt(c, ra, now))
     }
     if (timer !== undefined) ra.clock.clearTimer(timer)
-    timer = nextDue === Infinity ? undefined : ra.clock.setTimer(nextDue, () => { timer = undefined; wake.wake() })
+    // the verdict waits one more turn of the event loop: when this process ran
+    // late (a busy machine), its due timers fire before the answers that came
+    // meanwhile are read, and those must not count as stalled
+    timer = nextDue === Infinity
+      ? undefined
+      : ra.clock.setTimer(nextDue, () => { timer = ra.clock.setTimer(ra.clock.now(), () => { timer = undefined; wake.wake() }) })
     return held + outcomes.length
   }
   /** the closest candidate not asked yet among the k closest that may still answer */

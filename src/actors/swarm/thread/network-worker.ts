@@ -6,14 +6,16 @@
  * the host's `cancel` or by `stop`; a stream sends an item only while it has
  * credit, and waits for more otherwise. Status snapshots go to the host with
  * each dial/bootstrap/findPeer result and every SNAPSHOT_INTERVAL_MS when
- * they changed.
+ * they changed. The thread runs at nice 10 by default (config.nice), below
+ * the host's event loop.
  */
+import { getPriority, setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { RealClock } from '../../../platform/real-clock.js'
 import { createLibp2pDhtPort } from '../libp2p/libp2p-dht-port.js'
 import { encodePortError } from './wire-errors.js'
 import { threadPortOptions } from './thread-port-options.js'
-import { MAX_PROGRESS_PER_CALL, SNAPSHOT_INTERVAL_MS } from './thread-protocol.js'
+import { DEFAULT_NETWORK_THREAD_NICE, MAX_PROGRESS_PER_CALL, SNAPSHOT_INTERVAL_MS } from './thread-protocol.js'
 import type { DhtOpOptions, DhtPort, DhtProgress } from '../dht-port.js'
 import type { HostMessage, NetworkThreadConfig, OneShotOp, StreamItem, StreamOp, ThreadSnapshot, WorkerMessage } from './thread-protocol.js'
 import type { MessagePort } from 'node:worker_threads'
@@ -40,7 +42,7 @@ class NetworkWorker {
   private stopping = false
   private readonly clock = new RealClock()
 
-  constructor (private readonly host: MessagePort, private readonly port: DhtPort) {}
+  constructor (private readonly host: MessagePort, private readonly port: DhtPort, private readonly nice: number) {}
 
   start (): void {
     this.port.onNetworkChange?.(status => { this.post({ t: 'net', status }) })
@@ -66,7 +68,7 @@ class NetworkWorker {
     return {
       multiaddrs: this.port.multiaddrs(),
       connections: this.port.connections(),
-      status: { ...this.port.status(), thread: { calls: this.calls.size } }
+      status: { ...this.port.status(), thread: { calls: this.calls.size, nice: this.nice } }
     }
   }
 
@@ -218,18 +220,33 @@ class NetworkWorker {
   }
 }
 
+/** below the host's event loop: the kernel serves the loop first when both want a core (Linux: this thread only) */
+function lowerPriority (nice: number): void {
+  if (nice === 0) return
+  try {
+    setPriority(nice)
+  } catch (err) {
+    // the platform refused (not Linux, or a sandbox): run at the default priority, and say so once
+    process.emitWarning(`network thread: could not lower its priority: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
 async function main (): Promise<void> {
   const host = parentPort
   if (host === null) throw new Error('network-worker.js runs in a worker thread')
   let worker: NetworkWorker | undefined
   try {
+    const nice = (workerData as NetworkThreadConfig).nice ?? DEFAULT_NETWORK_THREAD_NICE
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new RangeError(`the network thread's nice value must be an integer from 0 to 19, not ${nice}`)
+    lowerPriority(nice)
     const options = threadPortOptions(workerData as NetworkThreadConfig, violation => {
       const msg: WorkerMessage = { t: 'violation', violation }
       if (worker !== undefined) worker.post(msg)
       else host.postMessage(msg)
     })
     const port = await createLibp2pDhtPort(options)
-    worker = new NetworkWorker(host, port)
+    // the priority the thread has, as the kernel reports it (0 where lowering it was refused)
+    worker = new NetworkWorker(host, port, getPriority())
     worker.start()
   } catch (err) {
     host.postMessage({ t: 'init-failed', error: encodePortError(err) } satisfies WorkerMessage)

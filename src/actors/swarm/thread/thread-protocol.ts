@@ -25,6 +25,13 @@ export const STREAM_CREDIT = 16
 export const MAX_PROGRESS_PER_CALL = 512
 /** how often the worker pushes a status snapshot when something changed */
 export const SNAPSHOT_INTERVAL_MS = 250
+/**
+ * The network thread's nice value by default, as the verify pool's: the
+ * kernel serves the host's event loop first when both want a core. Measured
+ * (docs/benchmarks.md, 100 concurrent resolves, alternating rounds of one
+ * run): loop p99 2.7 and 5.5 ms at 10 against 11.7 and 14.8 ms at 0.
+ */
+export const DEFAULT_NETWORK_THREAD_NICE = 10
 
 /** What the worker needs to build its port: plain data only (validators, datastore, gater are built in the worker). */
 export interface NetworkThreadConfig {
@@ -41,6 +48,8 @@ export interface NetworkThreadConfig {
   mode?: 'server' | 'client' | 'auto'
   loopback?: boolean
   valueLookup?: 'direct' | 'kad-dht'
+  /** the thread's nice value, 0–19 (default DEFAULT_NETWORK_THREAD_NICE); Linux applies it to this thread only */
+  nice?: number
 }
 
 export interface ThreadSnapshot {

@@ -278,6 +278,18 @@ describe('the network-thread port only', () => {
     await port.stop()
   })
 
+  it('runs below the event loop: nice 10 by default, as configured otherwise, and refuses a nice value out of range', async () => {
+    const byDefault = await start('thread', 35)
+    expect(byDefault.status().thread?.nice).toBe(10)
+    await byDefault.stop()
+    const asIs = await createThreadDhtPort({ ...await configFor(36, bootAddrs()), nice: 0 })
+    started.push(asIs)
+    expect(asIs.status().thread?.nice).toBe(0)
+    await asIs.stop()
+    const err = await rejection(createThreadDhtPort({ ...await configFor(37, bootAddrs()), nice: 20 }))
+    expect(err.message).toMatch(/nice value must be an integer from 0 to 19/)
+  })
+
   it('applies the network guard inside the worker and reports its refusals to this thread', async () => {
     const port = await start('thread', 33)
     const err = await rejection(port.dial(`/ip4/192.0.2.1/tcp/4001/p2p/${GHOST}`, { signal: bound() }))

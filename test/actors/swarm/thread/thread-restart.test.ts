@@ -24,20 +24,11 @@ import type { DhtPort } from '../../../../src/actors/swarm/dht-port.js'
 import type { NetworkThreadConfig } from '../../../../src/actors/swarm/thread/thread-protocol.js'
 import { realClock, startPortTestnet, testSeed } from '../../../helpers/port-testnet.js'
 import type { PortTestnet } from '../../../helpers/port-testnet.js'
+import { rejection } from '../../../helpers/sim.js'
 
 const LABEL = 'thread-restart'
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-
-async function rejection (p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof Error) return err
-    throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err })
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('the swarm actor on a network thread that dies', () => {
   let net: PortTestnet
