@@ -86,6 +86,27 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
     }
   }
 
+  /**
+   * a lookup route: its path parameter parsed (400 when bad), the format,
+   * filters and limit (at most `maxLimit`) read, then the records of
+   * `lookup(value, limit)` sent
+   */
+  const lookupRoute = <P extends string, T>(
+    param: P, parse: (text: string) => T, key: 'Providers' | 'Peers', maxLimit: number,
+    lookup: (value: T, limit: number) => (signal: AbortSignal) => AsyncIterable<PeerRecordJson>
+  ) => async (request: Params<P>, reply: FastifyReply): Promise<FastifyReply> => {
+    let value: T
+    try {
+      value = parse((request.params as Record<P, string>)[param])
+    } catch (err) {
+      return sendError(reply, err)
+    }
+    const list = listRequest(request, reply)
+    if (list === undefined) return reply
+    const limit = Math.min(list.limit, maxLimit)
+    return await sendRecords(reply, { ...list, limit, key, source: lookup(value, limit) })
+  }
+
   const cors = (reply: FastifyReply): FastifyReply => reply.header('Access-Control-Allow-Origin', CORS_ORIGIN).header('Access-Control-Expose-Headers', CORS_EXPOSE)
 
   return async (face) => {
@@ -109,74 +130,31 @@ export function routingV1Face (node: SwarmNode, options: RoutingV1Options = {}):
 
       app.options('/routing/v1/*', async (_request, reply) => await reply.code(204).headers(CORS_PREFLIGHT).send())
 
-      app.get('/routing/v1/providers/:cid', async (request: Params<'cid'>, reply) => {
-        let cid: string
-        try {
-          cid = parseCid(request.params.cid).toString()
-        } catch (err) {
-          return sendError(reply, err)
-        }
-        const list = listRequest(request, reply)
-        if (list === undefined) return reply
-        return await sendRecords(reply, {
-          ...list,
-          key: 'Providers',
-          source: async function * (signal) {
-            for await (const p of node.stream({ type: 'dht.findProviders', cid }, { timeoutMs, signal })) yield toPeerRecord(p)
-          }
-        })
-      })
+      app.get('/routing/v1/providers/:cid', lookupRoute('cid', text => parseCid(text).toString(), 'Providers', Infinity, cid => async function * (signal) {
+        for await (const p of node.stream({ type: 'dht.findProviders', cid }, { timeoutMs, signal })) yield toPeerRecord(p)
+      }))
 
-      app.get('/routing/v1/peers/:peerId', async (request: Params<'peerId'>, reply) => {
-        let peerId: string
-        try {
-          peerId = parsePeerId(request.params.peerId).peerId
-        } catch (err) {
-          return sendError(reply, err)
-        }
-        const list = listRequest(request, reply)
-        if (list === undefined) return reply
-        return await sendRecords(reply, {
-          ...list,
-          key: 'Peers',
-          source: async function * (signal) {
-            const found = await node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs, signal })
-            yield toPeerRecord(found)
-          }
-        })
-      })
+      app.get('/routing/v1/peers/:peerId', lookupRoute('peerId', text => parsePeerId(text).peerId, 'Peers', Infinity, peerId => async function * (signal) {
+        const found = await node.ask({ type: 'dht.findPeer', peerId }, { timeoutMs, signal })
+        yield toPeerRecord(found)
+      }))
 
-      app.get('/routing/v1/dht/closest/peers/:key', async (request: Params<'key'>, reply) => {
-        let key: Uint8Array
+      app.get('/routing/v1/dht/closest/peers/:key', lookupRoute('key', parseClosestKey, 'Peers', closestLimit, (key, limit) => async function * (signal) {
+        // the lookup runs to its end, then the peers go out closest first
+        const found: PeerRecordJson[] = []
         try {
-          key = parseClosestKey(request.params.key)
-        } catch (err) {
-          return sendError(reply, err)
-        }
-        const list = listRequest(request, reply)
-        if (list === undefined) return reply
-        return await sendRecords(reply, {
-          ...list,
-          limit: Math.min(list.limit, closestLimit),
-          key: 'Peers',
-          // the lookup runs to its end, then the peers go out closest first
-          source: async function * (signal) {
-            const found: PeerRecordJson[] = []
-            try {
-              for await (const p of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs, signal })) {
-                found.push(toPeerRecord(p))
-                if (found.length >= MAX_LOOKUP_RESULTS) break
-              }
-            } catch (err) {
-              // a lookup cut by its deadline still answers with the closest it met
-              if (!(err instanceof SwarmbusError && err.kind === 'timeout' && found.length > 0)) throw err
-            }
-            // a lookup names peers by id; their addresses come from the peer store (dht.findPeer asks it first)
-            const sorted = sortByDistance(key, found).slice(0, Math.min(list.limit, closestLimit))
-            yield * await Promise.all(sorted.map(async r => r.Addrs.length > 0 ? r : await withAddrs(r, signal)))
+          for await (const p of node.stream({ type: 'dht.closestPeers', key }, { timeoutMs, signal })) {
+            found.push(toPeerRecord(p))
+            if (found.length >= MAX_LOOKUP_RESULTS) break
           }
-        })
-      })
+        } catch (err) {
+          // a lookup cut by its deadline still answers with the closest it met
+          if (!(err instanceof SwarmbusError && err.kind === 'timeout' && found.length > 0)) throw err
+        }
+        // a lookup names peers by id; their addresses come from the peer store (dht.findPeer asks it first)
+        const sorted = sortByDistance(key, found).slice(0, limit)
+        yield * await Promise.all(sorted.map(async r => r.Addrs.length > 0 ? r : await withAddrs(r, signal)))
+      }))
 
       app.put<{ Params: { name: string }, Body: Buffer | undefined }>('/routing/v1/ipns/:name', { onRequest: requireRecordContentType }, putIpns(node, { timeoutMs }))
     })
