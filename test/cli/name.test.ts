@@ -194,9 +194,13 @@ describe('swarmbus name against a testnet', () => {
     const p1 = json<Published>(await cli(['name', 'publish', '/ipfs/bafkqaaa/v2', '--repo', a, ...join2, '--json']), 'republish')
     expect(p1).toMatchObject({ name: p0.name, value: '/ipfs/bafkqaaa/v2', sequence: '1' })
     // b's repo still holds sequence 0 within its TTL (60 s): without --nocache it answers from there, as kubo's repo would
-    const stale = json<Resolved>(await cli(['name', 'resolve', p0.name, '--repo', b, ...join2, '--json']), 'resolve within the TTL')
+    const staleRun = await cli(['name', 'resolve', p0.name, '--repo', b, ...join2, '--json', '--verbose'])
+    const stale = json<Resolved>(staleRun, 'resolve within the TTL')
     expect(stale).toMatchObject({ value: '/ipfs/bafkqaaa', sequence: '0', source: 'local' })
     expect(states(stale.lifecycle)).toEqual(['reading', 'done'])
+    // and before joining anyone: the repo answered
+    expect(staleRun.stderr).toContain('answered from the repo, without joining')
+    expect(staleRun.stderr).not.toMatch(/joined: \d+ peer/)
     const r1 = await cli(['name', 'resolve', `/ipns/${p0.name}/index.html`, '--repo', b, '--nocache', ...join2, '--verbose'])
     expect(r1.code, r1.stderr).toBe(0)
     expect(r1.stdout).toBe('/ipfs/bafkqaaa/v2/index.html\n')
