@@ -12,12 +12,12 @@
  * joins the --bootstrap peers only (a `swarmbus testnet`). With --offline it
  * opens the repo on the memory transport: no socket at all.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { UsageError } from './args.js'
 import { fmtMs } from './format.js'
 import { LifecycleRecorder } from './name-lifecycle.js'
-import { durationFlag, formatDuration } from './record-duration.js'
+import { durationFlag } from './record-duration.js'
 import { CommandProgress } from './name-progress.js'
+import { join, joinLabel } from './name-join.js'
 import type { Parsed } from './args.js'
 import type { Machine, Seen } from './name-lifecycle.js'
 import type { ProgressMode } from './name-progress.js'
@@ -31,8 +31,6 @@ const MAX_TIMEOUT_MS = 600_000
 const JOIN_MAX_LOCAL_MS = 20_000
 /** … and on the public network, where /dnsaddr lookups and dials across the internet come first */
 const JOIN_MAX_AMINO_MS = 30_000
-/** once the routing table has a peer, wait at most this long for the other connected peers to enter it */
-const SETTLE_MS = 500
 /** the node tries swarm.bootstrap again this often while it reached no peer (local: a testnet that is starting) */
 const REBOOTSTRAP_MS = 1_000
 /** on amino the waits between tries grow to this (public bootstrap peers are not hammered) */
@@ -286,49 +284,6 @@ async function openNode (repo: string, passphrase: string | undefined, net: Netw
   return await createNode(nodeOptions(repo, passphrase, net))
 }
 
-/** how the join is named in progress and errors */
-function joinLabel (net: Network): string {
-  if (net.profile === 'amino') return net.bootstrapFromProfile ? 'the public network (amino)' : `amino through ${net.bootstrap.length} bootstrap peer${net.bootstrap.length === 1 ? '' : 's'}`
-  return `${net.bootstrap.length} bootstrap peer${net.bootstrap.length === 1 ? '' : 's'}`
-}
-
-/**
- * Waits until the routing table has a peer: swarm.bootstrap may return before
- * identify has run and kad-dht has added anyone. Then up to SETTLE_MS more
- * while connected peers are still missing from the table. The node itself
- * bootstraps again while it reached nobody (bootstrapRetry). TimeoutError at
- * `until` with an empty table.
- */
-async function join (node: SwarmNode, net: Network, started: number, until: number, progress: CommandProgress): Promise<{ routingTableSize: number, connections: number, ms: number }> {
-  const t0 = performance.now()
-  const label = joinLabel(net)
-  let firstPeerAt: number | undefined
-  for (;;) {
-    const left = until - performance.now()
-    const s = await node.ask({ type: 'swarm.status' }, { timeoutMs: Math.max(1_000, left) })
-    progress.joining(label, s.connections, s.routingTableSize)
-    if (s.routingTableSize > 0) {
-      // peers that are connected but not yet in the table (identify still running)
-      // would be missing from the query: give them a moment, no more
-      firstPeerAt ??= performance.now()
-      const now = performance.now()
-      if (s.routingTableSize >= s.connections || now - firstPeerAt >= SETTLE_MS || now >= until) {
-        return { routingTableSize: s.routingTableSize, connections: s.connections, ms: now - t0 }
-      }
-      await sleep(Math.max(1, Math.min(25, until - now)))
-      continue
-    }
-    if (performance.now() >= until) {
-      const { TimeoutError } = await import('../index.js')
-      const shown = net.bootstrap.length > 3 ? `${net.bootstrap.slice(0, 3).join(', ')}, … (${net.bootstrap.length})` : net.bootstrap.join(', ')
-      throw new TimeoutError(`joined no peer ${formatDuration(performance.now() - started)} after the start: the routing table is empty ` +
-        `(${s.connections} connection${s.connections === 1 ? '' : 's'}; ${net.profile === 'amino' ? 'amino, ' : ''}bootstrap ${shown}` +
-        `${s.bootstrap.lastError !== undefined ? `; ${s.bootstrap.lastError}` : ''}; ${s.bootstrap.retries} retr${s.bootstrap.retries === 1 ? 'y' : 'ies'})`)
-    }
-    await sleep(Math.max(1, Math.min(50, until - performance.now())))
-  }
-}
-
 /** what the command's work gets besides the node */
 export interface CommandContext {
   /** what is left of --timeout (ms) */
@@ -347,7 +302,9 @@ export interface CommandContext {
  * routers alone (said on stderr unless --json).
  */
 export async function withJoinedNode<T> (command: string, repo: string, passphrase: string | undefined, net: Network, machine: Machine | undefined,
-  work: (node: SwarmNode, ctx: CommandContext) => Promise<T>): Promise<T> {
+  work: (node: SwarmNode, ctx: CommandContext) => Promise<T>,
+  /** tried before the join: an answer that needs no network (a repo record within its TTL) ends the command there */
+  before?: (node: SwarmNode, recorder: LifecycleRecorder | undefined) => Promise<T | undefined>): Promise<T> {
   const t0 = performance.now()
   const until = t0 + net.timeoutMs
   const verbose = (line: string): void => { if (net.verbose) process.stderr.write(`${line}\n`) }
@@ -364,6 +321,15 @@ export async function withJoinedNode<T> (command: string, repo: string, passphra
   try {
     progress.attach(node)
     verbose(`${command}: node ${node.peerId} on repo ${repo}${net.offline ? ', offline' : `, network ${net.profile}${net.routers.length > 0 ? `, routers ${net.routers.join(', ')}` : ''}`}, up in ${fmtMs(performance.now() - t0)} ms`)
+    if (online && before !== undefined) {
+      const early = machine === undefined ? undefined : new LifecycleRecorder(node, machine)
+      const answer = await before(node, early).finally(() => { early?.stop() })
+      if (answer !== undefined) {
+        progress.finish()
+        verbose(`${command}: answered from the repo, without joining`)
+        return answer
+      }
+    }
     let joined = false
     if (online) {
       try {

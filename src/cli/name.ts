@@ -21,7 +21,7 @@ import { durationFlag, formatDuration } from './record-duration.js'
 import { NETWORK_HELP, NETWORK_OPTIONS, networkFlags, withJoinedNode } from './name-node.js'
 import type { Parsed } from './args.js'
 import type { LifecycleState } from './name-lifecycle.js'
-import type { IpnsPublish, IpnsResolve } from '../index.js'
+import type { IpnsPublish, IpnsResolve, ResolveReply, SwarmNode } from '../index.js'
 
 export const summary = 'publish and resolve IPNS names (on the public network, or --network local)'
 
@@ -78,7 +78,7 @@ the public IPFS network (amino) and asks the DHT and the HTTP router
 (https://delegated-ipfs.dev) at once: the DHT's best of a quorum of valid
 answers, or a router's valid record once no better one came within the
 settle time; every record is verified. A record in the repo (--repo) still
-within its TTL answers without asking the network (source: the repo), as
+within its TTL answers at once, before joining (source: the repo), as
 kubo's repo does. A domain's _dnslink TXT record comes
 from DNS (see docs/dnslink.md); an /ipns/ value is followed, at most 32
 hops, and the sub-paths are joined on. A name with no valid record fails
@@ -257,6 +257,28 @@ async function publish (argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A one-hop answer from the repo's records that is still within its TTL
+ * (stored + TTL, as resolve-select.ts's freshInRepo judges it), or
+ * undefined: an offline resolve (the cache is empty in a new process, so
+ * it is the repo's best record), then the date the repo stored that record.
+ */
+async function repoAnswer (node: SwarmNode, cmd: IpnsResolve): Promise<ResolveReply | undefined> {
+  try {
+    const reply = await node.ask({ ...cmd, offline: true }, { timeoutMs: 5_000 })
+    if (reply.hops !== 1 || reply.source !== 'local') return undefined
+    const { parseTarget } = await import('../actors/ipns/target.js')
+    const target = parseTarget(cmd.name)
+    if (target.kind !== 'name') return undefined
+    const stored = await Promise.allSettled((['published', 'resolved'] as const).map(async kind => await node.ask({ type: 'store.get', kind, name: target.name }, { timeoutMs: 5_000 })))
+    const receivedAt = Math.max(...stored.flatMap(r => r.status === 'fulfilled' && r.value.sequence === reply.sequence ? [r.value.receivedAt] : []))
+    const now = Date.now()
+    return Number.isFinite(receivedAt) && now >= receivedAt && now < receivedAt + Number(reply.ttl / 1_000_000n) ? reply : undefined
+  } catch {
+    return undefined // not in the repo, or not valid any more: the network decides
+  }
+}
+
 async function resolve (argv: string[]): Promise<number> {
   const command = 'name resolve'
   const p = start('resolve', argv, { repo: { type: 'string' }, nocache: { type: 'boolean' }, quorum: { type: 'string' } })
@@ -293,6 +315,11 @@ async function resolve (argv: string[]): Promise<number> {
       const t = performance.now()
       const reply = await node.ask(cmd, { timeoutMs })
       return { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [], routers: progress.routers() }
+    }, p.values.repo === undefined || cmd.nocache === true || domain ? undefined : async (node, recorder) => {
+      // the repo first, before joining: its record within its TTL is the answer, as the node's own resolve would give it
+      const t = performance.now()
+      const reply = await repoAnswer(node, cmd)
+      return reply === undefined ? undefined : { reply, ms: performance.now() - t, lifecycle: recorder?.lifecycle() ?? [], routers: [] }
     })
     const { reply, ms, lifecycle, routers } = out
     if (net.json) {

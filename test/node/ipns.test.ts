@@ -283,7 +283,8 @@ describe('IPNS on a 10-node TCP testnet', () => {
       off()
     }
     const types = events.map(e => e.type)
-    expect(types.slice(0, 2)).toEqual(['ipns:resolve:reading', 'ipns:resolve:querying'])
+    // nocache: the query starts at once, beside the repo read (reading passes within the first step)
+    expect(types[0]).toBe('ipns:resolve:querying')
     expect(types).toContain('ipns:resolve:done')
     expect(events.every(e => e.actor === 'ipns')).toBe(true)
   })
