@@ -236,6 +236,11 @@ export abstract class SystemBase {
     }
   }
 
+  /** node.on('progress') listeners now */
+  get progressWatchers (): number {
+    return this.progressListeners.size
+  }
+
   onProgress (fn: (e: ProgressEvent) => void): () => void {
     this.progressListeners.add(fn)
     return () => { this.progressListeners.delete(fn) }
