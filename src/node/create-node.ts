@@ -109,6 +109,12 @@ export interface NodeOptions {
   loopback?: boolean
   /** deadline of an ask that names none (default 30 s) */
   defaultTimeoutMs?: number
+  /**
+   * yield to the host's event loop after this many ms of deliveries, not only
+   * after 2,048 of them (default off; SystemOptions.deliverySliceMs says what
+   * it costs: a burst of asks spans several host turns)
+   */
+  deliverySliceMs?: number
   /** record a trace: a file path (JSONL) or a sink */
   trace?: string | TraceSink
   /**
@@ -218,6 +224,9 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
   if (options.bootstrapTimeoutMs !== undefined && !(Number.isFinite(options.bootstrapTimeoutMs) && options.bootstrapTimeoutMs > 0)) {
     throw new RangeError('bootstrapTimeoutMs must be a positive number of ms')
   }
+  if (options.deliverySliceMs !== undefined && !(options.deliverySliceMs > 0)) {
+    throw new RangeError('deliverySliceMs must be a positive number of ms (or Infinity)')
+  }
   if (options.networkThread === true) checkNetworkThreadOptions(options)
   const transport = options.transport ?? 'tcp'
   // a malformed network setting fails before anything is opened
@@ -318,6 +327,7 @@ export async function createNode (options: NodeOptions = {}): Promise<SwarmNode>
       wallOffset: wallAt - startedAt,
       seed,
       ...systemConfig,
+      ...(options.deliverySliceMs !== undefined ? { deliverySliceMs: options.deliverySliceMs } : {}),
       yieldToHost: fn => { setImmediate(fn) },
       ...(trace.sink !== undefined ? { trace: trace.sink } : {})
     })

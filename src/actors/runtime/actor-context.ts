@@ -139,6 +139,7 @@ export abstract class ContextMaker extends Supervision {
         if (cell.outgoing.has(id)) sys.cancelPort(id, 'aborted', `cancelled by '${name}'`)
       },
       progress: event => { sys.emitProgress({ ...event, actor: name }) },
+      progressWatched: () => sys.trace !== undefined || sys.progressWatchers > 0,
       transition: (machine, id, state, event) => { if (sys.trace !== undefined) sys.out({ type: 'transition', actor: name, machine, id, state, event }) },
       systemStatus: () => sys.status()
     }

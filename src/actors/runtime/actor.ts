@@ -163,6 +163,12 @@ export interface ActorContext<I> {
   transition(machine: string, id: QueryId, state: string, event: string): void
   /** Emit a progress event to node.on('progress') listeners. */
   progress(event: Omit<ProgressEvent, 'actor'>): void
+  /**
+   * Whether a progress event would reach anyone now: a node.on('progress')
+   * listener or the trace. An actor may skip work that only feeds progress
+   * (the swarm actor asks libp2p for no query events then).
+   */
+  progressWatched(): boolean
   /** Counts and status of the whole system (for status commands). */
   systemStatus(): SystemStatus
 }

@@ -34,12 +34,16 @@ export interface SystemOptions {
   /** deliveries per turn before yielding to the host event loop (default 2,048) */
   deliveryBudget?: number
   /**
-   * Longest the system delivers before it yields to the host (default 2 ms,
-   * by the system's clock): counted across the drains of one stretch of
-   * microtasks (completions re-entering as they resolve), which would
-   * otherwise keep the host's loop from its I/O and timers however small
-   * each drain is. A simulated clock does not move within a stretch, so this
-   * never yields there. `Infinity` turns it off.
+   * Longest the system delivers before it yields to the host, by the
+   * system's clock (default Infinity: off, only deliveryBudget counts):
+   * counted across the drains of one stretch of microtasks (completions
+   * re-entering as they resolve), which would otherwise keep the host's loop
+   * from its I/O and timers however small each drain is. A simulated clock
+   * does not move within a stretch, so this never yields there. The price:
+   * a burst of asks is delivered across several host turns, so work started
+   * by its first asks can finish before its last are delivered (1,000
+   * concurrent nocache resolves of one name then share 10 DHT queries, not
+   * one). docs/benchmarks.md has its effect on the loop's delay.
    */
   deliverySliceMs?: number
   /**
@@ -130,7 +134,7 @@ export abstract class SystemBase {
       streamBuffer: options.streamBuffer ?? 1024,
       progressPerQuery: options.progressPerQuery ?? 256,
       deliveryBudget: options.deliveryBudget ?? 2048,
-      deliverySliceMs: options.deliverySliceMs ?? 2,
+      deliverySliceMs: options.deliverySliceMs ?? Infinity,
       yieldToHost: options.yieldToHost ?? queueMicrotask,
       manual: options.manual ?? false
     }
@@ -230,6 +234,11 @@ export abstract class SystemBase {
         this.incidents.add('listener-failed', err, this.base.now(), event.actor)
       }
     }
+  }
+
+  /** node.on('progress') listeners now */
+  get progressWatchers (): number {
+    return this.progressListeners.size
   }
 
   onProgress (fn: (e: ProgressEvent) => void): () => void {

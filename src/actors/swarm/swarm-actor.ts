@@ -107,8 +107,10 @@ export function swarmActor (options: SwarmActorOptions): ActorDefinition<SwarmCo
         return e => { if (++n <= progressCap) ctx.external({ type: 'op.progress', id, event: e }) }
       }
 
-      const opts = (id: QueryId): { signal: AbortSignal, onProgress: (e: DhtProgress) => void } =>
-        ({ signal: ctx.signal(id), onProgress: onProgress(id) })
+      // kad-dht's query events only when someone receives them: otherwise each is a delivery (and, with a
+      // network thread, a message across threads) that feeds nothing
+      const opts = (id: QueryId): { signal: AbortSignal, onProgress?: (e: DhtProgress) => void } =>
+        ctx.progressWatched() ? { signal: ctx.signal(id), onProgress: onProgress(id) } : { signal: ctx.signal(id) }
 
       const track = (id: QueryId, entry: Pending): void => {
         pending.set(id, entry)

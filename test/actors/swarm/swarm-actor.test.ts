@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../../src/actors/runtime/system.js'
+import { SimulatedClock } from '../../../src/actors/runtime/clock.js'
 import { swarmActor } from '../../../src/actors/swarm/swarm-actor.js'
 import { PortNotFoundError } from '../../../src/actors/swarm/port-errors.js'
 import { MAX_KEY_BYTES, MAX_PROVIDERS_LIMIT, MAX_VALUE_BYTES } from '../../../src/actors/swarm/validate.js'
@@ -171,6 +172,35 @@ describe('swarm actor: commands map to DhtPort calls', () => {
     expect(seen.map(e => e.type)).toEqual(['kad-dht:query:send-query', 'kad-dht:query:peer-response'])
     expect(seen.every(e => e.id === t.id && e.actor === 'swarm')).toBe(true)
     expect(seen[0]?.detail).toMatchObject({ peer: PEER_B, detail: 'GET_VALUE' })
+  })
+
+  it('asks the port for progress only while someone receives it (a listener or the trace)', async () => {
+    const port = new FakeDhtPort(PEER_A)
+    // no trace, no listener: the port is asked without onProgress
+    const system = new ActorSystem({ clock: new SimulatedClock() })
+    system.spawn(swarmActor({ port }))
+    const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise<void>(resolve => { setImmediate(resolve) }) }
+    const first = system.ask({ type: 'dht.get', key: '/swarmbus/a' })
+    await settle()
+    await first
+    expect(port.callsTo('get')[0]?.onProgress).toBeUndefined()
+    const seen: ProgressEvent[] = []
+    const off = system.onProgress(e => { seen.push(e) })
+    port.impl.get = (_k, o) => {
+      o.onProgress?.({ type: 'kad-dht:query:send-query', peer: PEER_B })
+      return itemsThen([{ value: new Uint8Array([5]), from: PEER_B }], o.signal)
+    }
+    const second = system.ask({ type: 'dht.get', key: '/swarmbus/b' })
+    await settle()
+    await second
+    off()
+    expect(typeof port.callsTo('get')[1]?.onProgress).toBe('function')
+    expect(seen.map(e => e.type)).toEqual(['kad-dht:query:send-query'])
+    await system.stop()
+    // a traced system always asks (the trace records the events): the rig has a trace
+    const r = rig()
+    await r.system.ask({ type: 'dht.get', key: '/swarmbus/c' }).catch(() => {})
+    expect(typeof r.port.callsTo('get')[0]?.onProgress).toBe('function')
   })
 
   it('forwards at most progressPerQuery events of one query', async () => {
