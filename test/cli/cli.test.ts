@@ -133,7 +133,7 @@ describe('demo', () => {
     // the lifecycle of n1's publish and of n2's resolve, as the machine went through them
     expect(report.steps.find(s => s.step === 'ipns.publish')?.what).toMatch(
       /: preparing\.key [\d.]+ ms → preparing\.seen [\d.]+ ms \(SEEN×2\) → signing [\d.]+ ms → storing [\d.]+ ms → putting [\d.]+ ms → done$/)
-    expect(report.steps.find(s => s.step === 'ipns.resolve')?.what).toMatch(/n2: querying [\d.]+ ms \(.*VALUE.*\) → done$/)
+    expect(report.steps.find(s => s.step === 'ipns.resolve')?.what).toMatch(/n2: reading [\d.]+ ms → querying [\d.]+ ms \(.*VALUE.*\) → done$/)
     // the publishes and the resolves of n2, n3, n4: uncached, cached (+ 1,000 timed on n2), nocache
     expect(report.commands['ipns.publish']?.served).toBe(2)
     expect(report.commands['ipns.resolve']).toMatchObject({ served: 3 * 3 + 1 + 1_000, failed: 0 })
