@@ -48,6 +48,8 @@ export async function startSwarmbus (shape: ScaleShape): Promise<ProcessTestnet>
     seed: 30_000,
     faults: { latencyMs: shape.latencyMs, jitterMs: shape.jitterMs },
     settleTimeoutMs: 120_000,
-    placement: shape.placement
+    placement: shape.placement,
+    // at 300 nodes over 40 ms links on a busy machine a join (dial, then a self lookup) took over the testnet's 30 s
+    node: { bootstrapTimeoutMs: env('SCALE_JOIN_TIMEOUT_MS', 120_000) }
   })
 }
