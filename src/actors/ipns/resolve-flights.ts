@@ -278,7 +278,14 @@ export function resolveFlights (s: IpnsState): ResolveFlights {
       case 'r.end':
         if (m.hop !== f.hop) return
         f.stream = undefined
-        send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
+        // an end that came past the deadline (a late timer on a busy loop) is
+        // the deadline's: the lookup did not end in time, so "not found" would
+        // claim more than is known (kubo says "context deadline exceeded")
+        if (ctx.clock.now() >= f.deadline && (m.result.ok || m.result.failure.kind === 'not-found')) {
+          send({ type: 'QUERY_END', failure: failure('timeout', `the deadline passed before the DHT lookup for /ipns/${f.machine.getSnapshot().context.name} ended`) })
+        } else {
+          send(m.result.ok ? { type: 'QUERY_END' } : { type: 'QUERY_END', failure: m.result.failure })
+        }
         armSettle(f)
         return
       case 'r.router': {
