@@ -28,6 +28,8 @@ import type { DhtPort, DhtProgress } from '../../../../src/actors/swarm/dht-port
 import { realClock, startPortTestnet, stopAll, testSeed } from '../../../helpers/port-testnet.js'
 import type { PortTestnet } from '../../../helpers/port-testnet.js'
 import { takeNetworkViolations } from '../../../setup/network-guard.js'
+import { rejection } from '../../../helpers/sim.js'
+import { collect } from '../../../node/support.js'
 
 const LABEL = 'thread-contract'
 const enc = new TextEncoder()
@@ -36,25 +38,6 @@ const key = (name: string): Uint8Array => enc.encode(`/swarmbus/${name}`)
 const bound = (ms = 15_000): AbortSignal => AbortSignal.timeout(ms)
 /** a peer id nobody runs */
 const GHOST = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
-
-async function collect<T> (source: AsyncIterable<T>, max = 100): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of source) {
-    out.push(item)
-    if (out.length >= max) break
-  }
-  return out
-}
-
-async function rejection (p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof Error) return err
-    throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err })
-  }
-  throw new Error('expected a rejection')
-}
 
 async function until (cond: () => boolean, ms = 5_000): Promise<boolean> {
   const end = realClock.now() + ms
